@@ -1,0 +1,12 @@
+/**
+ * zt-netconf-master: a ZeroTier-style network configuration master.
+ * Layers, each depending only on those before it: crypto → protocol → master → storage.
+ */
+export * from './errors.js';
+export { Identity } from './crypto/identity.js';
+export { Dictionary } from './protocol/dictionary.js';
+export { CertificateOfMembership } from './protocol/certificate.js';
+export { NetworkConfig } from './protocol/network-config.js';
+export * from './protocol/wire.js';
+export * from './master/index.js';
+export { openSqlJsStorage } from './storage/index.js';
