@@ -1,0 +1,193 @@
+/**
+ * Ed25519 backends for C25519 signatures (protocol.md §3). Ed25519 is deterministic, so every correct
+ * backend produces the same bytes; backends differ only in speed.
+ *
+ * - `noble`: @noble/curves, pure JavaScript. Works everywhere; the reference.
+ * - `native`: Node's `node:crypto` (OpenSSL). Keys become KeyObjects once per key array and are cached.
+ *   `node:crypto` is reached through `process.getBuiltinModule`, never a static import, so code a
+ *   browser loads does not depend on it. Browsers use `noble`: WebCrypto's Ed25519 is asynchronous
+ *   and signing here is synchronous.
+ *
+ * `auto` (the default) uses `native` when it exists and, on first use, signs and verifies a test
+ * message identically to `noble`; otherwise `noble`.
+ */
+import type * as NodeCrypto from 'node:crypto';
+import { ed25519 } from '@noble/curves/ed25519.js';
+import { InvalidArgumentError } from '../errors.js';
+
+export type SigningBackendName = 'noble' | 'native';
+export type SigningBackendChoice = SigningBackendName | 'auto';
+
+/** Ed25519 on C25519 keys: the seed is `privateKey[32..64]`, the public key `publicKey[32..64]`. */
+export interface Ed25519Backend {
+  readonly name: SigningBackendName;
+  /** 64-byte Ed25519 signature of `message`. */
+  sign(message: Uint8Array, privateKey: Uint8Array): Uint8Array;
+  /** Whether `signature` (64 bytes) is a valid Ed25519 signature of `message`. */
+  verify(signature: Uint8Array, message: Uint8Array, publicKey: Uint8Array): boolean;
+}
+
+export const nobleBackend: Ed25519Backend = {
+  name: 'noble',
+  sign(message, privateKey) {
+    return ed25519.sign(message, privateKey.subarray(32, 64));
+  },
+  verify(signature, message, publicKey) {
+    try {
+      // Strict RFC 8032 decoding (canonical S and points), like OpenSSL.
+      return ed25519.verify(signature, message, publicKey.subarray(32, 64), { zip215: false });
+    } catch {
+      return false;
+    }
+  },
+};
+
+// DER prefixes that wrap a raw 32-byte Ed25519 seed (PKCS#8) or public key (SPKI).
+const PKCS8_ED25519_PREFIX = Uint8Array.from([
+  0x30, 0x2e, 0x02, 0x01, 0x00, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x70, 0x04, 0x22, 0x04, 0x20,
+]);
+const SPKI_ED25519_PREFIX = Uint8Array.from([
+  0x30, 0x2a, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x70, 0x03, 0x21, 0x00,
+]);
+
+interface CachedKey {
+  readonly keyBytes: Uint8Array; // copy of the 32 bytes the KeyObject was built from
+  readonly keyObject: NodeCrypto.KeyObject;
+}
+
+function loadNodeCrypto(): typeof NodeCrypto | null {
+  const processObject = (globalThis as { process?: { getBuiltinModule?: (id: string) => unknown } }).process;
+  const getBuiltinModule = processObject?.getBuiltinModule;
+  if (typeof getBuiltinModule !== 'function') return null;
+  try {
+    const module = getBuiltinModule.call(processObject, 'node:crypto') as typeof NodeCrypto | undefined;
+    return module && typeof module.sign === 'function' ? module : null;
+  } catch {
+    return null;
+  }
+}
+
+function createNativeBackend(crypto: typeof NodeCrypto): Ed25519Backend {
+  // Keyed by the caller's key array; the stored copy guards against the array being changed later.
+  const privateKeys = new WeakMap<Uint8Array, CachedKey>();
+  const publicKeys = new WeakMap<Uint8Array, CachedKey>();
+
+  function cached(
+    cache: WeakMap<Uint8Array, CachedKey>,
+    owner: Uint8Array,
+    build: (keyBytes: Uint8Array) => NodeCrypto.KeyObject,
+  ): NodeCrypto.KeyObject {
+    const keyBytes = owner.subarray(32, 64);
+    const hit = cache.get(owner);
+    if (hit !== undefined && sameBytes(hit.keyBytes, keyBytes)) return hit.keyObject;
+    const keyObject = build(keyBytes);
+    cache.set(owner, { keyBytes: keyBytes.slice(), keyObject });
+    return keyObject;
+  }
+
+  const buildPrivate = (seed: Uint8Array): NodeCrypto.KeyObject =>
+    crypto.createPrivateKey({ key: Buffer.from(concat(PKCS8_ED25519_PREFIX, seed)), format: 'der', type: 'pkcs8' });
+  const buildPublic = (publicKey: Uint8Array): NodeCrypto.KeyObject =>
+    crypto.createPublicKey({ key: Buffer.from(concat(SPKI_ED25519_PREFIX, publicKey)), format: 'der', type: 'spki' });
+
+  return {
+    name: 'native',
+    sign(message, privateKey) {
+      const signature = crypto.sign(null, message, cached(privateKeys, privateKey, buildPrivate));
+      return new Uint8Array(signature.buffer, signature.byteOffset, signature.byteLength).slice();
+    },
+    verify(signature, message, publicKey) {
+      try {
+        return crypto.verify(null, message, cached(publicKeys, publicKey, buildPublic), signature);
+      } catch {
+        return false; // a public key OpenSSL cannot decode
+      }
+    },
+  };
+}
+
+/** Signs and verifies a fixed message with `candidate` and checks it matches `noble` exactly. */
+function agreesWithNoble(candidate: Ed25519Backend): boolean {
+  try {
+    const privateKey = new Uint8Array(64);
+    for (let i = 0; i < 64; i++) privateKey[i] = (i * 37 + 11) & 0xff;
+    const publicKey = new Uint8Array(64);
+    publicKey.set(ed25519.getPublicKey(privateKey.subarray(32, 64)), 32);
+    const message = new TextEncoder().encode('zt-netconf-master signing backend self-test');
+    const expected = nobleBackend.sign(message, privateKey);
+    const actual = candidate.sign(message, privateKey);
+    if (!sameBytes(expected, actual)) return false;
+    if (!candidate.verify(expected, message, publicKey)) return false;
+    const tampered = expected.slice();
+    tampered[5]! ^= 1;
+    return !candidate.verify(tampered, message, publicKey);
+  } catch {
+    return false;
+  }
+}
+
+let nativeBackend: Ed25519Backend | null | undefined; // undefined: not looked for yet
+let choice: SigningBackendChoice = 'auto';
+let active: Ed25519Backend | null = null;
+
+/** The native backend when this runtime has one that matches noble; null otherwise. */
+function findNativeBackend(): Ed25519Backend | null {
+  if (nativeBackend === undefined) {
+    const crypto = loadNodeCrypto();
+    const candidate = crypto === null ? null : createNativeBackend(crypto);
+    nativeBackend = candidate !== null && agreesWithNoble(candidate) ? candidate : null;
+  }
+  return nativeBackend;
+}
+
+/** True when the `native` backend can be used in this runtime. */
+export function isNativeSigningAvailable(): boolean {
+  return findNativeBackend() !== null;
+}
+
+/**
+ * Chooses the Ed25519 backend: `auto` (native when available, else noble), `noble`, or `native`
+ * (throws InvalidArgumentError where it is unavailable, e.g. in browsers).
+ */
+export function setSigningBackend(name: SigningBackendChoice): void {
+  if (name !== 'auto' && name !== 'noble' && name !== 'native') {
+    throw new InvalidArgumentError(`unknown signing backend: ${String(name)}`);
+  }
+  if (name === 'native' && findNativeBackend() === null) {
+    throw new InvalidArgumentError('the native signing backend is not available in this runtime');
+  }
+  choice = name;
+  active = null;
+}
+
+/** The backend in use (`auto` resolved). */
+export function getSigningBackend(): SigningBackendName {
+  return currentSigningBackend().name;
+}
+
+/** The backend object in use. */
+export function currentSigningBackend(): Ed25519Backend {
+  if (active === null) {
+    if (choice === 'noble') active = nobleBackend;
+    else active = findNativeBackend() ?? nobleBackend;
+  }
+  return active;
+}
+
+/** A specific backend, for tests and benchmarks comparing them. Null when unavailable. */
+export function signingBackendByName(name: SigningBackendName): Ed25519Backend | null {
+  return name === 'noble' ? nobleBackend : findNativeBackend();
+}
+
+function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
+  const out = new Uint8Array(a.length + b.length);
+  out.set(a, 0);
+  out.set(b, a.length);
+  return out;
+}
+
+function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
