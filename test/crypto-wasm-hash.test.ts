@@ -7,12 +7,14 @@ import { bytesToHex, hexToBytes } from '@noble/hashes/utils.js';
 import { InvalidArgumentError } from '../src/errors.js';
 import {
   computeMemoryHardHash,
+  getMemoryHardHashImplementation,
   hasFastMemoryHardHash,
   memoryHardHash,
   setMemoryHardHashImplementation,
 } from '../src/crypto/memory-hard-hash.js';
 import {
   enableWasmMemoryHardHash,
+  installWasmMemoryHardHashOnce,
   loadWasmMemoryHardHash,
   loadWasmMemoryHardHashSync,
   memoryHardHashWasmBytes,
@@ -96,4 +98,15 @@ test('the embedded module is the committed wasm/memory-hard-hash.wasm and is sma
   // Browsers allow synchronous compilation on the main thread only below 4 KB.
   assert.ok(embedded.length < 4096);
   assert.ok(WebAssembly.validate(embedded));
+});
+
+test('installWasmMemoryHardHashOnce installs on its first call only', (t) => {
+  t.after(() => setMemoryHardHashImplementation(null));
+  setMemoryHardHashImplementation(null);
+  assert.equal(installWasmMemoryHardHashOnce(), true);
+  assert.equal(getMemoryHardHashImplementation(), loadWasmMemoryHardHashSync());
+  // A later explicit choice of JavaScript is respected.
+  setMemoryHardHashImplementation(null);
+  assert.equal(installWasmMemoryHardHashOnce(), false);
+  assert.equal(getMemoryHardHashImplementation(), memoryHardHash);
 });

@@ -11,7 +11,11 @@
 import { sha512 } from '@noble/hashes/sha2.js';
 import { InvalidArgumentError } from '../errors.js';
 import { memoryHardHashWasmBase64 } from './memory-hard-hash-wasm-bytes.js';
-import { setMemoryHardHashImplementation, type MemoryHardHashFunction } from './memory-hard-hash.js';
+import {
+  hasFastMemoryHardHash,
+  setMemoryHardHashImplementation,
+  type MemoryHardHashFunction,
+} from './memory-hard-hash.js';
 
 interface MemoryHardHashExports {
   readonly memory: WebAssembly.Memory;
@@ -23,6 +27,7 @@ const DIGEST_BYTES = 64;
 
 let shared: MemoryHardHashFunction | null = null;
 let pending: Promise<MemoryHardHashFunction> | null = null;
+let defaultInstallAttempted = false;
 
 /** The module's bytes (2.7 KB, small enough for synchronous compilation on a browser main thread). */
 export function memoryHardHashWasmBytes(): Uint8Array<ArrayBuffer> {
@@ -76,6 +81,20 @@ export function enableWasmMemoryHardHashSync(): boolean {
   } catch {
     return false;
   }
+}
+
+/**
+ * For the library's own hashing paths (identity validation and generation): on the first call only,
+ * installs the WebAssembly implementation if this platform can run it; later calls cost nothing and
+ * leave any implementation set since (including `setMemoryHardHashImplementation(null)`) alone.
+ * Returns whether a fast implementation is in use.
+ */
+export function installWasmMemoryHardHashOnce(): boolean {
+  if (!defaultInstallAttempted) {
+    defaultInstallAttempted = true;
+    enableWasmMemoryHardHashSync();
+  }
+  return hasFastMemoryHardHash();
 }
 
 function bindInstance(instance: WebAssembly.Instance): MemoryHardHashFunction {
