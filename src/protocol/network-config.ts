@@ -1,0 +1,357 @@
+/**
+ * The network configuration dictionary, master → member (protocol.md §6): the member-side reading
+ * (`NetworkConfig.fromDictionary`) and the master-side writing (`buildNetconfDictionary`).
+ */
+import { InvalidArgumentError, NetconfError, ParseError } from '../errors.js';
+import { addressToHex, parseAddress } from '../crypto/address.js';
+import { CertificateOfMembership } from './certificate.js';
+import { Dictionary } from './dictionary.js';
+import { describe, hex16, parseHexDigits, parseNetworkId } from './ids.js';
+import { formatCidr, parseCidr } from './ip.js';
+
+/** A netconf must fit a 16-bit length on the wire. */
+export const MAX_NETCONF_BYTES = 65535;
+/** What a member uses when `ml` is absent or 0 (the reference's default). */
+export const DEFAULT_MULTICAST_LIMIT = 32;
+/** `et` of `0` alone means every Ethernet type is allowed. */
+export const ALL_ETHER_TYPES = 0;
+
+/** The §6 keys. */
+export const NetconfKey = {
+  NETWORK_ID: 'nwid',
+  TIMESTAMP: 'ts',
+  REVISION: 'r',
+  ISSUED_TO: 'id',
+  PRIVATE: 'p',
+  NAME: 'n',
+  DESCRIPTION: 'd',
+  ENABLE_BROADCAST: 'eb',
+  ALLOW_PASSIVE_BRIDGING: 'pb',
+  ETHER_TYPES: 'et',
+  MULTICAST_LIMIT: 'ml',
+  MULTICAST_RATES: 'mr',
+  ACTIVE_BRIDGES: 'ab',
+  STATIC_IPV4: 'v4s',
+  STATIC_IPV6: 'v6s',
+  CERTIFICATE_OF_MEMBERSHIP: 'com',
+} as const;
+
+/** A multicast rate for one group (MAC + ADI). MAC `000000000000` ADI 0 is the network default. */
+export interface MulticastRate {
+  /** 12 lower-case hex digits, no separators. */
+  readonly mac: string;
+  /** Additional distinguishing information, uint32. */
+  readonly adi: number;
+  readonly preload: number;
+  readonly maxBalance: number;
+  readonly accrual: number;
+}
+
+/** What the master puts into a netconf. `NetworkConfig` itself satisfies this shape. */
+export interface NetconfFields {
+  networkId: bigint | string;
+  /** ms since the epoch */
+  timestamp: bigint | number;
+  revision: bigint;
+  issuedTo: string | bigint;
+  isPrivate: boolean;
+  name: string;
+  /** Written only when non-empty. */
+  description?: string;
+  enableBroadcast: boolean;
+  allowPassiveBridging: boolean;
+  /** Ethernet types; containing 0 means all types; empty means none. */
+  allowedEtherTypes: readonly number[];
+  /** Written (hex) only when > 0. */
+  multicastLimit?: number;
+  multicastRates?: readonly MulticastRate[];
+  activeBridges?: readonly (string | bigint)[];
+  /** CIDR strings, IPv4 and IPv6 (`::` forms accepted; written in the full form). */
+  staticIps?: readonly string[];
+  /** Required exactly when `isPrivate`. */
+  com?: CertificateOfMembership | string | null;
+}
+
+const MAC_ADI_KEY = /^([0-9a-fA-F]{12})\/([0-9a-fA-F]{1,8})$/;
+
+/** A netconf as a member reads it. Construct with `NetworkConfig.fromDictionary`. */
+export class NetworkConfig {
+  readonly networkId: bigint;
+  readonly timestamp: bigint;
+  readonly revision: bigint;
+  readonly issuedTo: string;
+  readonly isPrivate: boolean;
+  readonly name: string;
+  readonly description: string;
+  readonly enableBroadcast: boolean;
+  readonly allowPassiveBridging: boolean;
+  /** Sorted, unique. `[0]` when every type is allowed (see `allowsAllEtherTypes`); `[]` for none. */
+  readonly allowedEtherTypes: readonly number[];
+  readonly allowsAllEtherTypes: boolean;
+  readonly multicastLimit: number;
+  readonly multicastRates: readonly MulticastRate[];
+  readonly activeBridges: readonly string[];
+  /** `v4s` entries then `v6s` entries, as CIDR strings in the netconf form. */
+  readonly staticIps: readonly string[];
+  readonly com: CertificateOfMembership | null;
+
+  private constructor(fields: Omit<NetworkConfig, 'networkIdHex' | 'permitsEtherType'>) {
+    this.networkId = fields.networkId;
+    this.timestamp = fields.timestamp;
+    this.revision = fields.revision;
+    this.issuedTo = fields.issuedTo;
+    this.isPrivate = fields.isPrivate;
+    this.name = fields.name;
+    this.description = fields.description;
+    this.enableBroadcast = fields.enableBroadcast;
+    this.allowPassiveBridging = fields.allowPassiveBridging;
+    this.allowedEtherTypes = Object.freeze([...fields.allowedEtherTypes]);
+    this.allowsAllEtherTypes = fields.allowsAllEtherTypes;
+    this.multicastLimit = fields.multicastLimit;
+    this.multicastRates = Object.freeze([...fields.multicastRates]);
+    this.activeBridges = Object.freeze([...fields.activeBridges]);
+    this.staticIps = Object.freeze([...fields.staticIps]);
+    this.com = fields.com;
+  }
+
+  /**
+   * Reads a netconf the way a member's node does. Required: `nwid` (non-zero), `ts`, `et`, `id`,
+   * `n`; `r` defaults to 1, `p` to private, `eb` to on, `pb` to off, `ml` (absent or 0) to 32.
+   * Throws ParseError naming the key for a missing required key or a malformed value.
+   * Does not check the signature: call `dict.verify(masterIdentity)` for that.
+   */
+  static fromDictionary(dict: Dictionary): NetworkConfig {
+    if (!(dict instanceof Dictionary)) throw new ParseError(`netconf must be a Dictionary, got ${describe(dict)}`);
+    const networkId = read(dict, NetconfKey.NETWORK_ID, true, (v) => {
+      const id = parseHexDigits(v, 16, 'network ID');
+      if (id === 0n) throw new ParseError('network ID must not be zero');
+      return id;
+    });
+    const timestamp = read(dict, NetconfKey.TIMESTAMP, true, (v) => parseHexDigits(v, 16, 'timestamp'));
+    const revision = read(dict, NetconfKey.REVISION, false, (v) => parseHexDigits(v, 16, 'revision')) ?? 1n;
+    const issuedTo = read(dict, NetconfKey.ISSUED_TO, true, (v) => addressToHex(parseHexDigits(v, 10, 'address')));
+    const isPrivate = read(dict, NetconfKey.PRIVATE, false, parseFlag) ?? true;
+    const name = read(dict, NetconfKey.NAME, true, (v) => v);
+    const description = dict.get(NetconfKey.DESCRIPTION) ?? '';
+    const enableBroadcast = read(dict, NetconfKey.ENABLE_BROADCAST, false, parseFlag) ?? true;
+    const allowPassiveBridging = read(dict, NetconfKey.ALLOW_PASSIVE_BRIDGING, false, parseFlag) ?? false;
+    const allowedEtherTypes = read(dict, NetconfKey.ETHER_TYPES, true, parseEtherTypes);
+    const limit = read(dict, NetconfKey.MULTICAST_LIMIT, false, (v) => Number(parseHexDigits(v, 8, 'multicast limit')));
+    const multicastRates = read(dict, NetconfKey.MULTICAST_RATES, false, parseMulticastRates) ?? [];
+    const activeBridges = read(dict, NetconfKey.ACTIVE_BRIDGES, false, parseActiveBridges) ?? [];
+    const v4 = read(dict, NetconfKey.STATIC_IPV4, false, (v) => parseStaticIps(v, 4)) ?? [];
+    const v6 = read(dict, NetconfKey.STATIC_IPV6, false, (v) => parseStaticIps(v, 6)) ?? [];
+    const com = read(dict, NetconfKey.CERTIFICATE_OF_MEMBERSHIP, false, (v) => CertificateOfMembership.parse(v)) ?? null;
+    return new NetworkConfig({
+      networkId,
+      timestamp,
+      revision,
+      issuedTo,
+      isPrivate,
+      name,
+      description,
+      enableBroadcast,
+      allowPassiveBridging,
+      allowedEtherTypes,
+      allowsAllEtherTypes: allowedEtherTypes.includes(ALL_ETHER_TYPES),
+      multicastLimit: limit === undefined || limit === 0 ? DEFAULT_MULTICAST_LIMIT : limit,
+      multicastRates,
+      activeBridges,
+      staticIps: [...v4, ...v6],
+      com,
+    });
+  }
+
+  get networkIdHex(): string {
+    return hex16(this.networkId);
+  }
+
+  /** Whether frames of this Ethernet type may pass. */
+  permitsEtherType(etherType: number): boolean {
+    return this.allowsAllEtherTypes || this.allowedEtherTypes.includes(etherType);
+  }
+}
+
+/**
+ * Builds the unsigned netconf dictionary with exactly the §6 keys and formats. The caller signs it
+ * (`dict.sign(masterIdentity)`) and must keep it within MAX_NETCONF_BYTES after signing (the wire
+ * encoder refuses a larger one). Bad fields → InvalidArgumentError.
+ */
+export function buildNetconfDictionary(fields: NetconfFields): Dictionary {
+  if (fields === null || typeof fields !== 'object') throw new InvalidArgumentError('netconf fields object expected');
+  const dict = new Dictionary();
+  dict.set(NetconfKey.NETWORK_ID, argument('networkId', () => hex16(parseNetworkId(fields.networkId))));
+  dict.set(NetconfKey.TIMESTAMP, argument('timestamp', () => hex16(toBigint(fields.timestamp))));
+  dict.set(NetconfKey.REVISION, argument('revision', () => hex16(requireBigint(fields.revision))));
+  dict.set(NetconfKey.ISSUED_TO, argument('issuedTo', () => addressToHex(parseAddress(fields.issuedTo))));
+  dict.set(NetconfKey.PRIVATE, flag(fields.isPrivate, 'isPrivate'));
+  dict.set(NetconfKey.NAME, requireString(fields.name, 'name'));
+  const description = fields.description === undefined ? '' : requireString(fields.description, 'description');
+  if (description.length > 0) dict.set(NetconfKey.DESCRIPTION, description);
+  dict.set(NetconfKey.ENABLE_BROADCAST, flag(fields.enableBroadcast, 'enableBroadcast'));
+  dict.set(NetconfKey.ALLOW_PASSIVE_BRIDGING, flag(fields.allowPassiveBridging, 'allowPassiveBridging'));
+  dict.set(NetconfKey.ETHER_TYPES, formatEtherTypes(fields.allowedEtherTypes));
+  const limit = fields.multicastLimit ?? 0;
+  if (!Number.isSafeInteger(limit) || limit < 0 || limit > 0xffffffff) {
+    throw new InvalidArgumentError(`netconf multicastLimit must be a uint32, got ${describe(limit)}`);
+  }
+  if (limit > 0) dict.set(NetconfKey.MULTICAST_LIMIT, limit.toString(16));
+  const rates = fields.multicastRates ?? [];
+  if (rates.length > 0) dict.set(NetconfKey.MULTICAST_RATES, formatMulticastRates(rates));
+  const bridges = fields.activeBridges ?? [];
+  if (bridges.length > 0) dict.set(NetconfKey.ACTIVE_BRIDGES, formatActiveBridges(bridges));
+  const { v4, v6 } = splitStaticIps(fields.staticIps ?? []);
+  if (v4.length > 0) dict.set(NetconfKey.STATIC_IPV4, v4.join(','));
+  if (v6.length > 0) dict.set(NetconfKey.STATIC_IPV6, v6.join(','));
+  const com = fields.com ?? null;
+  if (fields.isPrivate && com === null) throw new InvalidArgumentError('a private network netconf needs a com');
+  if (!fields.isPrivate && com !== null) throw new InvalidArgumentError('a public network netconf carries no com');
+  if (com !== null) {
+    const text = typeof com === 'string' ? argument('com', () => CertificateOfMembership.parse(com).toString()) : com.toString();
+    dict.set(NetconfKey.CERTIFICATE_OF_MEMBERSHIP, text);
+  }
+  return dict;
+}
+
+/** Parses the `et` value: `0` = all, empty = none, else comma list of 1-4 hex digits. */
+function parseEtherTypes(value: string): number[] {
+  if (value === '') return [];
+  const types = value.split(',').map((token) => Number(parseHexDigits(token, 4, 'Ethernet type')));
+  if (types.includes(ALL_ETHER_TYPES)) return [ALL_ETHER_TYPES];
+  return [...new Set(types)].sort((a, b) => a - b);
+}
+
+function formatEtherTypes(types: readonly number[]): string {
+  if (!Array.isArray(types)) throw new InvalidArgumentError('netconf allowedEtherTypes must be an array of numbers');
+  for (const type of types) {
+    if (!Number.isInteger(type) || type < 0 || type > 0xffff) {
+      throw new InvalidArgumentError(`Ethernet type must be 0..0xffff, got ${describe(type)}`);
+    }
+  }
+  if (types.includes(ALL_ETHER_TYPES)) return '0';
+  return [...new Set(types)]
+    .sort((a, b) => a - b)
+    .map((type) => type.toString(16).padStart(4, '0'))
+    .join(',');
+}
+
+function parseMulticastRates(value: string): MulticastRate[] {
+  const inner = Dictionary.parse(value);
+  return inner.entries().map(([key, rate]) => {
+    const match = MAC_ADI_KEY.exec(key);
+    if (match === null) throw new ParseError(`multicast rate key must be MAC/ADI in hex: ${describe(key)}`);
+    const numbers = rate.split(',');
+    if (numbers.length !== 3) throw new ParseError(`multicast rate must be preload,maxBalance,accrual: ${describe(rate)}`);
+    const [preload, maxBalance, accrual] = numbers.map((n) => Number(parseHexDigits(n, 8, 'multicast rate number'))) as [
+      number,
+      number,
+      number,
+    ];
+    return { mac: match[1]!.toLowerCase(), adi: Number(BigInt('0x' + match[2]!)), preload, maxBalance, accrual };
+  });
+}
+
+function formatMulticastRates(rates: readonly MulticastRate[]): Uint8Array {
+  const inner = new Dictionary();
+  for (const rate of rates) {
+    if (rate === null || typeof rate !== 'object' || typeof rate.mac !== 'string' || !/^[0-9a-fA-F]{12}$/.test(rate.mac)) {
+      throw new InvalidArgumentError(`multicast rate mac must be 12 hex digits, got ${describe(rate?.mac)}`);
+    }
+    for (const field of ['adi', 'preload', 'maxBalance', 'accrual'] as const) {
+      const n = rate[field];
+      if (!Number.isSafeInteger(n) || n < 0 || n > 0xffffffff) {
+        throw new InvalidArgumentError(`multicast rate ${field} must be a uint32, got ${describe(n)}`);
+      }
+    }
+    const key = `${rate.mac.toLowerCase()}/${rate.adi.toString(16).padStart(4, '0')}`;
+    if (inner.has(key)) throw new InvalidArgumentError(`multicast rate given twice for ${key}`);
+    inner.set(key, [rate.preload, rate.maxBalance, rate.accrual].map((n) => n.toString(16)).join(','));
+  }
+  return inner.toBytes();
+}
+
+function parseActiveBridges(value: string): string[] {
+  if (value === '') return [];
+  const bridges = value.split(',').map((token) => addressToHex(parseHexDigits(token, 10, 'active bridge address')));
+  return [...new Set(bridges)].sort();
+}
+
+function formatActiveBridges(bridges: readonly (string | bigint)[]): string {
+  const hex = bridges.map((bridge) => argument('activeBridges', () => addressToHex(parseAddress(bridge))));
+  return [...new Set(hex)].sort().join(',');
+}
+
+function parseStaticIps(value: string, family: 4 | 6): string[] {
+  if (value === '') return [];
+  return value.split(',').map((token) => {
+    const cidr = parseCidr(token);
+    if (cidr.family !== family) throw new ParseError(`expected an IPv${family} CIDR, got ${describe(token)}`);
+    return formatCidr(cidr);
+  });
+}
+
+function splitStaticIps(ips: readonly string[]): { v4: string[]; v6: string[] } {
+  const v4: string[] = [];
+  const v6: string[] = [];
+  for (const ip of ips) {
+    const cidr = argument('staticIps', () => parseCidr(ip));
+    (cidr.family === 4 ? v4 : v6).push(formatCidr(cidr));
+  }
+  return { v4, v6 };
+}
+
+function parseFlag(value: string): boolean {
+  if (value === '1') return true;
+  if (value === '0') return false;
+  throw new ParseError(`flag must be 1 or 0: ${describe(value)}`);
+}
+
+function flag(value: boolean, what: string): string {
+  if (typeof value !== 'boolean') throw new InvalidArgumentError(`netconf ${what} must be a boolean, got ${describe(value)}`);
+  return value ? '1' : '0';
+}
+
+function requireString(value: string, what: string): string {
+  if (typeof value !== 'string') throw new InvalidArgumentError(`netconf ${what} must be a string, got ${describe(value)}`);
+  return value;
+}
+
+function requireBigint(value: bigint): bigint {
+  if (typeof value !== 'bigint') throw new InvalidArgumentError(`a bigint is needed, got ${describe(value)}`);
+  return value;
+}
+
+function toBigint(value: bigint | number): bigint {
+  if (typeof value === 'number' && Number.isSafeInteger(value)) return BigInt(value);
+  return requireBigint(value as bigint);
+}
+
+/** Reads one key; a ParseError from `parse` is re-thrown with the key named. */
+function read<T>(dict: Dictionary, key: string, required: true, parse: (value: string) => T): T;
+function read<T>(dict: Dictionary, key: string, required: false, parse: (value: string) => T): T | undefined;
+function read<T>(dict: Dictionary, key: string, required: boolean, parse: (value: string) => T): T | undefined {
+  const value = dict.get(key);
+  if (value === undefined) {
+    if (required) throw new ParseError(`netconf lacks the required key "${key}"`);
+    return undefined;
+  }
+  try {
+    return parse(value);
+  } catch (error) {
+    if (error instanceof NetconfError) throw new ParseError(`netconf key "${key}": ${error.message}`, { cause: error });
+    throw error;
+  }
+}
+
+/** Runs a conversion of a caller's field; its typed error becomes InvalidArgumentError naming the field. */
+function argument<T>(what: string, convert: () => T): T {
+  try {
+    return convert();
+  } catch (error) {
+    if (error instanceof InvalidArgumentError) throw error;
+    if (error instanceof NetconfError) {
+      throw new InvalidArgumentError(`netconf ${what}: ${error.message}`, { cause: error });
+    }
+    throw error;
+  }
+}
