@@ -20,14 +20,9 @@
  * can verify the signed netconf (a real node would fetch it by address from a root server).
  */
 import { ParseError } from '../../src/errors.js';
+import { Verb } from '../../src/protocol/wire.js';
 
-export const Verb = {
-  ERROR: 2,
-  OK: 3,
-  NETWORK_CONFIG_REQUEST: 11,
-  NETWORK_CONFIG_REFRESH: 12,
-} as const;
-export type Verb = (typeof Verb)[keyof typeof Verb];
+export { Verb };
 
 const KNOWN_VERBS: ReadonlySet<number> = new Set(Object.values(Verb));
 const HEADER_BYTES = 3;
@@ -65,9 +60,15 @@ export function decodeFrame(datagram: Uint8Array): Frame {
     throw new ParseError(`frame identity length ${identityLength} does not fit the datagram`);
   }
   const identityBytes = datagram.subarray(HEADER_BYTES, HEADER_BYTES + identityLength);
+  let senderIdentity: string;
+  try {
+    senderIdentity = new TextDecoder('utf-8', { fatal: true }).decode(identityBytes);
+  } catch {
+    throw new ParseError('frame identity is not valid UTF-8');
+  }
   return {
     verb: verb as Verb,
-    senderIdentity: new TextDecoder('utf-8', { fatal: true }).decode(identityBytes),
+    senderIdentity,
     payload: datagram.slice(HEADER_BYTES + identityLength),
   };
 }

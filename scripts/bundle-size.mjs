@@ -1,0 +1,80 @@
+#!/usr/bin/env node
+/**
+ * Measures what the library costs a web page: bundles src/index.ts for the browser with esbuild
+ * (ESM, minified), gzips the result and prints the sizes in KB (1 KB = 1024 bytes).
+ *
+ * - library only: the package's own code, every dependency left external;
+ * - with dependencies: noble (curves, hashes, ciphers) and sql.js's JavaScript glue bundled in;
+ * - sql.js's WebAssembly binary is never bundled; its size is reported on its own.
+ *
+ * Usage: node scripts/bundle-size.mjs [--json]
+ */
+import { build } from 'esbuild';
+import { readFile } from 'node:fs/promises';
+import { gzipSync } from 'node:zlib';
+import { fileURLToPath } from 'node:url';
+import path from 'node:path';
+
+const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const entry = path.join(repoRoot, 'src', 'index.ts');
+const TARGET_LIBRARY_KB = 60;
+
+async function bundle(external) {
+  const result = await build({
+    entryPoints: [entry],
+    bundle: true,
+    platform: 'browser',
+    format: 'esm',
+    target: ['es2022'],
+    minify: true,
+    write: false,
+    metafile: true,
+    // Node-only modules are reached only through dynamic import() on Node paths.
+    external: ['node:*', ...external],
+    logLevel: 'error',
+  });
+  const code = result.outputFiles[0].contents;
+  return { code, metafile: result.metafile };
+}
+
+/** Bytes of the bundle's input that came from each top-level package (or "library"). */
+function bytesBySource(metafile) {
+  const output = Object.values(metafile.outputs)[0];
+  const totals = new Map();
+  for (const [file, info] of Object.entries(output.inputs)) {
+    const match = /node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(file);
+    const source = match ? match[1] : 'library';
+    totals.set(source, (totals.get(source) ?? 0) + info.bytesInOutput);
+  }
+  return [...totals.entries()].sort((x, y) => y[1] - x[1]);
+}
+
+const kb = (bytes) => Number((bytes / 1024).toFixed(1));
+
+const libraryOnly = await bundle(['@noble/*', 'sql.js']);
+const withDeps = await bundle([]);
+const wasm = await readFile(path.join(repoRoot, 'node_modules', 'sql.js', 'dist', 'sql-wasm.wasm'));
+
+const report = {
+  libraryOnly: { minKB: kb(libraryOnly.code.length), gzipKB: kb(gzipSync(libraryOnly.code, { level: 9 }).length) },
+  withDependencies: { minKB: kb(withDeps.code.length), gzipKB: kb(gzipSync(withDeps.code, { level: 9 }).length) },
+  sqlJsWasm: { KB: kb(wasm.length), gzipKB: kb(gzipSync(wasm, { level: 9 }).length) },
+  libraryBySource: Object.fromEntries(bytesBySource(libraryOnly.metafile).map(([s, b]) => [s, kb(b)])),
+  withDependenciesBySource: Object.fromEntries(bytesBySource(withDeps.metafile).map(([s, b]) => [s, kb(b)])),
+  targetLibraryGzipKB: TARGET_LIBRARY_KB,
+};
+
+if (process.argv.includes('--json')) {
+  console.log(JSON.stringify(report, null, 2));
+} else {
+  console.log('Browser bundle of src/index.ts (esbuild, ESM, minified; KB = 1024 bytes)');
+  console.log(`  library only       ${report.libraryOnly.minKB} KB min, ${report.libraryOnly.gzipKB} KB min+gzip (target ≤ ${TARGET_LIBRARY_KB})`);
+  console.log(`  with dependencies  ${report.withDependencies.minKB} KB min, ${report.withDependencies.gzipKB} KB min+gzip (noble + sql.js glue)`);
+  console.log(`  sql.js wasm        ${report.sqlJsWasm.KB} KB, ${report.sqlJsWasm.gzipKB} KB gzip (loaded separately)`);
+  console.log('  minified bytes by source (with dependencies):');
+  for (const [source, size] of Object.entries(report.withDependenciesBySource)) console.log(`    ${source.padEnd(18)} ${size} KB`);
+}
+if (report.libraryOnly.gzipKB > TARGET_LIBRARY_KB) {
+  console.error(`library bundle ${report.libraryOnly.gzipKB} KB min+gzip exceeds the ${TARGET_LIBRARY_KB} KB target`);
+  process.exitCode = 1;
+}
