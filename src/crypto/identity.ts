@@ -13,7 +13,8 @@ import {
   ed25519PublicKey,
   x25519PublicKey,
 } from './c25519.js';
-import { computeMemoryHardHash } from './memory-hard-hash.js';
+import { computeMemoryHardHash, isMemoryHardHashChosen } from './memory-hard-hash.js';
+import { installWasmMemoryHardHashOnce } from './memory-hard-hash-wasm.js';
 
 export interface GenerateIdentityOptions {
   /** Source of random bytes (default: the platform's secure generator). Must return `n` bytes. */
@@ -91,7 +92,7 @@ export class Identity {
         const publicKey = new Uint8Array(64);
         publicKey.set(x25519PublicKey(privateKey), 0);
         publicKey.set(edPublicKey, 32);
-        const digest = computeMemoryHardHash(publicKey);
+        const digest = memoryHardHashForIdentity(publicKey);
         attempts++;
         onProgress?.(attempts);
         if (digest[0]! < WORK_THRESHOLD) {
@@ -137,7 +138,7 @@ export class Identity {
   /** Checks the proof of work binding address and key (memory-hard; the result is remembered). */
   locallyValidate(): boolean {
     if (this.#validity === undefined) {
-      const digest = computeMemoryHardHash(this.#publicKey.slice());
+      const digest = memoryHardHashForIdentity(this.#publicKey.slice());
       const addressBytes = addressToBytes(this.#address);
       this.#validity =
         digest[0]! < WORK_THRESHOLD &&
@@ -191,6 +192,15 @@ export class Identity {
     }
     return privateKey;
   }
+}
+
+/**
+ * The memory-hard hash, switching to WebAssembly (same bytes, ~7x faster) on first use where the
+ * platform runs it, unless the application chose an implementation itself.
+ */
+function memoryHardHashForIdentity(publicKey: Uint8Array): Uint8Array {
+  if (!isMemoryHardHashChosen()) installWasmMemoryHardHashOnce();
+  return computeMemoryHardHash(publicKey);
 }
 
 function takeRandom(random: (n: number) => Uint8Array, length: number): Uint8Array {

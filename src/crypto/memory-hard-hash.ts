@@ -4,7 +4,8 @@
  * `memoryHardHash` is the portable JavaScript implementation and the reference for any faster one.
  * A faster implementation (the WebAssembly build) may be installed with
  * `setMemoryHardHashImplementation`; it is checked against a known answer before it is accepted.
- * `computeMemoryHardHash` is what the rest of the library calls.
+ * `computeMemoryHardHash` is what the rest of the library calls. Identity installs the WebAssembly
+ * implementation on its first hash unless an implementation (or `null`, for JavaScript) was chosen.
  */
 import { sha512 } from '@noble/hashes/sha2.js';
 import { hexToBytes } from '@noble/hashes/utils.js';
@@ -82,6 +83,7 @@ const CHECK_DIGEST_HEX =
   'b9faa360a0c6bf99cf684e015bf5bda9d347a4867a5515fa48c6c58e4df28b72';
 
 let installed: MemoryHardHashFunction | null = null;
+let chosenExplicitly = false;
 
 /**
  * Installs a faster implementation (or `null` to go back to JavaScript). It must return the same
@@ -90,6 +92,7 @@ let installed: MemoryHardHashFunction | null = null;
 export function setMemoryHardHashImplementation(implementation: MemoryHardHashFunction | null): void {
   if (implementation === null) {
     installed = null;
+    chosenExplicitly = true;
     return;
   }
   if (typeof implementation !== 'function') {
@@ -105,6 +108,12 @@ export function setMemoryHardHashImplementation(implementation: MemoryHardHashFu
     throw new InvalidArgumentError('memory-hard hash implementation gives wrong results; not installed');
   }
   installed = implementation;
+  chosenExplicitly = true;
+}
+
+/** True once `setMemoryHardHashImplementation` has been called (with a function or with null). */
+export function isMemoryHardHashChosen(): boolean {
+  return chosenExplicitly;
 }
 
 /** The implementation in use: the installed one, or the JavaScript one. */

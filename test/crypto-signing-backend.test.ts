@@ -1,0 +1,74 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import fc from 'fast-check';
+import { bytesToHex } from '@noble/hashes/utils.js';
+import { c25519PublicKey } from '../src/crypto/c25519.js';
+import {
+  getSigningBackend,
+  isNativeSigningAvailable,
+  nobleBackend,
+  setSigningBackend,
+  signingBackendByName,
+} from '../src/crypto/signing-backend.js';
+import { InvalidArgumentError } from '../src/errors.js';
+
+test('auto picks native in Node (it exists on Node >= 20.16) and can be overridden', () => {
+  assert.equal(isNativeSigningAvailable(), true);
+  assert.equal(getSigningBackend(), 'native');
+  setSigningBackend('noble');
+  assert.equal(getSigningBackend(), 'noble');
+  setSigningBackend('native');
+  assert.equal(getSigningBackend(), 'native');
+  setSigningBackend('auto');
+  assert.equal(getSigningBackend(), 'native');
+  assert.throws(() => setSigningBackend('openssl' as never), InvalidArgumentError);
+  assert.equal(getSigningBackend(), 'native');
+});
+
+test('noble and native give identical signatures and verdicts on random keys and messages', () => {
+  const native = signingBackendByName('native');
+  assert.ok(native);
+  fc.assert(
+    fc.property(
+      fc.uint8Array({ minLength: 64, maxLength: 64 }),
+      fc.uint8Array({ maxLength: 200 }),
+      fc.nat(),
+      (privateKey, message, flip) => {
+        const publicKey = c25519PublicKey(privateKey);
+        const bySoftware = nobleBackend.sign(message, privateKey);
+        const byNative = native.sign(message, privateKey);
+        assert.equal(bytesToHex(byNative), bytesToHex(bySoftware));
+        for (const backend of [nobleBackend, native]) {
+          assert.equal(backend.verify(bySoftware, message, publicKey), true);
+        }
+        const tampered = bySoftware.slice();
+        tampered[flip % 64]! ^= 1 << (flip % 8);
+        assert.equal(native.verify(tampered, message, publicKey), nobleBackend.verify(tampered, message, publicKey));
+        assert.equal(native.verify(tampered, message, publicKey), false);
+      },
+    ),
+    { numRuns: 60 },
+  );
+});
+
+test('the native key cache follows changes to a reused key array', () => {
+  const native = signingBackendByName('native')!;
+  const privateKey = new Uint8Array(64).fill(1);
+  const message = new Uint8Array([1, 2, 3]);
+  const first = native.sign(message, privateKey);
+  privateKey[40] = 99;
+  const second = native.sign(message, privateKey);
+  assert.equal(bytesToHex(second), bytesToHex(nobleBackend.sign(message, privateKey)));
+  assert.notEqual(bytesToHex(first), bytesToHex(second));
+});
+
+test('both backends reject a signature under a public key that is not a curve point', () => {
+  const native = signingBackendByName('native')!;
+  const privateKey = new Uint8Array(64).fill(5);
+  const message = new Uint8Array([9]);
+  const signature = nobleBackend.sign(message, privateKey);
+  const badPublicKey = c25519PublicKey(privateKey);
+  badPublicKey.fill(0xff, 32, 64);
+  assert.equal(nobleBackend.verify(signature, message, badPublicKey), false);
+  assert.equal(native.verify(signature, message, badPublicKey), false);
+});
