@@ -29,7 +29,7 @@ export interface SignatureVerifier {
 export const SIGNATURE_KEY = '~!ed25519';
 export const SIGNER_IDENTITY_KEY = '~!sigid';
 export const SIGNATURE_TIMESTAMP_KEY = '~!sigts';
-const SIGNATURE_HEX_LENGTH = 192;
+const SIGNATURE_HEX = /^[0-9a-f]{192}$/;
 
 const NUL = 0x00;
 const LF = 0x0a;
@@ -266,11 +266,15 @@ export class Dictionary {
     return this;
   }
 
-  /** True when `~!ed25519` is this identity's valid signature over the other entries. Never throws. */
+  /**
+   * True when `~!ed25519` (192 lower-case hex digits) is this identity's valid signature over the
+   * other entries. Does not compare `~!sigid` with the identity. Never throws.
+   */
   verify(identity: SignatureVerifier): boolean {
     try {
       const signatureHex = this.get(SIGNATURE_KEY);
-      if (signatureHex === undefined || signatureHex.length !== SIGNATURE_HEX_LENGTH) return false;
+      // Lower case only, as signers write it, so the signature text has exactly one valid form.
+      if (signatureHex === undefined || !SIGNATURE_HEX.test(signatureHex)) return false;
       const signature = hexToBytes(signatureHex);
       return identity.verify(this.#signedMessage(), signature) === true;
     } catch {
