@@ -1,0 +1,370 @@
+/**
+ * Durable file persistence for Node.js (docs/architecture.md, "Persistence"):
+ *
+ *   <db>            the main file: an ordinary SQLite database, the last snapshot
+ *   <db>-log        append-only log of committed transactions since that snapshot
+ *   <db>-log.next   a fresh log written before a snapshot switch (exists only mid-switch)
+ *   <db>.snapshot-tmp  the next snapshot, renamed over <db> once complete and synced
+ *   <db>.lock       single-writer lock
+ *
+ * This module imports node:fs; the engine loads it with a dynamic import only when a path is given.
+ */
+import * as nodeFs from 'node:fs';
+import { createHash } from 'node:crypto';
+import { dirname } from 'node:path';
+import { promisify } from 'node:util';
+import { CorruptDatabaseError, ExternalModificationError, PersistenceError } from '../../errors.js';
+import { acquireFileLock, type FileLock } from '../lock.js';
+import { LOG_HEADER_SIZE, bytesEqual, encodeLogHeader, frameRecords, parseLog } from './log-format.js';
+import type { ExternalChange, Persistence, PersistenceCounters, StoredState } from './types.js';
+
+/** Identity of a file as seen by stat. */
+export interface FileIdentity {
+  readonly ino: number;
+  readonly size: number;
+  readonly mtimeMs: number;
+}
+
+/** The few file-system calls file persistence makes; inject a wrapper to simulate faults. */
+export interface PersistenceFs {
+  readFile(path: string): Promise<Uint8Array>;
+  /** flags as in fs.open: 'r', 'r+', 'w', 'wx'. */
+  open(path: string, flags: string): Promise<number>;
+  write(fd: number, data: Uint8Array, position: number): Promise<number>;
+  /** fdatasync: file data and the size needed to read it back. */
+  fdatasync(fd: number): Promise<void>;
+  /** fsync of a file or, opened with 'r', a directory. */
+  fsync(fd: number): Promise<void>;
+  ftruncate(fd: number, length: number): Promise<void>;
+  close(fd: number): Promise<void>;
+  rename(from: string, to: string): Promise<void>;
+  unlink(path: string): Promise<void>;
+  copyFileExclusive(from: string, to: string): Promise<void>;
+  /** Synchronous stat; null when the path does not exist. */
+  statSync(path: string): FileIdentity | null;
+}
+
+export const nodePersistenceFs: PersistenceFs = {
+  readFile: async (path) => new Uint8Array(await nodeFs.promises.readFile(path)),
+  open: promisify(nodeFs.open) as (path: string, flags: string) => Promise<number>,
+  write: async (fd, data, position) => (await promisify(nodeFs.write)(fd, data, 0, data.length, position)).bytesWritten,
+  fdatasync: promisify(nodeFs.fdatasync),
+  fsync: promisify(nodeFs.fsync),
+  ftruncate: promisify(nodeFs.ftruncate),
+  close: promisify(nodeFs.close),
+  rename: nodeFs.promises.rename,
+  unlink: nodeFs.promises.unlink,
+  copyFileExclusive: (from, to) => nodeFs.promises.copyFile(from, to, nodeFs.constants.COPYFILE_EXCL),
+  statSync: (path) => {
+    const s = nodeFs.statSync(path, { throwIfNoEntry: false });
+    return s ? { ino: s.ino, size: s.size, mtimeMs: s.mtimeMs } : null;
+  },
+};
+
+export interface FilePersistenceOptions {
+  path: string;
+  fs?: PersistenceFs;
+  /** Skips the lock (used only by restore, which takes the lock itself). */
+  lock?: FileLock;
+}
+
+export function sha256(bytes: Uint8Array): Uint8Array {
+  return new Uint8Array(createHash('sha256').update(bytes).digest());
+}
+
+const EMPTY_DIGEST = new Uint8Array(32);
+
+export function databaseFilePaths(path: string) {
+  return {
+    main: path,
+    log: `${path}-log`,
+    logNext: `${path}-log.next`,
+    snapshotTmp: `${path}.snapshot-tmp`,
+    lock: `${path}.lock`,
+    journal: `${path}-journal`,
+    wal: `${path}-wal`,
+  };
+}
+
+function isMissing(error: unknown): boolean {
+  return (error as NodeJS.ErrnoException)?.code === 'ENOENT';
+}
+
+function sameIdentity(a: FileIdentity | null, b: FileIdentity | null): boolean {
+  if (a === null || b === null) return a === b;
+  return a.ino === b.ino && a.size === b.size && a.mtimeMs === b.mtimeMs;
+}
+
+export async function openFilePersistence(options: FilePersistenceOptions): Promise<FilePersistence> {
+  const paths = databaseFilePaths(options.path);
+  const lock = options.lock ?? (await acquireFileLock(paths.lock, options.path));
+  return new FilePersistence(options.path, options.fs ?? nodePersistenceFs, lock);
+}
+
+interface LoadPlan {
+  /** The log file to use from now on is log.next (an interrupted snapshot switch). */
+  adoptNextLog: boolean;
+  /** Where the valid log ends in the log file that is kept. */
+  validLength: number;
+  /** Whether a log file is there at all. */
+  logExists: boolean;
+  /** The log follows an older main file and holds no records: start a fresh one. */
+  resetLog?: boolean;
+}
+
+export class FilePersistence implements Persistence {
+  readonly location: string;
+  readonly counters: PersistenceCounters = { appends: 0, syncs: 0, snapshots: 0 };
+  private readonly paths: ReturnType<typeof databaseFilePaths>;
+  private logFd: number | null = null;
+  private logSize = 0;
+  private mainSize = 0;
+  /** The main file as we last wrote or read it. */
+  private knownMain: FileIdentity | null = null;
+  private plan: LoadPlan | null = null;
+  private loadedDigest: Uint8Array = EMPTY_DIGEST;
+  /** Set when the files may no longer match what we believe; appends are refused until reopen. */
+  private failed: Error | null = null;
+
+  constructor(
+    path: string,
+    private readonly fs: PersistenceFs,
+    private readonly lock: FileLock,
+  ) {
+    this.location = path;
+    this.paths = databaseFilePaths(path);
+  }
+
+  async load(): Promise<StoredState> {
+    const before = this.fs.statSync(this.paths.main);
+    const snapshot = await this.readOptional(this.paths.main);
+    const digest = snapshot && snapshot.length > 0 ? sha256(snapshot) : EMPTY_DIGEST;
+    const snapshotSize = snapshot?.length ?? 0;
+    this.mainSize = snapshotSize;
+    this.knownMain = before;
+    this.loadedDigest = digest;
+
+    let logBytes = await this.readOptional(this.paths.log);
+    if (this.logFd !== null && logBytes) logBytes = logBytes.subarray(0, this.logSize);
+    const nextBytes = this.logFd === null ? await this.readOptional(this.paths.logNext) : null;
+    if (nextBytes) {
+      const next = parseLog(nextBytes);
+      if (next && bytesEqual(next.header.snapshotDigest, digest) && next.header.snapshotSize === snapshotSize) {
+        // The snapshot switch completed its first rename: the old log's records are in the snapshot.
+        this.plan = { adoptNextLog: true, validLength: next.validLength, logExists: true };
+        return { snapshot, records: next.records, logMatchesSnapshot: true };
+      }
+    }
+    if (!logBytes) {
+      this.plan = { adoptNextLog: false, validLength: 0, logExists: false };
+      return { snapshot, records: [], logMatchesSnapshot: true };
+    }
+    const log = parseLog(logBytes);
+    if (!log) {
+      throw new CorruptDatabaseError(`${this.paths.log} is not a netconf log file (bad header); move it away to open ${this.location}`);
+    }
+    const matches = bytesEqual(log.header.snapshotDigest, digest) && log.header.snapshotSize === snapshotSize;
+    if (!snapshot && log.records.length > 0) {
+      throw new CorruptDatabaseError(`${this.location} is missing but its log ${this.paths.log} holds ${log.records.length} changes`);
+    }
+    this.plan = { adoptNextLog: false, validLength: log.validLength, logExists: true, resetLog: !matches && log.records.length === 0 };
+    return { snapshot, records: log.records, logMatchesSnapshot: matches };
+  }
+
+  async acceptLoaded(): Promise<void> {
+    const plan = this.plan;
+    if (!plan) throw new Error('acceptLoaded before load');
+    const { fs, paths } = this;
+    if (plan.adoptNextLog) {
+      await fs.rename(paths.logNext, paths.log);
+      await this.syncDirectory();
+    } else {
+      await fs.unlink(paths.logNext).catch(ignoreMissing);
+    }
+    await fs.unlink(paths.snapshotTmp).catch(ignoreMissing);
+    if (!plan.logExists || plan.resetLog) {
+      await this.writeFreshLog(paths.logNext, this.loadedDigest, this.mainSize);
+      await fs.rename(paths.logNext, paths.log);
+      await this.syncDirectory();
+      plan.validLength = LOG_HEADER_SIZE;
+    }
+    const fd = await fs.open(paths.log, 'r+');
+    const size = this.fs.statSync(paths.log)?.size ?? 0;
+    if (size > plan.validLength) {
+      await fs.ftruncate(fd, plan.validLength);
+      await fs.fdatasync(fd);
+    }
+    this.logFd = fd;
+    this.logSize = plan.validLength;
+    this.plan = null;
+  }
+
+  async append(payloads: readonly Uint8Array[]): Promise<void> {
+    if (this.failed) throw new PersistenceError(`${this.location}: storage failed earlier (${this.failed.message}); reopen it`, { cause: this.failed });
+    if (this.logFd === null) throw new PersistenceError(`${this.location}: log is not open`);
+    const frames = frameRecords(payloads);
+    try {
+      await this.writeAll(this.logFd, frames, this.logSize);
+      this.counters.syncs++;
+      await this.fs.fdatasync(this.logFd);
+    } catch (error) {
+      await this.truncateBack(error);
+      throw new PersistenceError(`${this.location}: could not append to ${this.paths.log}: ${(error as Error).message}`, { cause: error });
+    }
+    this.counters.appends++;
+    this.logSize += frames.length;
+  }
+
+  /** Removes a partly written tail so that later appends never follow garbage. */
+  private async truncateBack(cause: unknown): Promise<void> {
+    try {
+      await this.fs.ftruncate(this.logFd!, this.logSize);
+      await this.fs.fdatasync(this.logFd!);
+    } catch (error) {
+      this.failed = error instanceof Error ? error : new Error(String(cause));
+    }
+  }
+
+  async replaceSnapshot(image: Uint8Array): Promise<void> {
+    if (this.failed) throw new PersistenceError(`${this.location}: storage failed earlier (${this.failed.message}); reopen it`, { cause: this.failed });
+    const { fs, paths } = this;
+    const digest = sha256(image);
+    try {
+      await this.writeWholeFile(paths.snapshotTmp, image);
+      await this.writeFreshLog(paths.logNext, digest, image.length);
+    } catch (error) {
+      await fs.unlink(paths.snapshotTmp).catch(() => {});
+      await fs.unlink(paths.logNext).catch(() => {});
+      throw new PersistenceError(`${this.location}: could not write a snapshot: ${(error as Error).message}`, { cause: error });
+    }
+    const current = fs.statSync(paths.main);
+    if (this.knownMain !== null && !sameIdentity(current, this.knownMain)) {
+      await fs.unlink(paths.snapshotTmp).catch(() => {});
+      await fs.unlink(paths.logNext).catch(() => {});
+      throw new ExternalModificationError(`${this.location} was changed by another program; the snapshot was not installed`);
+    }
+    try {
+      await fs.rename(paths.snapshotTmp, paths.main);
+    } catch (error) {
+      await fs.unlink(paths.snapshotTmp).catch(() => {});
+      await fs.unlink(paths.logNext).catch(() => {});
+      throw new PersistenceError(`${this.location}: could not install a snapshot: ${(error as Error).message}`, { cause: error });
+    }
+    // From here on the new main file holds everything; only log.next may follow it.
+    try {
+      await this.syncDirectory();
+      if (this.logFd !== null) {
+        const old = this.logFd;
+        this.logFd = null;
+        await fs.close(old).catch(() => {});
+      }
+      await fs.rename(paths.logNext, paths.log);
+      await this.syncDirectory();
+      this.logFd = await fs.open(paths.log, 'r+');
+    } catch (error) {
+      this.failed = error instanceof Error ? error : new Error(String(error));
+      throw new PersistenceError(`${this.location}: snapshot installed but the new log could not be set up: ${this.failed.message}; reopen it`, { cause: error });
+    }
+    this.counters.snapshots++;
+    this.logSize = LOG_HEADER_SIZE;
+    this.mainSize = image.length;
+    this.knownMain = fs.statSync(paths.main);
+  }
+
+  async backupSnapshot(fromVersion: number | null): Promise<string | null> {
+    if (this.fs.statSync(this.paths.main) === null) return null;
+    const base = `${this.location}.v${fromVersion ?? 0}-backup`;
+    for (let n = 1; n < 1000; n++) {
+      const target = n === 1 ? base : `${base}-${n}`;
+      if (this.fs.statSync(target) !== null) continue;
+      await this.fs.copyFileExclusive(this.location, target);
+      const fd = await this.fs.open(target, 'r');
+      try {
+        await this.fs.fsync(fd);
+      } finally {
+        await this.fs.close(fd);
+      }
+      await this.syncDirectory();
+      return target;
+    }
+    throw new PersistenceError(`${this.location}: too many existing backups`);
+  }
+
+  detectExternalChange(): ExternalChange | null {
+    const { fs, paths } = this;
+    for (const busy of [paths.journal, paths.wal]) {
+      if (fs.statSync(busy) !== null) {
+        return { kind: 'busy', detail: `${busy} exists: another program is writing ${this.location}` };
+      }
+    }
+    const current = fs.statSync(paths.main);
+    if (!sameIdentity(current, this.knownMain)) {
+      return { kind: 'modified', detail: current === null ? `${this.location} was removed` : `${this.location} was changed by another program` };
+    }
+    return null;
+  }
+
+  logBytes(): number {
+    return Math.max(0, this.logSize - LOG_HEADER_SIZE);
+  }
+
+  snapshotBytes(): number {
+    return this.mainSize;
+  }
+
+  async close(): Promise<void> {
+    if (this.logFd !== null) {
+      const fd = this.logFd;
+      this.logFd = null;
+      await this.fs.close(fd).catch(() => {});
+    }
+    await this.lock.release();
+  }
+
+  private async readOptional(path: string): Promise<Uint8Array | null> {
+    try {
+      return await this.fs.readFile(path);
+    } catch (error) {
+      if (isMissing(error)) return null;
+      throw new PersistenceError(`could not read ${path}: ${(error as Error).message}`, { cause: error });
+    }
+  }
+
+  private async writeAll(fd: number, data: Uint8Array, position: number): Promise<void> {
+    let done = 0;
+    while (done < data.length) {
+      const n = await this.fs.write(fd, data.subarray(done), position + done);
+      if (n <= 0) throw new Error('write made no progress');
+      done += n;
+    }
+  }
+
+  private async writeWholeFile(path: string, data: Uint8Array): Promise<void> {
+    const fd = await this.fs.open(path, 'w');
+    try {
+      await this.writeAll(fd, data, 0);
+      this.counters.syncs++;
+      await this.fs.fsync(fd);
+    } finally {
+      await this.fs.close(fd);
+    }
+  }
+
+  private async writeFreshLog(path: string, digest: Uint8Array, snapshotSize: number): Promise<void> {
+    await this.writeWholeFile(path, encodeLogHeader({ snapshotDigest: digest, snapshotSize }));
+  }
+
+  private async syncDirectory(): Promise<void> {
+    const fd = await this.fs.open(dirname(this.location), 'r');
+    try {
+      this.counters.syncs++;
+      await this.fs.fsync(fd);
+    } finally {
+      await this.fs.close(fd);
+    }
+  }
+}
+
+function ignoreMissing(error: unknown): void {
+  if (!isMissing(error)) throw error;
+}

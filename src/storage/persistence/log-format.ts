@@ -1,0 +1,110 @@
+/**
+ * The append-only log file beside the main database file (docs/architecture.md, "Persistence").
+ *
+ *   header (64 bytes): magic "ZTNCLOG1" | u32 format version | u32 reserved |
+ *                      32-byte SHA-256 of the snapshot (main file) this log follows |
+ *                      u64 snapshot size | u32 reserved | u32 CRC-32 of bytes 0..59
+ *   record:            u32 payload length | u32 CRC-32 of (length bytes ‖ payload) | payload
+ *
+ * All integers little-endian. A record whose length runs past the end of the file, or whose CRC
+ * does not match, marks the end of the valid log: it and everything after it is a torn tail.
+ */
+export const LOG_MAGIC = new TextEncoder().encode('ZTNCLOG1');
+export const LOG_FORMAT_VERSION = 1;
+export const LOG_HEADER_SIZE = 64;
+export const RECORD_HEADER_SIZE = 8;
+/** No single transaction is allowed to be larger than this; a longer length is a torn tail. */
+export const MAX_RECORD_SIZE = 1 << 30;
+
+export interface LogHeader {
+  readonly snapshotDigest: Uint8Array;
+  readonly snapshotSize: number;
+}
+
+export interface ParsedLog {
+  readonly header: LogHeader;
+  readonly records: Uint8Array[];
+  /** Bytes of header plus valid records; anything past it is a torn tail. */
+  readonly validLength: number;
+}
+
+const CRC_TABLE = (() => {
+  const table = new Uint32Array(256);
+  for (let n = 0; n < 256; n++) {
+    let c = n;
+    for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
+    table[n] = c >>> 0;
+  }
+  return table;
+})();
+
+export function crc32(data: Uint8Array, seed = 0): number {
+  let crc = ~seed >>> 0;
+  for (let i = 0; i < data.length; i++) crc = CRC_TABLE[(crc ^ data[i]) & 0xff] ^ (crc >>> 8);
+  return ~crc >>> 0;
+}
+
+export function encodeLogHeader(header: LogHeader): Uint8Array {
+  if (header.snapshotDigest.length !== 32) throw new RangeError('snapshot digest must be 32 bytes');
+  const out = new Uint8Array(LOG_HEADER_SIZE);
+  const view = new DataView(out.buffer);
+  out.set(LOG_MAGIC, 0);
+  view.setUint32(8, LOG_FORMAT_VERSION, true);
+  out.set(header.snapshotDigest, 16);
+  view.setBigUint64(48, BigInt(header.snapshotSize), true);
+  view.setUint32(60, crc32(out.subarray(0, 60)), true);
+  return out;
+}
+
+/** Returns the header, or null when the bytes are not a valid log header. */
+export function decodeLogHeader(bytes: Uint8Array): LogHeader | null {
+  if (bytes.length < LOG_HEADER_SIZE) return null;
+  const view = new DataView(bytes.buffer, bytes.byteOffset, LOG_HEADER_SIZE);
+  for (let i = 0; i < LOG_MAGIC.length; i++) if (bytes[i] !== LOG_MAGIC[i]) return null;
+  if (view.getUint32(60, true) !== crc32(bytes.subarray(0, 60))) return null;
+  if (view.getUint32(8, true) !== LOG_FORMAT_VERSION) return null;
+  return {
+    snapshotDigest: bytes.slice(16, 48),
+    snapshotSize: Number(view.getBigUint64(48, true)),
+  };
+}
+
+export function frameRecords(payloads: readonly Uint8Array[]): Uint8Array {
+  const total = payloads.reduce((sum, p) => sum + RECORD_HEADER_SIZE + p.length, 0);
+  const out = new Uint8Array(total);
+  const view = new DataView(out.buffer);
+  let offset = 0;
+  for (const payload of payloads) {
+    view.setUint32(offset, payload.length, true);
+    out.set(payload, offset + RECORD_HEADER_SIZE);
+    const crc = crc32(payload, crc32(out.subarray(offset, offset + 4)));
+    view.setUint32(offset + 4, crc, true);
+    offset += RECORD_HEADER_SIZE + payload.length;
+  }
+  return out;
+}
+
+/** Parses a whole log file; null when its header is not valid. Stops at the first bad record. */
+export function parseLog(bytes: Uint8Array): ParsedLog | null {
+  const header = decodeLogHeader(bytes);
+  if (!header) return null;
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const records: Uint8Array[] = [];
+  let offset = LOG_HEADER_SIZE;
+  while (offset + RECORD_HEADER_SIZE <= bytes.length) {
+    const length = view.getUint32(offset, true);
+    if (length > MAX_RECORD_SIZE || offset + RECORD_HEADER_SIZE + length > bytes.length) break;
+    const payload = bytes.subarray(offset + RECORD_HEADER_SIZE, offset + RECORD_HEADER_SIZE + length);
+    const expected = crc32(payload, crc32(bytes.subarray(offset, offset + 4)));
+    if (view.getUint32(offset + 4, true) !== expected) break;
+    records.push(payload);
+    offset += RECORD_HEADER_SIZE + length;
+  }
+  return { header, records, validLength: offset };
+}
+
+export function bytesEqual(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}

@@ -1,0 +1,56 @@
+/**
+ * The contract between the sql.js engine and a persistence backend (a file in Node.js,
+ * IndexedDB in a browser, nothing in memory). See docs/architecture.md, "Persistence".
+ */
+
+/** What a backend holds: the last snapshot and the log records written after it. */
+export interface StoredState {
+  /** The snapshot (an ordinary SQLite database image), or null when there is none yet. */
+  readonly snapshot: Uint8Array | null;
+  /** Payloads of the valid log records, in commit order. */
+  readonly records: readonly Uint8Array[];
+  /**
+   * False when the snapshot is not the one the log was started on: another program replaced or
+   * edited the main file. The records are then ours, written before that change.
+   */
+  readonly logMatchesSnapshot: boolean;
+}
+
+/** A change to the main file made by another program, seen before a write. */
+export type ExternalChange =
+  | { readonly kind: 'modified'; readonly detail: string }
+  | { readonly kind: 'busy'; readonly detail: string };
+
+export interface Persistence {
+  /** A human-readable name for messages (the file path, the IndexedDB name). */
+  readonly location: string;
+  /** Reads the stored state. Changes nothing on disk. */
+  load(): Promise<StoredState>;
+  /**
+   * Called once after the engine accepted the loaded state: repairs what recovery may repair
+   * (drops a torn log tail, finishes an interrupted snapshot switch, removes temporary files)
+   * and prepares for appends.
+   */
+  acceptLoaded(): Promise<void>;
+  /** Appends one record per payload and makes them durable (one sync for the whole batch). */
+  append(payloads: readonly Uint8Array[]): Promise<void>;
+  /** Atomically installs a new snapshot and starts an empty log that follows it. */
+  replaceSnapshot(image: Uint8Array): Promise<void>;
+  /** Keeps a copy of the stored snapshot before a migration; returns where, or null. */
+  backupSnapshot(fromVersion: number | null): Promise<string | null>;
+  /** Synchronous check for a change made by another program (cheap: a stat or two). */
+  detectExternalChange(): ExternalChange | null;
+  /** Bytes of log records since the last snapshot. */
+  logBytes(): number;
+  /** Size of the last snapshot. */
+  snapshotBytes(): number;
+  /** Releases the backend (file handles, locks). */
+  close(): Promise<void>;
+}
+
+/** Statistics a benchmark or test may read. */
+export interface PersistenceCounters {
+  appends: number;
+  syncs: number;
+  snapshots: number;
+}
