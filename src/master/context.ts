@@ -1,0 +1,18 @@
+/** What the request path and the administration share: storage, the master identity, clock, events. */
+import type { Identity } from '../crypto/identity.js';
+import type { MasterEventEmitter } from './events.js';
+import type { NetconfStore } from './store.js';
+
+export interface MasterContext {
+  readonly store: NetconfStore;
+  /** The master identity, with its private key. */
+  readonly identity: Identity;
+  /** The master's address: the top 40 bits of every network ID it serves. */
+  readonly address: bigint;
+  /** Milliseconds since the epoch. */
+  readonly now: () => number;
+  readonly random: (n: number) => Uint8Array;
+  readonly validateIdentities: boolean;
+  readonly maxMetaDataBytes: number;
+  readonly events: MasterEventEmitter;
+}

@@ -1,0 +1,31 @@
+/**
+ * Finding the first free value in a range when the taken values can be read in ascending order
+ * from an index: ask for the taken values at or above a point, a batch at a time, and stop at the
+ * first gap. Used for addresses in a pool (master.md §3) and network numbers (protocol.md §1).
+ */
+
+/** Taken values within [from, to], ascending, at most `limit` of them. */
+export type TakenInRange = (from: bigint, to: bigint, limit: number) => bigint[];
+
+const BATCH = 256;
+
+/** The lowest value in [from, to] that is not taken, or null when all are. */
+export function firstFreeInRange(from: bigint, to: bigint, taken: TakenInRange): bigint | null {
+  let expected = from;
+  while (expected <= to) {
+    const values = taken(expected, to, BATCH);
+    for (const value of values) {
+      if (value > expected) return expected;
+      if (value === expected) expected = value + 1n;
+    }
+    if (values.length < BATCH) break;
+  }
+  return expected <= to ? expected : null;
+}
+
+/** The first free value scanning from `start` to `last`, then wrapping to [first, start - 1]. */
+export function firstFreeWrapping(first: bigint, last: bigint, start: bigint, taken: TakenInRange): bigint | null {
+  const found = firstFreeInRange(start, last, taken);
+  if (found !== null || start <= first) return found;
+  return firstFreeInRange(first, start - 1n, taken);
+}

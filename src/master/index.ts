@@ -1,0 +1,15 @@
+/** The master layer: request path, address assignment, administration and its storage interface. */
+export { createNetconfMaster } from './master.js';
+export type { NetconfMaster, NetconfMasterOptions } from './master.js';
+export { ResultCode } from './request.js';
+export type { NetworkConfigReply, NetworkConfigRequestInput } from './request.js';
+export type { MemberInfo, MemberUpdate, NetworkInfo } from './admin.js';
+export type { NetworkSettings, NetworkSettingsInput } from './settings.js';
+export {
+  DEFAULT_COM_REVISION_MAX_DELTA, DEFAULT_ETHER_TYPES, DEFAULT_MULTICAST_LIMIT, MAX_DESCRIPTION_BYTES,
+  MAX_MEMBER_NAME_BYTES, MAX_MEMBER_NOTES_BYTES, MAX_NETWORK_NAME_BYTES,
+} from './settings.js';
+export type {
+  IpPoolExhaustedEvent, MasterEventName, MasterEvents, MasterListener, NetworkChangeEvent, NetworkChangeType,
+} from './events.js';
+export type * from './store.js';

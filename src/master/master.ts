@@ -1,0 +1,127 @@
+/**
+ * The netconf master: the request path (master.md §1) and the administration (api.md) over one
+ * storage and one master identity.
+ */
+import { randomBytes } from '@noble/hashes/utils.js';
+import { Identity } from '../crypto/identity.js';
+import { InvalidArgumentError } from '../errors.js';
+import { MAX_WIRE_DICTIONARY_BYTES } from '../protocol/wire.js';
+import * as admin from './admin.js';
+import type { MemberInfo, MemberUpdate, NetworkInfo } from './admin.js';
+import type { MasterContext } from './context.js';
+import { MasterEventEmitter, type MasterEventName, type MasterListener, type NetworkChangeEvent } from './events.js';
+import { doNetworkConfigRequest, type NetworkConfigReply, type NetworkConfigRequestInput } from './request.js';
+import type { NetworkSettingsInput } from './settings.js';
+import type { NetconfStore } from './store.js';
+
+export interface NetconfMasterOptions {
+  /** The clock, ms since the epoch (default Date.now). Used for `ts`, signature times, firstSeen, lastSeen, creationTime. */
+  now?: () => number;
+  /** Random bytes (default: the platform's secure generator). Used to pick new network numbers. */
+  random?: (n: number) => Uint8Array;
+  /**
+   * Check the proof of work of every identity the first time it is seen (default true). The check
+   * is one memory-hard hash per new node; turning it off accepts any key for a new address and is
+   * meant for tests and trusted harnesses only.
+   */
+  validateIdentities?: boolean;
+  /** Requests whose metadata dictionary is larger are denied (default 65,535, what the wire can carry). */
+  maxMetaDataBytes?: number;
+}
+
+export interface NetconfMaster {
+  /** This master's address (hex10): the top 40 bits of its network IDs. */
+  readonly address: string;
+
+  doNetworkConfigRequest(request: NetworkConfigRequestInput): Promise<NetworkConfigReply>;
+
+  createNetwork(settings?: NetworkSettingsInput): Promise<string>;
+  getNetwork(nwid: string | bigint): Promise<NetworkInfo | null>;
+  listNetworks(): Promise<NetworkInfo[]>;
+  updateNetwork(nwid: string | bigint, patch: NetworkSettingsInput): Promise<void>;
+  deleteNetwork(nwid: string | bigint): Promise<void>;
+  addIpPool(nwid: string | bigint, cidr: string): Promise<void>;
+  removeIpPool(nwid: string | bigint, cidr: string): Promise<void>;
+
+  getMember(nwid: string | bigint, address: string | bigint): Promise<MemberInfo | null>;
+  listMembers(nwid: string | bigint): Promise<MemberInfo[]>;
+  authorizeMember(nwid: string | bigint, address: string | bigint): Promise<void>;
+  deauthorizeMember(nwid: string | bigint, address: string | bigint): Promise<void>;
+  setActiveBridge(nwid: string | bigint, address: string | bigint, on: boolean): Promise<void>;
+  updateMember(nwid: string | bigint, address: string | bigint, update: MemberUpdate): Promise<void>;
+  setMemberName(nwid: string | bigint, address: string | bigint, name: string): Promise<void>;
+  setMemberNotes(nwid: string | bigint, address: string | bigint, notes: string): Promise<void>;
+  setIpAssignments(nwid: string | bigint, address: string | bigint, cidrs: readonly string[]): Promise<void>;
+  deleteMember(nwid: string | bigint, address: string | bigint): Promise<void>;
+
+  /** Authorized members whose last reported revision is older than the network's. */
+  membersToRefresh(nwid: string | bigint): Promise<string[]>;
+
+  /** 'change': committed administrative changes; 'warning': shortages met answering requests. */
+  on<E extends MasterEventName>(event: E, listener: MasterListener<E>): void;
+  off<E extends MasterEventName>(event: E, listener: MasterListener<E>): void;
+  /** Listens to 'change' events; returns the function that stops listening. */
+  subscribe(listener: (event: NetworkChangeEvent) => void): () => void;
+
+  /** A consistent SQLite database file of the whole state (see the storage for restoring it). */
+  backup(): Uint8Array;
+}
+
+export function createNetconfMaster(
+  storage: NetconfStore,
+  identity: Identity,
+  options: NetconfMasterOptions = {},
+): NetconfMaster {
+  if (storage === null || typeof storage !== 'object' || typeof storage.transaction !== 'function') {
+    throw new InvalidArgumentError('createNetconfMaster needs a storage (see openSqlJsStorage)');
+  }
+  if (!(identity instanceof Identity)) throw new InvalidArgumentError('createNetconfMaster needs an Identity');
+  if (!identity.hasPrivate) {
+    throw new InvalidArgumentError(`the master identity ${identity.address} must hold its private key`);
+  }
+  const maxMetaDataBytes = options.maxMetaDataBytes ?? MAX_WIRE_DICTIONARY_BYTES;
+  if (!Number.isSafeInteger(maxMetaDataBytes) || maxMetaDataBytes < 0) {
+    throw new InvalidArgumentError('maxMetaDataBytes must be a non-negative integer');
+  }
+  const events = new MasterEventEmitter();
+  const context: MasterContext = {
+    store: storage,
+    identity,
+    address: identity.addressValue,
+    now: options.now ?? Date.now,
+    random: options.random ?? randomBytes,
+    validateIdentities: options.validateIdentities ?? true,
+    maxMetaDataBytes,
+    events,
+  };
+
+  return {
+    address: identity.address,
+    doNetworkConfigRequest: (request) => doNetworkConfigRequest(context, request),
+    createNetwork: (settings) => admin.createNetwork(context, settings),
+    getNetwork: (nwid) => admin.getNetwork(context, nwid),
+    listNetworks: () => admin.listNetworks(context),
+    updateNetwork: (nwid, patch) => admin.updateNetwork(context, nwid, patch),
+    deleteNetwork: (nwid) => admin.deleteNetwork(context, nwid),
+    addIpPool: (nwid, cidr) => admin.addIpPool(context, nwid, cidr),
+    removeIpPool: (nwid, cidr) => admin.removeIpPool(context, nwid, cidr),
+    getMember: (nwid, address) => admin.getMember(context, nwid, address),
+    listMembers: (nwid) => admin.listMembers(context, nwid),
+    authorizeMember: (nwid, address) => admin.authorizeMember(context, nwid, address),
+    deauthorizeMember: (nwid, address) => admin.deauthorizeMember(context, nwid, address),
+    setActiveBridge: (nwid, address, on) => admin.setActiveBridge(context, nwid, address, on),
+    updateMember: (nwid, address, update) => admin.updateMember(context, nwid, address, update),
+    setMemberName: (nwid, address, name) => admin.updateMember(context, nwid, address, { name }),
+    setMemberNotes: (nwid, address, notes) => admin.updateMember(context, nwid, address, { notes }),
+    setIpAssignments: (nwid, address, cidrs) => admin.setIpAssignments(context, nwid, address, cidrs),
+    deleteMember: (nwid, address) => admin.deleteMember(context, nwid, address),
+    membersToRefresh: (nwid) => admin.membersToRefresh(context, nwid),
+    on: (event, listener) => events.on(event, listener),
+    off: (event, listener) => events.off(event, listener),
+    subscribe: (listener) => {
+      events.on('change', listener);
+      return () => events.off('change', listener);
+    },
+    backup: () => storage.backup(),
+  };
+}

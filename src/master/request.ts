@@ -1,0 +1,292 @@
+/**
+ * Answering a member's NETWORK_CONFIG_REQUEST (master.md §1, §2; protocol.md §5, §6).
+ *
+ * Inputs are checked first, writing nothing when they are bad. Then one transaction runs the
+ * eight steps of master.md §1 in order. It is opened with deferred durability, so statistics
+ * (lastSeen, reported revision) and cached netconfs ride on the next sync, while a request that
+ * claims something (a new node, member or address) marks itself durable and is answered only
+ * once the claim is on disk.
+ */
+import { Identity } from '../crypto/identity.js';
+import { CertificateOfMembership } from '../protocol/certificate.js';
+import { Dictionary } from '../protocol/dictionary.js';
+import { hex16, parseNetworkId } from '../protocol/ids.js';
+import { buildNetconfDictionary, MAX_NETCONF_BYTES } from '../protocol/network-config.js';
+import { LimitExceededError } from '../errors.js';
+import type { MasterContext } from './context.js';
+import type { IpPoolExhaustedEvent } from './events.js';
+import { memberAddresses } from './ip-assignment.js';
+import type { MemberRow, NetconfStoreTx, NetworkRow } from './store.js';
+
+/** The outcome of a request (master.md §1) and what the host node does with it. */
+export const ResultCode = {
+  /** Send the signed netconf that comes with it. */
+  OK: 0,
+  /** Send nothing: the member is up to date. */
+  OK_BUT_NOT_NEWER: 1,
+  /** Send ERROR 3 (object not found). */
+  OBJECT_NOT_FOUND: 2,
+  /** Send ERROR 7 (network access denied). */
+  ACCESS_DENIED: 3,
+  /** Send nothing; log `error`. */
+  INTERNAL_SERVER_ERROR: 4,
+} as const;
+export type ResultCode = (typeof ResultCode)[keyof typeof ResultCode];
+
+export interface NetworkConfigRequestInput {
+  /** The member's physical address (`ip/port`) when the request came directly; null when relayed. */
+  fromAddr?: string | null;
+  /** The requester's identity (the public part is enough), or its string form. */
+  identity: Identity | string;
+  /** hex16 or bigint. */
+  nwid: string | bigint;
+  /** The request's metadata dictionary (or its serialized bytes). */
+  metaData?: Dictionary | Uint8Array | string | null;
+  /** The revision the member already has; 0 or absent for none. */
+  haveRevision?: bigint | number | null;
+}
+
+export interface NetworkConfigReply {
+  code: ResultCode;
+  /** The signed netconf, with OK. */
+  netconf?: Dictionary;
+  /** What went wrong: always with INTERNAL_SERVER_ERROR; with other codes when input was bad. */
+  error?: string;
+  /** Shortages met while building the config (an IP pool full), with OK. */
+  warnings?: string[];
+}
+
+/** The longest `fromAddr` kept (the reference's Node.lastAt column size). */
+const MAX_FROM_ADDR_LENGTH = 64;
+
+interface CheckedRequest {
+  identity: Identity;
+  nwid: bigint;
+  fromAddr: string | null;
+  haveRevision: bigint;
+}
+
+export async function doNetworkConfigRequest(
+  context: MasterContext,
+  request: NetworkConfigRequestInput,
+): Promise<NetworkConfigReply> {
+  const checked = checkRequest(context, request);
+  if ('code' in checked) return checked;
+
+  const { identity, fromAddr } = checked;
+  const publicIdentity = identity.toString(false);
+
+  // A node seen for the first time must prove that its address belongs to its key (the memory-hard
+  // hash, done once). Done before the transaction, which it would otherwise hold up.
+  const known = context.store.read((reader) => reader.getNode(identity.address));
+  if (known === undefined) {
+    if (context.validateIdentities && !identity.locallyValidate()) {
+      return { code: ResultCode.ACCESS_DENIED, error: `identity ${identity.address} does not validate` };
+    }
+  } else if (!sameIdentity(known.identity, identity)) {
+    return { code: ResultCode.ACCESS_DENIED };
+  }
+
+  let outcome: { reply: NetworkConfigReply; shortages: IpPoolExhaustedEvent[] };
+  try {
+    outcome = await context.store.transaction(
+      (tx) => answer(context, tx, checked, publicIdentity, fromAddr),
+      { durability: 'deferred' },
+    );
+  } catch (error) {
+    return { code: ResultCode.INTERNAL_SERVER_ERROR, error: describeError(error) };
+  }
+  for (const event of outcome.shortages) context.events.emit('warning', event);
+  return outcome.reply;
+}
+
+/** Checks every input before anything is read or written. */
+function checkRequest(context: MasterContext, request: NetworkConfigRequestInput): CheckedRequest | NetworkConfigReply {
+  if (request === null || typeof request !== 'object') {
+    return { code: ResultCode.OBJECT_NOT_FOUND, error: 'request object expected' };
+  }
+  let nwid: bigint;
+  try {
+    nwid = parseNetworkId(request.nwid);
+  } catch (error) {
+    return { code: ResultCode.OBJECT_NOT_FOUND, error: describeError(error) };
+  }
+
+  let identity: Identity;
+  try {
+    identity = request.identity instanceof Identity ? request.identity : Identity.fromString(request.identity);
+  } catch (error) {
+    return { code: ResultCode.ACCESS_DENIED, error: `bad identity: ${describeError(error)}` };
+  }
+
+  const fromAddr = request.fromAddr ?? null;
+  if (fromAddr !== null && (typeof fromAddr !== 'string' || fromAddr.length > MAX_FROM_ADDR_LENGTH)) {
+    return { code: ResultCode.ACCESS_DENIED, error: `fromAddr must be a string of at most ${MAX_FROM_ADDR_LENGTH} characters` };
+  }
+
+  const metaSize = metaDataSize(request.metaData);
+  if (metaSize === null || metaSize > context.maxMetaDataBytes) {
+    return {
+      code: ResultCode.ACCESS_DENIED,
+      error: metaSize === null ? 'metaData must be a Dictionary' : `metaData is ${metaSize} bytes; at most ${context.maxMetaDataBytes} accepted`,
+    };
+  }
+
+  const have = request.haveRevision ?? 0n;
+  let haveRevision: bigint;
+  if (typeof have === 'bigint' && have >= 0n && have < 1n << 64n) haveRevision = have;
+  else if (typeof have === 'number' && Number.isSafeInteger(have) && have >= 0) haveRevision = BigInt(have);
+  else return { code: ResultCode.ACCESS_DENIED, error: 'haveRevision must be a uint64' };
+
+  return { identity, nwid, fromAddr, haveRevision };
+}
+
+/** The eight steps of master.md §1, inside one transaction. */
+function answer(
+  context: MasterContext,
+  tx: NetconfStoreTx,
+  request: CheckedRequest,
+  publicIdentity: string,
+  fromAddr: string | null,
+): { reply: NetworkConfigReply; shortages: IpPoolExhaustedEvent[] } {
+  const now = context.now();
+  const address = request.identity.address;
+  const nwidHex = hex16(request.nwid);
+  const done = (reply: NetworkConfigReply) => ({ reply, shortages: [] });
+
+  // 1. Node record: an address belongs to the first identity that claimed it.
+  const node = tx.getNode(address);
+  if (node !== undefined) {
+    if (!sameIdentity(node.identity, request.identity)) return done({ code: ResultCode.ACCESS_DENIED });
+    tx.touchNode(address, now, fromAddr);
+  } else {
+    tx.insertNode({ address, identity: publicIdentity, lastAt: fromAddr, firstSeen: now, lastSeen: now });
+    tx.requireDurable();
+  }
+
+  // 2. Network: ours, and present.
+  if (request.nwid >> 24n !== context.address) return done({ code: ResultCode.OBJECT_NOT_FOUND });
+  const network = tx.getNetwork(nwidHex);
+  if (network === undefined) return done({ code: ResultCode.OBJECT_NOT_FOUND });
+
+  // 3. Member: created on first request, authorized at once only on a public network.
+  let member = tx.getMember(nwidHex, address);
+  if (member === undefined) {
+    member = newMember(nwidHex, address, !network.private, now);
+    tx.insertMember(member);
+    tx.requireDurable();
+  }
+
+  // 4. Authorization.
+  if (!member.authorized) return done({ code: ResultCode.ACCESS_DENIED });
+
+  // 5. What the member says it has.
+  if (member.clientReportedRevision !== request.haveRevision) {
+    tx.updateMemberReportedRevision(nwidHex, address, request.haveRevision);
+  }
+
+  // 6. Up to date.
+  if (request.haveRevision > 0n && request.haveRevision === network.revision) {
+    return done({ code: ResultCode.OK_BUT_NOT_NEWER });
+  }
+
+  // 7. The config already made at this revision, byte for byte, signing nothing.
+  const cached = tx.getCachedNetconf(nwidHex, address);
+  if (cached !== undefined && cached.revision === network.revision) {
+    return done({ code: ResultCode.OK, netconf: Dictionary.parse(cached.bytes) });
+  }
+
+  // 8. A new config.
+  return buildAndCache(context, tx, network, request.identity, now);
+}
+
+function buildAndCache(
+  context: MasterContext,
+  tx: NetconfStoreTx,
+  network: NetworkRow,
+  member: Identity,
+  now: number,
+): { reply: NetworkConfigReply; shortages: IpPoolExhaustedEvent[] } {
+  const addresses = memberAddresses(tx, network, member.address, member.addressValue);
+  const com = network.private
+    ? CertificateOfMembership.create({
+        revision: network.revision,
+        revisionMaxDelta: network.comRevisionMaxDelta,
+        nwid: network.id,
+        issuedTo: member.address,
+      }).sign(context.identity)
+    : null;
+  const netconf = buildNetconfDictionary({
+    networkId: network.id,
+    timestamp: now,
+    revision: network.revision,
+    issuedTo: member.address,
+    isPrivate: network.private,
+    name: network.name,
+    description: network.description,
+    enableBroadcast: network.enableBroadcast,
+    allowPassiveBridging: network.allowPassiveBridging,
+    allowedEtherTypes: tx.getAcceptedEtherTypes(network.id),
+    multicastLimit: network.multicastLimit,
+    multicastRates: tx.getMulticastRates(network.id),
+    activeBridges: tx.activeBridges(network.id),
+    staticIps: addresses.staticIps,
+    com,
+  }).sign(context.identity, now);
+
+  const bytes = netconf.toBytes();
+  if (bytes.length > MAX_NETCONF_BYTES) {
+    throw new LimitExceededError(
+      `netconf for ${member.address} on ${network.id} is ${bytes.length} bytes; at most ${MAX_NETCONF_BYTES} fit a reply`,
+    );
+  }
+  tx.setCachedNetconf(network.id, member.address, { bytes, revision: network.revision, timestamp: now });
+
+  const shortages: IpPoolExhaustedEvent[] = addresses.shortages.map((shortage) => ({
+    type: 'ipPoolExhausted',
+    nwid: network.id,
+    address: member.address,
+    family: shortage.family,
+    message: shortage.message,
+  }));
+  const reply: NetworkConfigReply = { code: ResultCode.OK, netconf };
+  if (shortages.length > 0) reply.warnings = shortages.map((shortage) => shortage.message);
+  return { reply, shortages };
+}
+
+export function newMember(nwid: string, address: string, authorized: boolean, now: number): MemberRow {
+  return {
+    networkId: nwid,
+    address,
+    authorized,
+    activeBridge: false,
+    name: '',
+    notes: '',
+    authorizedAt: authorized ? now : null,
+    deauthorizedAt: null,
+    clientReportedRevision: null,
+  };
+}
+
+function sameIdentity(stored: string, identity: Identity): boolean {
+  if (stored === identity.toString(false)) return true;
+  try {
+    return Identity.fromString(stored).equals(identity);
+  } catch {
+    return false;
+  }
+}
+
+function metaDataSize(metaData: NetworkConfigRequestInput['metaData']): number | null {
+  if (metaData === undefined || metaData === null) return 0;
+  if (metaData instanceof Dictionary) return metaData.byteLength;
+  if (metaData instanceof Uint8Array) return metaData.length;
+  if (typeof metaData === 'string') return new TextEncoder().encode(metaData).length;
+  return null;
+}
+
+function describeError(error: unknown): string {
+  if (error instanceof Error) return `${error.name}: ${error.message}`;
+  return String(error);
+}
+

@@ -1,0 +1,228 @@
+/**
+ * Network settings as administrators give them (api.md "Settings"), their defaults, and the
+ * validation every administrative input goes through before anything is written.
+ *
+ * Text limits (UTF-8 bytes), chosen to match the reference schema's column sizes:
+ * network name 128, description 4096, member name 128, member notes 4096.
+ */
+import { InvalidArgumentError } from '../errors.js';
+import type { MulticastRate } from '../protocol/network-config.js';
+import { assignableRange, formatCidr, networkOf, parseCidr, type Cidr } from './ip.js';
+import type { V4AssignMode, V6AssignMode } from './store.js';
+
+export const MAX_NETWORK_NAME_BYTES = 128;
+export const MAX_DESCRIPTION_BYTES = 4096;
+export const MAX_MEMBER_NAME_BYTES = 128;
+export const MAX_MEMBER_NOTES_BYTES = 4096;
+export const DEFAULT_ETHER_TYPES: readonly number[] = Object.freeze([0x0800, 0x0806, 0x86dd]);
+export const DEFAULT_MULTICAST_LIMIT = 32;
+export const DEFAULT_COM_REVISION_MAX_DELTA = 16n;
+/** Keeps `revision + maxDelta + 1` far inside the database's integer range. */
+export const MAX_COM_REVISION_MAX_DELTA = 0xffffffffn;
+
+export const V4_ASSIGN_MODES: readonly V4AssignMode[] = ['none', 'zt', 'dhcp'];
+export const V6_ASSIGN_MODES: readonly V6AssignMode[] = ['none', 'zt', 'rfc4193', 'dhcp6'];
+
+/** A network's settings as read back (`getNetwork`). */
+export interface NetworkSettings {
+  name: string;
+  description: string;
+  /** Members need authorization (default true). */
+  private: boolean;
+  enableBroadcast: boolean;
+  allowPassiveBridging: boolean;
+  v4AssignMode: V4AssignMode;
+  v6AssignMode: V6AssignMode;
+  /** Pools as CIDR strings (the network address and prefix length), in the order they were added. */
+  ipPools: string[];
+  /** Accepted Ethernet types, ascending; `[0]` accepts every type. */
+  etherTypes: number[];
+  multicastLimit: number;
+  multicastRates: MulticastRate[];
+  comRevisionMaxDelta: bigint;
+}
+
+/** What `createNetwork` and `updateNetwork` accept: any subset of the settings. */
+export interface NetworkSettingsInput {
+  name?: string;
+  description?: string;
+  private?: boolean;
+  enableBroadcast?: boolean;
+  allowPassiveBridging?: boolean;
+  v4AssignMode?: V4AssignMode;
+  v6AssignMode?: V6AssignMode;
+  /** CIDR strings such as `10.144.0.0/16` or `fd00:1234::/64`; host bits are cleared. */
+  ipPools?: readonly string[];
+  etherTypes?: readonly number[];
+  multicastLimit?: number;
+  /** MAC as 12 hex digits (or with `:`/`-` separators); ADI and the three numbers uint32. */
+  multicastRates?: readonly MulticastRate[];
+  comRevisionMaxDelta?: bigint | number;
+}
+
+export const DEFAULT_SETTINGS: Readonly<NetworkSettings> = Object.freeze({
+  name: '',
+  description: '',
+  private: true,
+  enableBroadcast: true,
+  allowPassiveBridging: false,
+  v4AssignMode: 'none',
+  v6AssignMode: 'none',
+  ipPools: [],
+  etherTypes: [...DEFAULT_ETHER_TYPES],
+  multicastLimit: DEFAULT_MULTICAST_LIMIT,
+  multicastRates: [],
+  comRevisionMaxDelta: DEFAULT_COM_REVISION_MAX_DELTA,
+});
+
+type Validators = { [K in keyof NetworkSettings]-?: (value: unknown) => NetworkSettings[K] };
+
+const VALIDATORS: Validators = {
+  name: (value) => boundedText(value, 'name', MAX_NETWORK_NAME_BYTES),
+  description: (value) => boundedText(value, 'description', MAX_DESCRIPTION_BYTES),
+  private: (value) => bool(value, 'private'),
+  enableBroadcast: (value) => bool(value, 'enableBroadcast'),
+  allowPassiveBridging: (value) => bool(value, 'allowPassiveBridging'),
+  v4AssignMode: (value) => oneOf(value, 'v4AssignMode', V4_ASSIGN_MODES),
+  v6AssignMode: (value) => oneOf(value, 'v6AssignMode', V6_ASSIGN_MODES),
+  ipPools: (value) => readPools(value).map(formatCidr),
+  etherTypes: readEtherTypes,
+  multicastLimit: (value) => uint32(value, 'multicastLimit'),
+  multicastRates: readMulticastRates,
+  comRevisionMaxDelta: readMaxDelta,
+};
+
+/**
+ * Checks a settings object: every key known, every value valid. Returns the normalized values
+ * of the keys given (keys whose value is `undefined` count as not given).
+ */
+export function validateSettings(input: unknown): Partial<NetworkSettings> {
+  if (input === undefined || input === null) return {};
+  if (typeof input !== 'object' || Array.isArray(input)) {
+    throw new InvalidArgumentError('network settings must be an object');
+  }
+  const out: Partial<Record<keyof NetworkSettings, unknown>> = {};
+  for (const [key, value] of Object.entries(input)) {
+    if (!Object.prototype.hasOwnProperty.call(VALIDATORS, key)) {
+      throw new InvalidArgumentError(
+        `unknown network setting ${JSON.stringify(key)} (known: ${Object.keys(VALIDATORS).join(', ')})`,
+      );
+    }
+    if (value === undefined) continue;
+    out[key as keyof NetworkSettings] = VALIDATORS[key as keyof NetworkSettings](value);
+  }
+  return out as Partial<NetworkSettings>;
+}
+
+/** Reads pool CIDRs: host bits cleared, duplicates dropped, each with at least one assignable address. */
+export function readPools(value: unknown): Cidr[] {
+  if (!Array.isArray(value)) throw new InvalidArgumentError('ipPools must be an array of CIDR strings');
+  const pools: Cidr[] = [];
+  const seen = new Set<string>();
+  for (const entry of value) {
+    const pool = readPool(entry);
+    const key = formatCidr(pool);
+    if (!seen.has(key)) {
+      seen.add(key);
+      pools.push(pool);
+    }
+  }
+  return pools;
+}
+
+export function readPool(value: unknown): Cidr {
+  if (typeof value !== 'string') throw new InvalidArgumentError('an IP pool must be a CIDR string');
+  const pool = networkOf(parseCidr(value, { requirePrefix: true }));
+  if (assignableRange(pool) === null) {
+    throw new InvalidArgumentError(
+      `IP pool ${value} has no assignable address (at most /${pool.family === 4 ? 30 : 126})`,
+    );
+  }
+  return pool;
+}
+
+export function boundedText(value: unknown, what: string, maxBytes: number): string {
+  if (typeof value !== 'string') throw new InvalidArgumentError(`${what} must be a string`);
+  const bytes = new TextEncoder().encode(value).length;
+  if (bytes > maxBytes) throw new InvalidArgumentError(`${what} is ${bytes} bytes long; at most ${maxBytes} allowed`);
+  return value;
+}
+
+function bool(value: unknown, what: string): boolean {
+  if (typeof value !== 'boolean') throw new InvalidArgumentError(`${what} must be true or false`);
+  return value;
+}
+
+function oneOf<T extends string>(value: unknown, what: string, allowed: readonly T[]): T {
+  if (typeof value !== 'string' || !(allowed as readonly string[]).includes(value)) {
+    throw new InvalidArgumentError(`${what} must be one of ${allowed.join(', ')}`);
+  }
+  return value as T;
+}
+
+function uint32(value: unknown, what: string): number {
+  if (typeof value === 'bigint' && value >= 0n && value <= 0xffffffffn) return Number(value);
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < 0 || value > 0xffffffff) {
+    throw new InvalidArgumentError(`${what} must be an integer in 0..4294967295`);
+  }
+  return value;
+}
+
+function readEtherTypes(value: unknown): number[] {
+  if (!Array.isArray(value)) throw new InvalidArgumentError('etherTypes must be an array of numbers');
+  const types = new Set<number>();
+  for (const type of value) {
+    if (typeof type !== 'number' || !Number.isInteger(type) || type < 0 || type > 0xffff) {
+      throw new InvalidArgumentError(`an Ethernet type must be an integer in 0..0xffff, got ${String(type)}`);
+    }
+    types.add(type);
+  }
+  return [...types].sort((a, b) => a - b);
+}
+
+function readMulticastRates(value: unknown): MulticastRate[] {
+  if (!Array.isArray(value)) throw new InvalidArgumentError('multicastRates must be an array');
+  const rates: MulticastRate[] = [];
+  const seen = new Set<string>();
+  for (const entry of value) {
+    if (entry === null || typeof entry !== 'object') {
+      throw new InvalidArgumentError('a multicast rate must be { mac, adi, preload, maxBalance, accrual }');
+    }
+    const { mac, adi, preload, maxBalance, accrual, ...rest } = entry as Record<string, unknown>;
+    const extra = Object.keys(rest);
+    if (extra.length > 0) throw new InvalidArgumentError(`unknown multicast rate field ${JSON.stringify(extra[0])}`);
+    const macHex = typeof mac === 'string' ? mac.replace(/[:-]/g, '').toLowerCase() : '';
+    if (!/^[0-9a-f]{12}$/.test(macHex)) {
+      throw new InvalidArgumentError(`a multicast rate's mac must be 12 hex digits, got ${JSON.stringify(mac)}`);
+    }
+    const rate: MulticastRate = {
+      mac: macHex,
+      adi: uint32(adi ?? 0, 'multicast rate adi'),
+      preload: uint32(preload, 'multicast rate preload'),
+      maxBalance: uint32(maxBalance, 'multicast rate maxBalance'),
+      accrual: uint32(accrual, 'multicast rate accrual'),
+    };
+    const key = `${rate.mac}/${rate.adi}`;
+    if (seen.has(key)) throw new InvalidArgumentError(`multicast rate for ${key} given twice`);
+    seen.add(key);
+    rates.push(rate);
+  }
+  return rates.sort((a, b) => (a.mac < b.mac ? -1 : a.mac > b.mac ? 1 : a.adi - b.adi));
+}
+
+function readMaxDelta(value: unknown): bigint {
+  const delta = typeof value === 'number' && Number.isInteger(value) ? BigInt(value) : value;
+  if (typeof delta !== 'bigint' || delta < 0n || delta > MAX_COM_REVISION_MAX_DELTA) {
+    throw new InvalidArgumentError(`comRevisionMaxDelta must be an integer in 0..${MAX_COM_REVISION_MAX_DELTA}`);
+  }
+  return delta;
+}
+
+/** Whether two settings objects describe the same network configuration. */
+export function sameSettings(a: NetworkSettings, b: NetworkSettings): boolean {
+  return JSON.stringify(a, bigintReplacer) === JSON.stringify(b, bigintReplacer);
+}
+
+function bigintReplacer(_key: string, value: unknown): unknown {
+  return typeof value === 'bigint' ? `${value}n` : value;
+}

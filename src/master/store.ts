@@ -1,0 +1,161 @@
+/**
+ * The storage interface the master talks to (master.md §5). It is domain-level: no SQL here, so a
+ * store over another engine (PostgreSQL, ...) can be written without touching the master.
+ * src/storage/sql-store.ts implements it over sql.js.
+ *
+ * Transactions are synchronous inside: `transaction(fn)` runs `fn` with a transaction object whose
+ * methods return values directly, and commits when `fn` returns (rolls back when it throws). The
+ * master does everything one request needs, signing included, inside one such call, so requests
+ * can never interleave inside a transaction: concurrency is safe by construction. sql.js and the
+ * signature code are synchronous, which makes this possible. A store over an asynchronous engine
+ * would need an asynchronous variant of this interface (and a lock per network or serializable
+ * transactions to keep the same guarantee).
+ *
+ * Conventions: network IDs are hex16 strings, node addresses hex10 strings (both lower case),
+ * revisions `bigint`, timestamps milliseconds since the epoch as `number`.
+ */
+import type { Cidr, IpFamily } from './ip.js';
+
+export type V4AssignMode = 'none' | 'zt' | 'dhcp';
+export type V6AssignMode = 'none' | 'zt' | 'rfc4193' | 'dhcp6';
+
+export interface NodeRecord {
+  address: string;
+  /** The public identity string. */
+  identity: string;
+  /** The physical address last seen directly (`ip/port`), or null. */
+  lastAt: string | null;
+  firstSeen: number;
+  lastSeen: number;
+}
+
+/** Network settings as stored in the network row itself. */
+export interface NetworkRow {
+  id: string;
+  name: string;
+  description: string;
+  private: boolean;
+  enableBroadcast: boolean;
+  allowPassiveBridging: boolean;
+  v4AssignMode: V4AssignMode;
+  v6AssignMode: V6AssignMode;
+  multicastLimit: number;
+  comRevisionMaxDelta: bigint;
+  revision: bigint;
+  creationTime: number;
+}
+
+export type NetworkRowSettings = Omit<NetworkRow, 'id' | 'revision' | 'creationTime'>;
+
+export interface MemberRow {
+  networkId: string;
+  address: string;
+  authorized: boolean;
+  activeBridge: boolean;
+  name: string;
+  notes: string;
+  /** When the member was last authorized (ms), or null. */
+  authorizedAt: number | null;
+  /** When the member was last de-authorized (ms), or null. */
+  deauthorizedAt: number | null;
+  clientReportedRevision: bigint | null;
+}
+
+export interface CachedNetconf {
+  bytes: Uint8Array;
+  revision: bigint;
+  timestamp: number;
+}
+
+export interface MulticastRateRow {
+  /** 12 lower-case hex digits; `000000000000` with ADI 0 is the network's default rate. */
+  mac: string;
+  adi: number;
+  preload: number;
+  maxBalance: number;
+  accrual: number;
+}
+
+/** Reads; available both in transactions and in `read`. */
+export interface NetconfStoreReader {
+  getNode(address: string): NodeRecord | undefined;
+  getNetwork(nwid: string): NetworkRow | undefined;
+  /** Every network's ID, ascending. */
+  listNetworkIds(): string[];
+  /** Network IDs in [from, to] (hex16, inclusive), ascending, at most `limit`. */
+  networkIdsInRange(from: string, to: string, limit: number): string[];
+  getMember(nwid: string, address: string): MemberRow | undefined;
+  listMembers(nwid: string): MemberRow[];
+  getCachedNetconf(nwid: string, address: string): CachedNetconf | undefined;
+  /** Authorized members flagged as active bridges, addresses ascending. */
+  activeBridges(nwid: string): string[];
+  /** Authorized members whose reported revision is missing or below `revision`. */
+  membersBehind(nwid: string, revision: bigint): string[];
+  getAssignments(nwid: string, address: string): Cidr[];
+  /** Every assignment of the network, by member address. */
+  listAssignments(nwid: string): Map<string, Cidr[]>;
+  /** Who holds an address in the network, if anyone. */
+  assignmentHolder(nwid: string, family: IpFamily, value: bigint): string | undefined;
+  /** Held addresses of one family within [from, to], ascending, at most `limit`. */
+  usedAddressesInRange(nwid: string, family: IpFamily, from: bigint, to: bigint, limit: number): bigint[];
+  /** Pools in the order they were added. */
+  getPools(nwid: string): Cidr[];
+  /** Ethernet types of the network's rules with action `accept`. */
+  getAcceptedEtherTypes(nwid: string): number[];
+  getMulticastRates(nwid: string): MulticastRateRow[];
+}
+
+export interface NetconfStoreTx extends NetconfStoreReader {
+  /**
+   * Marks this transaction as a claim (a new node, member or address) whose acknowledgment must
+   * wait until it is durable, even in a transaction opened with `durability: 'deferred'`.
+   */
+  requireDurable(): void;
+
+  insertNode(node: NodeRecord): void;
+  /** Updates lastSeen, and lastAt when given. */
+  touchNode(address: string, lastSeen: number, lastAt: string | null): void;
+
+  insertNetwork(network: NetworkRow): void;
+  updateNetworkRow(nwid: string, settings: NetworkRowSettings): void;
+  setNetworkRevision(nwid: string, revision: bigint): void;
+  /** Deletes the network with its members, assignments, pools, rules and multicast rates. */
+  deleteNetwork(nwid: string): void;
+
+  insertMember(member: MemberRow): void;
+  updateMember(member: MemberRow): void;
+  updateMemberReportedRevision(nwid: string, address: string, revision: bigint): void;
+  /** Deletes the member and releases its addresses. */
+  deleteMember(nwid: string, address: string): void;
+  setCachedNetconf(nwid: string, address: string, netconf: CachedNetconf): void;
+
+  /** Records an address; the store refuses (throws) an address already held in the network. */
+  insertAssignment(nwid: string, address: string, assignment: Cidr): void;
+  deleteAssignments(nwid: string, address: string): void;
+
+  /** Replace the network's pools, accepted Ethernet types and multicast rates. */
+  setPools(nwid: string, pools: Cidr[]): void;
+  setAcceptedEtherTypes(nwid: string, etherTypes: number[]): void;
+  setMulticastRates(nwid: string, rates: MulticastRateRow[]): void;
+}
+
+export interface TransactionOptions {
+  /**
+   * 'sync' (default): resolves once the change is durable. 'deferred': resolves at once and the
+   * change rides on the next sync, unless the transaction called `requireDurable()`.
+   */
+  durability?: 'sync' | 'deferred';
+}
+
+export interface NetconfStore {
+  /** Runs `fn` as one transaction: committed when it returns, rolled back when it throws. */
+  transaction<T>(fn: (tx: NetconfStoreTx) => T, options?: TransactionOptions): Promise<T>;
+  /** Runs a read-only callback against the current committed state. */
+  read<T>(fn: (reader: NetconfStoreReader) => T): T;
+  /** A consistent image of the whole database as an ordinary SQLite file. */
+  backup(): Uint8Array;
+  /** Waits until deferred changes are durable. */
+  flush(): Promise<void>;
+  /** Flushes and releases the storage. */
+  close(): Promise<void>;
+}

@@ -1,0 +1,429 @@
+/**
+ * The master's storage interface (src/master/store.ts) over a SQL engine (src/storage/engine.ts),
+ * on the schema of src/storage/schema.ts. All SQL of the master lives here.
+ */
+import { ConflictError, StorageError } from '../errors.js';
+import { formatIp, parseCidr } from '../master/ip.js';
+import type { Cidr, IpFamily } from '../master/ip.js';
+import type {
+  CachedNetconf, MemberRow, MulticastRateRow, NetconfStore, NetconfStoreReader, NetconfStoreTx,
+  NetworkRow, NetworkRowSettings, NodeRecord, TransactionOptions, V4AssignMode, V6AssignMode,
+} from '../master/store.js';
+import type { SqlEngine, SqlReader, SqlRow, SqlValue, SqlWriter } from './engine.js';
+
+export class SqlNetconfStore implements NetconfStore {
+  readonly #engine: SqlEngine;
+
+  constructor(engine: SqlEngine) {
+    this.#engine = engine;
+  }
+
+  /** The engine underneath, for storage-level tools (restore, integrity checks). */
+  get engine(): SqlEngine {
+    return this.#engine;
+  }
+
+  transaction<T>(fn: (tx: NetconfStoreTx) => T, options?: TransactionOptions): Promise<T> {
+    return this.#engine.write((writer) => fn(new SqlTx(writer)), options);
+  }
+
+  read<T>(fn: (reader: NetconfStoreReader) => T): T {
+    return this.#engine.read((reader) => fn(new SqlRead(reader)));
+  }
+
+  backup(): Uint8Array {
+    return this.#engine.exportImage();
+  }
+
+  flush(): Promise<void> {
+    return this.#engine.flush();
+  }
+
+  close(): Promise<void> {
+    return this.#engine.close();
+  }
+}
+
+const MEMBER_COLUMNS =
+  'networkId, nodeId, authorized, activeBridge, name, notes, authorizedAt, deauthorizedAt, clientReportedRevision';
+
+const NETWORK_COLUMNS =
+  'id, name, description, private, enableBroadcast, allowPassiveBridging, v4AssignMode, v6AssignMode, ' +
+  'multicastLimit, comRevisionMaxDelta, revision, creationTime';
+
+class SqlRead implements NetconfStoreReader {
+  constructor(protected readonly sql: SqlReader) {}
+
+  getNode(address: string): NodeRecord | undefined {
+    const row = this.sql.get(`SELECT id, identity, lastAt, firstSeen, lastSeen FROM Node WHERE id = ?`, [address]);
+    if (row === undefined) return undefined;
+    return {
+      address: text(row.id),
+      identity: text(row.identity),
+      lastAt: row.lastAt === null ? null : text(row.lastAt),
+      firstSeen: int(row.firstSeen),
+      lastSeen: int(row.lastSeen),
+    };
+  }
+
+  getNetwork(nwid: string): NetworkRow | undefined {
+    const row = this.sql.get(`SELECT ${NETWORK_COLUMNS} FROM Network WHERE id = ?`, [nwid]);
+    return row === undefined ? undefined : networkFromRow(row);
+  }
+
+  listNetworkIds(): string[] {
+    return this.sql.all(`SELECT id FROM Network ORDER BY id`).map((row) => text(row.id));
+  }
+
+  networkIdsInRange(from: string, to: string, limit: number): string[] {
+    return this.sql
+      .all(`SELECT id FROM Network WHERE id BETWEEN ? AND ? ORDER BY id LIMIT ?`, [from, to, limit])
+      .map((row) => text(row.id));
+  }
+
+  getMember(nwid: string, address: string): MemberRow | undefined {
+    const row = this.sql.get(`SELECT ${MEMBER_COLUMNS} FROM Member WHERE networkId = ? AND nodeId = ?`, [nwid, address]);
+    return row === undefined ? undefined : memberFromRow(row);
+  }
+
+  listMembers(nwid: string): MemberRow[] {
+    return this.sql
+      .all(`SELECT ${MEMBER_COLUMNS} FROM Member WHERE networkId = ? ORDER BY nodeId`, [nwid])
+      .map(memberFromRow);
+  }
+
+  getCachedNetconf(nwid: string, address: string): CachedNetconf | undefined {
+    const row = this.sql.get(
+      `SELECT cachedNetconf, cachedNetconfRevision, cachedNetconfTimestamp FROM Member
+       WHERE networkId = ? AND nodeId = ? AND cachedNetconf IS NOT NULL AND cachedNetconfRevision IS NOT NULL`,
+      [nwid, address],
+    );
+    if (row === undefined) return undefined;
+    const bytes = row.cachedNetconf;
+    return {
+      bytes: bytes instanceof Uint8Array ? bytes : new TextEncoder().encode(text(bytes)),
+      revision: BigInt(int(row.cachedNetconfRevision)),
+      timestamp: row.cachedNetconfTimestamp === null ? 0 : int(row.cachedNetconfTimestamp),
+    };
+  }
+
+  activeBridges(nwid: string): string[] {
+    return this.sql
+      .all(
+        `SELECT nodeId FROM Member WHERE networkId = ? AND activeBridge = 1 AND authorized = 1 ORDER BY nodeId`,
+        [nwid],
+      )
+      .map((row) => text(row.nodeId));
+  }
+
+  membersBehind(nwid: string, revision: bigint): string[] {
+    return this.sql
+      .all(
+        `SELECT nodeId FROM Member WHERE networkId = ? AND authorized = 1
+         AND (clientReportedRevision IS NULL OR clientReportedRevision < ?) ORDER BY nodeId`,
+        [nwid, revisionToSql(revision)],
+      )
+      .map((row) => text(row.nodeId));
+  }
+
+  getAssignments(nwid: string, address: string): Cidr[] {
+    const rows = this.sql.all(
+      `SELECT ip, ipNetmaskBits, ipVersion, ipInt FROM IpAssignment
+       WHERE networkId = ? AND nodeId = ? AND ipVersion IS NOT NULL ORDER BY ipVersion, ipInt, ip`,
+      [nwid, address],
+    );
+    return rows.map(assignmentFromRow);
+  }
+
+  listAssignments(nwid: string): Map<string, Cidr[]> {
+    const rows = this.sql.all(
+      `SELECT nodeId, ip, ipNetmaskBits, ipVersion, ipInt FROM IpAssignment
+       WHERE networkId = ? AND ipVersion IS NOT NULL ORDER BY nodeId, ipVersion, ipInt, ip`,
+      [nwid],
+    );
+    const byMember = new Map<string, Cidr[]>();
+    for (const row of rows) {
+      const node = text(row.nodeId);
+      let list = byMember.get(node);
+      if (list === undefined) byMember.set(node, (list = []));
+      list.push(assignmentFromRow(row));
+    }
+    return byMember;
+  }
+
+  assignmentHolder(nwid: string, family: IpFamily, value: bigint): string | undefined {
+    const row =
+      family === 4
+        ? this.sql.get(`SELECT nodeId FROM IpAssignment WHERE networkId = ? AND ipInt = ?`, [nwid, Number(value)])
+        : this.sql.get(`SELECT nodeId FROM IpAssignment WHERE networkId = ? AND ip = ?`, [nwid, formatIp(6, value)]);
+    return row === undefined ? undefined : text(row.nodeId);
+  }
+
+  usedAddressesInRange(nwid: string, family: IpFamily, from: bigint, to: bigint, limit: number): bigint[] {
+    if (family === 4) {
+      return this.sql
+        .all(
+          `SELECT ipInt FROM IpAssignment WHERE networkId = ? AND ipInt BETWEEN ? AND ? ORDER BY ipInt LIMIT ?`,
+          [nwid, Number(from), Number(to), limit],
+        )
+        .map((row) => BigInt(int(row.ipInt)));
+    }
+    return this.sql
+      .all(
+        `SELECT ip FROM IpAssignment WHERE networkId = ? AND ipVersion = 6 AND ip BETWEEN ? AND ?
+         ORDER BY ip LIMIT ?`,
+        [nwid, formatIp(6, from), formatIp(6, to), limit],
+      )
+      .map((row) => BigInt('0x' + text(row.ip).replaceAll(':', '')));
+  }
+
+  getPools(nwid: string): Cidr[] {
+    const rows = this.sql.all(
+      `SELECT ipNetwork, ipNetmaskBits FROM IpAssignmentPool WHERE networkId = ? ORDER BY rowid`,
+      [nwid],
+    );
+    const pools: Cidr[] = [];
+    for (const row of rows) {
+      try {
+        pools.push(parseCidr(`${text(row.ipNetwork)}/${int(row.ipNetmaskBits)}`));
+      } catch {
+        // A pool row this library cannot read (written by other software) is ignored.
+      }
+    }
+    return pools;
+  }
+
+  getAcceptedEtherTypes(nwid: string): number[] {
+    return this.sql
+      .all(
+        `SELECT DISTINCT etherType FROM Rule WHERE networkId = ? AND "action" = 'accept' AND etherType IS NOT NULL
+         ORDER BY etherType`,
+        [nwid],
+      )
+      .map((row) => int(row.etherType));
+  }
+
+  getMulticastRates(nwid: string): MulticastRateRow[] {
+    return this.sql
+      .all(
+        `SELECT mgMac, mgAdi, preload, maxBalance, accrual FROM MulticastRate WHERE networkId = ? ORDER BY mgMac, mgAdi`,
+        [nwid],
+      )
+      .map((row) => ({
+        mac: text(row.mgMac),
+        adi: int(row.mgAdi),
+        preload: int(row.preload),
+        maxBalance: int(row.maxBalance),
+        accrual: int(row.accrual),
+      }));
+  }
+}
+
+class SqlTx extends SqlRead implements NetconfStoreTx {
+  readonly #writer: SqlWriter;
+
+  constructor(writer: SqlWriter) {
+    super(writer);
+    this.#writer = writer;
+  }
+
+  requireDurable(): void {
+    this.#writer.requireDurable();
+  }
+
+  #run(sql: string, params?: readonly SqlValue[]): number {
+    return this.#writer.run(sql, params).changes;
+  }
+
+  insertNode(node: NodeRecord): void {
+    this.#run(`INSERT INTO Node (id, identity, lastAt, lastSeen, firstSeen) VALUES (?, ?, ?, ?, ?)`, [
+      node.address, node.identity, node.lastAt, node.lastSeen, node.firstSeen,
+    ]);
+  }
+
+  touchNode(address: string, lastSeen: number, lastAt: string | null): void {
+    if (lastAt === null) this.#run(`UPDATE Node SET lastSeen = ? WHERE id = ?`, [lastSeen, address]);
+    else this.#run(`UPDATE Node SET lastSeen = ?, lastAt = ? WHERE id = ?`, [lastSeen, lastAt, address]);
+  }
+
+  insertNetwork(network: NetworkRow): void {
+    this.#run(`INSERT INTO Network (${NETWORK_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, [
+      network.id, ...networkSettingsToSql(network), revisionToSql(network.revision), network.creationTime,
+    ]);
+  }
+
+  updateNetworkRow(nwid: string, settings: NetworkRowSettings): void {
+    this.#run(
+      `UPDATE Network SET name = ?, description = ?, private = ?, enableBroadcast = ?, allowPassiveBridging = ?,
+       v4AssignMode = ?, v6AssignMode = ?, multicastLimit = ?, comRevisionMaxDelta = ? WHERE id = ?`,
+      [...networkSettingsToSql(settings), nwid],
+    );
+  }
+
+  setNetworkRevision(nwid: string, revision: bigint): void {
+    this.#run(`UPDATE Network SET revision = ? WHERE id = ?`, [revisionToSql(revision), nwid]);
+  }
+
+  deleteNetwork(nwid: string): void {
+    for (const table of ['IpAssignment', 'IpAssignmentPool', 'Member', 'Rule', 'MulticastRate']) {
+      this.#run(`DELETE FROM ${table} WHERE networkId = ?`, [nwid]);
+    }
+    this.#run(`DELETE FROM Network WHERE id = ?`, [nwid]);
+  }
+
+  insertMember(member: MemberRow): void {
+    this.#run(`INSERT INTO Member (${MEMBER_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`, [
+      member.networkId, member.address, ...memberFieldsToSql(member),
+    ]);
+  }
+
+  updateMember(member: MemberRow): void {
+    this.#run(
+      `UPDATE Member SET authorized = ?, activeBridge = ?, name = ?, notes = ?, authorizedAt = ?, deauthorizedAt = ?,
+       clientReportedRevision = ? WHERE networkId = ? AND nodeId = ?`,
+      [...memberFieldsToSql(member), member.networkId, member.address],
+    );
+  }
+
+  updateMemberReportedRevision(nwid: string, address: string, revision: bigint): void {
+    this.#run(`UPDATE Member SET clientReportedRevision = ? WHERE networkId = ? AND nodeId = ?`, [
+      revisionToSql(revision), nwid, address,
+    ]);
+  }
+
+  deleteMember(nwid: string, address: string): void {
+    this.deleteAssignments(nwid, address);
+    this.#run(`DELETE FROM Member WHERE networkId = ? AND nodeId = ?`, [nwid, address]);
+  }
+
+  setCachedNetconf(nwid: string, address: string, netconf: CachedNetconf): void {
+    this.#run(
+      `UPDATE Member SET cachedNetconf = ?, cachedNetconfRevision = ?, cachedNetconfTimestamp = ?
+       WHERE networkId = ? AND nodeId = ?`,
+      [netconf.bytes, revisionToSql(netconf.revision), netconf.timestamp, nwid, address],
+    );
+  }
+
+  insertAssignment(nwid: string, address: string, assignment: Cidr): void {
+    try {
+      this.#run(
+        `INSERT INTO IpAssignment (networkId, nodeId, ip, ipNetmaskBits, ipVersion, ipInt) VALUES (?, ?, ?, ?, ?, ?)`,
+        [
+          nwid, address, formatIp(assignment.family, assignment.address), assignment.bits, assignment.family,
+          assignment.family === 4 ? Number(assignment.address) : null,
+        ],
+      );
+    } catch (error) {
+      if (error instanceof Error && /UNIQUE constraint failed/.test(error.message)) {
+        throw new ConflictError(`${formatIp(assignment.family, assignment.address)} is already held in network ${nwid}`);
+      }
+      throw error;
+    }
+  }
+
+  deleteAssignments(nwid: string, address: string): void {
+    this.#run(`DELETE FROM IpAssignment WHERE networkId = ? AND nodeId = ?`, [nwid, address]);
+  }
+
+  setPools(nwid: string, pools: Cidr[]): void {
+    this.#run(`DELETE FROM IpAssignmentPool WHERE networkId = ?`, [nwid]);
+    for (const pool of pools) {
+      this.#run(`INSERT INTO IpAssignmentPool (networkId, ipNetwork, ipNetmaskBits) VALUES (?, ?, ?)`, [
+        nwid, formatIp(pool.family, pool.address), pool.bits,
+      ]);
+    }
+  }
+
+  setAcceptedEtherTypes(nwid: string, etherTypes: number[]): void {
+    this.#run(`DELETE FROM Rule WHERE networkId = ? AND "action" = 'accept' AND etherType IS NOT NULL`, [nwid]);
+    for (const etherType of etherTypes) {
+      this.#run(`INSERT INTO Rule (networkId, etherType, "action") VALUES (?, ?, 'accept')`, [nwid, etherType]);
+    }
+  }
+
+  setMulticastRates(nwid: string, rates: MulticastRateRow[]): void {
+    this.#run(`DELETE FROM MulticastRate WHERE networkId = ?`, [nwid]);
+    for (const rate of rates) {
+      this.#run(
+        `INSERT INTO MulticastRate (networkId, mgMac, mgAdi, preload, maxBalance, accrual) VALUES (?, ?, ?, ?, ?, ?)`,
+        [nwid, rate.mac, rate.adi, rate.preload, rate.maxBalance, rate.accrual],
+      );
+    }
+  }
+}
+
+function networkFromRow(row: SqlRow): NetworkRow {
+  return {
+    id: text(row.id),
+    name: text(row.name),
+    description: text(row.description),
+    private: int(row.private) !== 0,
+    enableBroadcast: int(row.enableBroadcast) !== 0,
+    allowPassiveBridging: int(row.allowPassiveBridging) !== 0,
+    v4AssignMode: text(row.v4AssignMode) as V4AssignMode,
+    v6AssignMode: text(row.v6AssignMode) as V6AssignMode,
+    multicastLimit: int(row.multicastLimit),
+    comRevisionMaxDelta: BigInt(int(row.comRevisionMaxDelta)),
+    revision: BigInt(int(row.revision)),
+    creationTime: int(row.creationTime),
+  };
+}
+
+function networkSettingsToSql(settings: NetworkRowSettings): SqlValue[] {
+  return [
+    settings.name, settings.description, flag(settings.private), flag(settings.enableBroadcast),
+    flag(settings.allowPassiveBridging), settings.v4AssignMode, settings.v6AssignMode, settings.multicastLimit,
+    revisionToSql(settings.comRevisionMaxDelta),
+  ];
+}
+
+function memberFromRow(row: SqlRow): MemberRow {
+  return {
+    networkId: text(row.networkId),
+    address: text(row.nodeId),
+    authorized: int(row.authorized) !== 0,
+    activeBridge: int(row.activeBridge) !== 0,
+    name: text(row.name),
+    notes: text(row.notes),
+    authorizedAt: row.authorizedAt === null ? null : int(row.authorizedAt),
+    deauthorizedAt: row.deauthorizedAt === null ? null : int(row.deauthorizedAt),
+    clientReportedRevision: row.clientReportedRevision === null ? null : BigInt(int(row.clientReportedRevision)),
+  };
+}
+
+function memberFieldsToSql(member: MemberRow): SqlValue[] {
+  return [
+    flag(member.authorized), flag(member.activeBridge), member.name, member.notes, member.authorizedAt,
+    member.deauthorizedAt, member.clientReportedRevision === null ? null : revisionToSql(member.clientReportedRevision),
+  ];
+}
+
+function assignmentFromRow(row: SqlRow): Cidr {
+  const family = int(row.ipVersion) as IpFamily;
+  const address = family === 4 ? BigInt(int(row.ipInt)) : BigInt('0x' + text(row.ip).replaceAll(':', ''));
+  return { family, address, bits: int(row.ipNetmaskBits) };
+}
+
+function flag(value: boolean): number {
+  return value ? 1 : 0;
+}
+
+/** SQLite integers are 64-bit signed; sql.js hands them to JS as numbers, so keep them safe. */
+function revisionToSql(value: bigint): number {
+  if (value < 0n || value > BigInt(Number.MAX_SAFE_INTEGER)) {
+    throw new StorageError('ERR_STORAGE_RANGE', `value ${value} does not fit the database's integer range`);
+  }
+  return Number(value);
+}
+
+function text(value: SqlValue | undefined): string {
+  if (typeof value === 'string') return value;
+  if (value instanceof Uint8Array) return new TextDecoder().decode(value);
+  return value === null || value === undefined ? '' : String(value);
+}
+
+function int(value: SqlValue | undefined): number {
+  if (typeof value === 'number') return value;
+  if (typeof value === 'string' && /^-?[0-9]+$/.test(value)) return Number(value);
+  return 0;
+}
