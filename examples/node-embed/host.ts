@@ -39,7 +39,10 @@ export class NetconfUdpHost {
   /** Where each member (by address) was last heard from, like a node's peer table. */
   private readonly peers = new Map<string, Endpoint>();
   private readonly publicIdentity: string;
-  private readonly pending = new Set<Promise<void>>();
+  private readonly pending = new Set<Promise<unknown>>();
+  private readonly unsubscribe: () => void;
+  /** Every NETWORK_CONFIG_REFRESH this host sent, in order. */
+  readonly refreshesSent: { nwid: string; addresses: string[] }[] = [];
 
   private constructor(
     private readonly socket: Socket,
@@ -48,6 +51,10 @@ export class NetconfUdpHost {
     private readonly log: (line: string) => void,
   ) {
     this.publicIdentity = identity.toString(false);
+    // After each committed administrative change, refresh the members the master lists.
+    this.unsubscribe = master.subscribe((event) => {
+      if (event.refresh.length > 0) this.track(this.sendRefresh(event.nwid, event.refresh));
+    });
   }
 
   static async start(options: HostOptions): Promise<NetconfUdpHost> {
@@ -69,7 +76,7 @@ export class NetconfUdpHost {
     return { address, port };
   }
 
-  private track(work: Promise<void>): void {
+  private track(work: Promise<unknown>): void {
     this.pending.add(work);
     void work.finally(() => this.pending.delete(work));
   }
@@ -130,9 +137,12 @@ export class NetconfUdpHost {
     }
   }
 
-  /** Sends NETWORK_CONFIG_REFRESH to every member the master lists for the network. */
+  /** Sends NETWORK_CONFIG_REFRESH to every member the master lists now (e.g. after a restart). */
   async pushRefresh(nwid: string): Promise<string[]> {
-    const addresses = await this.master.membersToRefresh(nwid);
+    return this.sendRefresh(nwid, await this.master.membersToRefresh(nwid));
+  }
+
+  private async sendRefresh(nwid: string, addresses: readonly string[]): Promise<string[]> {
     const sent: string[] = [];
     for (const address of addresses) {
       const endpoint = this.peers.get(address);
@@ -140,7 +150,10 @@ export class NetconfUdpHost {
       await this.send(endpoint, Verb.NETWORK_CONFIG_REFRESH, encodeNetworkConfigRefresh([nwid]));
       sent.push(address);
     }
-    if (sent.length > 0) this.log(`host: NETWORK_CONFIG_REFRESH ${nwid} → ${sent.join(', ')}`);
+    if (sent.length > 0) {
+      this.refreshesSent.push({ nwid, addresses: sent });
+      this.log(`host: NETWORK_CONFIG_REFRESH ${nwid} → ${sent.join(', ')}`);
+    }
     return sent;
   }
 
@@ -153,6 +166,7 @@ export class NetconfUdpHost {
 
   /** Waits for requests in flight, then closes the socket. */
   async close(): Promise<void> {
+    this.unsubscribe();
     await Promise.allSettled([...this.pending]);
     await new Promise<void>((resolve) => this.socket.close(() => resolve()));
   }

@@ -76,16 +76,17 @@ export async function runNodeEmbedExample(print: (line: string) => void = () => 
 
     log(`admin: authorize ${alice.address}`);
     let since = alice.events.length;
+    let refreshMark = host.refreshesSent.length;
     await master.authorizeMember(nwid, alice.address);
-    const refreshedAfterAuthorize = await host.pushRefresh(nwid);
     const first = await alice.waitFor(isConfig(nwid), since);
+    const refreshedAfterAuthorize = host.refreshesSent.slice(refreshMark).flatMap((r) => r.addresses);
     if (first.kind !== 'config') throw new Error('unreachable');
 
     log('admin: rename the network and turn broadcast off');
     since = alice.events.length;
     const othersSince = [bob.events.length, carol.events.length];
+    refreshMark = host.refreshesSent.length;
     await master.updateNetwork(nwid, { name: 'embed-lab-renamed', enableBroadcast: false });
-    const refreshedAfterChange = await host.pushRefresh(nwid);
     const second = await alice.waitFor(
       (e) => e.kind === 'config' && e.nwid === nwid && e.config.revision > first.config.revision,
       since,
@@ -94,6 +95,7 @@ export async function runNodeEmbedExample(print: (line: string) => void = () => 
     // Give a stray datagram to the unauthorized members a moment to arrive, then check there was none.
     await new Promise((resolve) => setTimeout(resolve, 100));
     const othersEventsAfterChange = [...bob.events.slice(othersSince[0]), ...carol.events.slice(othersSince[1])];
+    const refreshedAfterChange = host.refreshesSent.slice(refreshMark).flatMap((r) => r.addresses);
 
     log(
       `done: ${alice.address} holds rev ${second.config.revision} "${second.config.name}", ` +
