@@ -137,7 +137,7 @@ export class SimulatedMember {
   }
 
   /** Resolves with the first event (from index `since` on) that matches, or rejects after timeoutMs. */
-  waitFor(match: (event: MemberEvent) => boolean, since = 0, timeoutMs = 5000): Promise<MemberEvent> {
+  waitFor(match: (event: MemberEvent) => boolean, since = 0, timeoutMs = 10_000): Promise<MemberEvent> {
     return new Promise((resolve, reject) => {
       const check = (): boolean => {
         const found = this.events.slice(since).find(match);
