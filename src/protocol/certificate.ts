@@ -5,7 +5,7 @@
 import { bytesToHex, hexToBytes } from '@noble/hashes/utils.js';
 import { InvalidArgumentError, ParseError } from '../errors.js';
 import { addressToHex, parseAddress } from '../crypto/address.js';
-import { UINT64_MAX, describe, hex16, parseNetworkId } from './ids.js';
+import { UINT64_MAX, describeInput, hex16, parseNetworkId } from './ids.js';
 
 export interface Qualifier {
   readonly id: bigint;
@@ -85,15 +85,15 @@ export class CertificateOfMembership {
    * without a signature, or a signature with signer `0000000000`.
    */
   static parse(text: string): CertificateOfMembership {
-    if (typeof text !== 'string') throw new ParseError(`COM string expected, got ${describe(text)}`);
+    if (typeof text !== 'string') throw new ParseError(`COM string expected, got ${describeInput(text)}`);
     const parts = text.split(':');
     if (parts.length !== 3 && parts.length !== 4) {
-      throw new ParseError(`COM must have 3 or 4 ':'-separated parts: ${describe(text)}`);
+      throw new ParseError(`COM must have 3 or 4 ':'-separated parts: ${describeInput(text)}`);
     }
     const [version, qualifierHex, signedByHex, signatureHex] = parts as [string, string, string, string?];
-    if (version !== '1') throw new ParseError(`COM version must be 1: ${describe(text)}`);
+    if (version !== '1') throw new ParseError(`COM version must be 1: ${describeInput(text)}`);
     if (qualifierHex.length % QUALIFIER_HEX !== 0 || !HEX.test(qualifierHex)) {
-      throw new ParseError(`COM qualifiers must be hex in groups of ${QUALIFIER_HEX} digits: ${describe(text)}`);
+      throw new ParseError(`COM qualifiers must be hex in groups of ${QUALIFIER_HEX} digits: ${describeInput(text)}`);
     }
     const qualifiers: Qualifier[] = [];
     for (let at = 0; at < qualifierHex.length; at += QUALIFIER_HEX) {
@@ -102,23 +102,23 @@ export class CertificateOfMembership {
       const maxDelta = BigInt('0x' + qualifierHex.slice(at + 32, at + 48));
       const previous = qualifiers[qualifiers.length - 1];
       if (previous !== undefined && previous.id >= id) {
-        throw new ParseError(`COM qualifier ids must be unique and ascending: ${describe(text)}`);
+        throw new ParseError(`COM qualifier ids must be unique and ascending: ${describeInput(text)}`);
       }
       qualifiers.push({ id, value, maxDelta });
     }
     if (signedByHex.length !== 10 || !HEX.test(signedByHex)) {
-      throw new ParseError(`COM signer must be 10 hex digits: ${describe(text)}`);
+      throw new ParseError(`COM signer must be 10 hex digits: ${describeInput(text)}`);
     }
     const signedBy = BigInt('0x' + signedByHex);
     let signature: Uint8Array | null = null;
     if (signatureHex !== undefined) {
       if (signatureHex.length !== SIGNATURE_BYTES * 2 || !HEX.test(signatureHex)) {
-        throw new ParseError(`COM signature must be ${SIGNATURE_BYTES * 2} hex digits: ${describe(text)}`);
+        throw new ParseError(`COM signature must be ${SIGNATURE_BYTES * 2} hex digits: ${describeInput(text)}`);
       }
       signature = hexToBytes(signatureHex);
     }
     if ((signedBy === 0n) !== (signature === null)) {
-      throw new ParseError(`COM has a signer without a signature or a signature without a signer: ${describe(text)}`);
+      throw new ParseError(`COM has a signer without a signature or a signature without a signer: ${describeInput(text)}`);
     }
     return new CertificateOfMembership(qualifiers, signedBy, signature);
   }
@@ -288,7 +288,7 @@ export class CertificateOfMembership {
 
 function requireUint64(value: bigint, what: string): bigint {
   if (typeof value !== 'bigint' || value < 0n || value > UINT64_MAX) {
-    throw new InvalidArgumentError(`${what} must be a bigint in 0..2^64-1, got ${describe(value)}`);
+    throw new InvalidArgumentError(`${what} must be a bigint in 0..2^64-1, got ${describeInput(value)}`);
   }
   return value;
 }

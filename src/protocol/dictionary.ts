@@ -8,7 +8,7 @@
  */
 import { bytesToHex, hexToBytes, utf8ToBytes } from '@noble/hashes/utils.js';
 import { InvalidArgumentError, ParseError } from '../errors.js';
-import { describe } from './ids.js';
+import { describeInput } from './ids.js';
 
 /** A key or value: text (stored as UTF-8) or raw bytes. */
 export type ByteString = string | Uint8Array;
@@ -67,7 +67,7 @@ export class Dictionary {
     } else if (typeof entries === 'object') {
       for (const [key, value] of Object.entries(entries)) this.set(key, value);
     } else {
-      throw new InvalidArgumentError(`dictionary entries expected, got ${describe(entries)}`);
+      throw new InvalidArgumentError(`dictionary entries expected, got ${describeInput(entries)}`);
     }
   }
 
@@ -82,7 +82,7 @@ export class Dictionary {
     let bytes: Uint8Array;
     if (typeof input === 'string') bytes = utf8ToBytes(input);
     else if (input instanceof Uint8Array) bytes = input;
-    else throw new ParseError(`dictionary text or bytes expected, got ${describe(input)}`);
+    else throw new ParseError(`dictionary text or bytes expected, got ${describeInput(input)}`);
 
     let end = bytes.indexOf(NUL);
     if (end < 0) end = bytes.length;
@@ -99,7 +99,7 @@ export class Dictionary {
         const key = keyBuffer.slice(0, keyLength);
         const index = bytesToLatin1(key);
         if (dict.#entries.has(index)) {
-          throw new ParseError(`dictionary key given twice: ${describe(utf8Decoder.decode(key))}`);
+          throw new ParseError(`dictionary key given twice: ${describeInput(utf8Decoder.decode(key))}`);
         }
         dict.#entries.set(index, { key, value: valueBuffer.slice(0, valueLength) });
       }
@@ -166,7 +166,7 @@ export class Dictionary {
   setHex(key: ByteString, value: bigint | number, digits = 0): this {
     const big = typeof value === 'number' && Number.isSafeInteger(value) ? BigInt(value) : value;
     if (typeof big !== 'bigint' || big < 0n) {
-      throw new InvalidArgumentError(`setHex needs a non-negative integer, got ${describe(value)}`);
+      throw new InvalidArgumentError(`setHex needs a non-negative integer, got ${describeInput(value)}`);
     }
     return this.set(key, big.toString(16).padStart(digits, '0'));
   }
@@ -378,7 +378,7 @@ function toBytes(value: ByteString, what: string): Uint8Array {
   if (typeof value === 'string') return utf8ToBytes(value);
   if (value instanceof Uint8Array) return value.slice();
   throw new InvalidArgumentError(
-    `dictionary ${what} must be a string or Uint8Array, got ${describe(value)}` +
+    `dictionary ${what} must be a string or Uint8Array, got ${describeInput(value)}` +
       (typeof value === 'number' || typeof value === 'bigint' ? ' (use setHex for numbers)' : ''),
   );
 }
@@ -401,5 +401,5 @@ function bytesToLatin1(bytes: Uint8Array): string {
 function toTimestamp(nowMs: number | bigint): bigint {
   if (typeof nowMs === 'bigint' && nowMs >= 0n) return nowMs;
   if (typeof nowMs === 'number' && Number.isSafeInteger(nowMs) && nowMs >= 0) return BigInt(nowMs);
-  throw new InvalidArgumentError(`signature time must be a non-negative integer (ms), got ${describe(nowMs)}`);
+  throw new InvalidArgumentError(`signature time must be a non-negative integer (ms), got ${describeInput(nowMs)}`);
 }

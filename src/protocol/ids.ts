@@ -26,7 +26,7 @@ export function parseNetworkId(value: string | bigint): bigint {
     return value;
   }
   if (typeof value !== 'string' || !HEX16.test(value)) {
-    throw new ParseError(`network ID must be 16 hex digits or a bigint: ${describe(value)}`);
+    throw new ParseError(`network ID must be 16 hex digits or a bigint: ${describeInput(value)}`);
   }
   return BigInt('0x' + value);
 }
@@ -52,7 +52,7 @@ export function networkIdLocalNumber(value: string | bigint): number {
  */
 export function parseHexDigits(text: string, maxDigits: number, what: string): bigint {
   if (typeof text !== 'string' || text.length === 0 || text.length > maxDigits || !isHex(text)) {
-    throw new ParseError(`${what} must be 1 to ${maxDigits} hex digits: ${describe(text)}`);
+    throw new ParseError(`${what} must be 1 to ${maxDigits} hex digits: ${describeInput(text)}`);
   }
   return BigInt('0x' + text);
 }
@@ -70,12 +70,12 @@ function isHex(text: string): boolean {
 
 export function assertUint64(value: bigint, what: string): void {
   if (typeof value !== 'bigint' || value < 0n || value > UINT64_MAX) {
-    throw new ParseError(`${what} must be a bigint in 0..2^64-1: ${describe(value)}`);
+    throw new ParseError(`${what} must be a bigint in 0..2^64-1: ${describeInput(value)}`);
   }
 }
 
 /** A short printable form of a bad input for error messages. */
-export function describe(value: unknown): string {
+export function describeInput(value: unknown): string {
   let text: string;
   if (typeof value === 'string') text = JSON.stringify(value);
   else if (typeof value === 'bigint') text = `${value}n`;

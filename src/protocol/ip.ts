@@ -4,7 +4,7 @@
  * Parsing accepts the usual shortened IPv6 forms (`::`, 1-4 digit groups, dotted IPv4 tail).
  */
 import { ParseError } from '../errors.js';
-import { describe } from './ids.js';
+import { describeInput } from './ids.js';
 
 export type IpFamily = 4 | 6;
 
@@ -22,13 +22,13 @@ const PREFIX = /^(0|[1-9][0-9]{0,2})$/;
 
 /** Reads dotted-quad IPv4 (no leading zeros) as a 32-bit bigint. */
 export function parseIpv4(text: string): bigint {
-  if (typeof text !== 'string') throw new ParseError(`IPv4 address expected, got ${describe(text)}`);
+  if (typeof text !== 'string') throw new ParseError(`IPv4 address expected, got ${describeInput(text)}`);
   const parts = text.split('.');
-  if (parts.length !== 4) throw new ParseError(`IPv4 address must have 4 parts: ${describe(text)}`);
+  if (parts.length !== 4) throw new ParseError(`IPv4 address must have 4 parts: ${describeInput(text)}`);
   let value = 0n;
   for (const part of parts) {
     if (!DECIMAL_OCTET.test(part) || Number(part) > 255) {
-      throw new ParseError(`IPv4 address has a bad part ${describe(part)}: ${describe(text)}`);
+      throw new ParseError(`IPv4 address has a bad part ${describeInput(part)}: ${describeInput(text)}`);
     }
     value = (value << 8n) | BigInt(part);
   }
@@ -43,10 +43,10 @@ export function formatIpv4(address: bigint): string {
 /** Reads an IPv6 address (full, `::`-shortened, or with a dotted IPv4 tail) as a 128-bit bigint. */
 export function parseIpv6(text: string): bigint {
   if (typeof text !== 'string' || text.length === 0 || text.length > 45) {
-    throw new ParseError(`IPv6 address expected, got ${describe(text)}`);
+    throw new ParseError(`IPv6 address expected, got ${describeInput(text)}`);
   }
   const halves = text.split('::');
-  if (halves.length > 2) throw new ParseError(`IPv6 address has more than one '::': ${describe(text)}`);
+  if (halves.length > 2) throw new ParseError(`IPv6 address has more than one '::': ${describeInput(text)}`);
   const head = halves[0] === '' ? [] : halves[0]!.split(':');
   const tail = halves.length === 2 ? (halves[1] === '' ? [] : halves[1]!.split(':')) : [];
   const readGroups = (list: string[], isLastList: boolean): number[] => {
@@ -58,7 +58,7 @@ export function parseIpv6(text: string): bigint {
       } else if (HEX_GROUP.test(group)) {
         out.push(parseInt(group, 16));
       } else {
-        throw new ParseError(`IPv6 address has a bad group ${describe(group)}: ${describe(text)}`);
+        throw new ParseError(`IPv6 address has a bad group ${describeInput(group)}: ${describeInput(text)}`);
       }
     });
     return out;
@@ -68,10 +68,10 @@ export function parseIpv6(text: string): bigint {
   const count = headWords.length + tailWords.length;
   let words: number[];
   if (halves.length === 2) {
-    if (count > 7) throw new ParseError(`IPv6 address has too many groups: ${describe(text)}`);
+    if (count > 7) throw new ParseError(`IPv6 address has too many groups: ${describeInput(text)}`);
     words = [...headWords, ...new Array<number>(8 - count).fill(0), ...tailWords];
   } else {
-    if (count !== 8) throw new ParseError(`IPv6 address must have 8 groups: ${describe(text)}`);
+    if (count !== 8) throw new ParseError(`IPv6 address must have 8 groups: ${describeInput(text)}`);
     words = headWords;
   }
   let value = 0n;
@@ -90,10 +90,10 @@ export function formatIpv6Full(address: bigint): string {
 
 /** Reads `address/bits` for either family (the family is told by the address's form). */
 export function parseCidr(text: string): Cidr {
-  if (typeof text !== 'string') throw new ParseError(`CIDR expected, got ${describe(text)}`);
+  if (typeof text !== 'string') throw new ParseError(`CIDR expected, got ${describeInput(text)}`);
   const slash = text.indexOf('/');
   if (slash < 0 || slash !== text.lastIndexOf('/')) {
-    throw new ParseError(`CIDR must be address/bits: ${describe(text)}`);
+    throw new ParseError(`CIDR must be address/bits: ${describeInput(text)}`);
   }
   const addressText = text.slice(0, slash);
   const bitsText = text.slice(slash + 1);
@@ -101,7 +101,7 @@ export function parseCidr(text: string): Cidr {
   const address = family === 4 ? parseIpv4(addressText) : parseIpv6(addressText);
   const maxBits = family === 4 ? 32 : 128;
   if (!PREFIX.test(bitsText) || Number(bitsText) > maxBits) {
-    throw new ParseError(`CIDR prefix length must be 0..${maxBits}: ${describe(text)}`);
+    throw new ParseError(`CIDR prefix length must be 0..${maxBits}: ${describeInput(text)}`);
   }
   return { family, address, bits: Number(bitsText) };
 }
@@ -114,6 +114,6 @@ export function formatCidr(cidr: Cidr): string {
 
 function assertRange(address: bigint, bits: number): void {
   if (typeof address !== 'bigint' || address < 0n || address >> BigInt(bits) !== 0n) {
-    throw new ParseError(`address must be a ${bits}-bit unsigned bigint, got ${describe(address)}`);
+    throw new ParseError(`address must be a ${bits}-bit unsigned bigint, got ${describeInput(address)}`);
   }
 }

@@ -6,7 +6,7 @@ import { InvalidArgumentError, NetconfError, ParseError } from '../errors.js';
 import { addressToHex, parseAddress } from '../crypto/address.js';
 import { CertificateOfMembership } from './certificate.js';
 import { Dictionary } from './dictionary.js';
-import { describe, hex16, parseHexDigits, parseNetworkId } from './ids.js';
+import { describeInput, hex16, parseHexDigits, parseNetworkId } from './ids.js';
 import { formatCidr, parseCidr } from './ip.js';
 
 /** A netconf must fit a 16-bit length on the wire. */
@@ -121,7 +121,7 @@ export class NetworkConfig {
    * Does not check the signature: call `dict.verify(masterIdentity)` for that.
    */
   static fromDictionary(dict: Dictionary): NetworkConfig {
-    if (!(dict instanceof Dictionary)) throw new ParseError(`netconf must be a Dictionary, got ${describe(dict)}`);
+    if (!(dict instanceof Dictionary)) throw new ParseError(`netconf must be a Dictionary, got ${describeInput(dict)}`);
     const networkId = read(dict, NetconfKey.NETWORK_ID, true, (v) => {
       const id = parseHexDigits(v, 16, 'network ID');
       if (id === 0n) throw new ParseError('network ID must not be zero');
@@ -193,7 +193,7 @@ export function buildNetconfDictionary(fields: NetconfFields): Dictionary {
   dict.set(NetconfKey.ETHER_TYPES, formatEtherTypes(fields.allowedEtherTypes));
   const limit = fields.multicastLimit ?? 0;
   if (!Number.isSafeInteger(limit) || limit < 0 || limit > 0xffffffff) {
-    throw new InvalidArgumentError(`netconf multicastLimit must be a uint32, got ${describe(limit)}`);
+    throw new InvalidArgumentError(`netconf multicastLimit must be a uint32, got ${describeInput(limit)}`);
   }
   if (limit > 0) dict.set(NetconfKey.MULTICAST_LIMIT, limit.toString(16));
   const rates = fields.multicastRates ?? [];
@@ -225,7 +225,7 @@ function formatEtherTypes(types: readonly number[]): string {
   if (!Array.isArray(types)) throw new InvalidArgumentError('netconf allowedEtherTypes must be an array of numbers');
   for (const type of types) {
     if (!Number.isInteger(type) || type < 0 || type > 0xffff) {
-      throw new InvalidArgumentError(`Ethernet type must be 0..0xffff, got ${describe(type)}`);
+      throw new InvalidArgumentError(`Ethernet type must be 0..0xffff, got ${describeInput(type)}`);
     }
   }
   if (types.includes(ALL_ETHER_TYPES)) return '0';
@@ -239,9 +239,9 @@ function parseMulticastRates(value: string): MulticastRate[] {
   const inner = Dictionary.parse(value);
   return inner.entries().map(([key, rate]) => {
     const match = MAC_ADI_KEY.exec(key);
-    if (match === null) throw new ParseError(`multicast rate key must be MAC/ADI in hex: ${describe(key)}`);
+    if (match === null) throw new ParseError(`multicast rate key must be MAC/ADI in hex: ${describeInput(key)}`);
     const numbers = rate.split(',');
-    if (numbers.length !== 3) throw new ParseError(`multicast rate must be preload,maxBalance,accrual: ${describe(rate)}`);
+    if (numbers.length !== 3) throw new ParseError(`multicast rate must be preload,maxBalance,accrual: ${describeInput(rate)}`);
     const [preload, maxBalance, accrual] = numbers.map((n) => Number(parseHexDigits(n, 8, 'multicast rate number'))) as [
       number,
       number,
@@ -255,12 +255,12 @@ function formatMulticastRates(rates: readonly MulticastRate[]): Uint8Array {
   const inner = new Dictionary();
   for (const rate of rates) {
     if (rate === null || typeof rate !== 'object' || typeof rate.mac !== 'string' || !/^[0-9a-fA-F]{12}$/.test(rate.mac)) {
-      throw new InvalidArgumentError(`multicast rate mac must be 12 hex digits, got ${describe(rate?.mac)}`);
+      throw new InvalidArgumentError(`multicast rate mac must be 12 hex digits, got ${describeInput(rate?.mac)}`);
     }
     for (const field of ['adi', 'preload', 'maxBalance', 'accrual'] as const) {
       const n = rate[field];
       if (!Number.isSafeInteger(n) || n < 0 || n > 0xffffffff) {
-        throw new InvalidArgumentError(`multicast rate ${field} must be a uint32, got ${describe(n)}`);
+        throw new InvalidArgumentError(`multicast rate ${field} must be a uint32, got ${describeInput(n)}`);
       }
     }
     const key = `${rate.mac.toLowerCase()}/${rate.adi.toString(16).padStart(4, '0')}`;
@@ -285,7 +285,7 @@ function parseStaticIps(value: string, family: 4 | 6): string[] {
   if (value === '') return [];
   return value.split(',').map((token) => {
     const cidr = parseCidr(token);
-    if (cidr.family !== family) throw new ParseError(`expected an IPv${family} CIDR, got ${describe(token)}`);
+    if (cidr.family !== family) throw new ParseError(`expected an IPv${family} CIDR, got ${describeInput(token)}`);
     return formatCidr(cidr);
   });
 }
@@ -303,21 +303,21 @@ function splitStaticIps(ips: readonly string[]): { v4: string[]; v6: string[] } 
 function parseFlag(value: string): boolean {
   if (value === '1') return true;
   if (value === '0') return false;
-  throw new ParseError(`flag must be 1 or 0: ${describe(value)}`);
+  throw new ParseError(`flag must be 1 or 0: ${describeInput(value)}`);
 }
 
 function flag(value: boolean, what: string): string {
-  if (typeof value !== 'boolean') throw new InvalidArgumentError(`netconf ${what} must be a boolean, got ${describe(value)}`);
+  if (typeof value !== 'boolean') throw new InvalidArgumentError(`netconf ${what} must be a boolean, got ${describeInput(value)}`);
   return value ? '1' : '0';
 }
 
 function requireString(value: string, what: string): string {
-  if (typeof value !== 'string') throw new InvalidArgumentError(`netconf ${what} must be a string, got ${describe(value)}`);
+  if (typeof value !== 'string') throw new InvalidArgumentError(`netconf ${what} must be a string, got ${describeInput(value)}`);
   return value;
 }
 
 function requireBigint(value: bigint): bigint {
-  if (typeof value !== 'bigint') throw new InvalidArgumentError(`a bigint is needed, got ${describe(value)}`);
+  if (typeof value !== 'bigint') throw new InvalidArgumentError(`a bigint is needed, got ${describeInput(value)}`);
   return value;
 }
 

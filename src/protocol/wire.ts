@@ -4,7 +4,7 @@
  */
 import { InvalidArgumentError, LimitExceededError, ParseError } from '../errors.js';
 import { Dictionary } from './dictionary.js';
-import { describe, parseNetworkId } from './ids.js';
+import { describeInput, parseNetworkId } from './ids.js';
 import { MAX_NETCONF_BYTES } from './network-config.js';
 
 export const Verb = {
@@ -54,7 +54,7 @@ export function encodeNetworkConfigRequest(request: {
   const meta = dictionaryBytes(request.metaData ?? new Dictionary(), 'request metadata');
   const haveRevision = request.haveRevision ?? 0n;
   if (typeof haveRevision !== 'bigint' || haveRevision < 0n || haveRevision >= 1n << 64n) {
-    throw new InvalidArgumentError(`haveRevision must be a uint64 bigint, got ${describe(haveRevision)}`);
+    throw new InvalidArgumentError(`haveRevision must be a uint64 bigint, got ${describeInput(haveRevision)}`);
   }
   const out = new Uint8Array(10 + meta.length + (haveRevision > 0n ? 8 : 0));
   const view = viewOf(out);
@@ -111,7 +111,7 @@ export function parseNetworkConfigOk(bytes: Uint8Array): NetworkConfigOk {
 /** `code, BE64 nwid`. Only the §7 codes (3, 5, 7) are accepted. */
 export function encodeNetworkConfigError(code: WireErrorCode, nwid: bigint | string): Uint8Array {
   if (!Object.values(WireErrorCode).includes(code)) {
-    throw new InvalidArgumentError(`network config error code must be 3, 5 or 7, got ${describe(code)}`);
+    throw new InvalidArgumentError(`network config error code must be 3, 5 or 7, got ${describeInput(code)}`);
   }
   const out = new Uint8Array(9);
   out[0] = code;
@@ -149,7 +149,7 @@ function dictionaryBytes(value: Dictionary | Uint8Array, what: string): Uint8Arr
   let bytes: Uint8Array;
   if (value instanceof Dictionary) bytes = value.toBytes();
   else if (value instanceof Uint8Array) bytes = value;
-  else throw new InvalidArgumentError(`${what} must be a Dictionary or Uint8Array, got ${describe(value)}`);
+  else throw new InvalidArgumentError(`${what} must be a Dictionary or Uint8Array, got ${describeInput(value)}`);
   if (bytes.length > MAX_WIRE_DICTIONARY_BYTES) {
     throw new LimitExceededError(`${what} is ${bytes.length} bytes; the limit is ${MAX_NETCONF_BYTES}`);
   }
@@ -157,7 +157,7 @@ function dictionaryBytes(value: Dictionary | Uint8Array, what: string): Uint8Arr
 }
 
 function requireBytes(bytes: Uint8Array, what: string): void {
-  if (!(bytes instanceof Uint8Array)) throw new ParseError(`${what} payload must be a Uint8Array, got ${describe(bytes)}`);
+  if (!(bytes instanceof Uint8Array)) throw new ParseError(`${what} payload must be a Uint8Array, got ${describeInput(bytes)}`);
 }
 
 function viewOf(bytes: Uint8Array): DataView {
