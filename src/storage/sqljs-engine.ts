@@ -639,3 +639,22 @@ export class SqlJsEngine implements SqlEngine {
     this.options.onWarning?.(asError);
   }
 }
+
+/**
+ * Checks that an image is an intact SQLite database the schema manager accepts (an older schema
+ * is accepted: it is migrated when opened). Throws the typed error open would throw.
+ */
+export async function validateDatabaseImage(image: Uint8Array, schema: SchemaManager, location = 'the image'): Promise<{ needsMigration: boolean; fromVersion: number | null }> {
+  const SQL = await loadSqlJs();
+  if (image.length === 0) throw new NotANetconfDatabaseError(`${location} is empty`);
+  const db = loadDatabase(SQL, { snapshot: image, records: [], logMatchesSnapshot: true }, location);
+  const cache = new StatementCache(db);
+  try {
+    return schema.check(readerFor(db, cache));
+  } catch (error) {
+    throw asStorageError(error, location);
+  } finally {
+    cache.clear();
+    db.close();
+  }
+}

@@ -1,0 +1,110 @@
+/**
+ * Durability under kill -9 (issue 4): a child process writes in a loop and prints each
+ * acknowledgment; it is killed with SIGKILL at random moments. Every acknowledged change must be
+ * there after reopening, the main file must pass `PRAGMA integrity_check` in the sqlite3 CLI, and
+ * the lock the killed process left behind must be taken over.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn, execFileSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { openSqlJsEngine } from '../src/storage/sqljs-engine.js';
+import { DatabaseLockedError } from '../src/errors.js';
+import { testSchema } from './fixtures/durability-schema.js';
+import { makeTempDir } from './fixtures/durability-helpers.js';
+
+const WRITER = fileURLToPath(new URL('./fixtures/durability-writer.ts', import.meta.url));
+const ROUNDS = 10;
+
+function sqlite3(path: string, sql: string): string {
+  return execFileSync('sqlite3', [path, sql], { encoding: 'utf8' }).trim();
+}
+
+interface Child {
+  pid: number;
+  acked: Set<number>;
+  waitForAcks(n: number): Promise<void>;
+  kill(): Promise<void>;
+}
+
+function startWriter(dbPath: string, firstId: number): Promise<Child> {
+  const child = spawn(process.execPath, ['--import', 'tsx', WRITER, dbPath, String(firstId)], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const acked = new Set<number>();
+  let buffered = '';
+  let stderr = '';
+  const listeners: (() => void)[] = [];
+  const exited = new Promise<void>((resolve) => child.on('exit', () => resolve()));
+  return new Promise((resolve, reject) => {
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    child.on('exit', (code, signal) => {
+      if (signal !== 'SIGKILL') reject(new Error(`writer exited early (${code}): ${stderr}`));
+    });
+    child.stdout.on('data', (chunk: Buffer) => {
+      buffered += chunk.toString();
+      const lines = buffered.split('\n');
+      buffered = lines.pop()!;
+      for (const line of lines) {
+        if (line.startsWith('ready')) {
+          resolve({
+            pid: child.pid!,
+            acked,
+            waitForAcks: (n) =>
+              new Promise<void>((done) => {
+                const check = () => {
+                  if (acked.size >= n) done();
+                  else listeners.push(check);
+                };
+                check();
+              }),
+            kill: async () => {
+              child.kill('SIGKILL');
+              await exited;
+            },
+          });
+        } else if (line.startsWith('ack ')) {
+          acked.add(Number(line.slice(4)));
+          listeners.splice(0).forEach((l) => l());
+        }
+      }
+    });
+  });
+}
+
+test('every acknowledged write survives kill -9 at random moments; stale locks are taken over', async () => {
+  const { dbPath, cleanup } = makeTempDir();
+  try {
+    const allAcked = new Set<number>();
+    let nextId = 1;
+    for (let round = 0; round < ROUNDS; round++) {
+      const child = await startWriter(dbPath, nextId);
+      if (round === 0) {
+        await assert.rejects(openSqlJsEngine({ path: dbPath, schema: testSchema }), (error: unknown) => {
+          assert.ok(error instanceof DatabaseLockedError);
+          assert.match(error.message, new RegExp(`process ${child.pid}\\b`));
+          return true;
+        });
+      }
+      await child.waitForAcks(1 + Math.floor(Math.random() * 40));
+      await new Promise((r) => setTimeout(r, Math.random() * 30));
+      await child.kill();
+      for (const id of child.acked) allAcked.add(id);
+      nextId += 100_000;
+
+      assert.ok(existsSync(`${dbPath}.lock`), 'the killed writer leaves its lock behind');
+      assert.equal(sqlite3(dbPath, 'PRAGMA integrity_check'), 'ok');
+
+      const engine = await openSqlJsEngine({ path: dbPath, schema: testSchema });
+      const present = new Set(engine.read((r) => r.all<{ id: number }>('SELECT id FROM Item')).map((row) => row.id));
+      const missing = [...allAcked].filter((id) => !present.has(id));
+      assert.deepEqual(missing, [], `round ${round}: acknowledged ids missing after kill -9`);
+      await engine.close();
+      assert.ok(!existsSync(`${dbPath}.lock`));
+    }
+    assert.equal(sqlite3(dbPath, 'PRAGMA integrity_check'), 'ok');
+    const count = Number(sqlite3(dbPath, 'SELECT count(*) FROM Item'));
+    assert.ok(count >= allAcked.size);
+  } finally {
+    cleanup();
+  }
+});
