@@ -1,0 +1,106 @@
+/** `init` (create the master identity and database) and `identity validate | show`. */
+import { readFile, stat } from 'node:fs/promises';
+import type { Command } from 'commander';
+import { Identity } from '../../crypto/identity.js';
+import { openSqlJsStorage } from '../../storage/index.js';
+import { CliError, ExitCode } from '../exit-codes.js';
+import { renderFields, renderJson } from '../format.js';
+import { databaseExists, type CommandContext } from '../context.js';
+import { assertIdentityFilesAbsent, loadMasterIdentity, writeIdentityFiles } from '../identity-files.js';
+import { startProgress } from '../progress.js';
+
+/** An identity string, or the path of a file holding one. */
+async function readIdentityArgument(text: string): Promise<string> {
+  if (text.includes(':')) return text.trim();
+  const isFile = await stat(text).then(
+    (info) => info.isFile(),
+    () => false,
+  );
+  if (!isFile) throw new CliError(ExitCode.BAD_INPUT, `"${text}" is neither an identity string nor a readable file`);
+  return (await readFile(text, 'utf8')).trim();
+}
+
+export function registerIdentityCommands(program: Command, context: () => CommandContext): void {
+  program
+    .command('init')
+    .description(
+      'create the master identity (--identity, mode 0600, plus a .public file beside it) ' +
+        'and an empty database (--db) if there is none; never overwrites an identity',
+    )
+    .action(async () => {
+      const ctx = context();
+      const { identity: secretPath, db, json } = ctx.globals;
+      await assertIdentityFilesAbsent(secretPath);
+      const progress = startProgress(ctx.io, 'generating the master identity (a proof of work; takes a few seconds)', json);
+      const identity = await Identity.generate({ onProgress: (attempts) => progress.update(`${attempts} attempts`) });
+      progress.done(`generated master identity ${identity.address}`);
+      const publicPath = await writeIdentityFiles(secretPath, identity);
+      const createdDatabase = !(await databaseExists(db));
+      if (createdDatabase) {
+        const storage = await openSqlJsStorage({ path: db });
+        await storage.close();
+      }
+      if (json) {
+        ctx.io.out(
+          renderJson({
+            address: identity.address,
+            identity: identity.toString(false),
+            secretFile: secretPath,
+            publicFile: publicPath,
+            database: db,
+            createdDatabase,
+          }),
+        );
+        return;
+      }
+      ctx.io.out(
+        renderFields([
+          ['address', identity.address],
+          ['secret', `${secretPath} (keep it safe and back it up: network IDs carry this address)`],
+          ['public', publicPath],
+          ['database', `${db}${createdDatabase ? ' (created)' : ' (already there, kept)'}`],
+        ]),
+      );
+    });
+
+  const identity = program.command('identity').description('check identities');
+
+  identity
+    .command('validate')
+    .description('check that an identity parses and that its address matches its key (the proof of work)')
+    .argument('<id>', 'identity string (address:0:public[:private]) or a file holding one')
+    .action(async (text: string) => {
+      const ctx = context();
+      const identityText = await readIdentityArgument(text);
+      let parsed: Identity;
+      try {
+        parsed = Identity.fromString(identityText);
+      } catch (error) {
+        throw new CliError(ExitCode.BAD_INPUT, `not an identity: ${(error as Error).message}`);
+      }
+      const valid = await parsed.locallyValidate();
+      if (ctx.globals.json) {
+        ctx.io.out(renderJson({ address: parsed.address, hasPrivate: parsed.hasPrivate, valid }));
+      } else {
+        ctx.io.out(
+          valid
+            ? `valid: ${parsed.address}${parsed.hasPrivate ? ' (includes the private key)' : ''}\n`
+            : `INVALID: ${parsed.address} does not match its key\n`,
+        );
+      }
+      if (!valid) throw new CliError(ExitCode.BAD_INPUT, `identity ${parsed.address} does not validate`);
+    });
+
+  identity
+    .command('show')
+    .description('print the master identity\'s address and public identity (never the secret)')
+    .action(async () => {
+      const ctx = context();
+      const master = await loadMasterIdentity(ctx.globals.identity);
+      if (ctx.globals.json) {
+        ctx.io.out(renderJson({ address: master.address, identity: master.toString(false) }));
+      } else {
+        ctx.io.out(renderFields([['address', master.address], ['public', master.toString(false)]]));
+      }
+    });
+}

@@ -1,0 +1,183 @@
+/** `member list | show | authorize | deauthorize | bridge | name | ip | delete`: a network's members. */
+import type { Command } from 'commander';
+import { parseAddress, parseCidr, parseNetworkId, parseOnOff } from '../arguments.js';
+import { CliError, ExitCode } from '../exit-codes.js';
+import { renderFields, renderJson, renderTable, renderTime } from '../format.js';
+import { withMaster, type CommandContext, type Master } from '../context.js';
+import { requireNetwork } from './network.js';
+
+type MemberRecord = NonNullable<Awaited<ReturnType<Master['getMember']>>>;
+
+async function requireMember(master: Master, nwid: string, address: string): Promise<MemberRecord> {
+  const member = await master.getMember(nwid, address);
+  if (!member) throw new CliError(ExitCode.BAD_INPUT, `no member ${address} in network ${nwid}`);
+  return member;
+}
+
+function renderMember(member: MemberRecord): string {
+  return renderFields([
+    ['address', member.address],
+    ['name', member.name || '-'],
+    ['notes', member.notes || '-'],
+    ['authorized', member.authorized],
+    ['authorized at', renderTime(member.authorizedAt)],
+    ['deauthorized at', renderTime(member.deauthorizedAt)],
+    ['active bridge', member.activeBridge],
+    ['IP assignments', member.ipAssignments.join(', ') || '-'],
+    ['reported revision', member.clientReportedRevision],
+    ['first seen', renderTime(member.firstSeen)],
+    ['last seen', renderTime(member.lastSeen)],
+    ['last physical address', member.lastAt || '-'],
+    ['identity', member.identity || '-'],
+  ]);
+}
+
+/** Runs a change on one member of an existing network, then prints the member as it is now. */
+async function changeMember(
+  context: CommandContext,
+  nwidText: string,
+  addressText: string,
+  change: (master: Master, nwid: string, address: string) => Promise<unknown>,
+): Promise<void> {
+  const nwid = parseNetworkId(nwidText);
+  const address = parseAddress(addressText);
+  await withMaster(context, async (master) => {
+    await requireNetwork(master, nwid);
+    await change(master, nwid, address);
+    const member = await requireMember(master, nwid, address);
+    context.io.out(context.globals.json ? renderJson(member) : renderMember(member));
+  });
+}
+
+export function registerMemberCommands(program: Command, context: () => CommandContext): void {
+  const member = program.command('member').description('list, inspect and administer a network\'s members');
+  const nwidArgument = ['<nwid>', 'network ID (16 hex digits)'] as const;
+  const addressArgument = ['<address>', 'member address (10 hex digits)'] as const;
+
+  member
+    .command('list')
+    .description('list a network\'s members')
+    .argument(...nwidArgument)
+    .action(async (nwidText: string) => {
+      const ctx = context();
+      const nwid = parseNetworkId(nwidText);
+      await withMaster(ctx, async (master) => {
+        await requireNetwork(master, nwid);
+        const members = await master.listMembers(nwid);
+        if (ctx.globals.json) {
+          ctx.io.out(renderJson(members));
+          return;
+        }
+        if (members.length === 0) {
+          ctx.io.out(`no members in ${nwid} yet (members appear when they first ask for a config)\n`);
+          return;
+        }
+        ctx.io.out(
+          renderTable(
+            ['ADDRESS', 'NAME', 'AUTHORIZED', 'BRIDGE', 'REVISION', 'LAST SEEN', 'IP ASSIGNMENTS'],
+            members.map((m) => [
+              m.address,
+              m.name || '-',
+              m.authorized,
+              m.activeBridge,
+              m.clientReportedRevision,
+              renderTime(m.lastSeen),
+              m.ipAssignments.join(',') || '-',
+            ]),
+          ),
+        );
+      });
+    });
+
+  member
+    .command('show')
+    .description('show one member')
+    .argument(...nwidArgument)
+    .argument(...addressArgument)
+    .action(async (nwidText: string, addressText: string) => {
+      await changeMember(context(), nwidText, addressText, async () => undefined);
+    });
+
+  member
+    .command('authorize')
+    .description('let a member in (works before the member has asked, too)')
+    .argument(...nwidArgument)
+    .argument(...addressArgument)
+    .action(async (nwidText: string, addressText: string) => {
+      await changeMember(context(), nwidText, addressText, (master, nwid, address) =>
+        master.authorizeMember(nwid, address),
+      );
+    });
+
+  member
+    .command('deauthorize')
+    .description('shut a member out; raises the revision past its certificate\'s max delta')
+    .argument(...nwidArgument)
+    .argument(...addressArgument)
+    .action(async (nwidText: string, addressText: string) => {
+      await changeMember(context(), nwidText, addressText, async (master, nwid, address) => {
+        await requireMember(master, nwid, address);
+        await master.deauthorizeMember(nwid, address);
+      });
+    });
+
+  member
+    .command('bridge')
+    .description('mark a member as an active bridge, or not')
+    .argument(...nwidArgument)
+    .argument(...addressArgument)
+    .argument('<on|off>', '"on" or "off"')
+    .action(async (nwidText: string, addressText: string, onOff: string) => {
+      const on = parseOnOff(onOff);
+      await changeMember(context(), nwidText, addressText, async (master, nwid, address) => {
+        await requireMember(master, nwid, address);
+        await master.setActiveBridge(nwid, address, on);
+      });
+    });
+
+  member
+    .command('name')
+    .description('give a member a name for administrators (not sent to members)')
+    .argument(...nwidArgument)
+    .argument(...addressArgument)
+    .argument('<name>', 'the name; "" clears it')
+    .action(async (nwidText: string, addressText: string, name: string) => {
+      await changeMember(context(), nwidText, addressText, async (master, nwid, address) => {
+        await requireMember(master, nwid, address);
+        await master.setMemberName(nwid, address, name);
+      });
+    });
+
+  member
+    .command('ip')
+    .description('set a member\'s IP assignments (replaces them; none given clears them)')
+    .argument(...nwidArgument)
+    .argument(...addressArgument)
+    .argument('[cidrs...]', 'addresses with prefix length, such as 10.1.0.5/16')
+    .action(async (nwidText: string, addressText: string, cidrTexts: string[]) => {
+      const cidrs = cidrTexts.map(parseCidr);
+      await changeMember(context(), nwidText, addressText, async (master, nwid, address) => {
+        await requireMember(master, nwid, address);
+        await master.setIpAssignments(nwid, address, cidrs);
+      });
+    });
+
+  member
+    .command('delete')
+    .description('forget a member and its assignments (it reappears if it asks again)')
+    .argument(...nwidArgument)
+    .argument(...addressArgument)
+    .action(async (nwidText: string, addressText: string) => {
+      const ctx = context();
+      const nwid = parseNetworkId(nwidText);
+      const address = parseAddress(addressText);
+      await withMaster(ctx, async (master) => {
+        await requireNetwork(master, nwid);
+        await requireMember(master, nwid, address);
+        await master.deleteMember(nwid, address);
+        ctx.io.out(
+          ctx.globals.json ? renderJson({ deleted: address, network: nwid }) : `deleted member ${address} of ${nwid}\n`,
+        );
+      });
+    });
+}
