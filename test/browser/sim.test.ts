@@ -143,6 +143,11 @@ test('authorized members refresh and their certificates agree; a de-authorized o
   assert.equal(await pair(a, b), '✓');
   assert.equal(await pair(a, c), '✗');
   assert.equal(await pair(c, b), '✗');
+  const entries = await page.$$eval('[data-testid="log"] li', (items) => items.map((li) => li.textContent ?? ''));
+  const refreshTo = new RegExp(`NETWORK_CONFIG_REFRESH for [0-9a-f]{16} to .*${a}`);
+  assert.ok(entries.some((entry) => refreshTo.test(entry)), 'the log shows a refresh sent to the member');
+  const refetched = new RegExp(`${a} asks for [0-9a-f]{16} \\(refresh\\): OK rev ${rev}$`);
+  assert.ok(entries.some((entry) => refetched.test(entry)), 'the log shows the member fetching the new revision');
 });
 
 test('a fresh identity is generated in the page without freezing it', async () => {
@@ -155,6 +160,10 @@ test('a fresh identity is generated in the page without freezing it', async () =
   assert.ok(fresh !== undefined && /^[0-9a-f]{10}$/.test(fresh));
   await waitResult(fresh, 'ACCESS_DENIED');
   members.push(fresh);
+  // The picture for the README: members, a config, the agreement matrix and the log.
+  await page.locator(`${row(members[0]!)} details summary`).click();
+  await mkdir(path.dirname(screenshotPath), { recursive: true });
+  await page.screenshot({ path: screenshotPath, fullPage: true });
 });
 
 test('reloading keeps the master identity and state (IndexedDB)', async () => {
@@ -174,9 +183,6 @@ test('reloading keeps the master identity and state (IndexedDB)', async () => {
   await waitResult(a, 'OK');
   await waitResult(c, 'ACCESS_DENIED');
   assert.equal(await pair(a, b), '✓');
-  await page.locator(`${row(a)} details summary`).click();
-  await mkdir(path.dirname(screenshotPath), { recursive: true });
-  await page.screenshot({ path: screenshotPath, fullPage: true });
 });
 
 test('no error was reported by the page', () => {

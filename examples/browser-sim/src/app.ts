@@ -128,7 +128,7 @@ export class SimulationApp {
       const detail = outcome.detail ? ` (${outcome.detail})` : '';
       log(
         kindOfResult(outcome.codeName),
-        `${node.address} → NETWORK_CONFIG_REQUEST ${nwid} [${why}] ← ${outcome.codeName}${revision}${detail}`,
+        `${node.address} asks for ${nwid} (${why}): ${outcome.codeName}${revision}${detail}`,
       );
     } catch (error) {
       node.view(nwid).lastResult = 'error';
@@ -143,29 +143,43 @@ export class SimulationApp {
     await this.render();
   }
 
-  /** Runs an administrative change, then refreshes the members the master lists. */
-  async administer(nwid: string, description: string, change: () => Promise<unknown>): Promise<void> {
+  /**
+   * Runs an administrative change. What follows comes from the master's 'change' event (see
+   * listenToChanges): the log line and the refresh of the members it lists.
+   */
+  async administer(description: string, change: () => Promise<unknown>): Promise<void> {
     try {
       await change();
     } catch (error) {
       log('error', `${description} failed: ${error instanceof Error ? error.message : String(error)}`);
-      await this.render();
-      return;
     }
-    const network = await this.master.getNetwork(nwid);
-    log('event', `${description} → network revision ${network?.revision ?? '?'}`);
-    await this.refreshMembers(nwid);
+    await this.settled();
+    await this.render();
   }
 
-  /** Sends NETWORK_CONFIG_REFRESH (simulated) to the members the master lists; they re-request. */
-  async refreshMembers(nwid: string): Promise<void> {
-    const addresses = await this.master.membersToRefresh(nwid);
+  /** Subscribes to the master's committed changes: log them, then refresh the listed members. */
+  listenToChanges(): void {
+    this.master.subscribe((event) => {
+      const who = event.address ? ` ${event.address}` : '';
+      log('event', `change ${event.type}${who}: ${event.nwid} at revision ${event.revision}`);
+      const work = this.refreshMembers(event.nwid, event.refresh);
+      this.inFlight.add(work);
+      void work.finally(() => this.inFlight.delete(work));
+    });
+  }
+
+  private readonly inFlight = new Set<Promise<void>>();
+
+  /** Waits until the refreshes started by change events are done. */
+  async settled(): Promise<void> {
+    while (this.inFlight.size > 0) await Promise.allSettled([...this.inFlight]);
+  }
+
+  /** Sends NETWORK_CONFIG_REFRESH (simulated) to the listed members; the simulated ones re-request. */
+  private async refreshMembers(nwid: string, addresses: readonly string[]): Promise<void> {
     const simulated = addresses.filter((address) => this.nodes.get(address)?.networks.has(nwid));
-    if (simulated.length === 0) {
-      await this.render();
-      return;
-    }
-    log('event', `NETWORK_CONFIG_REFRESH ${nwid} → ${simulated.join(', ')}`);
+    if (simulated.length === 0) return;
+    log('event', `NETWORK_CONFIG_REFRESH for ${nwid} to ${simulated.join(', ')}`);
     for (const address of simulated) this.refreshing.add(address);
     await this.render();
     for (const address of simulated) {

@@ -35,6 +35,7 @@ async function boot(): Promise<void> {
   byId('storage-info').textContent = `IndexedDB "${DATABASE_NAME}"`;
   const master = createNetconfMaster(storage, identity);
   const app = new SimulationApp(master, identity);
+  app.listenToChanges();
 
   byId('reset').addEventListener('click', () => {
     void (async () => {
@@ -51,8 +52,7 @@ async function boot(): Promise<void> {
   });
 
   const networks = await master.listNetworks();
-  const first = networks[0];
-  app.selected = first === undefined ? null : typeof first === 'string' ? first : first.id;
+  app.selected = networks[0]?.id ?? null;
   byId('app').hidden = false;
   await app.render();
   if (app.nodes.size > 0) {

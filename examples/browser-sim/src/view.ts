@@ -14,10 +14,8 @@ export async function renderNetworkList(app: SimulationApp): Promise<void> {
   const list = byId('network-list');
   const networks = await app.master.listNetworks();
   const items: HTMLElement[] = [];
-  for (const entry of networks) {
-    const nwid = typeof entry === 'string' ? entry : entry.id;
-    const network = typeof entry === 'string' ? await app.master.getNetwork(nwid) : entry;
-    if (network === null || network === undefined) continue;
+  for (const network of networks) {
+    const nwid = network.id;
     items.push(
       h(
         'li',
@@ -58,7 +56,7 @@ export async function renderNetworkView(app: SimulationApp): Promise<void> {
 
 function settingsPanel(app: SimulationApp, network: Network): HTMLElement {
   const nwid = network.id;
-  const pools = network.ipPools ?? [];
+  const pools = network.ipPools;
   const poolInput = h('input', { name: 'pool', placeholder: '10.147.17.0/24', 'data-testid': 'pool-input' });
   return h(
     'section',
@@ -80,7 +78,7 @@ function settingsPanel(app: SimulationApp, network: Network): HTMLElement {
             type: 'button',
             class: 'secondary',
             onclick: () =>
-              void app.administer(nwid, `make ${network.private ? 'public' : 'private'}`, () =>
+              void app.administer(`make ${network.private ? 'public' : 'private'}`, () =>
                 app.master.updateNetwork(nwid, { private: !network.private }),
               ),
           },
@@ -103,7 +101,7 @@ function settingsPanel(app: SimulationApp, network: Network): HTMLElement {
           event.preventDefault();
           const cidr = poolInput.value.trim();
           if (cidr === '') return;
-          void app.administer(nwid, `add pool ${cidr}`, () =>
+          void app.administer(`add pool ${cidr}`, () =>
             app.master.updateNetwork(nwid, { ipPools: [...pools, cidr], v4AssignMode: 'zt' }),
           );
         },
@@ -147,7 +145,7 @@ function memberRow(app: SimulationApp, nwid: string, member: Member): HTMLElemen
         type: 'checkbox',
         checked,
         'data-testid': testid,
-        onchange: () => void app.administer(nwid, what, change),
+        onchange: () => void app.administer(what, change),
       }),
       label,
     );
