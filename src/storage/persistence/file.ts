@@ -313,6 +313,10 @@ export class FilePersistence implements Persistence {
   }
 
   async close(): Promise<void> {
+    if (this.failed && this.logFd !== null) {
+      // Last try to cut off records whose sync failed: they were never acknowledged.
+      await this.fs.ftruncate(this.logFd, this.logSize).then(() => this.fs.fdatasync(this.logFd!)).catch(() => {});
+    }
     if (this.logFd !== null) {
       const fd = this.logFd;
       this.logFd = null;
