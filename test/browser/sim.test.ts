@@ -185,6 +185,28 @@ test('reloading keeps the master identity and state (IndexedDB)', async () => {
   assert.equal(await pair(a, b), '✓');
 });
 
+test('a public network admits members at once and carries no certificate', async () => {
+  await page.fill('#network-name', 'open');
+  await page.uncheck('#network-private');
+  await page.click('#create-network button[type="submit"]');
+  await page.waitForFunction(() => document.querySelector('[data-testid="network-settings"] h2')?.textContent?.startsWith('open'));
+  const address = await addInstantMember();
+  await waitResult(address, 'OK');
+  const dictionary = (await cell(`config-${address}`).textContent()) ?? '';
+  assert.match(dictionary, /(^|\n)p=0(\n|$)/);
+  assert.doesNotMatch(dictionary, /(^|\n)com=/);
+  assert.match((await cell('matrix').textContent()) ?? '', /Public network/);
+  assert.equal(await page.locator('[data-testid="network-list"] li').count(), 2);
+});
+
+test('reset forgets the simulated master, its database and its nodes', async () => {
+  const masterBefore = await page.textContent('#master-address');
+  await Promise.all([page.waitForEvent('load'), page.click('#reset')]);
+  await waitReady();
+  assert.notEqual(await page.textContent('#master-address'), masterBefore, 'a new master identity');
+  assert.match((await cell('network-list').textContent()) ?? '', /No network yet/);
+});
+
 test('no error was reported by the page', () => {
   assert.deepEqual(pageErrors, []);
 });
