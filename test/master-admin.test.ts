@@ -135,7 +135,7 @@ test('changes that alter nothing leave the revision alone; names and notes do no
   await master.setActiveBridge(nwid, alice.address, false);
   await master.setIpAssignments(nwid, alice.address, []);
   assert.equal((await master.getNetwork(nwid))!.revision, revision);
-  assert.deepEqual(events, []);
+  assert.equal(events.length, 0);
 
   await master.setMemberName(nwid, alice.address, 'Alice’s laptop');
   await master.setMemberNotes(nwid, alice.address, 'desk 4');

@@ -150,8 +150,8 @@ function migrateVersion1To2(writer: SqlWriter): void {
       accrual integer(16) NOT NULL
     )`,
     `CREATE UNIQUE INDEX MulticastRate_networkId_mgMac_mgAdi ON MulticastRate (networkId, mgMac, mgAdi)`,
-    `CREATE INDEX Member_networkId_activeBridge ON Member (networkId, activeBridge, authorized)`,
-    `CREATE INDEX Member_networkId_authorized_revision ON Member (networkId, authorized, clientReportedRevision)`,
+    `CREATE INDEX Member_networkId_activeBridge ON Member (networkId, activeBridge, authorized, nodeId)`,
+    `CREATE INDEX Member_networkId_authorized_revision ON Member (networkId, authorized, clientReportedRevision, nodeId)`,
   ];
   for (const sql of statements) writer.run(sql);
 

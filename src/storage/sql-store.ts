@@ -120,10 +120,12 @@ class SqlRead implements NetconfStoreReader {
     return this.sql
       .all(
         `SELECT nodeId FROM Member WHERE networkId = ? AND authorized = 1
-         AND (clientReportedRevision IS NULL OR clientReportedRevision < ?) ORDER BY nodeId`,
+         AND (clientReportedRevision IS NULL OR clientReportedRevision < ?)`,
         [nwid, revisionToSql(revision)],
       )
-      .map((row) => text(row.nodeId));
+      .map((row) => text(row.nodeId))
+      .sort(); // sorted here: ORDER BY would make SQLite walk the (networkId, nodeId) index instead
+
   }
 
   getAssignments(nwid: string, address: string): Cidr[] {
