@@ -29,11 +29,13 @@ export function buildProgram(io: CliIo): { program: Command; context: () => Comm
     .option('--db <path>', 'the master\'s database file', './netconf.db')
     .option('--identity <path>', 'the master\'s secret identity file', './identity.secret')
     .option('--json', 'print results as JSON for scripts', false)
-    .showHelpAfterError('(run with --help for usage)')
     .addHelpText('after', EXIT_CODE_HELP)
     .configureOutput({
       writeOut: (text) => io.out(text),
       writeErr: (text) => io.err(text),
+      // Usage errors get the same one-line shape as every other error.
+      outputError: (text, write) =>
+        write(`zt-netconf-master: ${text.trim().replace(/^error: /, '').replace(/\s*\n\s*/g, ' ')} (see --help)\n`),
     });
   registerIdentityCommands(program, context);
   registerNetworkCommands(program, context);

@@ -1,0 +1,113 @@
+/**
+ * The real `zt-netconf-master` binary (bin/, run through tsx) in temporary directories: `init`
+ * with its files and permissions, help and usage exit codes, and the message when a running master
+ * holds the database lock.
+ */
+import assert from 'node:assert/strict';
+import { spawn, execFile } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, test } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { Identity } from '../src/crypto/identity.js';
+
+const binary = fileURLToPath(new URL('../bin/zt-netconf-master.ts', import.meta.url));
+const tsxLoader = import.meta.resolve('tsx');
+const storageModule = new URL('../src/storage/index.ts', import.meta.url).href;
+
+const dir = mkdtempSync(join(tmpdir(), 'cli-process-'));
+after(() => rmSync(dir, { recursive: true, force: true }));
+
+interface Run {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+function run(args: string[], cwd = dir): Promise<Run> {
+  return new Promise((resolve) => {
+    execFile(process.execPath, ['--import', tsxLoader, binary, ...args], { cwd }, (error, stdout, stderr) => {
+      const code = error ? (typeof error.code === 'number' ? error.code : -1) : 0;
+      resolve({ code, stdout, stderr });
+    });
+  });
+}
+
+test('init creates the secret (0600), the public file and the database, and refuses to run twice', async () => {
+  const first = await run(['--json', 'init']);
+  assert.equal(first.code, 0, first.stderr);
+  const report = JSON.parse(first.stdout) as { address: string; identity: string; createdDatabase: boolean };
+  assert.equal(report.createdDatabase, true);
+
+  const secretText = readFileSync(join(dir, 'identity.secret'), 'utf8').trim();
+  const secret = Identity.fromString(secretText);
+  assert.ok(secret.hasPrivate);
+  assert.ok(secret.locallyValidate());
+  assert.equal(secret.address, report.address);
+  assert.equal(statSync(join(dir, 'identity.secret')).mode & 0o777, 0o600);
+  assert.equal(readFileSync(join(dir, 'identity.public'), 'utf8').trim(), secret.toString(false));
+  assert.equal(report.identity, secret.toString(false));
+  assert.ok(statSync(join(dir, 'netconf.db')).isFile());
+
+  const second = await run(['init']);
+  assert.equal(second.code, 1);
+  assert.match(second.stderr, /identity\.secret already exists; refusing to overwrite/);
+  assert.equal(readFileSync(join(dir, 'identity.secret'), 'utf8').trim(), secretText, 'the secret is untouched');
+});
+
+test('help exits 0 on stdout; no command or an unknown one is a usage error (1)', async () => {
+  const help = await run(['member', '--help']);
+  assert.equal(help.code, 0);
+  assert.match(help.stdout, /authorize \[options\] <nwid> <address>|authorize <nwid> <address>/);
+  const none = await run([]);
+  assert.equal(none.code, 1);
+  assert.match(none.stderr, /Usage: zt-netconf-master/);
+  const unknown = await run(['networks']);
+  assert.equal(unknown.code, 1);
+  assert.equal(unknown.stderr, "zt-netconf-master: unknown command 'networks' (Did you mean network?) (see --help)\n");
+});
+
+test('a command on a database held by a running master says so and exits 2, changing nothing', async () => {
+  const network = await run(['network', 'create', '--name', 'held']);
+  assert.equal(network.code, 0, network.stderr);
+  const nwid = network.stdout.trim();
+  const dbBefore = readFileSync(join(dir, 'netconf.db'));
+
+  // A second process opens the database the way a master does and keeps it open.
+  const holder = spawn(
+    process.execPath,
+    [
+      '--import',
+      tsxLoader,
+      '--input-type=module',
+      '-e',
+      `const { openSqlJsStorage } = await import(${JSON.stringify(storageModule)});
+       const storage = await openSqlJsStorage({ path: 'netconf.db' });
+       console.log('ready');
+       process.stdin.on('end', async () => { await storage.close(); process.exit(0); });
+       process.stdin.resume();`,
+    ],
+    { cwd: dir, stdio: ['pipe', 'pipe', 'inherit'] },
+  );
+  try {
+    await new Promise<void>((resolve, reject) => {
+      holder.stdout.on('data', (chunk: Buffer) => {
+        if (chunk.toString().includes('ready')) resolve();
+      });
+      holder.on('exit', (code) => reject(new Error(`holder exited early (${code})`)));
+    });
+
+    const blocked = await run(['member', 'authorize', nwid, '1a2b3c4d5e']);
+    assert.equal(blocked.code, 2);
+    assert.match(blocked.stderr, new RegExp(`in use by process ${holder.pid}`));
+    assert.equal(blocked.stderr.trim().split('\n').length, 1);
+    assert.deepEqual(readFileSync(join(dir, 'netconf.db')), dbBefore);
+  } finally {
+    holder.stdin.end();
+    await new Promise((resolve) => holder.on('exit', resolve));
+  }
+
+  const afterwards = await run(['member', 'authorize', nwid, '1a2b3c4d5e']);
+  assert.equal(afterwards.code, 0, 'works again once the master has stopped');
+});
