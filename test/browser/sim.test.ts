@@ -185,6 +185,20 @@ test('reloading keeps the master identity and state (IndexedDB)', async () => {
   assert.equal(await pair(a, b), '✓');
 });
 
+test('an active bridge shows in every authorized member\'s config after the refresh', async () => {
+  const [a, b] = members as [string, string];
+  const revBefore = await revision();
+  await page.click(`[data-testid="bridge-${a}"]`);
+  await page.waitForFunction((r) => Number(document.querySelector('[data-testid="network-revision"]')?.textContent) > r, revBefore);
+  const rev = await revision();
+  await page.waitForFunction(
+    ([addresses, r]) => addresses.every((x) => document.querySelector(`[data-testid="held-${x}"]`)?.textContent === String(r)),
+    [[a, b], rev] as const,
+  );
+  for (const x of [a, b]) assert.match((await cell(`config-${x}`).textContent()) ?? '', new RegExp(`(^|\\n)ab=${a}(\\n|$)`));
+  assert.equal(await page.isChecked(`[data-testid="bridge-${a}"]`), true);
+});
+
 test('a public network admits members at once and carries no certificate', async () => {
   await page.fill('#network-name', 'open');
   await page.uncheck('#network-private');
