@@ -154,6 +154,7 @@ function loadDatabase(SQL: SqlJsStatic, state: StoredState, location: string): D
   }
   const db = image && image.length > 0 ? new SQL.Database(image) : new SQL.Database();
   try {
+    tuneConnection(db);
     let verdict: unknown;
     try {
       verdict = db.exec('PRAGMA quick_check')[0]?.values[0]?.[0];
@@ -188,6 +189,16 @@ function loadDatabase(SQL: SqlJsStatic, state: StoredState, location: string): D
     db.close();
     throw error;
   }
+}
+
+/**
+ * sql.js keeps its database file in an in-memory file system, so a rollback journal there is pure
+ * overhead (a file created, written and deleted per transaction): keep the journal in memory
+ * instead. Durability comes from the persistence layer, never from SQLite's own syncs. These
+ * settings belong to the connection, and sql.js reopens the connection in export().
+ */
+function tuneConnection(db: Database): void {
+  db.exec('PRAGMA locking_mode = EXCLUSIVE; PRAGMA journal_mode = MEMORY; PRAGMA synchronous = OFF; PRAGMA temp_store = MEMORY');
 }
 
 function applyRecord(db: Database, cache: StatementCache, statements: readonly RecordedStatement[]): void {
@@ -472,7 +483,9 @@ export class SqlJsEngine implements SqlEngine {
   private exportDatabase(): Uint8Array {
     // export() frees every prepared statement of the database.
     this.cache.clear(false);
-    return this.db.export();
+    const image = this.db.export();
+    tuneConnection(this.db);
+    return image;
   }
 
   private replaceDatabase(db: Database): void {
