@@ -9,4 +9,7 @@ export { CertificateOfMembership } from './protocol/certificate.js';
 export { NetworkConfig } from './protocol/network-config.js';
 export * from './protocol/wire.js';
 export * from './master/index.js';
-export { openSqlJsStorage } from './storage/index.js';
+export { openSqlJsStorage, restoreDatabaseFile } from './storage/index.js';
+// Deterministic mode for tests and fixtures (published keys, not a secure generator: never for real networks).
+export { TEST_IDENTITIES } from './crypto/test-identities.js';
+export { deterministicRandom } from './crypto/deterministic-random.js';
