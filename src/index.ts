@@ -13,3 +13,12 @@ export { openSqlJsStorage, restoreDatabaseFile } from './storage/index.js';
 // Deterministic mode for tests and fixtures (published keys, not a secure generator: never for real networks).
 export { TEST_IDENTITIES } from './crypto/test-identities.js';
 export { deterministicRandom } from './crypto/deterministic-random.js';
+export type { GenerateIdentityOptions } from './crypto/identity.js';
+export type { ByteString, DictionarySigner, SignatureVerifier } from './protocol/dictionary.js';
+export type {
+  CertificateSigner, CertificateVerifier, CreateCertificateOptions, Qualifier,
+} from './protocol/certificate.js';
+export type { MulticastRate } from './protocol/network-config.js';
+export type { Cidr, IpFamily } from './protocol/ip.js';
+export type { SqlJsStorageOptions, SqlNetconfStore } from './storage/index.js';
+export type { SqlJsEngineOptions } from './storage/sqljs-engine.js';
