@@ -127,6 +127,13 @@ describe('networks', () => {
     await refused(ExitCode.BAD_INPUT, /unknown option/, 'network', 'create', '--colour', 'blue');
   });
 
+  test('--version prints the package version', async () => {
+    const manifest = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
+    const version = await cli('--version');
+    assert.equal(version.code, ExitCode.OK);
+    assert.equal(version.out, `${manifest.version}\n`);
+  });
+
   test('help lists the exit codes', async () => {
     const help = await cli('--help');
     assert.equal(help.code, ExitCode.OK);

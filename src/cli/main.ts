@@ -12,6 +12,7 @@ import { registerPoolCommands } from './commands/pool.js';
 import type { CommandContext, GlobalOptions } from './context.js';
 import { ExitCode, exitCodeFor } from './exit-codes.js';
 import { processIo, type CliIo } from './io.js';
+import { packageVersion } from './version.js';
 
 const EXIT_CODE_HELP = `
 Exit codes:
@@ -29,6 +30,7 @@ export function buildProgram(io: CliIo): { program: Command; context: () => Comm
     .option('--db <path>', 'the master\'s database file', './netconf.db')
     .option('--identity <path>', 'the master\'s secret identity file', './identity.secret')
     .option('--json', 'print results as JSON for scripts', false)
+    .version(packageVersion(), '-V, --version', 'print the version')
     .addHelpText('after', EXIT_CODE_HELP)
     .configureOutput({
       writeOut: (text) => io.out(text),
