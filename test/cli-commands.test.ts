@@ -174,6 +174,10 @@ describe('members and pools', () => {
 
     const cleared = await cliJson('member', 'ip', nwid, memberAddress);
     assert.deepEqual(cleared.ipAssignments, []);
+
+    const deleted = await cli('member', 'delete', nwid, memberAddress);
+    assert.equal(deleted.code, ExitCode.OK, deleted.err);
+    assert.deepEqual(await cliJson('member', 'list', nwid), []);
   });
 
   test('member mistakes are refused and change nothing', async () => {
@@ -241,6 +245,16 @@ describe('backup, restore and identities', () => {
     assert.equal(shown.identity, masterIdentity.toString(false));
     const text = await cli('identity', 'show');
     assert.ok(!text.out.includes(masterIdentity.toString(true).split(':')[3]!));
+  });
+
+  test('network list warns when the database holds networks of another master identity', async () => {
+    const otherIdentity = join(dir, 'other.secret');
+    writeFileSync(otherIdentity, TEST_IDENTITIES[2]! + '\n');
+    const listed = await cli('--identity', otherIdentity, 'network', 'list');
+    assert.equal(listed.code, ExitCode.OK);
+    assert.match(listed.err, new RegExp(`^warning: \\d+ network\\(s\\) were created by another master identity \\(${masterIdentity.address}\\)`));
+    const own = await cli('network', 'list');
+    assert.equal(own.err, '');
   });
 
   test('missing database and missing identity have their own exit codes', async () => {

@@ -39,6 +39,7 @@ test('init creates the secret (0600), the public file and the database, and refu
   assert.equal(first.code, 0, first.stderr);
   const report = JSON.parse(first.stdout) as { address: string; identity: string; createdDatabase: boolean };
   assert.equal(report.createdDatabase, true);
+  assert.equal(first.stderr, '', '--json keeps stderr quiet');
 
   const secretText = readFileSync(join(dir, 'identity.secret'), 'utf8').trim();
   const secret = Identity.fromString(secretText);
@@ -49,6 +50,13 @@ test('init creates the secret (0600), the public file and the database, and refu
   assert.equal(readFileSync(join(dir, 'identity.public'), 'utf8').trim(), secret.toString(false));
   assert.equal(report.identity, secret.toString(false));
   assert.ok(statSync(join(dir, 'netconf.db')).isFile());
+
+  const again = await run(['--identity', 'second.secret', 'init']);
+  assert.equal(again.code, 0, again.stderr);
+  assert.match(again.stderr, /^generating the master identity .*\.\.\.\ngenerated master identity [0-9a-f]{10}\n$/);
+  assert.match(again.stdout, /database: +\.\/netconf\.db \(already there, kept\)/);
+  assert.equal(statSync(join(dir, 'second.secret')).mode & 0o777, 0o600);
+  assert.ok(statSync(join(dir, 'second.public')).isFile());
 
   const second = await run(['init']);
   assert.equal(second.code, 1);

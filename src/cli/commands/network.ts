@@ -150,6 +150,16 @@ export function registerNetworkCommands(program: Command, context: () => Command
       const ctx = context();
       await withMaster(ctx, async (master) => {
         const networks = await listNetworkRecords(master);
+        const foreign = networks.filter((n) => !n.id.startsWith(master.address));
+        if (foreign.length > 0) {
+          // Typical after a restore with the wrong identity file: this master would answer
+          // OBJECT_NOT_FOUND for these networks.
+          ctx.io.err(
+            `warning: ${foreign.length} network(s) were created by another master identity ` +
+              `(${[...new Set(foreign.map((n) => n.id.slice(0, 10)))].join(', ')}); ` +
+              `this identity (${master.address}) will not serve them\n`,
+          );
+        }
         if (ctx.globals.json) {
           ctx.io.out(renderJson(networks));
           return;
