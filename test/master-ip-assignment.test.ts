@@ -90,7 +90,7 @@ test('a crowded run is walked in index batches, not one query per address', () =
   const used = Array.from({ length: 5000 }, (_, i) => pool.address + 1n + BigInt(i));
   const lookup = usedFrom(used);
   assert.equal(findFreeAddress(pool, 1n, lookup.lookup), pool.address + 5001n);
-  assert.ok(lookup.calls() <= 21, `${lookup.calls()} range queries`);
+  assert.ok(lookup.calls() <= 8, `${lookup.calls()} range queries`);
 });
 
 test('free-range: first gap, wrapping, and a full range', () => {

@@ -7,18 +7,22 @@
 /** Taken values within [from, to], ascending, at most `limit` of them. */
 export type TakenInRange = (from: bigint, to: bigint, limit: number) => bigint[];
 
-const BATCH = 256;
+/** The first batch is small (a gap is usually near); batches double while the run goes on. */
+const FIRST_BATCH = 64;
+const MAX_BATCH = 16384;
 
 /** The lowest value in [from, to] that is not taken, or null when all are. */
 export function firstFreeInRange(from: bigint, to: bigint, taken: TakenInRange): bigint | null {
   let expected = from;
+  let batch = FIRST_BATCH;
   while (expected <= to) {
-    const values = taken(expected, to, BATCH);
+    const values = taken(expected, to, batch);
     for (const value of values) {
       if (value > expected) return expected;
       if (value === expected) expected = value + 1n;
     }
-    if (values.length < BATCH) break;
+    if (values.length < batch) break;
+    batch = Math.min(batch * 2, MAX_BATCH);
   }
   return expected <= to ? expected : null;
 }

@@ -129,12 +129,13 @@ class SqlRead implements NetconfStoreReader {
   }
 
   getAssignments(nwid: string, address: string): Cidr[] {
+    // Filtered and sorted here: any other condition or ORDER BY may lead SQLite (no ANALYZE
+    // statistics) to scan a whole network's addresses through another index.
     const rows = this.sql.all(
-      `SELECT ip, ipNetmaskBits, ipVersion, ipInt FROM IpAssignment
-       WHERE networkId = ? AND nodeId = ? AND ipVersion IS NOT NULL ORDER BY ipVersion, ipInt, ip`,
+      `SELECT ip, ipNetmaskBits, ipVersion, ipInt FROM IpAssignment WHERE networkId = ? AND nodeId = ?`,
       [nwid, address],
     );
-    return rows.map(assignmentFromRow);
+    return rows.filter((row) => row.ipVersion === 4 || row.ipVersion === 6).map(assignmentFromRow).sort(byAddress);
   }
 
   listAssignments(nwid: string): Map<string, Cidr[]> {
@@ -404,6 +405,11 @@ function assignmentFromRow(row: SqlRow): Cidr {
   const family = int(row.ipVersion) as IpFamily;
   const address = family === 4 ? BigInt(int(row.ipInt)) : BigInt('0x' + text(row.ip).replaceAll(':', ''));
   return { family, address, bits: int(row.ipNetmaskBits) };
+}
+
+function byAddress(a: Cidr, b: Cidr): number {
+  if (a.family !== b.family) return a.family - b.family;
+  return a.address < b.address ? -1 : a.address > b.address ? 1 : 0;
 }
 
 function flag(value: boolean): number {
