@@ -59,12 +59,21 @@ const DEFAULT_DEFERRED_FLUSH_MS = 100;
 
 let sqlJsPromise: Promise<SqlJsStatic> | null = null;
 
-/** Loads sql.js once per process (in Node.js its wasm is found next to its own file). */
+const runsOnNode = typeof process !== 'undefined' && typeof process.versions?.node === 'string';
+
+/**
+ * Loads sql.js once per process. In Node.js its wasm is found next to its own file. In a browser,
+ * with neither option given, the wasm (`sql-wasm-browser.wasm`) is looked for next to the script
+ * that holds this code (the application's bundle), not next to the page.
+ */
 export function loadSqlJs(config: { locateFile?: (file: string) => string; wasmBinary?: ArrayBuffer | Uint8Array } = {}): Promise<SqlJsStatic> {
   if (!sqlJsPromise) {
     const init: Record<string, unknown> = {};
     if (config.locateFile) init.locateFile = config.locateFile;
     if (config.wasmBinary) init.wasmBinary = config.wasmBinary;
+    if (!runsOnNode && !config.locateFile && !config.wasmBinary) {
+      init.locateFile = (file: string) => new URL(file, import.meta.url).href;
+    }
     sqlJsPromise = initSqlJs(init).catch((error: unknown) => {
       sqlJsPromise = null;
       throw error;
