@@ -11,7 +11,7 @@ import { ConflictError, InvalidArgumentError, LimitExceededError, NotFoundError,
 import { hex16, parseNetworkId } from '../protocol/ids.js';
 import type { MasterContext } from './context.js';
 import type { NetworkChangeType } from './events.js';
-import { firstFreeWrapping } from './free-range.js';
+import { firstFreeInRange, firstFreeWrapping } from './free-range.js';
 import { formatCidr, parseCidr, type Cidr } from './ip.js';
 import { newMember } from './request.js';
 import {
@@ -388,8 +388,10 @@ function allocateNetworkId(context: MasterContext, tx: NetconfStoreTx, firstTry:
     if (tx.getNetwork(id) === undefined) return id;
     number = randomNetworkNumber(context);
   }
-  const free = firstFreeWrapping(0n, NETWORK_NUMBER_MAX, number, (from, to, limit) =>
-    tx.networkIdsInRange(hex16(prefix | from), hex16(prefix | to), limit).map((id) => BigInt('0x' + id) & NETWORK_NUMBER_MAX),
+  const networkNumbersInRange = (from: bigint, to: bigint, limit: number) =>
+    tx.networkIdsInRange(hex16(prefix | from), hex16(prefix | to), limit).map((id) => BigInt('0x' + id) & NETWORK_NUMBER_MAX);
+  const free = firstFreeWrapping(0n, NETWORK_NUMBER_MAX, number, (from, to) =>
+    firstFreeInRange(from, to, networkNumbersInRange),
   );
   if (free === null) throw new LimitExceededError('this master already serves 2^24 networks, the protocol limit');
   return hex16(prefix | free);

@@ -27,9 +27,12 @@ export function firstFreeInRange(from: bigint, to: bigint, taken: TakenInRange):
   return expected <= to ? expected : null;
 }
 
+/** The lowest free value in [from, to], or null. */
+export type FirstFreeInRange = (from: bigint, to: bigint) => bigint | null;
+
 /** The first free value scanning from `start` to `last`, then wrapping to [first, start - 1]. */
-export function firstFreeWrapping(first: bigint, last: bigint, start: bigint, taken: TakenInRange): bigint | null {
-  const found = firstFreeInRange(start, last, taken);
+export function firstFreeWrapping(first: bigint, last: bigint, start: bigint, firstFree: FirstFreeInRange): bigint | null {
+  const found = firstFree(start, last);
   if (found !== null || start <= first) return found;
-  return firstFreeInRange(first, start - 1n, taken);
+  return firstFree(first, start - 1n);
 }

@@ -7,9 +7,8 @@
  * (all-ones) addresses. The first address nobody in the network holds wins, recorded with the
  * pool's prefix length.
  *
- * Probing never loads every assignment: it asks the store for the held addresses at or above the
- * candidate, in order, through an index, and takes the first gap (see free-range.ts). With a
- * sparse pool that is one short range query.
+ * Probing never loads every assignment: the store answers "the first free address at or after the
+ * candidate" through an index (for IPv4, the runs of held addresses; see src/storage/schema.ts).
  */
 import { firstFreeWrapping } from './free-range.js';
 import { assignableRange, formatCidr, hostMask, rfc4193Address, type Cidr, type IpFamily } from './ip.js';
@@ -21,17 +20,17 @@ export function firstCandidate(pool: Cidr, memberAddress: bigint): bigint {
   return (pool.address & ~mask) | (memberBits & mask);
 }
 
-/** Held addresses of one family within [from, to], ascending, at most `limit`. */
-export type UsedAddressesInRange = (family: IpFamily, from: bigint, to: bigint, limit: number) => bigint[];
+/** The lowest address of one family within [from, to] nobody in the network holds, or null. */
+export type FirstFreeAddress = (family: IpFamily, from: bigint, to: bigint) => bigint | null;
 
 /** The address a member gets from `pool`, or null when the pool has no free address. */
-export function findFreeAddress(pool: Cidr, memberAddress: bigint, used: UsedAddressesInRange): bigint | null {
+export function findFreeAddress(pool: Cidr, memberAddress: bigint, firstFree: FirstFreeAddress): bigint | null {
   const range = assignableRange(pool);
   if (range === null) return null;
   let start = firstCandidate(pool, memberAddress);
   // The network address is skipped forward; after the broadcast address comes the wrap.
   if (start < range.first || start > range.last) start = range.first;
-  return firstFreeWrapping(range.first, range.last, start, (from, to, limit) => used(pool.family, from, to, limit));
+  return firstFreeWrapping(range.first, range.last, start, (from, to) => firstFree(pool.family, from, to));
 }
 
 export interface MemberAddresses {
@@ -64,9 +63,7 @@ export function memberAddresses(
     }
     const pools = tx.getPools(network.id).filter((pool) => pool.family === family);
     for (const pool of pools) {
-      const address = findFreeAddress(pool, memberAddress, (f, from, to, limit) =>
-        tx.usedAddressesInRange(network.id, f, from, to, limit),
-      );
+      const address = findFreeAddress(pool, memberAddress, (f, from, to) => tx.firstFreeAddress(network.id, f, from, to));
       if (address !== null) {
         const assignment: Cidr = { family, address, bits: pool.bits };
         tx.insertAssignment(network.id, memberAddressHex, assignment);

@@ -96,8 +96,11 @@ export interface NetconfStoreReader {
   listAssignments(nwid: string): Map<string, Cidr[]>;
   /** Who holds an address in the network, if anyone. */
   assignmentHolder(nwid: string, family: IpFamily, value: bigint): string | undefined;
-  /** Held addresses of one family within [from, to], ascending, at most `limit`. */
-  usedAddressesInRange(nwid: string, family: IpFamily, from: bigint, to: bigint, limit: number): bigint[];
+  /**
+   * The lowest address of one family within [from, to] that nobody in the network holds, or null.
+   * Must not cost time in proportion to the number of held addresses (master.md §3).
+   */
+  firstFreeAddress(nwid: string, family: IpFamily, from: bigint, to: bigint): bigint | null;
   /** Pools in the order they were added. */
   getPools(nwid: string): Cidr[];
   /** Ethernet types of the network's rules with action `accept`. */

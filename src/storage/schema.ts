@@ -13,7 +13,7 @@ import { NotANetconfDatabaseError, SchemaTooNewError } from '../errors.js';
 import type { SchemaManager, SqlReader, SqlWriter } from './engine.js';
 import { formatIp, parseIp } from '../master/ip.js';
 
-export const CURRENT_SCHEMA_VERSION = 2;
+export const CURRENT_SCHEMA_VERSION = 3;
 export const SCHEMA_VERSION_KEY = 'schemaVersion';
 
 const VERSION_1_DDL = [
@@ -113,14 +113,20 @@ const VERSION_2_COLUMNS: Readonly<Record<string, readonly string[]>> = {
   MulticastRate: ['networkId', 'mgMac', 'mgAdi', 'preload', 'maxBalance', 'accrual'],
 };
 
+const VERSION_3_COLUMNS: Readonly<Record<string, readonly string[]>> = {
+  ...VERSION_2_COLUMNS,
+  IpRun: ['networkId', 'first', 'last'],
+};
+
 const COLUMNS_BY_VERSION: ReadonlyArray<Readonly<Record<string, readonly string[]>> | undefined> = [
   undefined,
   VERSION_1_COLUMNS,
   VERSION_2_COLUMNS,
+  VERSION_3_COLUMNS,
 ];
 
 /** Version n-1 → n, for n = 2..CURRENT. Each runs inside the migration's write transaction. */
-const MIGRATIONS: ReadonlyArray<(writer: SqlWriter) => void> = [migrateVersion1To2];
+const MIGRATIONS: ReadonlyArray<(writer: SqlWriter) => void> = [migrateVersion1To2, migrateVersion2To3];
 
 /**
  * Version 2: a schema version row; multicast rates; member name, notes, authorization times and
@@ -174,6 +180,64 @@ function migrateVersion1To2(writer: SqlWriter): void {
   writer.run(`CREATE UNIQUE INDEX IpAssignment_networkId_ipInt ON IpAssignment (networkId, ipInt)`);
   writer.run(`CREATE INDEX IpAssignment_networkId_ipVersion_ip ON IpAssignment (networkId, ipVersion, ip)`);
   setSchemaVersion(writer, 2);
+}
+
+/**
+ * Version 3: the held IPv4 addresses of each network also as maximal runs of consecutive
+ * addresses (IpRun), kept by triggers on IpAssignment, so that "the first free address at or after
+ * a candidate" is one index lookup however long the run of held addresses behind it (master.md §3:
+ * fast with a /8 pool and a million members). Triggers keep the runs right for every writer,
+ * an operator's `sqlite3` session included.
+ */
+function migrateVersion2To3(writer: SqlWriter): void {
+  writer.run(`CREATE TABLE IpRun (
+    networkId char(16) NOT NULL,
+    first integer NOT NULL,
+    last integer NOT NULL,
+    PRIMARY KEY (networkId, first)
+  ) WITHOUT ROWID`);
+  writer.run(`INSERT INTO IpRun (networkId, first, last) ${IPV4_RUNS_OF('1')}`);
+  // A new address: a run of its own, then merged with the run right after it and the run right before it.
+  writer.run(`CREATE TRIGGER IpAssignment_IpRun_insert AFTER INSERT ON IpAssignment
+    WHEN NEW.ipVersion = 4 AND NEW.ipInt IS NOT NULL
+    BEGIN
+      INSERT INTO IpRun (networkId, first, last) VALUES (NEW.networkId, NEW.ipInt,
+        coalesce((SELECT last FROM IpRun WHERE networkId = NEW.networkId AND first = NEW.ipInt + 1), NEW.ipInt));
+      DELETE FROM IpRun WHERE networkId = NEW.networkId AND first = NEW.ipInt + 1;
+      UPDATE IpRun SET last = (SELECT last FROM IpRun WHERE networkId = NEW.networkId AND first = NEW.ipInt)
+        WHERE networkId = NEW.networkId AND last = NEW.ipInt - 1
+          AND first = (SELECT max(first) FROM IpRun WHERE networkId = NEW.networkId AND first < NEW.ipInt);
+      DELETE FROM IpRun WHERE networkId = NEW.networkId AND first = NEW.ipInt
+        AND EXISTS (SELECT 1 FROM IpRun WHERE networkId = NEW.networkId AND first < NEW.ipInt AND last >= NEW.ipInt);
+    END`);
+  // A released address splits its run: the part after it becomes a run, the part before it shrinks.
+  writer.run(`CREATE TRIGGER IpAssignment_IpRun_delete AFTER DELETE ON IpAssignment
+    WHEN OLD.ipVersion = 4 AND OLD.ipInt IS NOT NULL
+    BEGIN
+      INSERT INTO IpRun (networkId, first, last)
+        SELECT networkId, OLD.ipInt + 1, last FROM IpRun
+        WHERE networkId = OLD.networkId AND last > OLD.ipInt
+          AND first = (SELECT max(first) FROM IpRun WHERE networkId = OLD.networkId AND first <= OLD.ipInt);
+      UPDATE IpRun SET last = OLD.ipInt - 1
+        WHERE networkId = OLD.networkId AND first < OLD.ipInt
+          AND first = (SELECT max(first) FROM IpRun WHERE networkId = OLD.networkId AND first <= OLD.ipInt);
+      DELETE FROM IpRun WHERE networkId = OLD.networkId AND first = OLD.ipInt;
+    END`);
+  // Rewriting an address in place is rare (hand edits): rebuild the runs of the networks involved.
+  writer.run(`CREATE TRIGGER IpAssignment_IpRun_update AFTER UPDATE OF networkId, ipVersion, ipInt ON IpAssignment
+    BEGIN
+      DELETE FROM IpRun WHERE networkId IN (OLD.networkId, NEW.networkId);
+      INSERT INTO IpRun (networkId, first, last) ${IPV4_RUNS_OF('networkId IN (OLD.networkId, NEW.networkId)')};
+    END`);
+  setSchemaVersion(writer, 3);
+}
+
+/** The maximal runs of consecutive held IPv4 addresses of the networks matching `where`. */
+function IPV4_RUNS_OF(where: string): string {
+  return `SELECT networkId, min(ipInt), max(ipInt) FROM (
+      SELECT networkId, ipInt, ipInt - row_number() OVER (PARTITION BY networkId ORDER BY ipInt) AS runKey
+      FROM IpAssignment WHERE ipVersion = 4 AND ipInt IS NOT NULL AND ${where}
+    ) GROUP BY networkId, runKey`;
 }
 
 function setSchemaVersion(writer: SqlWriter, version: number): void {

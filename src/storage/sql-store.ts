@@ -3,6 +3,7 @@
  * on the schema of src/storage/schema.ts. All SQL of the master lives here.
  */
 import { ConflictError, StorageError } from '../errors.js';
+import { firstFreeInRange } from '../master/free-range.js';
 import { formatIp, parseCidr } from '../master/ip.js';
 import type { Cidr, IpFamily } from '../master/ip.js';
 import type {
@@ -162,23 +163,27 @@ class SqlRead implements NetconfStoreReader {
     return row === undefined ? undefined : text(row.nodeId);
   }
 
-  usedAddressesInRange(nwid: string, family: IpFamily, from: bigint, to: bigint, limit: number): bigint[] {
+  firstFreeAddress(nwid: string, family: IpFamily, from: bigint, to: bigint): bigint | null {
+    if (from > to) return null;
     if (family === 4) {
-      return this.sql
-        .all(
-          `SELECT ipInt FROM IpAssignment WHERE networkId = ? AND ipInt BETWEEN ? AND ? ORDER BY ipInt LIMIT ?`,
-          [nwid, Number(from), Number(to), limit],
-        )
-        .map((row) => BigInt(int(row.ipInt)));
+      // Runs are maximal, so the address after the run holding `from` is free.
+      const run = this.sql.get(
+        `SELECT last FROM IpRun WHERE networkId = ? AND first <= ? ORDER BY first DESC LIMIT 1`,
+        [nwid, Number(from)],
+      );
+      const free = run !== undefined && BigInt(int(run.last)) >= from ? BigInt(int(run.last)) + 1n : from;
+      return free <= to ? free : null;
     }
-    return this.sql
-      .all(
-        `SELECT ip FROM IpAssignment WHERE networkId = ? AND ipVersion = 6 AND ip BETWEEN ? AND ?
-         ORDER BY ip LIMIT ?`,
-        [nwid, formatIp(6, from), formatIp(6, to), limit],
-      )
-      .map((row) => BigInt('0x' + text(row.ip).replaceAll(':', '')));
+    return firstFreeInRange(from, to, (low, high, limit) =>
+      this.sql
+        .all(
+          `SELECT ip FROM IpAssignment WHERE networkId = ? AND ipVersion = 6 AND ip BETWEEN ? AND ? ORDER BY ip LIMIT ?`,
+          [nwid, formatIp(6, low), formatIp(6, high), limit],
+        )
+        .map((row) => BigInt('0x' + text(row.ip).replaceAll(':', ''))),
+    );
   }
+
 
   getPools(nwid: string): Cidr[] {
     const rows = this.sql.all(
