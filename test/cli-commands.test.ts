@@ -153,6 +153,7 @@ describe('members and pools', () => {
     assert.equal(authorized.authorized, true);
 
     assert.equal((await cliJson('member', 'name', nwid, memberAddress, 'build box')).name, 'build box');
+    assert.equal((await cliJson('member', 'notes', nwid, memberAddress, 'rack 4')).notes, 'rack 4');
     const withIps = await cliJson('member', 'ip', nwid, memberAddress, '10.9.0.5/16', 'fd00::5/64');
     assert.equal((withIps.ipAssignments as string[]).length, 2);
     assert.ok((withIps.ipAssignments as string[]).includes('10.9.0.5/16'));

@@ -111,6 +111,11 @@ test('a command on a database held by a running master says so and exits 2, chan
     assert.match(blocked.stderr, new RegExp(`in use by process ${holder.pid}`));
     assert.equal(blocked.stderr.trim().split('\n').length, 1);
     assert.deepEqual(readFileSync(join(dir, 'netconf.db')), dbBefore);
+
+    const restore = await run(['restore', '--force', 'netconf.db']);
+    assert.equal(restore.code, 2, 'restore refuses a database a master holds');
+    assert.match(restore.stderr, /in use by process/);
+    assert.deepEqual(readFileSync(join(dir, 'netconf.db')), dbBefore);
   } finally {
     holder.stdin.end();
     await new Promise((resolve) => holder.on('exit', resolve));

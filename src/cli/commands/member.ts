@@ -1,4 +1,4 @@
-/** `member list | show | authorize | deauthorize | bridge | name | ip | delete`: a network's members. */
+/** `member list | show | authorize | deauthorize | bridge | name | notes | ip | delete`: a network's members. */
 import type { Command } from 'commander';
 import { parseAddress, parseCidr, parseNetworkId, parseOnOff } from '../arguments.js';
 import { CliError, ExitCode } from '../exit-codes.js';
@@ -145,6 +145,19 @@ export function registerMemberCommands(program: Command, context: () => CommandC
       await changeMember(context(), nwidText, addressText, async (master, nwid, address) => {
         await requireMember(master, nwid, address);
         await master.setMemberName(nwid, address, name);
+      });
+    });
+
+  member
+    .command('notes')
+    .description('keep free-text notes on a member for administrators (not sent to members)')
+    .argument(...nwidArgument)
+    .argument(...addressArgument)
+    .argument('<text>', 'the notes; "" clears them')
+    .action(async (nwidText: string, addressText: string, notes: string) => {
+      await changeMember(context(), nwidText, addressText, async (master, nwid, address) => {
+        await requireMember(master, nwid, address);
+        await master.setMemberNotes(nwid, address, notes);
       });
     });
 
