@@ -31,7 +31,7 @@ export function registerIdentityCommands(program: Command, context: () => Comman
       const ctx = context();
       const { identity: secretPath, db, json } = ctx.globals;
       await assertIdentityFilesAbsent(secretPath);
-      const progress = startProgress(ctx.io, 'generating the master identity (a proof of work; takes a few seconds)', json);
+      const progress = startProgress(ctx.io, 'generating the master identity (a proof of work; may take a few seconds)', json);
       const identity = await Identity.generate({ onProgress: (attempts) => progress.update(`${attempts} attempts`) });
       progress.done(`generated master identity ${identity.address}`);
       const publicPath = await writeIdentityFiles(secretPath, identity);
