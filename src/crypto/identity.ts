@@ -2,7 +2,7 @@
  * ZeroTier identities of type 0, "C25519" (protocol.md §2): a 40-bit address bound to a 64-byte
  * public key by a memory-hard proof of work, optionally with the 64-byte private key.
  */
-import { randomBytes } from '@noble/hashes/utils.js';
+import { bytesToHex, randomBytes } from '@noble/hashes/utils.js';
 import { InvalidArgumentError, ParseError } from '../errors.js';
 import { addressFromBytes, addressToBytes, addressToHex, isReservedAddress } from './address.js';
 import {
@@ -39,6 +39,9 @@ export class Identity {
   readonly #address: bigint;
   readonly #publicKey: Uint8Array;
   #validity: boolean | undefined;
+  // Identities are immutable and their text forms are read on every request: computed once.
+  #addressHex: string | undefined;
+  #publicForm: string | undefined;
 
   private constructor(address: bigint, publicKey: Uint8Array, privateKey: Uint8Array | null) {
     this.#address = address;
@@ -111,7 +114,7 @@ export class Identity {
 
   /** The address as 10 lower-case hex digits. */
   get address(): string {
-    return addressToHex(this.#address);
+    return (this.#addressHex ??= addressToHex(this.#address));
   }
 
   /** The address as a number. */
@@ -171,7 +174,7 @@ export class Identity {
 
   /** `AAAAAAAAAA:0:PUB`, or with `:PRIV` appended when asked for and present. */
   toString(includePrivate = false): string {
-    const publicForm = `${this.address}:0:${bytesToHex(this.#publicKey)}`;
+    const publicForm = (this.#publicForm ??= `${this.address}:0:${bytesToHex(this.#publicKey)}`);
     const privateKey = privateKeys.get(this);
     return includePrivate && privateKey !== undefined ? `${publicForm}:${bytesToHex(privateKey)}` : publicForm;
   }
@@ -233,12 +236,6 @@ function yieldToEventLoop(): Promise<void> {
 function hexToBytes(hex: string): Uint8Array {
   const out = new Uint8Array(hex.length / 2);
   for (let i = 0; i < out.length; i++) out[i] = parseInt(hex.slice(i * 2, i * 2 + 2), 16);
-  return out;
-}
-
-function bytesToHex(bytes: Uint8Array): string {
-  let out = '';
-  for (const byte of bytes) out += byte.toString(16).padStart(2, '0');
   return out;
 }
 
