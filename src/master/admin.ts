@@ -67,6 +67,7 @@ export async function createNetwork(context: MasterContext, input?: NetworkSetti
     const id = allocateNetworkId(context, tx, randomStart);
     tx.insertNetwork({ id, ...rowSettings(settings), revision: 1n, creationTime: now });
     writeListSettings(tx, id, settings);
+    context.networkParts.forget(id);
     return id;
   });
   context.events.emit('change', { type: 'networkCreated', nwid, revision: 1n, refresh: [] });
@@ -112,6 +113,7 @@ export async function deleteNetwork(context: MasterContext, nwid: string | bigin
     // Every authorized member should ask again (and learn the network is gone).
     const refresh = tx.membersBehind(id, network.revision + 1n);
     tx.deleteNetwork(id);
+    context.networkParts.forget(id);
     return { revision: network.revision, refresh };
   });
   context.events.emit('change', { type: 'networkDeleted', nwid: id, ...result });

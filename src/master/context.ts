@@ -1,4 +1,5 @@
 /** What the request path and the administration share: storage, the master identity, clock, events. */
+import type { NetworkPartsCache } from './network-parts.js';
 import type { Identity } from '../crypto/identity.js';
 import type { MasterEventEmitter } from './events.js';
 import type { NetconfStore } from './store.js';
@@ -15,4 +16,5 @@ export interface MasterContext {
   readonly validateIdentities: boolean;
   readonly maxMetaDataBytes: number;
   readonly events: MasterEventEmitter;
+  readonly networkParts: NetworkPartsCache;
 }

@@ -10,6 +10,7 @@ import * as admin from './admin.js';
 import type { MemberInfo, MemberUpdate, NetworkInfo } from './admin.js';
 import type { MasterContext } from './context.js';
 import { MasterEventEmitter, type MasterEventName, type MasterListener, type NetworkChangeEvent } from './events.js';
+import { NetworkPartsCache } from './network-parts.js';
 import { doNetworkConfigRequest, type NetworkConfigReply, type NetworkConfigRequestInput } from './request.js';
 import type { NetworkSettingsInput } from './settings.js';
 import type { NetconfStore } from './store.js';
@@ -93,6 +94,7 @@ export function createNetconfMaster(
     validateIdentities: options.validateIdentities ?? true,
     maxMetaDataBytes,
     events,
+    networkParts: new NetworkPartsCache(),
   };
 
   return {

@@ -208,6 +208,7 @@ function buildAndCache(
   now: number,
 ): { reply: NetworkConfigReply; shortages: IpPoolExhaustedEvent[] } {
   const addresses = memberAddresses(tx, network, member.address, member.addressValue);
+  const parts = context.networkParts.get(tx, network);
   const com = network.private
     ? CertificateOfMembership.create({
         revision: network.revision,
@@ -226,10 +227,10 @@ function buildAndCache(
     description: network.description,
     enableBroadcast: network.enableBroadcast,
     allowPassiveBridging: network.allowPassiveBridging,
-    allowedEtherTypes: tx.getAcceptedEtherTypes(network.id),
+    allowedEtherTypes: parts.etherTypes,
     multicastLimit: network.multicastLimit,
-    multicastRates: tx.getMulticastRates(network.id),
-    activeBridges: tx.activeBridges(network.id),
+    multicastRates: parts.multicastRates,
+    activeBridges: parts.activeBridges,
     staticIps: addresses.staticIps,
     com,
   }).sign(context.identity, now);

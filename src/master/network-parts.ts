@@ -1,0 +1,38 @@
+/**
+ * The per-network parts of a netconf (Ethernet types, multicast rates, active bridges), kept in
+ * memory by network revision. Only administrative changes alter them, and every such change
+ * raises the revision (master.md §4), so an entry made at the current revision is current: a
+ * fresh netconf then reads only the member's own rows.
+ */
+import type { MulticastRateRow, NetconfStoreReader, NetworkRow } from './store.js';
+
+export interface NetworkParts {
+  readonly etherTypes: readonly number[];
+  readonly multicastRates: readonly MulticastRateRow[];
+  readonly activeBridges: readonly string[];
+}
+
+const MAX_NETWORKS = 4096;
+
+export class NetworkPartsCache {
+  readonly #entries = new Map<string, { revision: bigint; parts: NetworkParts }>();
+
+  get(reader: NetconfStoreReader, network: NetworkRow): NetworkParts {
+    const entry = this.#entries.get(network.id);
+    if (entry !== undefined && entry.revision === network.revision) return entry.parts;
+    const parts: NetworkParts = {
+      etherTypes: reader.getAcceptedEtherTypes(network.id),
+      multicastRates: reader.getMulticastRates(network.id),
+      activeBridges: reader.activeBridges(network.id),
+    };
+    this.#entries.delete(network.id);
+    if (this.#entries.size >= MAX_NETWORKS) this.#entries.delete(this.#entries.keys().next().value!);
+    this.#entries.set(network.id, { revision: network.revision, parts });
+    return parts;
+  }
+
+  /** A network created or deleted may come back under the same ID and revision. */
+  forget(nwid: string): void {
+    this.#entries.delete(nwid);
+  }
+}
