@@ -377,7 +377,7 @@ export class SqlJsEngine implements SqlEngine {
       return Promise.reject(error);
     }
     const { result, statements } = committed;
-    if (statements.length === 0) return Promise.resolve(result);
+    if (statements.length === 0 || this.persistence.keepsChanges === false) return Promise.resolve(result);
     const payload = encodeStatements(statements);
     const mustSync = (options.durability ?? 'sync') === 'sync' || committed.durable;
     if (!mustSync) {

@@ -4,6 +4,7 @@ import type { Persistence, StoredState } from './types.js';
 export function createMemoryPersistence(): Persistence {
   return {
     location: ':memory:',
+    keepsChanges: false,
     load: async (): Promise<StoredState> => ({ snapshot: null, records: [], logMatchesSnapshot: true }),
     acceptLoaded: async () => {},
     append: async () => {},

@@ -19,48 +19,72 @@ const TAG_BLOB = 3;
 const textEncoder = new TextEncoder();
 const textDecoder = new TextDecoder('utf-8', { fatal: true });
 
-export function encodeStatements(statements: readonly RecordedStatement[]): Uint8Array {
-  let size = 4;
-  const encoded = statements.map((statement) => {
-    const sql = textEncoder.encode(statement.sql);
-    const params = statement.params.map(encodeValue);
-    size += 8 + sql.length + params.reduce((sum, p) => sum + p.length, 0);
-    return { sql, params };
-  });
-  const out = new Uint8Array(size);
-  const view = new DataView(out.buffer);
-  let offset = 0;
-  view.setUint32(offset, encoded.length, true);
-  offset += 4;
-  for (const { sql, params } of encoded) {
-    view.setUint32(offset, sql.length, true);
-    out.set(sql, offset + 4);
-    offset += 4 + sql.length;
-    view.setUint32(offset, params.length, true);
-    offset += 4;
-    for (const p of params) {
-      out.set(p, offset);
-      offset += p.length;
-    }
+/** Encoded SQL texts: a store uses a small, fixed set of statements. */
+const sqlBytesCache = new Map<string, Uint8Array>();
+const SQL_CACHE_LIMIT = 512;
+
+function sqlBytes(sql: string): Uint8Array {
+  let bytes = sqlBytesCache.get(sql);
+  if (bytes === undefined) {
+    bytes = textEncoder.encode(sql);
+    if (sqlBytesCache.size >= SQL_CACHE_LIMIT) sqlBytesCache.clear();
+    sqlBytesCache.set(sql, bytes);
   }
-  return out;
+  return bytes;
 }
 
-function encodeValue(value: SqlValue): Uint8Array {
-  if (value === null) return Uint8Array.of(TAG_NULL);
-  if (typeof value === 'number') {
-    const out = new Uint8Array(9);
-    out[0] = TAG_NUMBER;
-    new DataView(out.buffer).setFloat64(1, value, true);
-    return out;
+/** Layout: u32 count, then per statement u32 sqlLength, sql, u32 paramCount, tagged values (little-endian). */
+export function encodeStatements(statements: readonly RecordedStatement[]): Uint8Array {
+  // Upper bound of the size: a UTF-16 code unit takes at most 3 UTF-8 bytes.
+  let bound = 4;
+  for (const { sql, params } of statements) {
+    bound += 8 + sqlBytes(sql).length;
+    for (const value of params) {
+      if (value === null) bound += 1;
+      else if (typeof value === 'number') bound += 9;
+      else if (typeof value === 'string') bound += 5 + value.length * 3;
+      else if (value instanceof Uint8Array) bound += 5 + value.length;
+      else throw new TypeError(`unsupported SQL parameter type: ${typeof value}`);
+    }
   }
-  const bytes = typeof value === 'string' ? textEncoder.encode(value) : value;
-  if (!(bytes instanceof Uint8Array)) throw new TypeError(`unsupported SQL parameter type: ${typeof value}`);
-  const out = new Uint8Array(5 + bytes.length);
-  out[0] = typeof value === 'string' ? TAG_TEXT : TAG_BLOB;
-  new DataView(out.buffer).setUint32(1, bytes.length, true);
-  out.set(bytes, 5);
-  return out;
+  const out = new Uint8Array(bound);
+  const view = new DataView(out.buffer);
+  let offset = 0;
+  view.setUint32(offset, statements.length, true);
+  offset += 4;
+  for (const { sql, params } of statements) {
+    const encodedSql = sqlBytes(sql);
+    view.setUint32(offset, encodedSql.length, true);
+    out.set(encodedSql, offset + 4);
+    offset += 4 + encodedSql.length;
+    view.setUint32(offset, params.length, true);
+    offset += 4;
+    for (const value of params) offset = encodeValue(value, out, view, offset);
+  }
+  return offset === out.length ? out : out.slice(0, offset);
+}
+
+function encodeValue(value: SqlValue, out: Uint8Array, view: DataView, offset: number): number {
+  if (value === null) {
+    out[offset] = TAG_NULL;
+    return offset + 1;
+  }
+  if (typeof value === 'number') {
+    out[offset] = TAG_NUMBER;
+    view.setFloat64(offset + 1, value, true);
+    return offset + 9;
+  }
+  let length: number;
+  if (typeof value === 'string') {
+    out[offset] = TAG_TEXT;
+    length = textEncoder.encodeInto(value, out.subarray(offset + 5)).written;
+  } else {
+    out[offset] = TAG_BLOB;
+    out.set(value, offset + 5);
+    length = value.length;
+  }
+  view.setUint32(offset + 1, length, true);
+  return offset + 5 + length;
 }
 
 export function decodeStatements(record: Uint8Array): RecordedStatement[] {

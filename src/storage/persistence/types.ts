@@ -24,6 +24,8 @@ export type ExternalChange =
 export interface Persistence {
   /** A human-readable name for messages (the file path, the IndexedDB name). */
   readonly location: string;
+  /** False for a backend that stores nothing: the engine then records no statements for it. */
+  readonly keepsChanges?: boolean;
   /** Reads the stored state. Changes nothing on disk. */
   load(): Promise<StoredState>;
   /**
