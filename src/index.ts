@@ -4,6 +4,11 @@
  */
 export * from './errors.js';
 export { Identity } from './crypto/identity.js';
+// Speed controls: Ed25519 backend (noble everywhere, node:crypto when available) and the memory-hard hash (WASM or JS).
+export { getSigningBackend, isNativeSigningAvailable, setSigningBackend } from './crypto/signing-backend.js';
+export type { SigningBackendChoice, SigningBackendName } from './crypto/signing-backend.js';
+export { memoryHardHash, setMemoryHardHashImplementation } from './crypto/memory-hard-hash.js';
+export { enableWasmMemoryHardHash } from './crypto/memory-hard-hash-wasm.js';
 export { Dictionary } from './protocol/dictionary.js';
 export { CertificateOfMembership } from './protocol/certificate.js';
 export { NetworkConfig } from './protocol/network-config.js';
