@@ -77,28 +77,33 @@ export async function doNetworkConfigRequest(
   const publicIdentity = identity.toString(false);
 
   // A node seen for the first time must prove that its address belongs to its key (the memory-hard
-  // hash, done once). Done before the transaction, which it would otherwise hold up.
-  const known = context.store.read((reader) => reader.getNode(identity.address));
-  if (known === undefined) {
-    if (context.validateIdentities && !identity.locallyValidate()) {
-      return { code: ResultCode.ACCESS_DENIED, error: `identity ${identity.address} does not validate` };
+  // hash, done once). The transaction stops before writing anything when it meets such a node;
+  // the proof is checked outside it, which it would otherwise hold up, and the request runs again.
+  let proofChecked = !context.validateIdentities;
+  for (;;) {
+    let outcome: Answer;
+    try {
+      outcome = await context.store.transaction(
+        (tx) => answer(context, tx, checked, publicIdentity, fromAddr, proofChecked),
+        { durability: 'deferred' },
+      );
+    } catch (error) {
+      return { code: ResultCode.INTERNAL_SERVER_ERROR, error: describeError(error) };
     }
-  } else if (!sameIdentity(known.identity, identity)) {
-    return { code: ResultCode.ACCESS_DENIED };
+    if (outcome === NEEDS_PROOF_OF_WORK) {
+      if (!identity.locallyValidate()) {
+        return { code: ResultCode.ACCESS_DENIED, error: `identity ${identity.address} does not validate` };
+      }
+      proofChecked = true;
+      continue;
+    }
+    for (const event of outcome.shortages) context.events.emit('warning', event);
+    return outcome.reply;
   }
-
-  let outcome: { reply: NetworkConfigReply; shortages: IpPoolExhaustedEvent[] };
-  try {
-    outcome = await context.store.transaction(
-      (tx) => answer(context, tx, checked, publicIdentity, fromAddr),
-      { durability: 'deferred' },
-    );
-  } catch (error) {
-    return { code: ResultCode.INTERNAL_SERVER_ERROR, error: describeError(error) };
-  }
-  for (const event of outcome.shortages) context.events.emit('warning', event);
-  return outcome.reply;
 }
+
+const NEEDS_PROOF_OF_WORK = Symbol('needs proof of work');
+type Answer = { reply: NetworkConfigReply; shortages: IpPoolExhaustedEvent[] } | typeof NEEDS_PROOF_OF_WORK;
 
 /** Checks every input before anything is read or written. */
 function checkRequest(context: MasterContext, request: NetworkConfigRequestInput): CheckedRequest | NetworkConfigReply {
@@ -148,7 +153,8 @@ function answer(
   request: CheckedRequest,
   publicIdentity: string,
   fromAddr: string | null,
-): { reply: NetworkConfigReply; shortages: IpPoolExhaustedEvent[] } {
+  proofChecked: boolean,
+): Answer {
   const now = context.now();
   const address = request.identity.address;
   const nwidHex = hex16(request.nwid);
@@ -160,6 +166,7 @@ function answer(
     if (!sameIdentity(node.identity, request.identity)) return done({ code: ResultCode.ACCESS_DENIED });
     tx.touchNode(address, now, fromAddr);
   } else {
+    if (!proofChecked) return NEEDS_PROOF_OF_WORK;
     tx.insertNode({ address, identity: publicIdentity, lastAt: fromAddr, firstSeen: now, lastSeen: now });
     tx.requireDurable();
   }

@@ -197,7 +197,11 @@ function migrateVersion2To3(writer: SqlWriter): void {
     PRIMARY KEY (networkId, first)
   ) WITHOUT ROWID`);
   writer.run(`INSERT INTO IpRun (networkId, first, last) ${IPV4_RUNS_OF('1')}`);
-  // A new address: a run of its own, then merged with the run right after it and the run right before it.
+  // Every lookup below is by primary key, or the last run starting before an address (one descent
+  // of the primary key): no statement here scans the runs of a network.
+  const before = (column: string, nwid: string, address: string, inclusive: boolean) =>
+    `SELECT ${column} FROM IpRun WHERE networkId = ${nwid} AND first ${inclusive ? '<=' : '<'} ${address} ORDER BY first DESC LIMIT 1`;
+  // A new address: a run of its own, merged with the run right after it and the run right before it.
   writer.run(`CREATE TRIGGER IpAssignment_IpRun_insert AFTER INSERT ON IpAssignment
     WHEN NEW.ipVersion = 4 AND NEW.ipInt IS NOT NULL
     BEGIN
@@ -206,9 +210,9 @@ function migrateVersion2To3(writer: SqlWriter): void {
       DELETE FROM IpRun WHERE networkId = NEW.networkId AND first = NEW.ipInt + 1;
       UPDATE IpRun SET last = (SELECT last FROM IpRun WHERE networkId = NEW.networkId AND first = NEW.ipInt)
         WHERE networkId = NEW.networkId AND last = NEW.ipInt - 1
-          AND first = (SELECT max(first) FROM IpRun WHERE networkId = NEW.networkId AND first < NEW.ipInt);
+          AND first = (${before('first', 'NEW.networkId', 'NEW.ipInt', false)});
       DELETE FROM IpRun WHERE networkId = NEW.networkId AND first = NEW.ipInt
-        AND EXISTS (SELECT 1 FROM IpRun WHERE networkId = NEW.networkId AND first < NEW.ipInt AND last >= NEW.ipInt);
+        AND (${before('last', 'NEW.networkId', 'NEW.ipInt', false)}) >= NEW.ipInt;
     END`);
   // A released address splits its run: the part after it becomes a run, the part before it shrinks.
   writer.run(`CREATE TRIGGER IpAssignment_IpRun_delete AFTER DELETE ON IpAssignment
@@ -217,10 +221,10 @@ function migrateVersion2To3(writer: SqlWriter): void {
       INSERT INTO IpRun (networkId, first, last)
         SELECT networkId, OLD.ipInt + 1, last FROM IpRun
         WHERE networkId = OLD.networkId AND last > OLD.ipInt
-          AND first = (SELECT max(first) FROM IpRun WHERE networkId = OLD.networkId AND first <= OLD.ipInt);
+          AND first = (${before('first', 'OLD.networkId', 'OLD.ipInt', true)});
       UPDATE IpRun SET last = OLD.ipInt - 1
         WHERE networkId = OLD.networkId AND first < OLD.ipInt
-          AND first = (SELECT max(first) FROM IpRun WHERE networkId = OLD.networkId AND first <= OLD.ipInt);
+          AND first = (${before('first', 'OLD.networkId', 'OLD.ipInt', true)});
       DELETE FROM IpRun WHERE networkId = OLD.networkId AND first = OLD.ipInt;
     END`);
   // Rewriting an address in place is rare (hand edits): rebuild the runs of the networks involved.

@@ -12,8 +12,30 @@ import type {
 } from '../master/store.js';
 import type { SqlEngine, SqlReader, SqlRow, SqlValue, SqlWriter } from './engine.js';
 
+/** A node seen by a request: its new lastSeen, and lastAt when the request came directly. */
+interface NodeSighting {
+  lastSeen: number;
+  lastAt: string | null;
+}
+
+/** Sightings of nodes not yet written, by address. */
+type PendingSightings = Map<string, NodeSighting>;
+
+const scheduleSoon: (fn: () => void) => void =
+  typeof setImmediate === 'function' ? (fn) => void setImmediate(fn) : (fn) => void setTimeout(fn, 0);
+
+/**
+ * Statistics are batched (issue: "statistics may be flushed in batches"): a request's `touchNode`
+ * is kept in memory once its transaction commits and written, for every node seen meanwhile, in one
+ * deferred transaction at the next turn of the event loop, or before anything reads a backup,
+ * flushes or closes. Reads of a node see its pending sighting. So a repeated request (cached or
+ * not newer) writes nothing at all. A crash may lose the last moments of lastSeen / lastAt, never
+ * a claim.
+ */
 export class SqlNetconfStore implements NetconfStore {
   readonly #engine: SqlEngine;
+  readonly #sightings: PendingSightings = new Map();
+  #sightingsScheduled = false;
 
   constructor(engine: SqlEngine) {
     this.#engine = engine;
@@ -25,23 +47,68 @@ export class SqlNetconfStore implements NetconfStore {
   }
 
   transaction<T>(fn: (tx: NetconfStoreTx) => T, options?: TransactionOptions): Promise<T> {
-    return this.#engine.write((writer) => fn(new SqlTx(writer)), options);
+    return this.#engine.write((writer) => {
+      const tx = new SqlTx(writer, this.#sightings);
+      const value = fn(tx);
+      // Reached only when fn did not throw: a rolled-back request records no sighting.
+      if (tx.sightings.size > 0) this.#addSightings(tx.sightings);
+      return value;
+    }, options);
   }
 
   read<T>(fn: (reader: NetconfStoreReader) => T): T {
-    return this.#engine.read((reader) => fn(new SqlRead(reader)));
+    return this.#engine.read((reader) => fn(new SqlRead(reader, this.#sightings)));
   }
 
   backup(): Uint8Array {
+    this.#writeSightings();
     return this.#engine.exportImage();
   }
 
   flush(): Promise<void> {
+    this.#writeSightings();
     return this.#engine.flush();
   }
 
   close(): Promise<void> {
+    this.#writeSightings();
     return this.#engine.close();
+  }
+
+  #addSightings(seen: PendingSightings): void {
+    for (const [address, sighting] of seen) {
+      const earlier = this.#sightings.get(address);
+      this.#sightings.set(address, {
+        lastSeen: sighting.lastSeen,
+        lastAt: sighting.lastAt ?? earlier?.lastAt ?? null,
+      });
+    }
+    if (!this.#sightingsScheduled) {
+      this.#sightingsScheduled = true;
+      scheduleSoon(() => {
+        this.#sightingsScheduled = false;
+        this.#writeSightings();
+      });
+    }
+  }
+
+  /** Writes pending sightings in one deferred transaction (applied in memory at once). */
+  #writeSightings(): void {
+    if (this.#sightings.size === 0) return;
+    const batch = [...this.#sightings];
+    this.#sightings.clear();
+    this.#engine
+      .write(
+        (writer) => {
+          for (const [address, { lastSeen, lastAt }] of batch) {
+            if (lastAt === null) writer.run(`UPDATE Node SET lastSeen = ? WHERE id = ?`, [lastSeen, address]);
+            else writer.run(`UPDATE Node SET lastSeen = ?, lastAt = ? WHERE id = ?`, [lastSeen, lastAt, address]);
+          }
+        },
+        { durability: 'deferred' },
+      )
+      // A failed statistics write is reported by the engine to its own waiters; nothing here waits.
+      .catch(() => {});
   }
 }
 
@@ -53,17 +120,21 @@ const NETWORK_COLUMNS =
   'multicastLimit, comRevisionMaxDelta, revision, creationTime';
 
 class SqlRead implements NetconfStoreReader {
-  constructor(protected readonly sql: SqlReader) {}
+  constructor(
+    protected readonly sql: SqlReader,
+    protected readonly pendingSightings: PendingSightings,
+  ) {}
 
   getNode(address: string): NodeRecord | undefined {
     const row = this.sql.get(`SELECT id, identity, lastAt, firstSeen, lastSeen FROM Node WHERE id = ?`, [address]);
     if (row === undefined) return undefined;
+    const pending = this.pendingSightings.get(address);
     return {
       address: text(row.id),
       identity: text(row.identity),
-      lastAt: row.lastAt === null ? null : text(row.lastAt),
+      lastAt: pending?.lastAt ?? (row.lastAt === null ? null : text(row.lastAt)),
       firstSeen: int(row.firstSeen),
-      lastSeen: int(row.lastSeen),
+      lastSeen: pending?.lastSeen ?? int(row.lastSeen),
     };
   }
 
@@ -229,9 +300,11 @@ class SqlRead implements NetconfStoreReader {
 
 class SqlTx extends SqlRead implements NetconfStoreTx {
   readonly #writer: SqlWriter;
+  /** Nodes seen in this transaction; the store keeps them once it commits. */
+  readonly sightings: PendingSightings = new Map();
 
-  constructor(writer: SqlWriter) {
-    super(writer);
+  constructor(writer: SqlWriter, pendingSightings: PendingSightings) {
+    super(writer, pendingSightings);
     this.#writer = writer;
   }
 
@@ -250,8 +323,7 @@ class SqlTx extends SqlRead implements NetconfStoreTx {
   }
 
   touchNode(address: string, lastSeen: number, lastAt: string | null): void {
-    if (lastAt === null) this.#run(`UPDATE Node SET lastSeen = ? WHERE id = ?`, [lastSeen, address]);
-    else this.#run(`UPDATE Node SET lastSeen = ?, lastAt = ? WHERE id = ?`, [lastSeen, lastAt, address]);
+    this.sightings.set(address, { lastSeen, lastAt: lastAt ?? this.sightings.get(address)?.lastAt ?? null });
   }
 
   insertNetwork(network: NetworkRow): void {
