@@ -12,7 +12,9 @@
 import { mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { cpus, freemem, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
+import { execFileSync } from 'node:child_process';
 import { performance } from 'node:perf_hooks';
+import { Worker } from 'node:worker_threads';
 import { bytesToHex, randomBytes } from '@noble/hashes/utils.js';
 import { Identity } from '../src/crypto/identity.js';
 import { memoryHardHash, setMemoryHardHashImplementation } from '../src/crypto/memory-hard-hash.js';
@@ -27,7 +29,7 @@ const QUICK = process.argv.includes('--quick');
 const RUNS = QUICK ? 1 : 5;
 const SCALE_NETWORKS = QUICK ? 1_000 : 10_000;
 const SLASH8_MEMBERS = QUICK ? 100_000 : 1_000_000;
-const SLASH8_BLOCK = QUICK ? 10_000 : 100_000;
+const SLASH8_BLOCK = QUICK ? 10_000 : 1_000_000;
 const PERSIST_SIZES_MB = QUICK ? [2, 10] : [10, 100];
 
 type Signer = 'noble' | 'native';
@@ -88,6 +90,44 @@ function signRate(signer: Signer, identity: Identity): number {
     }
     rates.push((count * 1000) / (performance.now() - start));
   }
+  return median(rates);
+}
+
+/**
+ * Would a pool of signing workers pay on this machine? Signatures/s when the main thread hands
+ * messages to `workers` worker threads and waits for the replies (batches of `batch`), counting the
+ * message passing a master would pay.
+ */
+async function pooledSignRate(signer: Signer, identity: Identity, workers: number, batch: number): Promise<number> {
+  // Workers do not inherit tsx's loader: register it first, then load the TypeScript worker.
+  const bootstrap =
+    `import { register } from ${JSON.stringify(import.meta.resolve('tsx/esm/api'))}; register();` +
+    `await import(${JSON.stringify(new URL('./bench/sign-worker.ts', import.meta.url).href)});`;
+  const pool = Array.from({ length: workers }, () => new Worker(new URL(`data:text/javascript,${encodeURIComponent(bootstrap)}`), {
+    workerData: { identity: identity.toString(true), backend: signer },
+  }));
+  const ask = (worker: Worker, messages: Uint8Array[]) =>
+    new Promise<Uint8Array[]>((resolve) => {
+      worker.once('message', resolve);
+      worker.postMessage(messages);
+    });
+  const messages = Array.from({ length: batch }, () => randomBytes(600));
+  await Promise.all(pool.map((worker) => ask(worker, messages.slice(0, 1)))); // warm up
+  const rates: number[] = [];
+  for (let run = 0; run < RUNS; run++) {
+    let count = 0;
+    const start = performance.now();
+    await Promise.all(
+      pool.map(async (worker) => {
+        while (performance.now() - start < 400) {
+          await ask(worker, messages);
+          count += messages.length;
+        }
+      }),
+    );
+    rates.push((count * 1000) / (performance.now() - start));
+  }
+  await Promise.all(pool.map((worker) => worker.terminate()));
   return median(rates);
 }
 
@@ -392,6 +432,19 @@ async function main(): Promise<void> {
   const nobleSign = signRate('noble', masterIdentity);
   const nativeSign = isNativeSigningAvailable() ? signRate('native', masterIdentity) : NaN;
   log(`  noble ${fmt(nobleSign)}/s, native ${fmt(nativeSign)}/s`);
+  log('signing through worker threads...');
+  const pooled: Array<{ signer: Signer; workers: number; batch: number; rate: number }> = [];
+  for (const signer of ['noble', 'native'] as const) {
+    if (signer === 'native' && !isNativeSigningAvailable()) continue;
+    for (const [workers, batch] of [[1, 1], [2, 1], [2, 16]] as const) {
+      pooled.push({ signer, workers, batch, rate: await pooledSignRate(signer, masterIdentity, workers, batch) });
+    }
+  }
+  const bundle = JSON.parse(execFileSync(process.execPath, ['scripts/bundle-size.mjs', '--json'], { encoding: 'utf8' })) as {
+    libraryOnly: { minKB: number; gzipKB: number };
+    withDependencies: { minKB: number; gzipKB: number };
+    sqlJsWasm: { KB: number; gzipKB: number };
+  };
 
   const rates: Record<string, RequestRates> = {};
   for (const signer of ['noble', 'native'] as const) {
@@ -427,6 +480,25 @@ async function main(): Promise<void> {
   }
 
   const bound = nobleSign / 2;
+  const check = (met: boolean) => (met ? 'met' : '**not met**');
+  const best = (signer: Signer, pick: (r: RequestRates) => number) =>
+    Math.min(...Object.entries(rates).filter(([key]) => key.startsWith(`${signer}/`)).map(([, r]) => pick(r)));
+  const nobleFreshRatio = best('noble', (r) => r.fresh) / bound;
+  const nativeFreshRatio = isNativeSigningAvailable() ? best('native', (r) => r.fresh) / bound : NaN;
+  const cachedWorst = Math.min(...Object.values(rates).map((r) => r.cached));
+  const notNewerWorst = Math.min(...Object.values(rates).map((r) => r.notNewer));
+  const scaleRatio = large.freshP99 / small.freshP99;
+  const persistRatio = persistence[1]!.perChangeMs / persistence[0]!.perChangeMs;
+  const targets = [
+    `| fresh netconf rate with noble ≥ 0.9 × (noble sign rate / 2), memory and file | ${fmt(nobleFreshRatio, 2)} × | ${check(nobleFreshRatio >= 0.9)} |`,
+    `| fresh netconf rate with native signing ≥ 10 × that noble bound | ${fmt(nativeFreshRatio, 1)} × | ${check(nativeFreshRatio >= 10)} |`,
+    `| cached ≥ 20,000 requests/s (slowest signer/storage) | ${fmt(cachedWorst)}/s | ${check(cachedWorst >= 20_000)} |`,
+    `| not-newer ≥ 50,000 requests/s (slowest signer/storage) | ${fmt(notNewerWorst)}/s | ${check(notNewerWorst >= 50_000)} |`,
+    `| WASM identity validation ≤ 19 ms | ${fmt(validation.wasm, 1)} ms | ${check(validation.wasm <= 19)} |`,
+    `| p99 request latency at ${fmt(large.members)} members within 2 × of 1,000 | ${fmt(scaleRatio, 2)} × | ${check(scaleRatio <= 2)} |`,
+    `| persistence cost per change at ${PERSIST_SIZES_MB[1]} MB within 2 × of ${PERSIST_SIZES_MB[0]} MB | ${fmt(persistRatio, 2)} × | ${check(persistRatio <= 2)} |`,
+    `| browser bundle of the library ≤ 60 KB min+gzip | ${bundle.libraryOnly.gzipKB} KB | ${check(bundle.libraryOnly.gzipKB <= 60)} |`,
+  ];
   const nativeBound = nativeSign / 2;
   const row = (key: string) => rates[key];
   lines.push(
@@ -435,6 +507,12 @@ async function main(): Promise<void> {
     `Written by \`npm run bench\`${QUICK ? ' --quick (reduced scale; not for comparison)' : ''} on ${date}.`,
     '',
     `Machine: ${machine}.`,
+    '',
+    '## Targets (issue 5), measured in this run',
+    '',
+    '| target | measured | |',
+    '|---|---|---|',
+    ...targets,
     '',
     `Each figure is the median of ${RUNS} run${RUNS > 1 ? 's' : ''} unless it is a percentile. Request figures are sequential requests on one core (await each),`,
     'synthetic member identities, `validateIdentities: false` (validation is measured on its own).',
@@ -445,6 +523,13 @@ async function main(): Promise<void> {
     '|---|---|',
     `| noble (\`@noble/curves\`, portable default) | ${fmt(nobleSign)} |`,
     `| native (\`node:crypto\` Ed25519) | ${fmt(nativeSign)} |`,
+    '',
+    'Signing through a pool of worker threads, counting the message passing (signatures of 600-byte',
+    'messages; a batch is the number of messages sent to a worker at once):',
+    '',
+    '| backend | workers | batch | signatures/s | vs. on the main thread |',
+    '|---|---|---|---|---|',
+    ...pooled.map((p) => `| ${p.signer} | ${p.workers} | ${p.batch} | ${fmt(p.rate)} | ${fmt(p.rate / (p.signer === 'noble' ? nobleSign : nativeSign), 2)} × |`),
     '',
     '## Request path',
     '',
@@ -505,6 +590,16 @@ async function main(): Promise<void> {
     `| 0 | empty | ${fmt(slashEmpty.p50, 3)} | ${fmt(slashEmpty.p99, 3)} |`,
     `| ${fmt(SLASH8_MEMBERS)} | scattered (as member addresses scatter them) | ${fmt(slashSpread.p50, 3)} | ${fmt(slashSpread.p99, 3)} |`,
     `| ${fmt(SLASH8_BLOCK)} | one contiguous block, every first candidate at its start (worst case) | ${fmt(slashBlock.p50, 3)} | ${fmt(slashBlock.p99, 3)} |`,
+    '',
+    '## Browser bundle',
+    '',
+    '`npm run bundle-size`: `src/index.ts` bundled for the browser with esbuild (ESM, minified), gzip level 9.',
+    '',
+    '| bundle | minified KB | min+gzip KB |',
+    '|---|---|---|',
+    `| the library alone (target ≤ 60 KB min+gzip) | ${bundle.libraryOnly.minKB} | ${bundle.libraryOnly.gzipKB} |`,
+    `| with @noble/* and sql.js's JavaScript | ${bundle.withDependencies.minKB} | ${bundle.withDependencies.gzipKB} |`,
+    `| sql.js's WebAssembly, loaded separately | ${bundle.sqlJsWasm.KB} | ${bundle.sqlJsWasm.gzipKB} |`,
     '',
     '## Persistence cost per change',
     '',

@@ -28,18 +28,9 @@ export interface NetworkInfo extends NetworkSettings {
 }
 
 /** A member as `getMember` / `listMembers` show it, with what is known of its node. */
-export interface MemberInfo {
-  networkId: string;
-  address: string;
-  authorized: boolean;
-  activeBridge: boolean;
-  name: string;
-  notes: string;
-  authorizedAt: number | null;
-  deauthorizedAt: number | null;
+export interface MemberInfo extends MemberRow {
   /** CIDR strings, IPv4 first, ascending. */
   ipAssignments: string[];
-  clientReportedRevision: bigint | null;
   /** The node's public identity, or null when it never asked for a config. */
   identity: string | null;
   firstSeen: number | null;
