@@ -22,7 +22,7 @@ import {
 } from '../errors.js';
 import { decodeStatements, encodeStatements, type RecordedStatement } from './persistence/record-codec.js';
 import { createMemoryPersistence } from './persistence/memory.js';
-import type { Persistence, PersistenceCounters, StoredState } from './persistence/types.js';
+import type { ExternalChange, Persistence, PersistenceCounters, StoredState } from './persistence/types.js';
 import type { PersistenceFs } from './persistence/file.js';
 
 export type { Persistence, PersistenceCounters, StoredState } from './persistence/types.js';
@@ -239,6 +239,23 @@ function executeStatement(db: Database, cache: StatementCache, sql: string, para
   return db.getRowsModified();
 }
 
+/** Thrown out of a write callback at its first write when another program changed the file. */
+class ExternalChangeSeen extends Error {
+  constructor(readonly change: ExternalChange) {
+    super(change.detail);
+  }
+}
+
+/** BEGIN / COMMIT through prepared statements: sql.js's db.run() would parse them every time. */
+function runControl(cache: StatementCache, sql: 'BEGIN' | 'COMMIT'): void {
+  const statement = cache.get(sql);
+  try {
+    statement.step();
+  } finally {
+    statement.reset();
+  }
+}
+
 /** Prepared statements by SQL text. sql.js frees them all in export(), so the cache is cleared first. */
 class StatementCache {
   private readonly statements = new Map<string, Statement>();
@@ -356,25 +373,23 @@ export class SqlJsEngine implements SqlEngine {
     if (this.gate) return this.gate.then(() => this.write(fn, options));
     const refusal = this.broken ?? this.conflict;
     if (refusal) return Promise.reject(refusal);
-    const change = this.persistence.detectExternalChange();
-    if (change?.kind === 'busy') {
-      return Promise.reject(
-        new ExternalModificationError(
-          `${change.detail}; this write was refused so as not to overwrite that program's change. ` +
-            `Retry once it has finished (end its transaction or close the sqlite3 shell).`,
-        ),
-      );
-    }
-    if (change) {
-      this.setGate(this.reloadAfterExternalChange(change.detail));
-      return this.write(fn, options);
-    }
-
     let committed: { result: T; statements: RecordedStatement[]; durable: boolean };
     try {
       committed = this.runTransaction(fn);
     } catch (error) {
-      return Promise.reject(error);
+      if (!(error instanceof ExternalChangeSeen)) return Promise.reject(error);
+      const { change } = error;
+      if (change.kind === 'busy') {
+        return Promise.reject(
+          new ExternalModificationError(
+            `${change.detail}; this write was refused so as not to overwrite that program's change. ` +
+              `Retry once it has finished (end its transaction or close the sqlite3 shell).`,
+          ),
+        );
+      }
+      // The callback ran on the state before the edit and wrote nothing: reload, then run it again.
+      this.setGate(this.reloadAfterExternalChange(change.detail));
+      return this.write(fn, options);
     }
     const { result, statements } = committed;
     if (statements.length === 0 || this.persistence.keepsChanges === false) return Promise.resolve(result);
@@ -456,10 +471,21 @@ export class SqlJsEngine implements SqlEngine {
     if (this.inTransaction) throw new InvalidArgumentError('write() cannot be called inside a write callback');
     const statements: RecordedStatement[] = [];
     let durable = false;
+    // The SQLite transaction starts at the first write: a callback that only reads (a repeated
+    // request) costs no BEGIN/COMMIT. Nothing can run between its reads, so they are consistent.
+    let begun = false;
     const writer: SqlWriter = {
       get: (sql, params) => this.reader.get(sql, params),
       all: (sql, params) => this.reader.all(sql, params),
       run: (sql, params = []) => {
+        if (!begun) {
+          // Another program's edit is looked for before the first write only: a callback that
+          // just reads changes nothing that an edit could conflict with.
+          const change = this.persistence.detectExternalChange();
+          if (change) throw new ExternalChangeSeen(change);
+          runControl(this.cache, 'BEGIN');
+          begun = true;
+        }
         const changes = executeStatement(this.db, this.cache, sql, params);
         statements.push({ sql, params });
         return { changes };
@@ -469,19 +495,20 @@ export class SqlJsEngine implements SqlEngine {
       },
     };
     this.inTransaction = true;
-    this.db.run('BEGIN');
     try {
       const result = fn(writer);
       if (result !== null && typeof result === 'object' && typeof (result as { then?: unknown }).then === 'function') {
         throw new InvalidArgumentError('write callbacks must be synchronous (the callback returned a promise)');
       }
-      this.db.run('COMMIT');
+      if (begun) runControl(this.cache, 'COMMIT');
       return { result, statements, durable };
     } catch (error) {
-      try {
-        this.db.run('ROLLBACK');
-      } catch {
-        // already rolled back by SQLite
+      if (begun) {
+        try {
+          this.db.run('ROLLBACK');
+        } catch {
+          // already rolled back by SQLite
+        }
       }
       throw error;
     } finally {
