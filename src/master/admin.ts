@@ -59,6 +59,7 @@ export async function createNetwork(context: MasterContext, input?: NetworkSetti
     tx.insertNetwork({ id, ...rowSettings(settings), revision: 1n, creationTime: now });
     writeListSettings(tx, id, settings);
     context.networkParts.forget(id);
+    context.netconfs.forget(id);
     return id;
   });
   context.events.emit('change', { type: 'networkCreated', nwid, revision: 1n, refresh: [] });
@@ -105,6 +106,7 @@ export async function deleteNetwork(context: MasterContext, nwid: string | bigin
     const refresh = tx.membersBehind(id, network.revision + 1n);
     tx.deleteNetwork(id);
     context.networkParts.forget(id);
+    context.netconfs.forget(id);
     return { revision: network.revision, refresh };
   });
   context.events.emit('change', { type: 'networkDeleted', nwid: id, ...result });

@@ -1,4 +1,5 @@
 /** What the request path and the administration share: storage, the master identity, clock, events. */
+import type { NetconfCache } from './netconf-cache.js';
 import type { NetworkPartsCache } from './network-parts.js';
 import type { Identity } from '../crypto/identity.js';
 import type { MasterEventEmitter } from './events.js';
@@ -17,4 +18,5 @@ export interface MasterContext {
   readonly maxMetaDataBytes: number;
   readonly events: MasterEventEmitter;
   readonly networkParts: NetworkPartsCache;
+  readonly netconfs: NetconfCache;
 }

@@ -10,6 +10,7 @@ import * as admin from './admin.js';
 import type { MemberInfo, MemberUpdate, NetworkInfo } from './admin.js';
 import type { MasterContext } from './context.js';
 import { MasterEventEmitter, type MasterEventName, type MasterListener, type NetworkChangeEvent } from './events.js';
+import { NetconfCache } from './netconf-cache.js';
 import { NetworkPartsCache } from './network-parts.js';
 import { doNetworkConfigRequest, type NetworkConfigReply, type NetworkConfigRequestInput } from './request.js';
 import type { NetworkSettingsInput } from './settings.js';
@@ -94,7 +95,8 @@ export function createNetconfMaster(
     validateIdentities: options.validateIdentities ?? true,
     maxMetaDataBytes,
     events,
-    networkParts: new NetworkPartsCache(),
+    networkParts: new NetworkPartsCache(() => storage.generation),
+    netconfs: new NetconfCache(() => storage.generation),
   };
 
   return {

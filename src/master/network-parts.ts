@@ -16,8 +16,17 @@ const MAX_NETWORKS = 4096;
 
 export class NetworkPartsCache {
   readonly #entries = new Map<string, { revision: bigint; parts: NetworkParts }>();
+  #generation: number | undefined;
+
+  /** `generation` is the store's (see NetconfStore.generation): when it moves, everything is dropped. */
+  constructor(private readonly generation: () => number) {}
 
   get(reader: NetconfStoreReader, network: NetworkRow): NetworkParts {
+    const current = this.generation();
+    if (current !== this.#generation) {
+      this.#entries.clear();
+      this.#generation = current;
+    }
     const entry = this.#entries.get(network.id);
     if (entry !== undefined && entry.revision === network.revision) return entry.parts;
     const parts: NetworkParts = {

@@ -198,9 +198,13 @@ function answer(
   }
 
   // 7. The config already made at this revision, byte for byte, signing nothing.
+  const remembered = context.netconfs.get(nwidHex, address, network.revision);
+  if (remembered !== undefined) return done({ code: ResultCode.OK, netconf: remembered });
   const cached = tx.getCachedNetconf(nwidHex, address);
   if (cached !== undefined && cached.revision === network.revision) {
-    return done({ code: ResultCode.OK, netconf: Dictionary.parse(cached.bytes) });
+    const netconf = Dictionary.parse(cached.bytes);
+    context.netconfs.set(nwidHex, address, network.revision, netconf);
+    return done({ code: ResultCode.OK, netconf });
   }
 
   // 8. A new config.
@@ -249,6 +253,7 @@ function buildAndCache(
     );
   }
   tx.setCachedNetconf(network.id, member.address, { bytes, revision: network.revision, timestamp: now });
+  context.netconfs.set(network.id, member.address, network.revision, netconf);
 
   const shortages: IpPoolExhaustedEvent[] = addresses.shortages.map((shortage) => ({
     type: 'ipPoolExhausted',

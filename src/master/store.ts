@@ -151,6 +151,12 @@ export interface TransactionOptions {
 }
 
 export interface NetconfStore {
+  /**
+   * Changes whenever the stored state changed other than through this interface's transactions
+   * (reloaded after another program's edit, rolled back after a failed write): what the master
+   * keeps in memory from earlier reads is then dropped.
+   */
+  readonly generation: number;
   /** Runs `fn` as one transaction: committed when it returns, rolled back when it throws. */
   transaction<T>(fn: (tx: NetconfStoreTx) => T, options?: TransactionOptions): Promise<T>;
   /** Runs a read-only callback against the current committed state. */

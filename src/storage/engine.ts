@@ -40,6 +40,11 @@ export interface WriteOptions {
 }
 
 export interface SqlEngine {
+  /**
+   * Changes whenever the database is replaced under its users: reloaded after another program's
+   * edit, or rolled back to what is on disk after a failed write. Caches above key on it.
+   */
+  readonly generation: number;
   /** Runs a read-only callback against the current state. */
   read<T>(fn: (reader: SqlReader) => T): T;
   /** Runs a write transaction; see WriteOptions for when it resolves. */

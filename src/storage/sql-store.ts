@@ -41,6 +41,10 @@ export class SqlNetconfStore implements NetconfStore {
     this.#engine = engine;
   }
 
+  get generation(): number {
+    return this.#engine.generation;
+  }
+
   /** The engine underneath, for storage-level tools (restore, integrity checks). */
   get engine(): SqlEngine {
     return this.#engine;

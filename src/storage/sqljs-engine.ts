@@ -353,6 +353,13 @@ export class SqlJsEngine implements SqlEngine {
     this.deferredFlushMs = options.deferredFlushMs ?? DEFAULT_DEFERRED_FLUSH_MS;
   }
 
+  private replacements = 0;
+
+  /** Counts the times the database was replaced under its users (a reload, a rollback to disk). */
+  get generation(): number {
+    return this.replacements;
+  }
+
   /** Where the database lives (a path, an IndexedDB name, or ':memory:'). */
   get location(): string {
     return this.persistence.location;
@@ -525,6 +532,7 @@ export class SqlJsEngine implements SqlEngine {
   }
 
   private replaceDatabase(db: Database): void {
+    this.replacements++;
     this.cache.clear();
     this.db.close();
     this.db = db;
