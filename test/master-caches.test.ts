@@ -64,3 +64,28 @@ test('after a failed write is rolled back, no member is served an address the di
     cleanup();
   }
 });
+
+test('after a restart the stored netconf is served byte for byte; after a change, a new one', async () => {
+  const { dbPath, cleanup } = makeTempDir();
+  try {
+    const member = Identity.fromString(TEST_IDENTITIES[2]!).publicOnly();
+    const first = await openSqlJsStorage({ path: dbPath });
+    const master = createNetconfMaster(first, masterIdentity, { now: () => 1_800_000_000_000 });
+    const nwid = await master.createNetwork({ name: 'restart', private: true });
+    await master.authorizeMember(nwid, member.address);
+    const before = await master.doNetworkConfigRequest({ fromAddr: null, identity: member, nwid });
+    await first.close();
+
+    const second = await openSqlJsStorage({ path: dbPath });
+    const restarted = createNetconfMaster(second, masterIdentity, { now: () => 1_900_000_000_000 });
+    const again = await restarted.doNetworkConfigRequest({ fromAddr: null, identity: member, nwid });
+    assert.deepEqual(again.netconf!.toBytes(), before.netconf!.toBytes(), 'no new signature after a restart');
+    await restarted.updateNetwork(nwid, { description: 'changed' });
+    const changed = await restarted.doNetworkConfigRequest({ fromAddr: null, identity: member, nwid });
+    assert.equal(NetworkConfig.fromDictionary(changed.netconf!).timestamp, 1_900_000_000_000n);
+    assert.equal(NetworkConfig.fromDictionary(changed.netconf!).description, 'changed');
+    await second.close();
+  } finally {
+    cleanup();
+  }
+});

@@ -200,8 +200,8 @@ function answer(
   // 7. The config already made at this revision, byte for byte, signing nothing.
   const remembered = context.netconfs.get(nwidHex, address, network.revision);
   if (remembered !== undefined) return done({ code: ResultCode.OK, netconf: remembered });
-  const cached = tx.getCachedNetconf(nwidHex, address);
-  if (cached !== undefined && cached.revision === network.revision) {
+  const cached = tx.getCachedNetconf(nwidHex, address, network.revision);
+  if (cached !== undefined) {
     const netconf = Dictionary.parse(cached.bytes);
     context.netconfs.set(nwidHex, address, network.revision, netconf);
     return done({ code: ResultCode.OK, netconf });

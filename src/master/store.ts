@@ -86,7 +86,8 @@ export interface NetconfStoreReader {
   networkIdsInRange(from: string, to: string, limit: number): string[];
   getMember(nwid: string, address: string): MemberRow | undefined;
   listMembers(nwid: string): MemberRow[];
-  getCachedNetconf(nwid: string, address: string): CachedNetconf | undefined;
+  /** The member's cached netconf if it was made at `revision` (an older one is of no use). */
+  getCachedNetconf(nwid: string, address: string, revision: bigint): CachedNetconf | undefined;
   /** Authorized members flagged as active bridges, addresses ascending. */
   activeBridges(nwid: string): string[];
   /** Authorized members whose reported revision is missing or below `revision`. */

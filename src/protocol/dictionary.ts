@@ -155,7 +155,7 @@ export class Dictionary {
   set(key: ByteString, value: ByteString): this {
     const keyBytes = toBytes(key, 'key');
     const valueBytes = toBytes(value, 'value');
-    const index = bytesToLatin1(keyBytes);
+    const index = typeof key === 'string' && ASCII_ONLY.test(key) ? key : bytesToLatin1(keyBytes);
     if (!this.#entries.has(index)) this.#sortedIndex = null;
     this.#entries.set(index, { key: keyBytes, value: valueBytes });
     this.#serialized = null;
@@ -375,12 +375,27 @@ function writeEscaped(out: Uint8Array, start: number, bytes: Uint8Array): number
 }
 
 function toBytes(value: ByteString, what: string): Uint8Array {
-  if (typeof value === 'string') return utf8ToBytes(value);
+  if (typeof value === 'string') return textToBytes(value);
   if (value instanceof Uint8Array) return value.slice();
   throw new InvalidArgumentError(
     `dictionary ${what} must be a string or Uint8Array, got ${describeInput(value)}` +
       (typeof value === 'number' || typeof value === 'bigint' ? ' (use setHex for numbers)' : ''),
   );
+}
+
+/**
+ * UTF-8 bytes of a string. Netconf keys and most values are short ASCII, for which a plain loop
+ * beats TextEncoder's per-call cost; anything else goes to TextEncoder.
+ */
+function textToBytes(text: string): Uint8Array {
+  if (text.length > 64) return utf8ToBytes(text);
+  const out = new Uint8Array(text.length);
+  for (let i = 0; i < text.length; i++) {
+    const code = text.charCodeAt(i);
+    if (code > 0x7f) return utf8ToBytes(text);
+    out[i] = code;
+  }
+  return out;
 }
 
 function indexOf(key: ByteString): string {

@@ -168,11 +168,11 @@ class SqlRead implements NetconfStoreReader {
       .map(memberFromRow);
   }
 
-  getCachedNetconf(nwid: string, address: string): CachedNetconf | undefined {
+  getCachedNetconf(nwid: string, address: string, revision: bigint): CachedNetconf | undefined {
     const row = this.sql.get(
       `SELECT cachedNetconf, cachedNetconfRevision, cachedNetconfTimestamp FROM Member
-       WHERE networkId = ? AND nodeId = ? AND cachedNetconf IS NOT NULL AND cachedNetconfRevision IS NOT NULL`,
-      [nwid, address],
+       WHERE networkId = ? AND nodeId = ? AND cachedNetconf IS NOT NULL AND cachedNetconfRevision = ?`,
+      [nwid, address, revisionToSql(revision)],
     );
     if (row === undefined) return undefined;
     const bytes = row.cachedNetconf;
