@@ -72,3 +72,16 @@ test('both backends reject a signature under a public key that is not a curve po
   assert.equal(nobleBackend.verify(signature, message, badPublicKey), false);
   assert.equal(native.verify(signature, message, badPublicKey), false);
 });
+
+test('noble and native give the same SHA-512 (C25519 signs its first half) on random messages', () => {
+  const native = signingBackendByName('native')!;
+  const noble = signingBackendByName('noble')!;
+  assert.equal(bytesToHex(native.sha512(new TextEncoder().encode('supercalifragilisticexpealidocious'))),
+    '182a855969e5d3e6cbf60524adf288d1bbf25292812431f6d252f1dbc1cb44df21573de1b06b6875959f3b6f87b11381d0bc792c433a13553ce084c29255311c');
+  fc.assert(
+    fc.property(fc.uint8Array({ maxLength: 2048 }), (message) => {
+      assert.equal(bytesToHex(native.sha512(message)), bytesToHex(noble.sha512(message)));
+    }),
+    { numRuns: 200 },
+  );
+});

@@ -36,9 +36,10 @@ export function c25519PublicKey(privateKey: Uint8Array): Uint8Array {
 export function c25519Sign(privateKey: Uint8Array, message: Uint8Array): Uint8Array {
   assertKey(privateKey, 'private');
   assertBytes(message, 'message');
-  const digest = sha512(message).subarray(0, 32);
+  const backend = currentSigningBackend();
+  const digest = backend.sha512(message).subarray(0, 32);
   const signature = new Uint8Array(C25519_SIGNATURE_BYTES);
-  signature.set(currentSigningBackend().sign(digest, privateKey), 0);
+  signature.set(backend.sign(digest, privateKey), 0);
   signature.set(digest, 64);
   return signature;
 }
@@ -47,9 +48,10 @@ export function c25519Sign(privateKey: Uint8Array, message: Uint8Array): Uint8Ar
 export function c25519Verify(publicKey: Uint8Array, message: Uint8Array, signature: Uint8Array): boolean {
   if (!isBytes(publicKey, C25519_PUBLIC_KEY_BYTES) || !isBytes(signature, C25519_SIGNATURE_BYTES)) return false;
   if (!(message instanceof Uint8Array)) return false;
-  const digest = sha512(message).subarray(0, 32);
+  const backend = currentSigningBackend();
+  const digest = backend.sha512(message).subarray(0, 32);
   if (!constantTimeEqual(signature.subarray(64, 96), digest)) return false;
-  return currentSigningBackend().verify(signature.subarray(0, 64), digest, publicKey);
+  return backend.verify(signature.subarray(0, 64), digest, publicKey);
 }
 
 /**

@@ -13,6 +13,7 @@
  */
 import type * as NodeCrypto from 'node:crypto';
 import { ed25519 } from '@noble/curves/ed25519.js';
+import { sha512 } from '@noble/hashes/sha2.js';
 import { InvalidArgumentError } from '../errors.js';
 
 export type SigningBackendName = 'noble' | 'native';
@@ -25,6 +26,8 @@ export interface Ed25519Backend {
   sign(message: Uint8Array, privateKey: Uint8Array): Uint8Array;
   /** Whether `signature` (64 bytes) is a valid Ed25519 signature of `message`. */
   verify(signature: Uint8Array, message: Uint8Array, publicKey: Uint8Array): boolean;
+  /** SHA-512 of `message` (C25519 signs the first half of it). */
+  sha512(message: Uint8Array): Uint8Array;
 }
 
 export const nobleBackend: Ed25519Backend = {
@@ -40,6 +43,7 @@ export const nobleBackend: Ed25519Backend = {
       return false;
     }
   },
+  sha512,
 };
 
 // DER prefixes that wrap a raw 32-byte Ed25519 seed (PKCS#8) or public key (SPKI).
@@ -103,6 +107,10 @@ function createNativeBackend(crypto: typeof NodeCrypto): Ed25519Backend {
         return false; // a public key OpenSSL cannot decode
       }
     },
+    sha512(message) {
+      const digest = crypto.createHash('sha512').update(message).digest();
+      return new Uint8Array(digest.buffer, digest.byteOffset, digest.byteLength);
+    },
   };
 }
 
@@ -117,6 +125,7 @@ function agreesWithNoble(candidate: Ed25519Backend): boolean {
     const expected = nobleBackend.sign(message, privateKey);
     const actual = candidate.sign(message, privateKey);
     if (!sameBytes(expected, actual)) return false;
+    if (!sameBytes(nobleBackend.sha512(message), candidate.sha512(message))) return false;
     if (!candidate.verify(expected, message, publicKey)) return false;
     const tampered = expected.slice();
     tampered[5]! ^= 1;
