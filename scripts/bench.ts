@@ -164,6 +164,9 @@ async function requestRates(signer: Signer, durable: boolean, masterIdentity: Id
     const revision = (await master.getNetwork(nwid))!.revision;
     fresh.push(await roundRate(master, nwid, members, 0n, ResultCode.OK));
     cached.push(await roundRate(master, nwid, members, 0n, ResultCode.OK));
+    // Steady state: members polling at the revision they hold. Their first such poll records the
+    // revision they report (one small write each), so it is not counted.
+    await roundRate(master, nwid, members, revision, ResultCode.OK_BUT_NOT_NEWER);
     notNewer.push(await roundRate(master, nwid, members, revision, ResultCode.OK_BUT_NOT_NEWER));
   }
   await storage.close();
@@ -532,6 +535,10 @@ async function main(): Promise<void> {
     ...pooled.map((p) => `| ${p.signer} | ${p.workers} | ${p.batch} | ${fmt(p.rate)} | ${fmt(p.rate / (p.signer === 'noble' ? nobleSign : nativeSign), 2)} × |`),
     '',
     '## Request path',
+    '',
+    'Fresh: after a revision change, each member asks (haveRevision 0). Cached: each asks again. Not newer:',
+    'each polls with the revision it holds, steady state (its first such poll, which records the reported',
+    'revision, is not counted).',
     '',
     'A fresh netconf costs two signatures (the COM and the dictionary) on a private network; the',
     '"bound" is the signer\'s rate / 2. Targets: fresh ≥ 0.9 × noble bound with noble; ≥ 10 × the noble bound',

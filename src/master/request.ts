@@ -16,7 +16,7 @@ import { LimitExceededError } from '../errors.js';
 import type { MasterContext } from './context.js';
 import type { IpPoolExhaustedEvent } from './events.js';
 import { memberAddresses } from './ip-assignment.js';
-import type { MemberRow, NetconfStoreTx, NetworkRow } from './store.js';
+import type { MemberRow, MemberStatus, NetconfStoreTx, NetworkRow } from './store.js';
 
 /** The outcome of a request (master.md §1) and what the host node does with it. */
 export const ResultCode = {
@@ -161,9 +161,9 @@ function answer(
   const done = (reply: NetworkConfigReply) => ({ reply, shortages: [] });
 
   // 1. Node record: an address belongs to the first identity that claimed it.
-  const node = tx.getNode(address);
-  if (node !== undefined) {
-    if (!sameIdentity(node.identity, request.identity)) return done({ code: ResultCode.ACCESS_DENIED });
+  const storedIdentity = tx.getNodeIdentity(address);
+  if (storedIdentity !== undefined) {
+    if (!sameIdentity(storedIdentity, request.identity)) return done({ code: ResultCode.ACCESS_DENIED });
     tx.touchNode(address, now, fromAddr);
   } else {
     if (!proofChecked) return NEEDS_PROOF_OF_WORK;
@@ -173,15 +173,16 @@ function answer(
 
   // 2. Network: ours, and present.
   if (request.nwid >> 24n !== context.address) return done({ code: ResultCode.OBJECT_NOT_FOUND });
-  const network = tx.getNetwork(nwidHex);
+  const network = tx.getNetworkStatus(nwidHex);
   if (network === undefined) return done({ code: ResultCode.OBJECT_NOT_FOUND });
 
   // 3. Member: created on first request, authorized at once only on a public network.
-  let member = tx.getMember(nwidHex, address);
+  let member: MemberStatus | undefined = tx.getMemberStatus(nwidHex, address);
   if (member === undefined) {
-    member = newMember(nwidHex, address, !network.private, now);
-    tx.insertMember(member);
+    const row = newMember(nwidHex, address, !network.private, now);
+    tx.insertMember(row);
     tx.requireDurable();
+    member = row;
   }
 
   // 4. Authorization.
@@ -208,7 +209,7 @@ function answer(
   }
 
   // 8. A new config.
-  return buildAndCache(context, tx, network, request.identity, now);
+  return buildAndCache(context, tx, tx.getNetwork(nwidHex)!, request.identity, now);
 }
 
 function buildAndCache(

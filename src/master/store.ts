@@ -47,6 +47,10 @@ export interface NetworkRow {
 
 export type NetworkRowSettings = Omit<NetworkRow, 'id' | 'revision' | 'creationTime'>;
 
+export type NetworkStatus = Pick<NetworkRow, 'private' | 'revision'>;
+
+export type MemberStatus = Pick<MemberRow, 'authorized' | 'clientReportedRevision'>;
+
 export interface MemberRow {
   networkId: string;
   address: string;
@@ -79,12 +83,18 @@ export interface MulticastRateRow {
 /** Reads; available both in transactions and in `read`. */
 export interface NetconfStoreReader {
   getNode(address: string): NodeRecord | undefined;
+  /** The stored public identity of a node, or undefined (what a request checks first). */
+  getNodeIdentity(address: string): string | undefined;
   getNetwork(nwid: string): NetworkRow | undefined;
+  /** What every request needs of its network: whether it is private, and its revision. */
+  getNetworkStatus(nwid: string): NetworkStatus | undefined;
   /** Every network's ID, ascending. */
   listNetworkIds(): string[];
   /** Network IDs in [from, to] (hex16, inclusive), ascending, at most `limit`. */
   networkIdsInRange(from: string, to: string, limit: number): string[];
   getMember(nwid: string, address: string): MemberRow | undefined;
+  /** What every request needs of its member: authorization and the revision it last reported. */
+  getMemberStatus(nwid: string, address: string): MemberStatus | undefined;
   listMembers(nwid: string): MemberRow[];
   /** The member's cached netconf if it was made at `revision` (an older one is of no use). */
   getCachedNetconf(nwid: string, address: string, revision: bigint): CachedNetconf | undefined;

@@ -7,7 +7,7 @@ import { firstFreeInRange } from '../master/free-range.js';
 import { formatIp, parseCidr } from '../master/ip.js';
 import type { Cidr, IpFamily } from '../master/ip.js';
 import type {
-  CachedNetconf, MemberRow, MulticastRateRow, NetconfStore, NetconfStoreReader, NetconfStoreTx,
+  CachedNetconf, MemberRow, MemberStatus, MulticastRateRow, NetworkStatus, NetconfStore, NetconfStoreReader, NetconfStoreTx,
   NetworkRow, NetworkRowSettings, NodeRecord, TransactionOptions, V4AssignMode, V6AssignMode,
 } from '../master/store.js';
 import type { SqlEngine, SqlReader, SqlRow, SqlValue, SqlWriter } from './engine.js';
@@ -147,6 +147,16 @@ class SqlRead implements NetconfStoreReader {
     return row === undefined ? undefined : networkFromRow(row);
   }
 
+  getNetworkStatus(nwid: string): NetworkStatus | undefined {
+    const row = this.sql.get(`SELECT private, revision FROM Network WHERE id = ?`, [nwid]);
+    return row === undefined ? undefined : { private: int(row.private) !== 0, revision: BigInt(int(row.revision)) };
+  }
+
+  getNodeIdentity(address: string): string | undefined {
+    const row = this.sql.get(`SELECT identity FROM Node WHERE id = ?`, [address]);
+    return row === undefined ? undefined : text(row.identity);
+  }
+
   listNetworkIds(): string[] {
     return this.sql.all(`SELECT id FROM Network ORDER BY id`).map((row) => text(row.id));
   }
@@ -160,6 +170,18 @@ class SqlRead implements NetconfStoreReader {
   getMember(nwid: string, address: string): MemberRow | undefined {
     const row = this.sql.get(`SELECT ${MEMBER_COLUMNS} FROM Member WHERE networkId = ? AND nodeId = ?`, [nwid, address]);
     return row === undefined ? undefined : memberFromRow(row);
+  }
+
+  getMemberStatus(nwid: string, address: string): MemberStatus | undefined {
+    const row = this.sql.get(
+      `SELECT authorized, clientReportedRevision FROM Member WHERE networkId = ? AND nodeId = ?`,
+      [nwid, address],
+    );
+    if (row === undefined) return undefined;
+    return {
+      authorized: int(row.authorized) !== 0,
+      clientReportedRevision: row.clientReportedRevision === null ? null : BigInt(int(row.clientReportedRevision)),
+    };
   }
 
   listMembers(nwid: string): MemberRow[] {
