@@ -76,9 +76,9 @@ function useSigner(signer: Signer): void {
 // ---------------------------------------------------------------------------------------------
 // Signing
 
-function signRate(signer: Signer, identity: Identity): number {
+function signRate(signer: Signer, identity: Identity, messageBytes = 256): number {
   useSigner(signer);
-  const message = randomBytes(256);
+  const message = randomBytes(messageBytes);
   const rates: number[] = [];
   for (let run = 0; run < RUNS; run++) {
     let count = 0;
@@ -91,6 +91,28 @@ function signRate(signer: Signer, identity: Identity): number {
     rates.push((count * 1000) / (performance.now() - start));
   }
   return median(rates);
+}
+
+/** The size of a signed netconf as the request path makes it (private network, one address). */
+async function typicalNetconfBytes(masterIdentity: Identity): Promise<number> {
+  const storage = await openSqlJsStorage();
+  const master = createNetconfMaster(storage, masterIdentity, { validateIdentities: false });
+  const nwid = await master.createNetwork({ name: 'bench', private: true, v4AssignMode: 'zt', ipPools: ['10.0.0.0/8'] });
+  const member = syntheticIdentity(0x1000000000n);
+  await master.authorizeMember(nwid, member.address);
+  const reply = await master.doNetworkConfigRequest({ fromAddr: null, identity: member, nwid });
+  await storage.close();
+  return reply.netconf!.byteLength;
+}
+
+/**
+ * Fresh netconfs/s that signing alone would allow: one COM (72 bytes of qualifiers) and one
+ * netconf dictionary of the typical size, signed one after the other.
+ */
+function signingBound(signer: Signer, identity: Identity, netconfBytes: number): number {
+  const comMs = 1000 / signRate(signer, identity, 72);
+  const netconfMs = 1000 / signRate(signer, identity, netconfBytes);
+  return 1000 / (comMs + netconfMs);
 }
 
 /**
@@ -435,6 +457,10 @@ async function main(): Promise<void> {
   const nobleSign = signRate('noble', masterIdentity);
   const nativeSign = isNativeSigningAvailable() ? signRate('native', masterIdentity) : NaN;
   log(`  noble ${fmt(nobleSign)}/s, native ${fmt(nativeSign)}/s`);
+  const netconfBytes = await typicalNetconfBytes(masterIdentity);
+  const nobleBound = signingBound('noble', masterIdentity, netconfBytes);
+  const nativeBoundPair = isNativeSigningAvailable() ? signingBound('native', masterIdentity, netconfBytes) : NaN;
+  log(`  signing bound for a ${netconfBytes}-byte netconf: noble ${fmt(nobleBound)}/s, native ${fmt(nativeBoundPair)}/s`);
   log('signing through worker threads...');
   const pooled: Array<{ signer: Signer; workers: number; batch: number; rate: number }> = [];
   for (const signer of ['noble', 'native'] as const) {
@@ -482,7 +508,7 @@ async function main(): Promise<void> {
     persistence.push(await persistenceCost(size, masterIdentity));
   }
 
-  const bound = nobleSign / 2;
+  const bound = nobleBound;
   const check = (met: boolean) => (met ? 'met' : '**not met**');
   const best = (signer: Signer, pick: (r: RequestRates) => number) =>
     Math.min(...Object.entries(rates).filter(([key]) => key.startsWith(`${signer}/`)).map(([, r]) => pick(r)));
@@ -493,7 +519,7 @@ async function main(): Promise<void> {
   const scaleRatio = large.freshP99 / small.freshP99;
   const persistRatio = persistence[1]!.perChangeMs / persistence[0]!.perChangeMs;
   const targets = [
-    `| fresh netconf rate with noble ≥ 0.9 × (noble sign rate / 2), memory and file | ${fmt(nobleFreshRatio, 2)} × | ${check(nobleFreshRatio >= 0.9)} |`,
+    `| fresh netconf rate with noble ≥ 0.9 × the noble signing bound (two signatures), memory and file | ${fmt(nobleFreshRatio, 2)} × | ${check(nobleFreshRatio >= 0.9)} |`,
     `| fresh netconf rate with native signing ≥ 10 × that noble bound | ${fmt(nativeFreshRatio, 1)} × | ${check(nativeFreshRatio >= 10)} |`,
     `| cached ≥ 20,000 requests/s (slowest signer/storage) | ${fmt(cachedWorst)}/s | ${check(cachedWorst >= 20_000)} |`,
     `| not-newer ≥ 50,000 requests/s (slowest signer/storage) | ${fmt(notNewerWorst)}/s | ${check(notNewerWorst >= 50_000)} |`,
@@ -502,7 +528,7 @@ async function main(): Promise<void> {
     `| persistence cost per change at ${PERSIST_SIZES_MB[1]} MB within 2 × of ${PERSIST_SIZES_MB[0]} MB | ${fmt(persistRatio, 2)} × | ${check(persistRatio <= 2)} |`,
     `| browser bundle of the library ≤ 60 KB min+gzip | ${bundle.libraryOnly.gzipKB} KB | ${check(bundle.libraryOnly.gzipKB <= 60)} |`,
   ];
-  const nativeBound = nativeSign / 2;
+  const nativeBound = nativeBoundPair;
   const row = (key: string) => rates[key];
   lines.push(
     '# Benchmarks',
@@ -540,9 +566,11 @@ async function main(): Promise<void> {
     'each polls with the revision it holds, steady state (its first such poll, which records the reported',
     'revision, is not counted).',
     '',
-    'A fresh netconf costs two signatures (the COM and the dictionary) on a private network; the',
-    '"bound" is the signer\'s rate / 2. Targets: fresh ≥ 0.9 × noble bound with noble; ≥ 10 × the noble bound',
-    'with native signing; cached ≥ 20,000/s; not-newer ≥ 50,000/s.',
+    'A fresh netconf costs two signatures on a private network: the COM (72 bytes signed) and the',
+    `dictionary (${netconfBytes} bytes here). The "bound" is the rate signing alone allows: one signature of each`,
+    `size, measured on their own (noble ${fmt(nobleBound)}/s, native ${fmt(nativeBoundPair)}/s; for reference, the noble`,
+    `rate of 256-byte messages / 2 is ${fmt(nobleSign / 2)}/s). Targets: fresh ≥ 0.9 × noble bound with noble; ≥ 10 ×`,
+    'the noble bound with native signing; cached ≥ 20,000/s; not-newer ≥ 50,000/s.',
     '',
     '| signer | storage | fresh/s | fresh ÷ own bound | fresh ÷ noble bound | cached/s | not-newer/s |',
     '|---|---|---|---|---|---|---|',
