@@ -124,3 +124,13 @@ test('a command on a database held by a running master says so and exits 2, chan
   const afterwards = await run(['member', 'authorize', nwid, '1a2b3c4d5e']);
   assert.equal(afterwards.code, 0, 'works again once the master has stopped');
 });
+
+test('a reader that stops early (| head) ends the command quietly', async () => {
+  const child = spawn(process.execPath, ['--import', tsxLoader, binary, 'network', '--help'], { cwd: dir });
+  let stderr = '';
+  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  child.stdout.destroy(); // gone before the command writes anything
+  const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+  assert.equal(code, 0, stderr);
+  assert.doesNotMatch(stderr, /EPIPE|Unhandled/);
+});

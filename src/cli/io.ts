@@ -9,6 +9,11 @@ export interface CliIo {
 }
 
 export function processIo(): CliIo {
+  // `zt-netconf-master network list | head`: a reader that stops early is not an error.
+  process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+    if (error.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+    throw error;
+  });
   return {
     out: (text) => process.stdout.write(text),
     err: (text) => process.stderr.write(text),
