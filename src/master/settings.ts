@@ -8,7 +8,7 @@
 import { InvalidArgumentError } from '../errors.js';
 import type { MulticastRate } from '../protocol/network-config.js';
 import { assignableRange, formatCidr, networkOf, parseCidr, type Cidr } from './ip.js';
-import type { V4AssignMode, V6AssignMode } from './store.js';
+import type { NetworkRowSettings, V4AssignMode, V6AssignMode } from './store.js';
 
 export const MAX_NETWORK_NAME_BYTES = 128;
 export const MAX_DESCRIPTION_BYTES = 4096;
@@ -23,23 +23,13 @@ export const MAX_COM_REVISION_MAX_DELTA = 0xffffffffn;
 export const V4_ASSIGN_MODES: readonly V4AssignMode[] = ['none', 'zt', 'dhcp'];
 export const V6_ASSIGN_MODES: readonly V6AssignMode[] = ['none', 'zt', 'rfc4193', 'dhcp6'];
 
-/** A network's settings as read back (`getNetwork`). */
-export interface NetworkSettings {
-  name: string;
-  description: string;
-  /** Members need authorization (default true). */
-  private: boolean;
-  enableBroadcast: boolean;
-  allowPassiveBridging: boolean;
-  v4AssignMode: V4AssignMode;
-  v6AssignMode: V6AssignMode;
+/** A network's settings as read back (`getNetwork`): the network row's, and its lists. */
+export interface NetworkSettings extends NetworkRowSettings {
   /** Pools as CIDR strings (the network address and prefix length), in the order they were added. */
   ipPools: string[];
   /** Accepted Ethernet types, ascending; `[0]` accepts every type. */
   etherTypes: number[];
-  multicastLimit: number;
   multicastRates: MulticastRate[];
-  comRevisionMaxDelta: bigint;
 }
 
 /** What `createNetwork` and `updateNetwork` accept: any subset of the settings. */

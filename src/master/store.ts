@@ -34,6 +34,7 @@ export interface NetworkRow {
   id: string;
   name: string;
   description: string;
+  /** Members need authorization (default true). */
   private: boolean;
   enableBroadcast: boolean;
   allowPassiveBridging: boolean;
