@@ -115,7 +115,12 @@ async function createPersistence(options: SqlJsEngineOptions): Promise<Persisten
 /** Opens (creating, recovering or migrating as needed) a durable sql.js database. */
 export async function openSqlJsEngine(options: SqlJsEngineOptions): Promise<SqlJsEngine> {
   const SQL = await loadSqlJs(options);
-  const persistence = await createPersistence(options);
+  let persistence: Persistence;
+  try {
+    persistence = await createPersistence(options);
+  } catch (error) {
+    throw asOpenError(error, options.path ?? options.indexedDb?.name ?? 'the database');
+  }
   let engine: SqlJsEngine | null = null;
   try {
     const state = await persistence.load();
@@ -142,8 +147,15 @@ export async function openSqlJsEngine(options: SqlJsEngineOptions): Promise<SqlJ
   } catch (error) {
     if (engine) engine.discard();
     await persistence.close().catch(() => {});
-    throw error;
+    throw asOpenError(error, persistence.location);
   }
+}
+
+/** Typed errors pass; a file-system failure (missing folder, no permission...) becomes a PersistenceError. */
+function asOpenError(error: unknown, location: string): Error {
+  if (error instanceof NetconfError) return error;
+  const message = error instanceof Error ? error.message : String(error);
+  return new PersistenceError(`cannot open ${location}: ${message}`, { cause: error });
 }
 
 /** Thrown by schema managers are typed storage errors; anything else means "not ours". */
