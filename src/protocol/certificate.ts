@@ -207,6 +207,9 @@ export class CertificateOfMembership {
 
   /** Signs the qualifier bytes; `signedBy` becomes the identity's address. Throws without a private key. */
   sign(identity: CertificateSigner): this {
+    if (identity === null || typeof identity !== 'object' || typeof identity.sign !== 'function') {
+      throw new InvalidArgumentError('a certificate is signed with an Identity that holds its private key');
+    }
     const signer = parseAddress(identity.address);
     const signature = identity.sign(this.#qualifierBytes());
     if (!(signature instanceof Uint8Array) || signature.length !== SIGNATURE_BYTES) {
@@ -234,6 +237,9 @@ export class CertificateOfMembership {
    * reference's bug). A COM without qualifiers agrees with anything; check `hasRequiredFields`.
    */
   agreesWith(other: CertificateOfMembership): boolean {
+    if (!(other instanceof CertificateOfMembership)) {
+      throw new InvalidArgumentError('agreesWith compares with another CertificateOfMembership');
+    }
     const theirs = new Map<bigint, bigint>();
     for (const q of other.#qualifiers) theirs.set(q.id, q.value);
     for (const q of this.#qualifiers) {

@@ -253,6 +253,9 @@ export class Dictionary {
    * every other entry. Throws when the identity holds no private key.
    */
   sign(identity: DictionarySigner, nowMs?: number | bigint): this {
+    if (identity === null || typeof identity !== 'object' || typeof identity.sign !== 'function') {
+      throw new InvalidArgumentError('a dictionary is signed with an Identity that holds its private key');
+    }
     const now = nowMs === undefined ? BigInt(Date.now()) : toTimestamp(nowMs);
     const signerText = identity.toString();
     // Sign a draft so that a failing signer leaves this dictionary unchanged.
