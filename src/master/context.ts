@@ -1,4 +1,5 @@
 /** What the request path and the administration share: storage, the master identity, clock, events. */
+import type { BoundedSet } from './bounded-set.js';
 import type { NetconfCache } from './netconf-cache.js';
 import type { NetworkPartsCache } from './network-parts.js';
 import type { Identity } from '../crypto/identity.js';
@@ -19,4 +20,6 @@ export interface MasterContext {
   readonly events: MasterEventEmitter;
   readonly networkParts: NetworkPartsCache;
   readonly netconfs: NetconfCache;
+  /** Public identities whose proof of work failed (bounded). */
+  readonly invalidIdentities: BoundedSet<string>;
 }

@@ -10,6 +10,7 @@ import * as admin from './admin.js';
 import type { MemberInfo, MemberUpdate, NetworkInfo } from './admin.js';
 import type { MasterContext } from './context.js';
 import { MasterEventEmitter, type MasterEventName, type MasterListener, type NetworkChangeEvent } from './events.js';
+import { BoundedSet } from './bounded-set.js';
 import { NetconfCache } from './netconf-cache.js';
 import { NetworkPartsCache } from './network-parts.js';
 import { doNetworkConfigRequest, type NetworkConfigReply, type NetworkConfigRequestInput } from './request.js';
@@ -97,6 +98,7 @@ export function createNetconfMaster(
     events,
     networkParts: new NetworkPartsCache(() => storage.generation),
     netconfs: new NetconfCache(() => storage.generation),
+    invalidIdentities: new BoundedSet(4096),
   };
 
   return {

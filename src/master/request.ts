@@ -91,7 +91,9 @@ export async function doNetworkConfigRequest(
       return { code: ResultCode.INTERNAL_SERVER_ERROR, error: describeError(error) };
     }
     if (outcome === NEEDS_PROOF_OF_WORK) {
-      if (!identity.locallyValidate()) {
+      // An identity that failed once fails again: do not let it cost a memory-hard hash each time.
+      if (context.invalidIdentities.has(publicIdentity) || !identity.locallyValidate()) {
+        context.invalidIdentities.add(publicIdentity);
         return { code: ResultCode.ACCESS_DENIED, error: `identity ${identity.address} does not validate` };
       }
       proofChecked = true;
