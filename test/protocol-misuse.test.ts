@@ -25,3 +25,15 @@ test('CertificateOfMembership.sign and agreesWith with the wrong kind of argumen
     assert.equal(com.toString(), text);
   }
 });
+
+test('a signer that fails leaves the dictionary exactly as it was, signed or not', () => {
+  const failing = { toString: () => 'someone', sign: (): Uint8Array => { throw new Error('no key'); } };
+  const working = { toString: () => 'signer', sign: () => new Uint8Array(96).fill(7) };
+  const unsigned = new Dictionary().set('n', 'lab');
+  const signed = new Dictionary().set('n', 'lab').sign(working, 0x1234n);
+  for (const dict of [unsigned, signed]) {
+    const before = dict.toBytes();
+    assert.throws(() => dict.sign(failing, 99n), /no key/);
+    assert.deepEqual(dict.toBytes(), before);
+  }
+});

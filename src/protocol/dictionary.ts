@@ -258,13 +258,20 @@ export class Dictionary {
     }
     const now = nowMs === undefined ? BigInt(Date.now()) : toTimestamp(nowMs);
     const signerText = identity.toString();
-    // Sign a draft so that a failing signer leaves this dictionary unchanged.
-    const draft = this.clone();
-    draft.set(SIGNER_IDENTITY_KEY, signerText);
-    draft.set(SIGNATURE_TIMESTAMP_KEY, now.toString(16));
-    const signature = identity.sign(draft.#signedMessage());
+    // A failing signer must leave this dictionary as it was: keep what the signing entries held.
+    const before = [SIGNER_IDENTITY_KEY, SIGNATURE_TIMESTAMP_KEY].map((key) => [key, this.getBytes(key)] as const);
     this.set(SIGNER_IDENTITY_KEY, signerText);
     this.set(SIGNATURE_TIMESTAMP_KEY, now.toString(16));
+    let signature: Uint8Array;
+    try {
+      signature = identity.sign(this.#signedMessage());
+    } catch (error) {
+      for (const [key, value] of before) {
+        if (value === undefined) this.delete(key);
+        else this.set(key, value);
+      }
+      throw error;
+    }
     this.set(SIGNATURE_KEY, bytesToHex(signature));
     return this;
   }
