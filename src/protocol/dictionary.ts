@@ -341,20 +341,23 @@ export class Dictionary {
   #bytes(): Uint8Array {
     if (this.#serialized !== null) return this.#serialized;
     const order = this.#sorted();
+    const sizes = new Array<number>(order.length * 2);
     let length = 0;
-    for (const index of order) {
+    order.forEach((index, i) => {
       const entry = this.#entries.get(index)!;
-      length += escapedLength(entry.key) + escapedLength(entry.value) + 2;
-    }
+      sizes[2 * i] = escapedLength(entry.key);
+      sizes[2 * i + 1] = escapedLength(entry.value);
+      length += sizes[2 * i]! + sizes[2 * i + 1]! + 2;
+    });
     const out = new Uint8Array(length);
     let at = 0;
-    for (const index of order) {
+    order.forEach((index, i) => {
       const entry = this.#entries.get(index)!;
-      at = writeEscaped(out, at, entry.key);
+      at = writeEscaped(out, at, entry.key, sizes[2 * i]!);
       out[at++] = EQUALS;
-      at = writeEscaped(out, at, entry.value);
+      at = writeEscaped(out, at, entry.value, sizes[2 * i + 1]!);
       out[at++] = LF;
-    }
+    });
     this.#serialized = out;
     return out;
   }
@@ -370,7 +373,11 @@ function escapedLength(bytes: Uint8Array): number {
   return length;
 }
 
-function writeEscaped(out: Uint8Array, start: number, bytes: Uint8Array): number {
+function writeEscaped(out: Uint8Array, start: number, bytes: Uint8Array, escapedSize: number): number {
+  if (escapedSize === bytes.length) {
+    out.set(bytes, start); // nothing to escape: one copy
+    return start + bytes.length;
+  }
   let at = start;
   for (let i = 0; i < bytes.length; i++) {
     const byte = bytes[i]!;
