@@ -12,7 +12,7 @@ export interface NetworkParts {
   readonly activeBridges: readonly string[];
 }
 
-const MAX_NETWORKS = 4096;
+const MAX_NETWORKS = 65_536;
 
 export class NetworkPartsCache {
   readonly #entries = new Map<string, { revision: bigint; parts: NetworkParts }>();
