@@ -5,16 +5,19 @@
  * older revision is never served. Callers get a copy, since a Dictionary can be changed.
  */
 import type { Dictionary } from '../protocol/dictionary.js';
+import { generationCheck } from './generation.js';
 
 const MAX_ENTRIES = 65_536;
 
 export class NetconfCache {
   readonly #networks = new Map<string, Map<string, { revision: bigint; netconf: Dictionary }>>();
   #size = 0;
-  #generation: number | undefined;
+  readonly #checkGeneration: () => void;
 
   /** `generation` is the store's (see NetconfStore.generation): when it moves, everything is dropped. */
-  constructor(private readonly generation: () => number) {}
+  constructor(generation: () => number) {
+    this.#checkGeneration = generationCheck(generation, () => this.clear());
+  }
 
   get(nwid: string, address: string, revision: bigint): Dictionary | undefined {
     this.#checkGeneration();
@@ -42,11 +45,4 @@ export class NetconfCache {
     this.#size = 0;
   }
 
-  #checkGeneration(): void {
-    const current = this.generation();
-    if (current !== this.#generation) {
-      this.clear();
-      this.#generation = current;
-    }
-  }
 }

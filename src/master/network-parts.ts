@@ -4,6 +4,7 @@
  * raises the revision (master.md §4), so an entry made at the current revision is current: a
  * fresh netconf then reads only the member's own rows.
  */
+import { generationCheck } from './generation.js';
 import type { MulticastRateRow, NetconfStoreReader, NetworkRow } from './store.js';
 
 export interface NetworkParts {
@@ -16,17 +17,15 @@ const MAX_NETWORKS = 65_536;
 
 export class NetworkPartsCache {
   readonly #entries = new Map<string, { revision: bigint; parts: NetworkParts }>();
-  #generation: number | undefined;
+  readonly #checkGeneration: () => void;
 
   /** `generation` is the store's (see NetconfStore.generation): when it moves, everything is dropped. */
-  constructor(private readonly generation: () => number) {}
+  constructor(generation: () => number) {
+    this.#checkGeneration = generationCheck(generation, () => this.#entries.clear());
+  }
 
   get(reader: NetconfStoreReader, network: NetworkRow): NetworkParts {
-    const current = this.generation();
-    if (current !== this.#generation) {
-      this.#entries.clear();
-      this.#generation = current;
-    }
+    this.#checkGeneration();
     const entry = this.#entries.get(network.id);
     if (entry !== undefined && entry.revision === network.revision) return entry.parts;
     const parts: NetworkParts = {
