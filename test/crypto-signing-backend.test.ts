@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
+import { ed25519 } from '@noble/curves/ed25519.js';
 import { bytesToHex } from '@noble/hashes/utils.js';
 import { c25519PublicKey } from '../src/crypto/c25519.js';
 import {
@@ -51,16 +52,30 @@ test('noble and native give identical signatures and verdicts on random keys and
   );
 });
 
-test('the native key cache follows changes to a reused key array', () => {
-  const native = signingBackendByName('native')!;
-  const privateKey = new Uint8Array(64).fill(1);
-  const message = new Uint8Array([1, 2, 3]);
-  const first = native.sign(message, privateKey);
-  privateKey[40] = 99;
-  const second = native.sign(message, privateKey);
-  assert.equal(bytesToHex(second), bytesToHex(nobleBackend.sign(message, privateKey)));
-  assert.notEqual(bytesToHex(first), bytesToHex(second));
+test('the noble backend (expanded key kept) signs exactly as @noble/curves ed25519.sign', () => {
+  fc.assert(
+    fc.property(fc.uint8Array({ minLength: 64, maxLength: 64 }), fc.uint8Array({ maxLength: 300 }), (privateKey, message) => {
+      const expected = ed25519.sign(message, privateKey.subarray(32, 64));
+      assert.equal(bytesToHex(nobleBackend.sign(message, privateKey)), bytesToHex(expected));
+      assert.equal(bytesToHex(nobleBackend.sign(message, privateKey)), bytesToHex(expected)); // from the cache
+    }),
+    { numRuns: 200 },
+  );
 });
+
+for (const name of ['noble', 'native'] as const) {
+  test(`the ${name} key cache follows changes to a reused key array`, () => {
+    const backend = signingBackendByName(name)!;
+    const privateKey = new Uint8Array(64).fill(1);
+    const message = new Uint8Array([1, 2, 3]);
+    const first = backend.sign(message, privateKey);
+    privateKey[40] = 99;
+    const second = backend.sign(message, privateKey);
+    assert.equal(bytesToHex(second), bytesToHex(ed25519.sign(message, privateKey.subarray(32, 64))));
+    assert.notEqual(bytesToHex(first), bytesToHex(second));
+  });
+}
+
 
 test('both backends reject a signature under a public key that is not a curve point', () => {
   const native = signingBackendByName('native')!;

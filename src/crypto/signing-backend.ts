@@ -2,7 +2,10 @@
  * Ed25519 backends for C25519 signatures (protocol.md §3). Ed25519 is deterministic, so every correct
  * backend produces the same bytes; backends differ only in speed.
  *
- * - `noble`: @noble/curves, pure JavaScript. Works everywhere; the reference.
+ * - `noble`: @noble/curves, pure JavaScript. Works everywhere; the reference. `ed25519.sign` derives
+ *   the public key (a base-point multiplication) on every call; this backend keeps the expanded key
+ *   (scalar, nonce prefix, public key) per key array, as ref10 and OpenSSL keep theirs, so a
+ *   signature costs one base-point multiplication. Tests hold it byte-identical to `ed25519.sign`.
  * - `native`: Node's `node:crypto` (OpenSSL). Keys become KeyObjects once per key array and are cached.
  *   `node:crypto` is reached through `process.getBuiltinModule`, never a static import, so code a
  *   browser loads does not depend on it. Browsers use `noble`: WebCrypto's Ed25519 is asynchronous
@@ -13,7 +16,9 @@
  */
 import type * as NodeCrypto from 'node:crypto';
 import { ed25519 } from '@noble/curves/ed25519.js';
+import { bytesToNumberLE } from '@noble/curves/utils.js';
 import { sha512 } from '@noble/hashes/sha2.js';
+import { concatBytes } from '@noble/hashes/utils.js';
 import { InvalidArgumentError } from '../errors.js';
 
 export type SigningBackendName = 'noble' | 'native';
@@ -30,10 +35,35 @@ export interface Ed25519Backend {
   sha512(message: Uint8Array): Uint8Array;
 }
 
+/** A value derived from the 32 key bytes `owner[32..64]`, rebuilt when those bytes change. */
+class KeyCache<T> {
+  readonly #entries = new WeakMap<Uint8Array, { keyBytes: Uint8Array; value: T }>();
+  constructor(private readonly build: (keyBytes: Uint8Array) => T) {}
+
+  get(owner: Uint8Array): T {
+    const keyBytes = owner.subarray(32, 64);
+    const hit = this.#entries.get(owner);
+    if (hit !== undefined && sameBytes(hit.keyBytes, keyBytes)) return hit.value;
+    const value = this.build(keyBytes);
+    // Keyed by the caller's array; the stored copy guards against the array being changed later.
+    this.#entries.set(owner, { keyBytes: keyBytes.slice(), value });
+    return value;
+  }
+}
+
+const { Point } = ed25519;
+const expandedKeys = new KeyCache((seed) => ed25519.utils.getExtendedPublicKey(seed));
+const scalarOfHash = (...parts: Uint8Array[]): bigint => Point.Fn.create(bytesToNumberLE(sha512(concatBytes(...parts))));
+
 export const nobleBackend: Ed25519Backend = {
   name: 'noble',
   sign(message, privateKey) {
-    return ed25519.sign(message, privateKey.subarray(32, 64));
+    // RFC 8032 §5.1.6 with the expanded key kept: r = H(prefix‖M), R = rB, k = H(R‖A‖M), S = r + k·s.
+    const { prefix, scalar, pointBytes } = expandedKeys.get(privateKey);
+    const r = scalarOfHash(prefix, message);
+    const R = Point.BASE.multiply(r).toBytes();
+    const k = scalarOfHash(R, pointBytes, message);
+    return concatBytes(R, Point.Fn.toBytes(Point.Fn.create(r + k * scalar)));
   },
   verify(signature, message, publicKey) {
     try {
@@ -54,11 +84,6 @@ const SPKI_ED25519_PREFIX = Uint8Array.from([
   0x30, 0x2a, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x70, 0x03, 0x21, 0x00,
 ]);
 
-interface CachedKey {
-  readonly keyBytes: Uint8Array; // copy of the 32 bytes the KeyObject was built from
-  readonly keyObject: NodeCrypto.KeyObject;
-}
-
 function loadNodeCrypto(): typeof NodeCrypto | null {
   const processObject = (globalThis as { process?: { getBuiltinModule?: (id: string) => unknown } }).process;
   const getBuiltinModule = processObject?.getBuiltinModule;
@@ -72,37 +97,23 @@ function loadNodeCrypto(): typeof NodeCrypto | null {
 }
 
 function createNativeBackend(crypto: typeof NodeCrypto): Ed25519Backend {
-  // Keyed by the caller's key array; the stored copy guards against the array being changed later.
-  const privateKeys = new WeakMap<Uint8Array, CachedKey>();
-  const publicKeys = new WeakMap<Uint8Array, CachedKey>();
-
-  function cached(
-    cache: WeakMap<Uint8Array, CachedKey>,
-    owner: Uint8Array,
-    build: (keyBytes: Uint8Array) => NodeCrypto.KeyObject,
-  ): NodeCrypto.KeyObject {
-    const keyBytes = owner.subarray(32, 64);
-    const hit = cache.get(owner);
-    if (hit !== undefined && sameBytes(hit.keyBytes, keyBytes)) return hit.keyObject;
-    const keyObject = build(keyBytes);
-    cache.set(owner, { keyBytes: keyBytes.slice(), keyObject });
-    return keyObject;
-  }
-
   const buildPrivate = (seed: Uint8Array): NodeCrypto.KeyObject =>
     crypto.createPrivateKey({ key: Buffer.from(concat(PKCS8_ED25519_PREFIX, seed)), format: 'der', type: 'pkcs8' });
   const buildPublic = (publicKey: Uint8Array): NodeCrypto.KeyObject =>
     crypto.createPublicKey({ key: Buffer.from(concat(SPKI_ED25519_PREFIX, publicKey)), format: 'der', type: 'spki' });
 
+  const privateKeys = new KeyCache(buildPrivate);
+  const publicKeys = new KeyCache(buildPublic);
+
   return {
     name: 'native',
     sign(message, privateKey) {
-      const signature = crypto.sign(null, message, cached(privateKeys, privateKey, buildPrivate));
+      const signature = crypto.sign(null, message, privateKeys.get(privateKey));
       return new Uint8Array(signature.buffer, signature.byteOffset, signature.byteLength).slice();
     },
     verify(signature, message, publicKey) {
       try {
-        return crypto.verify(null, message, cached(publicKeys, publicKey, buildPublic), signature);
+        return crypto.verify(null, message, publicKeys.get(publicKey), signature);
       } catch {
         return false; // a public key OpenSSL cannot decode
       }
