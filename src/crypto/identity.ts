@@ -35,6 +35,11 @@ const HEX_KEY = /^[0-9a-fA-F]{128}$/;
 // Private keys live outside the instances so that no console or debugger dump of an Identity shows them.
 const privateKeys = new WeakMap<Identity, Uint8Array>();
 
+/** @internal The private key of an identity (for the signing pool), or null. Not exported by the package. */
+export function privateKeyOf(identity: Identity): Uint8Array | null {
+  return privateKeys.get(identity) ?? null;
+}
+
 export class Identity {
   readonly #address: bigint;
   readonly #publicKey: Uint8Array;

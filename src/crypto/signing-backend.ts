@@ -80,6 +80,10 @@ export const nobleBackend: Ed25519Backend = {
 const PKCS8_ED25519_PREFIX = Uint8Array.from([
   0x30, 0x2e, 0x02, 0x01, 0x00, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x70, 0x04, 0x22, 0x04, 0x20,
 ]);
+/** The PKCS#8 DER form of an Ed25519 seed, as OpenSSL reads it. */
+export function ed25519SeedToPkcs8(seed: Uint8Array): Uint8Array {
+  return concat(PKCS8_ED25519_PREFIX, seed);
+}
 const SPKI_ED25519_PREFIX = Uint8Array.from([
   0x30, 0x2a, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x70, 0x03, 0x21, 0x00,
 ]);
@@ -98,7 +102,7 @@ function loadNodeCrypto(): typeof NodeCrypto | null {
 
 function createNativeBackend(crypto: typeof NodeCrypto): Ed25519Backend {
   const buildPrivate = (seed: Uint8Array): NodeCrypto.KeyObject =>
-    crypto.createPrivateKey({ key: Buffer.from(concat(PKCS8_ED25519_PREFIX, seed)), format: 'der', type: 'pkcs8' });
+    crypto.createPrivateKey({ key: Buffer.from(ed25519SeedToPkcs8(seed)), format: 'der', type: 'pkcs8' });
   const buildPublic = (publicKey: Uint8Array): NodeCrypto.KeyObject =>
     crypto.createPublicKey({ key: Buffer.from(concat(SPKI_ED25519_PREFIX, publicKey)), format: 'der', type: 'spki' });
 

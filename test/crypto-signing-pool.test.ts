@@ -1,0 +1,85 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { bytesToHex } from '@noble/hashes/utils.js';
+import { Identity } from '../src/crypto/identity.js';
+import { setSigningBackend } from '../src/crypto/signing-backend.js';
+import { createSigningPool } from '../src/crypto/signing-pool.js';
+import { TEST_IDENTITIES } from '../src/crypto/test-identities.js';
+import { InvalidArgumentError } from '../src/errors.js';
+
+const signer = Identity.fromString(TEST_IDENTITIES[0]!);
+const messages = (count: number, salt: number): Uint8Array[] =>
+  Array.from({ length: count }, (_, i) => Uint8Array.from({ length: (i * 37) % 900 }, (_, j) => (i * 31 + j * 7 + salt) & 0xff));
+
+async function signedAlike(pool: ReturnType<typeof createSigningPool>, batch: Uint8Array[]): Promise<void> {
+  const signatures = await Promise.all(batch.map((message) => pool.sign(message)));
+  signatures.forEach((signature, i) => assert.equal(bytesToHex(signature), bytesToHex(signer.sign(batch[i]!))));
+}
+
+test('a burst is signed by the workers, byte for byte as Identity.sign', async () => {
+  const pool = createSigningPool(signer, { workers: 1 });
+  try {
+    const deadline = Date.now() + 10_000;
+    // The first bursts are signed here while the worker starts and passes its self-check.
+    for (let round = 0; pool.counts.byWorkers === 0; round++) {
+      assert.ok(Date.now() < deadline, 'the worker never took a batch');
+      await signedAlike(pool, messages(100, round));
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    const before = pool.counts.byWorkers;
+    await signedAlike(pool, messages(300, 99));
+    assert.ok(pool.counts.byWorkers > before);
+  } finally {
+    await pool.close();
+  }
+});
+
+test('a lone signature is made on the calling thread', async () => {
+  const pool = createSigningPool(signer, { workers: 1 });
+  try {
+    for (let i = 0; i < 5; i++) await signedAlike(pool, messages(1, i));
+    assert.deepEqual(pool.counts, { byWorkers: 0, inline: 5 });
+  } finally {
+    await pool.close();
+  }
+});
+
+test('workers: 0 and the noble backend sign everything on the calling thread', async () => {
+  const none = createSigningPool(signer, { workers: 0 });
+  await signedAlike(none, messages(50, 1));
+  assert.deepEqual(none.counts, { byWorkers: 0, inline: 50 });
+  await none.close();
+
+  setSigningBackend('noble');
+  const pool = createSigningPool(signer, { workers: 1 });
+  try {
+    for (let round = 0; round < 3; round++) {
+      await signedAlike(pool, messages(20, round));
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    assert.equal(pool.counts.byWorkers, 0);
+  } finally {
+    setSigningBackend('auto');
+    await pool.close();
+  }
+});
+
+test('closing with batches in flight still answers every signature correctly', async () => {
+  const pool = createSigningPool(signer, { workers: 2 });
+  await signedAlike(pool, messages(50, 5)); // starts the workers
+  await new Promise((resolve) => setTimeout(resolve, 300));
+  const batch = messages(400, 6);
+  const pending = batch.map((message) => pool.sign(message));
+  await new Promise((resolve) => setImmediate(resolve)); // let the batches leave
+  await pool.close();
+  const signatures = await Promise.all(pending);
+  signatures.forEach((signature, i) => assert.equal(bytesToHex(signature), bytesToHex(signer.sign(batch[i]!))));
+  await signedAlike(pool, messages(10, 7)); // after close: on the calling thread
+});
+
+test('bad arguments are refused with typed errors', async () => {
+  assert.throws(() => createSigningPool(signer, { workers: -1 }), InvalidArgumentError);
+  assert.throws(() => createSigningPool(Identity.fromString(signer.toString(false))), InvalidArgumentError);
+  const pool = createSigningPool(signer, { workers: 0 });
+  await assert.rejects(pool.sign('text' as never), InvalidArgumentError);
+});
