@@ -284,3 +284,16 @@ test('property: random text and truncations give a COM or a ParseError, nothing 
     { numRuns: 500 },
   );
 });
+
+test('signingMessage + applySignature (signing elsewhere) equals sign; a wrong-sized signature changes nothing', () => {
+  const options = { revision: 7n, revisionMaxDelta: 16n, nwid: 0x8056c2e21c000001n, issuedTo: other.address };
+  const direct = CertificateOfMembership.create(options).sign(signer);
+  const split = CertificateOfMembership.create(options);
+  const unsigned = split.toString();
+  assert.throws(() => split.applySignature(signer.address, new Uint8Array(64)), InvalidArgumentError);
+  assert.throws(() => split.applySignature('not-an-address', signer.sign(split.signingMessage())), InvalidArgumentError);
+  assert.equal(split.toString(), unsigned);
+  split.applySignature(signer.address, signer.sign(split.signingMessage()));
+  assert.equal(split.toString(), direct.toString());
+  assert.equal(split.verify(signer), true);
+});

@@ -210,12 +210,30 @@ export class CertificateOfMembership {
     if (identity === null || typeof identity !== 'object' || typeof identity.sign !== 'function') {
       throw new InvalidArgumentError('a certificate is signed with an Identity that holds its private key');
     }
-    const signer = parseAddress(identity.address);
-    const signature = identity.sign(this.#qualifierBytes());
+    parseAddress(identity.address);
+    return this.applySignature(identity.address, identity.sign(this.#qualifierBytes()));
+  }
+
+  /** The bytes a signature covers (the qualifier bytes), for signing elsewhere (see `applySignature`). */
+  signingMessage(): Uint8Array {
+    return this.#qualifierBytes();
+  }
+
+  /**
+   * Records a 96-byte signature of `signingMessage()` made by `signer` (an address). It is not
+   * checked here: `verify` does that.
+   */
+  applySignature(signer: string | bigint, signature: Uint8Array): this {
+    let signedBy: bigint;
+    try {
+      signedBy = parseAddress(signer);
+    } catch (error) {
+      throw new InvalidArgumentError(`the signer must be an address: ${describeInput(signer)}`, { cause: error });
+    }
     if (!(signature instanceof Uint8Array) || signature.length !== SIGNATURE_BYTES) {
       throw new InvalidArgumentError('signer returned a signature that is not 96 bytes');
     }
-    this.#signedBy = signer;
+    this.#signedBy = signedBy;
     this.#signature = signature.slice();
     return this;
   }
