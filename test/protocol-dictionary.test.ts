@@ -256,3 +256,148 @@ test('property: a flipped bit in a signed dictionary makes verify fail', () => {
     { numRuns: 60 },
   );
 });
+
+test('beginSignature + completeSignature give exactly the bytes sign gives', () => {
+  const signer = privateSigner(reference.identities[0].public);
+  for (const vector of reference.signedDictionaries) {
+    const signed = Dictionary.parse(latin1Bytes(vector.signed));
+    const timestamp = BigInt('0x' + signed.get('~!sigts')!);
+    const viaSign = Dictionary.parse(latin1Bytes(vector.input)).sign(privateSigner(vector.signer), timestamp);
+    const split = Dictionary.parse(latin1Bytes(vector.input));
+    const message = split.beginSignature(vector.signer, timestamp);
+    assert.equal(split.get('~!sigid'), vector.signer);
+    assert.equal(split.get('~!sigts'), timestamp.toString(16));
+    assert.equal(split.has('~!ed25519'), false, 'no signature until completeSignature');
+    split.completeSignature(privateSigner(vector.signer).sign(message));
+    assert.equal(bytesLatin1(split.toBytes()), vector.signed);
+    assert.deepEqual(split.toBytes(), viaSign.toBytes());
+  }
+  // the message is every entry but ~!ed25519 as key=value NUL, then 0xff and BE32(count)
+  const dict = new Dictionary({ b: 'x=\n', a: '1', '~!ed25519': 'old' });
+  const message = dict.beginSignature('me', 0x1234);
+  assert.equal(bytesLatin1(message), 'a=1\0b=x=\n\0~!sigid=me\0~!sigts=1234\0\xff\0\0\0\x04');
+  assert.equal(dict.get('~!ed25519'), 'old', 'an earlier signature stays until completeSignature');
+  dict.completeSignature(signer.sign(message));
+  assert.equal(dict.verify(signer), true);
+  const again = new Dictionary({ a: '1' });
+  const before = Date.now();
+  again.beginSignature(signer.toString());
+  const ts = Number.parseInt(again.get('~!sigts')!, 16);
+  assert.ok(ts >= before && ts <= Date.now(), 'the time defaults to now');
+});
+
+test('completeSignature refuses anything but 96 bytes and leaves the dictionary as it was', () => {
+  const dict = new Dictionary({ a: '1' });
+  dict.beginSignature('me', 5n);
+  const before = dict.toBytes();
+  for (const bad of [new Uint8Array(95), new Uint8Array(97), new Uint8Array(0), 'ab'.repeat(96), [...new Uint8Array(96)], null]) {
+    assert.throws(() => dict.completeSignature(bad as Uint8Array), InvalidArgumentError);
+    assert.deepEqual(dict.toBytes(), before);
+    assert.equal(dict.isSigned, false);
+  }
+  assert.throws(() => dict.beginSignature(5 as unknown as string, 1n), InvalidArgumentError);
+  assert.throws(() => dict.beginSignature('me', -1), InvalidArgumentError);
+  assert.throws(() => dict.beginSignature('me', 1.5), InvalidArgumentError);
+  assert.deepEqual(dict.toBytes(), before, 'refused arguments change nothing');
+  assert.equal(dict.completeSignature(new Uint8Array(96).fill(0xab)).get('~!ed25519'), 'ab'.repeat(96));
+});
+
+test('sign: a signer whose signature is not 96 bytes is refused and the dictionary put back', () => {
+  for (const result of [new Uint8Array(64), 'sig', undefined]) {
+    const odd = { toString: () => 'odd', sign: () => result as Uint8Array };
+    const dict = new Dictionary({ a: '1', '~!sigts': '7' });
+    const before = dict.toBytes();
+    assert.throws(() => dict.sign(odd, 9n), InvalidArgumentError);
+    assert.deepEqual(dict.toBytes(), before);
+    assert.equal(dict.has('~!sigid'), false);
+  }
+});
+
+test('parse keeps canonical input as the serialized form; other input is re-serialized', () => {
+  const canonical = 'a=1\nb=x\\=y\\n\nc=\n';
+  const dict = Dictionary.parse(canonical);
+  assert.equal(dict.toString(), canonical);
+  const input = utf8(canonical + '\0junk');
+  const fromBytes = Dictionary.parse(input);
+  input.fill(0);
+  assert.equal(fromBytes.toString(), canonical, 'the caller changing its input changes nothing');
+  const lenient: Array<[string, string]> = [
+    ['b=2\na=1\n', 'a=1\nb=2\n'],
+    ['a=1\r\n', 'a=1\n'],
+    ['a=1', 'a=1\n'],
+    ['a\n', 'a=\n'],
+    ['a=1=2\n', 'a=12\n'],
+    ['a=\\x\n', 'a=x\n'],
+    ['\na=1\n', 'a=1\n'],
+    ['a=1\\', 'a=1\n'],
+  ];
+  for (const [text, serialized] of lenient) assert.equal(Dictionary.parse(text).toString(), serialized, JSON.stringify(text));
+});
+
+/** The §4 serialization written out plainly, for checking the dictionary against. */
+function modelBytes(model: Map<string, Uint8Array>): Uint8Array {
+  const out: number[] = [];
+  const esc = (bytes: Uint8Array): void => {
+    for (const b of bytes) {
+      if (b === 0) out.push(0x5c, 0x30);
+      else if (b === 13) out.push(0x5c, 0x72);
+      else if (b === 10) out.push(0x5c, 0x6e);
+      else if (b === 0x5c || b === 0x3d) out.push(0x5c, b);
+      else out.push(b);
+    }
+  };
+  for (const key of [...model.keys()].sort()) {
+    esc(latin1Bytes(key));
+    out.push(0x3d);
+    esc(model.get(key)!);
+    out.push(0x0a);
+  }
+  return Uint8Array.from(out);
+}
+
+test('property: any mix of set, delete, clone, parse and reads agrees with a plain map', () => {
+  const key = fc.constantFrom('a', 'b', 'ts', 'z=', '~!sigid', 'k\n', '\u00e9').map(utf8);
+  const value = fc.oneof(fc.uint8Array({ maxLength: 6 }), fc.constantFrom('', 'v', 'x\\y').map(utf8));
+  const op = fc.oneof(
+    fc.record({ op: fc.constant('set' as const), key, value }),
+    fc.record({ op: fc.constant('delete' as const), key }),
+    fc.record({ op: fc.constantFrom('clone' as const, 'parse' as const, 'bytes' as const, 'keys' as const) }),
+  );
+  fc.assert(
+    fc.property(fc.array(op, { maxLength: 30 }), (ops) => {
+      let dict = new Dictionary();
+      let model = new Map<string, Uint8Array>();
+      const checkpoints: Array<[Dictionary, Map<string, Uint8Array>]> = [];
+      for (const step of ops) {
+        if (step.op === 'set') {
+          dict.set(step.key, step.value);
+          model.set(bytesLatin1(step.key), step.value);
+        } else if (step.op === 'delete') {
+          assert.equal(dict.delete(step.key), model.delete(bytesLatin1(step.key)));
+        } else if (step.op === 'clone') {
+          // the original must not change whatever happens to the clone afterwards
+          checkpoints.push([dict, new Map(model)]);
+          dict = dict.clone();
+          model = new Map(model);
+        } else if (step.op === 'parse') {
+          dict = Dictionary.parse(dict.toBytes());
+        } else if (step.op === 'bytes') {
+          assert.deepEqual(dict.toBytes(), modelBytes(model));
+        } else {
+          assert.deepEqual(dict.keys(), [...model.keys()].sort().map((k) => new TextDecoder().decode(latin1Bytes(k))));
+        }
+        assert.equal(dict.size, model.size);
+        for (const [k, v] of model) assert.deepEqual(dict.getBytes(latin1Bytes(k)), v);
+      }
+      assert.deepEqual(dict.toBytes(), modelBytes(model));
+      assert.equal(dict.byteLength, modelBytes(model).length);
+      for (const [earlier, earlierModel] of checkpoints) {
+        assert.equal(earlier.size, earlierModel.size);
+        for (const [k, v] of earlierModel) assert.deepEqual(earlier.getBytes(latin1Bytes(k)), v);
+        for (const k of model.keys()) if (!earlierModel.has(k)) assert.equal(earlier.has(latin1Bytes(k)), false);
+        assert.deepEqual(earlier.toBytes(), modelBytes(earlierModel));
+      }
+    }),
+    { numRuns: 300 },
+  );
+});

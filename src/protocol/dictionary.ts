@@ -6,8 +6,9 @@
  * set → serialize → parse unchanged when the byte APIs (`getBytes`, `toBytes`) are used.
  * Entries are kept in the order of their key bytes compared unsigned (memcmp), not UTF-16.
  */
-import { bytesToHex, hexToBytes, utf8ToBytes } from '@noble/hashes/utils.js';
+import { bytesToHex, hexToBytes } from '@noble/hashes/utils.js';
 import { InvalidArgumentError, ParseError } from '../errors.js';
+import { dictionaryInternals } from './dictionary-internal.js';
 import { describeInput } from './ids.js';
 
 /** A key or value: text (stored as UTF-8) or raw bytes. */
@@ -29,6 +30,8 @@ export interface SignatureVerifier {
 export const SIGNATURE_KEY = '~!ed25519';
 export const SIGNER_IDENTITY_KEY = '~!sigid';
 export const SIGNATURE_TIMESTAMP_KEY = '~!sigts';
+/** Length in bytes of the signature `~!ed25519` holds (as 192 hex digits). */
+export const SIGNATURE_BYTES = 96;
 const SIGNATURE_HEX = /^[0-9a-f]{192}$/;
 
 const NUL = 0x00;
@@ -36,21 +39,38 @@ const LF = 0x0a;
 const CR = 0x0d;
 const EQUALS = 0x3d;
 const BACKSLASH = 0x5c;
-const ASCII_ONLY = /^[\x00-\x7f]*$/;
 
 const utf8Decoder = new TextDecoder('utf-8');
+const utf8Encoder = new TextEncoder();
 
+/** One entry. Never changed once made, so dictionaries and their clones share entries freely. */
 interface Entry {
+  /** The key bytes read as latin1 (one char per byte): a 1:1 form whose code-unit order is
+   * exactly the unsigned byte order of the keys. */
+  readonly index: string;
   readonly key: Uint8Array;
   readonly value: Uint8Array;
 }
 
 export class Dictionary {
-  /** Entries indexed by the key bytes read as latin1 (one char per byte): a 1:1 map whose
-   * code-unit order is exactly the unsigned byte order of the keys. */
-  readonly #entries = new Map<string, Entry>();
-  #sortedIndex: string[] | null = null;
+  /*
+   * The entries are known from at least one of three forms, each made from another when first
+   * needed: #map (by index, any order), #sorted (in key byte order), #serialized (the §4 bytes).
+   * #sorted and #serialized are never changed in place, so clones share them; #map belongs to
+   * this dictionary alone.
+   */
+  #map: Map<string, Entry> | null = new Map();
+  #sorted: readonly Entry[] | null = null;
   #serialized: Uint8Array | null = null;
+
+  static {
+    dictionaryInternals.fromCanonicalBytes = (bytes: Uint8Array): Dictionary => {
+      const dict = new Dictionary();
+      dict.#map = null;
+      dict.#serialized = bytes;
+      return dict;
+    };
+  }
 
   /**
    * Entries from pairs or a plain object. As with `Map`, a key given twice keeps the last value.
@@ -80,85 +100,51 @@ export class Dictionary {
    */
   static parse(input: string | Uint8Array): Dictionary {
     let bytes: Uint8Array;
-    if (typeof input === 'string') bytes = utf8ToBytes(input);
-    else if (input instanceof Uint8Array) bytes = input;
+    let owned = false;
+    if (typeof input === 'string') {
+      bytes = textToBytes(input);
+      owned = true;
+    } else if (input instanceof Uint8Array) bytes = input;
     else throw new ParseError(`dictionary text or bytes expected, got ${describeInput(input)}`);
 
     let end = bytes.indexOf(NUL);
     if (end < 0) end = bytes.length;
+    const read = readEntries(bytes, end);
     const dict = new Dictionary();
-    const keyBuffer = new Uint8Array(end);
-    const valueBuffer = new Uint8Array(end);
-    let keyLength = 0;
-    let valueLength = 0;
-    let inValue = false;
-    let escaped = false;
-
-    const finishEntry = (): void => {
-      if (inValue || keyLength > 0) {
-        const key = keyBuffer.slice(0, keyLength);
-        const index = bytesToLatin1(key);
-        if (dict.#entries.has(index)) {
-          throw new ParseError(`dictionary key given twice: ${describeInput(utf8Decoder.decode(key))}`);
-        }
-        dict.#entries.set(index, { key, value: valueBuffer.slice(0, valueLength) });
-      }
-      keyLength = 0;
-      valueLength = 0;
-      inValue = false;
-    };
-
-    for (let i = 0; i < end; i++) {
-      let byte = bytes[i]!;
-      if (escaped) {
-        escaped = false;
-        if (byte === 0x30) byte = NUL;
-        else if (byte === 0x72) byte = CR;
-        else if (byte === 0x6e) byte = LF;
-      } else if (byte === BACKSLASH) {
-        escaped = true;
-        continue;
-      } else if (byte === EQUALS) {
-        inValue = true;
-        continue;
-      } else if (byte === CR || byte === LF) {
-        finishEntry();
-        continue;
-      }
-      if (inValue) valueBuffer[valueLength++] = byte;
-      else keyBuffer[keyLength++] = byte;
+    if (read.map === null) {
+      // Keys came in byte order: that is already the sorted form.
+      dict.#map = null;
+      dict.#sorted = read.entries;
+      // Exactly what serializing would give back: keep it (a copy, the input is the caller's).
+      if (read.canonical) dict.#serialized = owned && end === bytes.length ? bytes : bytes.slice(0, end);
+    } else {
+      dict.#map = read.map;
     }
-    finishEntry();
     return dict;
   }
 
   get size(): number {
-    return this.#entries.size;
+    return this.#map !== null ? this.#map.size : this.#sortedEntries().length;
   }
 
   /** The value as text (UTF-8 decoded; invalid sequences become U+FFFD), or undefined. */
   get(key: ByteString): string | undefined {
-    const entry = this.#entries.get(indexOf(key));
-    return entry === undefined ? undefined : utf8Decoder.decode(entry.value);
+    const entry = this.#find(indexOf(key));
+    return entry === undefined ? undefined : bytesToText(entry.value);
   }
 
   /** A copy of the value's exact bytes, or undefined. */
   getBytes(key: ByteString): Uint8Array | undefined {
-    return this.#entries.get(indexOf(key))?.value.slice();
+    return this.#find(indexOf(key))?.value.slice();
   }
 
   has(key: ByteString): boolean {
-    return this.#entries.has(indexOf(key));
+    return this.#find(indexOf(key)) !== undefined;
   }
 
   /** Sets a value (text is stored as UTF-8). Numbers are refused: use `setHex` for them. */
   set(key: ByteString, value: ByteString): this {
-    const keyBytes = toBytes(key, 'key');
-    const valueBytes = toBytes(value, 'value');
-    const index = typeof key === 'string' && ASCII_ONLY.test(key) ? key : bytesToLatin1(keyBytes);
-    if (!this.#entries.has(index)) this.#sortedIndex = null;
-    this.#entries.set(index, { key: keyBytes, value: valueBytes });
-    this.#serialized = null;
+    this.#put(makeEntry(key, value));
     return this;
   }
 
@@ -172,33 +158,30 @@ export class Dictionary {
   }
 
   delete(key: ByteString): boolean {
-    const removed = this.#entries.delete(indexOf(key));
-    if (removed) {
-      this.#sortedIndex = null;
-      this.#serialized = null;
+    const index = indexOf(key);
+    if (this.#find(index) === undefined) return false;
+    this.#entryMap().delete(index);
+    if (this.#sorted !== null) {
+      const at = search(this.#sorted, index);
+      this.#sorted = [...this.#sorted.slice(0, at), ...this.#sorted.slice(at + 1)];
     }
-    return removed;
+    this.#serialized = null;
+    return true;
   }
 
   /** Keys as text (UTF-8 decoded), in byte order. */
   keys(): string[] {
-    return this.#sorted().map((index) => utf8Decoder.decode(this.#entries.get(index)!.key));
+    return this.#sortedEntries().map((entry) => bytesToText(entry.key));
   }
 
   /** [key, value] as text, in key byte order. */
   entries(): Array<[string, string]> {
-    return this.#sorted().map((index) => {
-      const entry = this.#entries.get(index)!;
-      return [utf8Decoder.decode(entry.key), utf8Decoder.decode(entry.value)];
-    });
+    return this.#sortedEntries().map((entry) => [bytesToText(entry.key), bytesToText(entry.value)]);
   }
 
   /** [key, value] as copies of the exact bytes, in key byte order. */
   entryBytes(): Array<[Uint8Array, Uint8Array]> {
-    return this.#sorted().map((index) => {
-      const entry = this.#entries.get(index)!;
-      return [entry.key.slice(), entry.value.slice()];
-    });
+    return this.#sortedEntries().map((entry) => [entry.key.slice(), entry.value.slice()]);
   }
 
   [Symbol.iterator](): IterableIterator<[string, string]> {
@@ -214,9 +197,16 @@ export class Dictionary {
 
   clone(): Dictionary {
     const copy = new Dictionary();
-    for (const [index, entry] of this.#entries) copy.#entries.set(index, entry);
-    copy.#sortedIndex = this.#sortedIndex;
-    copy.#serialized = this.#serialized;
+    if (this.#map === null || this.#sorted !== null) {
+      // Share the sorted and serialized forms (never changed in place); the copy makes its own
+      // map only if it is changed.
+      copy.#map = null;
+      copy.#sorted = this.#sorted;
+      copy.#serialized = this.#serialized;
+    } else {
+      copy.#map = new Map(this.#map);
+      copy.#serialized = this.#serialized;
+    }
     return copy;
   }
 
@@ -224,6 +214,7 @@ export class Dictionary {
   equals(other: Dictionary): boolean {
     const a = this.#bytes();
     const b = other.#bytes();
+    if (a === b) return true;
     if (a.length !== b.length) return false;
     for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
     return true;
@@ -250,30 +241,57 @@ export class Dictionary {
   /**
    * Signs (§4): sets `~!sigid` to the signer's public identity string and `~!sigts` to the time in
    * ms as unpadded hex (default: now), then `~!ed25519` to the hex signature of the message made of
-   * every other entry. Throws when the identity holds no private key.
+   * every other entry. Throws when the identity holds no private key, and when its signature is
+   * not 96 bytes (InvalidArgumentError); a failing signer leaves the dictionary as it was.
+   * The same as `beginSignature`, `identity.sign(message)`, `completeSignature`.
    */
   sign(identity: DictionarySigner, nowMs?: number | bigint): this {
     if (identity === null || typeof identity !== 'object' || typeof identity.sign !== 'function') {
       throw new InvalidArgumentError('a dictionary is signed with an Identity that holds its private key');
     }
     const now = nowMs === undefined ? BigInt(Date.now()) : toTimestamp(nowMs);
-    const signerText = identity.toString();
+    const signerText: ByteString = identity.toString();
     // A failing signer must leave this dictionary as it was: keep what the signing entries held.
-    const before = [SIGNER_IDENTITY_KEY, SIGNATURE_TIMESTAMP_KEY].map((key) => [key, this.getBytes(key)] as const);
-    this.set(SIGNER_IDENTITY_KEY, signerText);
-    this.set(SIGNATURE_TIMESTAMP_KEY, now.toString(16));
-    let signature: Uint8Array;
+    const before = [SIGNER_IDENTITY_KEY, SIGNATURE_TIMESTAMP_KEY].map((key) => [key, this.#find(key)] as const);
+    const message = this.#beginSignature(signerText, now);
     try {
-      signature = identity.sign(this.#signedMessage());
+      this.completeSignature(identity.sign(message));
     } catch (error) {
-      for (const [key, value] of before) {
-        if (value === undefined) this.delete(key);
-        else this.set(key, value);
+      for (const [key, entry] of before) {
+        if (entry === undefined) this.delete(key);
+        else this.#put(entry);
       }
       throw error;
     }
-    this.set(SIGNATURE_KEY, bytesToHex(signature));
     return this;
+  }
+
+  /**
+   * The first half of `sign`, for a signer that works elsewhere (a worker, another process):
+   * sets `~!sigid` to `signerIdentityText` (the signer's public identity string) and `~!sigts` to
+   * the time in ms as unpadded hex (default: now), and returns the message to sign (§4: every
+   * entry except `~!ed25519` as `key "=" value NUL`, then 0xff, then BE32(count)). An earlier
+   * `~!ed25519` stays until `completeSignature` replaces it. Changing the dictionary in between
+   * makes the signature not match.
+   */
+  beginSignature(signerIdentityText: string, nowMs?: number | bigint): Uint8Array {
+    if (typeof signerIdentityText !== 'string') {
+      throw new InvalidArgumentError(`the signer's identity string is needed, got ${describeInput(signerIdentityText)}`);
+    }
+    const now = nowMs === undefined ? BigInt(Date.now()) : toTimestamp(nowMs);
+    return this.#beginSignature(signerIdentityText, now);
+  }
+
+  /**
+   * The second half of `sign`: sets `~!ed25519` to the lower-case hex of `signature`, the 96 bytes
+   * the signer made over `beginSignature`'s message. Anything else is refused with
+   * InvalidArgumentError and the dictionary is left as it was.
+   */
+  completeSignature(signature: Uint8Array): this {
+    if (!(signature instanceof Uint8Array) || signature.length !== SIGNATURE_BYTES) {
+      throw new InvalidArgumentError(`a signature is ${SIGNATURE_BYTES} bytes, got ${describeInput(signature)}`);
+    }
+    return this.set(SIGNATURE_KEY, bytesToHex(signature));
   }
 
   /**
@@ -305,83 +323,232 @@ export class Dictionary {
     return this;
   }
 
+  #beginSignature(signerText: ByteString, now: bigint): Uint8Array {
+    this.set(SIGNER_IDENTITY_KEY, signerText);
+    this.set(SIGNATURE_TIMESTAMP_KEY, now.toString(16));
+    return this.#signedMessage();
+  }
+
+  #find(index: string): Entry | undefined {
+    if (this.#map !== null) return this.#map.get(index);
+    const sorted = this.#sortedEntries();
+    const at = search(sorted, index);
+    return at >= 0 ? sorted[at] : undefined;
+  }
+
+  /** Adds or replaces an entry, keeping the sorted form (if made) sorted. */
+  #put(entry: Entry): void {
+    const map = this.#entryMap();
+    map.set(entry.index, entry);
+    if (this.#sorted !== null) {
+      const sorted = this.#sorted;
+      const at = search(sorted, entry.index);
+      if (at >= 0) {
+        const next = sorted.slice();
+        next[at] = entry;
+        this.#sorted = next;
+      } else {
+        const insert = ~at;
+        this.#sorted = [...sorted.slice(0, insert), entry, ...sorted.slice(insert)];
+      }
+    }
+    this.#serialized = null;
+  }
+
+  #entryMap(): Map<string, Entry> {
+    if (this.#map === null) {
+      const map = new Map<string, Entry>();
+      for (const entry of this.#sortedEntries()) map.set(entry.index, entry);
+      this.#map = map;
+    }
+    return this.#map;
+  }
+
+  #sortedEntries(): readonly Entry[] {
+    if (this.#sorted === null) {
+      if (this.#map !== null) {
+        // Latin1 index strings compare by code unit = by unsigned byte: memcmp order.
+        this.#sorted = [...this.#map.values()].sort((a, b) => (a.index < b.index ? -1 : a.index > b.index ? 1 : 0));
+      } else {
+        // Canonical bytes: their entries come in key order, each key once.
+        const bytes = this.#serialized!;
+        this.#sorted = readEntries(bytes, bytes.length).entries;
+      }
+    }
+    return this.#sorted;
+  }
+
   /** Every entry except the signature as `key "=" value NUL` (raw), then 0xff, then BE32(count). */
   #signedMessage(): Uint8Array {
-    const signed: Entry[] = [];
+    const sorted = this.#sortedEntries();
     let length = 5;
-    for (const index of this.#sorted()) {
-      if (index === SIGNATURE_KEY) continue;
-      const entry = this.#entries.get(index)!;
-      signed.push(entry);
+    let count = 0;
+    for (const entry of sorted) {
+      if (entry.index === SIGNATURE_KEY) continue;
       length += entry.key.length + entry.value.length + 2;
+      count++;
     }
     const message = new Uint8Array(length);
     let at = 0;
-    for (const entry of signed) {
-      message.set(entry.key, at);
-      at += entry.key.length;
+    for (const entry of sorted) {
+      if (entry.index === SIGNATURE_KEY) continue;
+      at = copyBytes(message, at, entry.key);
       message[at++] = EQUALS;
-      message.set(entry.value, at);
-      at += entry.value.length;
+      at = copyBytes(message, at, entry.value);
       message[at++] = NUL;
     }
     message[at++] = 0xff;
-    new DataView(message.buffer).setUint32(at, signed.length, false);
+    message[at++] = count >>> 24;
+    message[at++] = (count >>> 16) & 0xff;
+    message[at++] = (count >>> 8) & 0xff;
+    message[at] = count & 0xff;
     return message;
-  }
-
-  #sorted(): string[] {
-    if (this.#sortedIndex === null) {
-      // Latin1 index strings compare by code unit = by unsigned byte: memcmp order.
-      this.#sortedIndex = [...this.#entries.keys()].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
-    }
-    return this.#sortedIndex;
   }
 
   #bytes(): Uint8Array {
     if (this.#serialized !== null) return this.#serialized;
-    const order = this.#sorted();
-    const sizes = new Array<number>(order.length * 2);
+    const sorted = this.#sortedEntries();
+    const escapes = new Uint32Array(sorted.length * 2);
     let length = 0;
-    order.forEach((index, i) => {
-      const entry = this.#entries.get(index)!;
-      sizes[2 * i] = escapedLength(entry.key);
-      sizes[2 * i + 1] = escapedLength(entry.value);
-      length += sizes[2 * i]! + sizes[2 * i + 1]! + 2;
-    });
+    for (let i = 0; i < sorted.length; i++) {
+      const entry = sorted[i]!;
+      const keyEscapes = escapeCount(entry.key);
+      const valueEscapes = escapeCount(entry.value);
+      escapes[2 * i] = keyEscapes;
+      escapes[2 * i + 1] = valueEscapes;
+      length += entry.key.length + keyEscapes + entry.value.length + valueEscapes + 2;
+    }
     const out = new Uint8Array(length);
     let at = 0;
-    order.forEach((index, i) => {
-      const entry = this.#entries.get(index)!;
-      at = writeEscaped(out, at, entry.key, sizes[2 * i]!);
+    for (let i = 0; i < sorted.length; i++) {
+      const entry = sorted[i]!;
+      at = escapes[2 * i] === 0 ? copyBytes(out, at, entry.key) : writeEscaped(out, at, entry.key);
       out[at++] = EQUALS;
-      at = writeEscaped(out, at, entry.value, sizes[2 * i + 1]!);
+      at = escapes[2 * i + 1] === 0 ? copyBytes(out, at, entry.value) : writeEscaped(out, at, entry.value);
       out[at++] = LF;
-    });
+    }
     this.#serialized = out;
     return out;
   }
 }
 
-function needsEscape(byte: number): boolean {
-  return byte === NUL || byte === CR || byte === LF || byte === BACKSLASH || byte === EQUALS;
+interface ReadEntries {
+  /** In the order read. */
+  entries: Entry[];
+  /** Null when the keys came in strictly increasing byte order; else every entry by index. */
+  map: Map<string, Entry> | null;
+  /** True when serializing the entries gives back exactly the bytes read. */
+  canonical: boolean;
 }
 
-function escapedLength(bytes: Uint8Array): number {
-  let length = bytes.length;
-  for (let i = 0; i < bytes.length; i++) if (needsEscape(bytes[i]!)) length++;
-  return length;
-}
+/** The §4 parser (see `Dictionary.parse`) over `bytes[0, end)`, which holds no NUL. */
+function readEntries(bytes: Uint8Array, end: number): ReadEntries {
+  const entries: Entry[] = [];
+  let map: Map<string, Entry> | null = null;
+  let previous: string | null = null;
+  const keyBuffer = new Uint8Array(end);
+  const valueBuffer = new Uint8Array(end);
+  let keyLength = 0;
+  let valueLength = 0;
+  let inValue = false;
+  let escaped = false;
+  // Canonical: every line is `esc(key) "=" esc(value) LF`, escapes only where needed, keys rising.
+  let canonical = true;
 
-function writeEscaped(out: Uint8Array, start: number, bytes: Uint8Array, escapedSize: number): number {
-  if (escapedSize === bytes.length) {
-    out.set(bytes, start); // nothing to escape: one copy
-    return start + bytes.length;
+  const finishEntry = (): void => {
+    if (inValue || keyLength > 0) {
+      const key = keyBuffer.slice(0, keyLength);
+      const index = bytesToLatin1(key);
+      const entry: Entry = { index, key, value: valueBuffer.slice(0, valueLength) };
+      if (map === null && previous !== null && !(index > previous)) {
+        map = new Map();
+        for (const earlier of entries) map.set(earlier.index, earlier);
+      }
+      if (map !== null) {
+        if (map.has(index)) {
+          throw new ParseError(`dictionary key given twice: ${describeInput(utf8Decoder.decode(key))}`);
+        }
+        map.set(index, entry);
+      }
+      entries.push(entry);
+      previous = index;
+    }
+    keyLength = 0;
+    valueLength = 0;
+    inValue = false;
+  };
+
+  for (let i = 0; i < end; i++) {
+    let byte = bytes[i]!;
+    if (escaped) {
+      escaped = false;
+      if (byte === 0x30) byte = NUL;
+      else if (byte === 0x72) byte = CR;
+      else if (byte === 0x6e) byte = LF;
+      else if (byte !== BACKSLASH && byte !== EQUALS) canonical = false;
+    } else if (byte === BACKSLASH) {
+      escaped = true;
+      continue;
+    } else if (byte === EQUALS) {
+      if (inValue) canonical = false;
+      inValue = true;
+      continue;
+    } else if (byte === CR || byte === LF) {
+      if (byte === CR || !inValue) canonical = false;
+      finishEntry();
+      continue;
+    }
+    if (inValue) valueBuffer[valueLength++] = byte;
+    else keyBuffer[keyLength++] = byte;
   }
+  if (escaped || inValue || keyLength > 0) canonical = false;
+  finishEntry();
+  return { entries, map, canonical: canonical && map === null };
+}
+
+/** Position of `index` in `sorted`, or `~insertionPoint` when absent. */
+function search(sorted: readonly Entry[], index: string): number {
+  let low = 0;
+  let high = sorted.length - 1;
+  while (low <= high) {
+    const middle = (low + high) >>> 1;
+    const at = sorted[middle]!.index;
+    if (at < index) low = middle + 1;
+    else if (at > index) high = middle - 1;
+    else return middle;
+  }
+  return ~low;
+}
+
+function makeEntry(key: ByteString, value: ByteString): Entry {
+  let keyBytes: Uint8Array;
+  let index: string;
+  if (typeof key === 'string') {
+    keyBytes = textToBytes(key);
+    // As many UTF-8 bytes as UTF-16 code units only when every unit is ASCII: then the text is
+    // already the latin1 form of its bytes.
+    index = keyBytes.length === key.length ? key : bytesToLatin1(keyBytes);
+  } else {
+    keyBytes = toBytes(key, 'key');
+    index = bytesToLatin1(keyBytes);
+  }
+  return { index, key: keyBytes, value: toBytes(value, 'value') };
+}
+
+function escapeCount(bytes: Uint8Array): number {
+  let count = 0;
+  for (let i = 0; i < bytes.length; i++) {
+    const byte = bytes[i]!;
+    if (byte === NUL || byte === CR || byte === LF || byte === BACKSLASH || byte === EQUALS) count++;
+  }
+  return count;
+}
+
+function writeEscaped(out: Uint8Array, start: number, bytes: Uint8Array): number {
   let at = start;
   for (let i = 0; i < bytes.length; i++) {
     const byte = bytes[i]!;
-    if (needsEscape(byte)) {
+    if (byte === NUL || byte === CR || byte === LF || byte === BACKSLASH || byte === EQUALS) {
       out[at++] = BACKSLASH;
       out[at++] = byte === NUL ? 0x30 : byte === CR ? 0x72 : byte === LF ? 0x6e : byte;
     } else {
@@ -389,6 +556,14 @@ function writeEscaped(out: Uint8Array, start: number, bytes: Uint8Array, escaped
     }
   }
   return at;
+}
+
+/** Copies `bytes` into `out` at `at`; short runs by hand, which beats `set`'s per-call cost. */
+function copyBytes(out: Uint8Array, at: number, bytes: Uint8Array): number {
+  const length = bytes.length;
+  if (length > 24) out.set(bytes, at);
+  else for (let i = 0; i < length; i++) out[at + i] = bytes[i]!;
+  return at + length;
 }
 
 function toBytes(value: ByteString, what: string): Uint8Array {
@@ -405,19 +580,36 @@ function toBytes(value: ByteString, what: string): Uint8Array {
  * beats TextEncoder's per-call cost; anything else goes to TextEncoder.
  */
 function textToBytes(text: string): Uint8Array {
-  if (text.length > 64) return utf8ToBytes(text);
+  if (text.length > 256) return utf8Encoder.encode(text);
   const out = new Uint8Array(text.length);
   for (let i = 0; i < text.length; i++) {
     const code = text.charCodeAt(i);
-    if (code > 0x7f) return utf8ToBytes(text);
+    if (code > 0x7f) return utf8Encoder.encode(text);
     out[i] = code;
   }
   return out;
 }
 
+/** Text of UTF-8 bytes; short ASCII by hand, which beats TextDecoder's per-call cost. */
+function bytesToText(bytes: Uint8Array): string {
+  if (bytes.length > 32) return utf8Decoder.decode(bytes);
+  let text = '';
+  for (let i = 0; i < bytes.length; i++) {
+    const byte = bytes[i]!;
+    if (byte > 0x7f) return utf8Decoder.decode(bytes);
+    text += String.fromCharCode(byte);
+  }
+  return text;
+}
+
 function indexOf(key: ByteString): string {
-  if (typeof key === 'string' && ASCII_ONLY.test(key)) return key;
+  if (typeof key === 'string' && isAscii(key)) return key;
   return bytesToLatin1(toBytes(key, 'key'));
+}
+
+function isAscii(text: string): boolean {
+  for (let i = 0; i < text.length; i++) if (text.charCodeAt(i) > 0x7f) return false;
+  return true;
 }
 
 function bytesToLatin1(bytes: Uint8Array): string {
