@@ -22,17 +22,28 @@ export interface SigningPoolOptions {
   workers?: number;
 }
 
+export interface SignOptions {
+  /**
+   * Whether other signatures may be asked for in this turn of the event loop (default true). With
+   * false, a caller that knows it is alone has the signature made at once on the calling thread,
+   * skipping the turn the pool waits to gather a batch.
+   */
+  mayBatch?: boolean;
+}
+
 export interface SigningPool {
   /** The identity's 96-byte C25519 signature of `message`. */
-  sign(message: Uint8Array): Promise<Uint8Array>;
+  sign(message: Uint8Array, options?: SignOptions): Promise<Uint8Array>;
   /** Signatures made by workers and on the calling thread so far. */
   readonly counts: { readonly byWorkers: number; readonly inline: number };
   /** Stops the workers; later signatures are made on the calling thread. */
   close(): Promise<void>;
 }
 
-const MAX_BATCH = 64;
-const MAX_BATCHES_PER_WORKER = 2;
+// Small batches that leave as soon as they are full keep a worker signing while this thread builds
+// the next configs; one batch per turn of the event loop made them take turns instead.
+const MAX_BATCH = 16;
+const MAX_BATCHES_PER_WORKER = 4;
 const MAX_DEFAULT_WORKERS = 4;
 
 // CommonJS source of a worker: it receives the PKCS#8 key once, then batches of messages laid end
@@ -126,14 +137,22 @@ class WorkerSigningPool implements SigningPool {
     this.#state = workerCount === 0 || workerThreads === null ? 'off' : 'idle';
   }
 
-  sign(message: Uint8Array): Promise<Uint8Array> {
+  sign(message: Uint8Array, options?: SignOptions): Promise<Uint8Array> {
     if (!(message instanceof Uint8Array)) {
       return Promise.reject(new InvalidArgumentError('a message to sign must be a Uint8Array'));
     }
-    if (this.#state === 'off') return Promise.resolve(this.#signInline(message));
+    if (this.#state === 'off' || options?.mayBatch === false) {
+      try {
+        return Promise.resolve(this.#signInline(message));
+      } catch (error) {
+        return Promise.reject(error);
+      }
+    }
     return new Promise((resolve, reject) => {
       this.#queue.push({ message, resolve, reject });
-      if (!this.#dispatchScheduled) {
+      // A full batch leaves at once, so that the worker signs while this thread goes on.
+      if (this.#queue.length >= MAX_BATCH && this.#state === 'ready') this.#dispatch();
+      else if (!this.#dispatchScheduled) {
         this.#dispatchScheduled = true;
         scheduleSoon(() => {
           this.#dispatchScheduled = false;

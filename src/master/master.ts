@@ -4,6 +4,7 @@
  */
 import { randomBytes } from '@noble/hashes/utils.js';
 import { Identity } from '../crypto/identity.js';
+import { createSigningPool } from '../crypto/signing-pool.js';
 import { InvalidArgumentError } from '../errors.js';
 import { MAX_WIRE_DICTIONARY_BYTES } from '../protocol/wire.js';
 import * as admin from './admin.js';
@@ -30,6 +31,12 @@ export interface NetconfMasterOptions {
   validateIdentities?: boolean;
   /** Requests whose metadata dictionary is larger are denied (default 65,535, what the wire can carry). */
   maxMetaDataBytes?: number;
+  /**
+   * Worker threads that sign fresh netconfs when many are asked for at once (Node.js with the
+   * native signing backend; default: cores - 1, at least 1, at most 4; 0: sign on the calling
+   * thread). Workers start on the first burst and never keep the process alive while idle.
+   */
+  signingWorkers?: number;
 }
 
 export interface NetconfMaster {
@@ -68,6 +75,9 @@ export interface NetconfMaster {
 
   /** A consistent SQLite database file of the whole state (see the storage for restoring it). */
   backup(): Uint8Array;
+
+  /** Stops the signing workers (the storage stays open: close it yourself). Requests still work, signing here. */
+  close(): Promise<void>;
 }
 
 export function createNetconfMaster(
@@ -87,9 +97,11 @@ export function createNetconfMaster(
     throw new InvalidArgumentError('maxMetaDataBytes must be a non-negative integer');
   }
   const events = new MasterEventEmitter();
+  const signer = createSigningPool(identity, options.signingWorkers === undefined ? {} : { workers: options.signingWorkers });
   const context: MasterContext = {
     store: storage,
     identity,
+    signer,
     address: identity.addressValue,
     now: options.now ?? Date.now,
     random: options.random ?? randomBytes,
@@ -97,7 +109,8 @@ export function createNetconfMaster(
     maxMetaDataBytes,
     events,
     networkParts: new NetworkPartsCache(() => storage.generation),
-    netconfs: new NetconfCache(() => storage.generation),
+    netconfs: new NetconfCache(storage),
+    requestsInProgress: { count: 0 },
     invalidIdentities: new BoundedSet(4096),
   };
 
@@ -129,5 +142,6 @@ export function createNetconfMaster(
       return () => events.off('change', listener);
     },
     backup: () => storage.backup(),
+    close: () => signer.close(),
   };
 }

@@ -1,13 +1,14 @@
 /**
- * The per-network parts of a netconf (Ethernet types, multicast rates, active bridges), kept in
- * memory by network revision. Only administrative changes alter them, and every such change
- * raises the revision (master.md §4), so an entry made at the current revision is current: a
- * fresh netconf then reads only the member's own rows.
+ * The per-network parts of a netconf (the network's row, Ethernet types, multicast rates, active
+ * bridges), kept in memory by network revision. Only administrative changes alter them, and every
+ * such change raises the revision (master.md §4), so an entry made at the current revision is
+ * current: a fresh netconf then reads only the member's own rows.
  */
 import { generationCheck } from './generation.js';
 import type { MulticastRateRow, NetconfStoreReader, NetworkRow } from './store.js';
 
 export interface NetworkParts {
+  readonly network: NetworkRow;
   readonly etherTypes: readonly number[];
   readonly multicastRates: readonly MulticastRateRow[];
   readonly activeBridges: readonly string[];
@@ -24,11 +25,17 @@ export class NetworkPartsCache {
     this.#checkGeneration = generationCheck(generation, () => this.#entries.clear());
   }
 
-  get(reader: NetconfStoreReader, network: NetworkRow): NetworkParts {
+  /** The parts of network `nwid` at `revision`, which must be its current revision in `reader`. */
+  get(reader: NetconfStoreReader, nwid: string, revision: bigint): NetworkParts {
     this.#checkGeneration();
-    const entry = this.#entries.get(network.id);
-    if (entry !== undefined && entry.revision === network.revision) return entry.parts;
+    const entry = this.#entries.get(nwid);
+    if (entry !== undefined && entry.revision === revision) return entry.parts;
+    const network = reader.getNetwork(nwid);
+    if (network === undefined || network.revision !== revision) {
+      throw new Error(`network ${nwid} is not at revision ${revision}`); // a caller's mistake
+    }
     const parts: NetworkParts = {
+      network,
       etherTypes: reader.getAcceptedEtherTypes(network.id),
       multicastRates: reader.getMulticastRates(network.id),
       activeBridges: reader.activeBridges(network.id),

@@ -3,20 +3,25 @@
  *
  * Inputs are checked first, writing nothing when they are bad. Then one transaction runs the
  * eight steps of master.md §1 in order. It is opened with deferred durability, so statistics
- * (lastSeen, reported revision) and cached netconfs ride on the next sync, while a request that
- * claims something (a new node, member or address) marks itself durable and is answered only
- * once the claim is on disk.
+ * (lastSeen, reported revision) ride on the next sync, while a request that claims something (a
+ * new node, member or address) marks itself durable and is answered only once the claim is on disk.
+ *
+ * Step 8 builds the netconf inside the transaction, with everything but its two signatures (and
+ * checks that the signed result will fit a reply), and signs it once the transaction has committed:
+ * signing is the expensive part, and outside the transaction it can go to a worker thread while
+ * other requests run. The signed netconf is then cached, in memory and in the store.
  */
 import { Identity } from '../crypto/identity.js';
 import { CertificateOfMembership } from '../protocol/certificate.js';
-import { Dictionary } from '../protocol/dictionary.js';
+import { Dictionary, SIGNATURE_KEY, SIGNATURE_TIMESTAMP_KEY, SIGNER_IDENTITY_KEY } from '../protocol/dictionary.js';
 import { hex16, parseNetworkId } from '../protocol/ids.js';
-import { buildNetconfDictionary, MAX_NETCONF_BYTES } from '../protocol/network-config.js';
+import { buildNetconfDictionary, MAX_NETCONF_BYTES, NetconfKey } from '../protocol/network-config.js';
 import { LimitExceededError } from '../errors.js';
 import type { MasterContext } from './context.js';
 import type { IpPoolExhaustedEvent } from './events.js';
 import { memberAddresses } from './ip-assignment.js';
-import type { MemberRow, MemberStatus, NetconfStoreTx, NetworkRow } from './store.js';
+import type { NetworkParts } from './network-parts.js';
+import type { MemberRow, MemberStatus, NetconfStoreTx } from './store.js';
 
 /** The outcome of a request (master.md §1) and what the host node does with it. */
 export const ResultCode = {
@@ -70,6 +75,15 @@ export async function doNetworkConfigRequest(
   context: MasterContext,
   request: NetworkConfigRequestInput,
 ): Promise<NetworkConfigReply> {
+  context.requestsInProgress.count++;
+  try {
+    return await answerRequest(context, request);
+  } finally {
+    context.requestsInProgress.count--;
+  }
+}
+
+async function answerRequest(context: MasterContext, request: NetworkConfigRequestInput): Promise<NetworkConfigReply> {
   const checked = checkRequest(context, request);
   if ('code' in checked) return checked;
 
@@ -99,13 +113,36 @@ export async function doNetworkConfigRequest(
       proofChecked = true;
       continue;
     }
+    let reply = outcome.reply;
+    if (outcome.unsigned !== undefined) {
+      try {
+        reply = { ...reply, netconf: await signNetconf(context, outcome.unsigned) };
+      } catch (error) {
+        return { code: ResultCode.INTERNAL_SERVER_ERROR, error: describeError(error) };
+      }
+    }
     for (const event of outcome.shortages) context.events.emit('warning', event);
-    return outcome.reply;
+    return reply;
   }
 }
 
 const NEEDS_PROOF_OF_WORK = Symbol('needs proof of work');
-type Answer = { reply: NetworkConfigReply; shortages: IpPoolExhaustedEvent[] } | typeof NEEDS_PROOF_OF_WORK;
+type Answer =
+  | { reply: NetworkConfigReply; shortages: IpPoolExhaustedEvent[]; unsigned?: UnsignedNetconf }
+  | typeof NEEDS_PROOF_OF_WORK;
+
+/** A fresh netconf built inside the request's transaction, to be signed after it commits. */
+interface UnsignedNetconf {
+  readonly nwid: string;
+  readonly address: string;
+  readonly revision: bigint;
+  readonly timestamp: number;
+  /** The COM, unsigned (private networks); the netconf's `com` entry holds its unsigned form. */
+  readonly com: CertificateOfMembership | null;
+  readonly netconf: Dictionary;
+  /** See NetconfCache.ticket. */
+  readonly cacheTicket: number;
+}
 
 /** Checks every input before anything is read or written. */
 function checkRequest(context: MasterContext, request: NetworkConfigRequestInput): CheckedRequest | NetworkConfigReply {
@@ -210,26 +247,26 @@ function answer(
     return done({ code: ResultCode.OK, netconf });
   }
 
-  // 8. A new config.
-  return buildAndCache(context, tx, tx.getNetwork(nwidHex)!, request.identity, now);
+  // 8. A new config, signed once this transaction has committed.
+  return buildUnsigned(context, tx, context.networkParts.get(tx, nwidHex, network.revision), request.identity, now);
 }
 
-function buildAndCache(
+function buildUnsigned(
   context: MasterContext,
   tx: NetconfStoreTx,
-  network: NetworkRow,
+  parts: NetworkParts,
   member: Identity,
   now: number,
-): { reply: NetworkConfigReply; shortages: IpPoolExhaustedEvent[] } {
+): Answer {
+  const { network } = parts;
   const addresses = memberAddresses(tx, network, member.address, member.addressValue);
-  const parts = context.networkParts.get(tx, network);
   const com = network.private
     ? CertificateOfMembership.create({
         revision: network.revision,
         revisionMaxDelta: network.comRevisionMaxDelta,
         nwid: network.id,
         issuedTo: member.address,
-      }).sign(context.identity)
+      })
     : null;
   const netconf = buildNetconfDictionary({
     networkId: network.id,
@@ -247,16 +284,15 @@ function buildAndCache(
     activeBridges: parts.activeBridges,
     staticIps: addresses.staticIps,
     com,
-  }).sign(context.identity, now);
+  });
 
-  const bytes = netconf.toBytes();
-  if (bytes.length > MAX_NETCONF_BYTES) {
+  // Thrown here, so that the transaction, and whatever it claimed, rolls back.
+  const signedLength = netconf.byteLength + signaturesLength(context, com !== null, now);
+  if (signedLength > MAX_NETCONF_BYTES) {
     throw new LimitExceededError(
-      `netconf for ${member.address} on ${network.id} is ${bytes.length} bytes; at most ${MAX_NETCONF_BYTES} fit a reply`,
+      `netconf for ${member.address} on ${network.id} is ${signedLength} bytes; at most ${MAX_NETCONF_BYTES} fit a reply`,
     );
   }
-  tx.setCachedNetconf(network.id, member.address, { bytes, revision: network.revision, timestamp: now });
-  context.netconfs.set(network.id, member.address, network.revision, netconf);
 
   const shortages: IpPoolExhaustedEvent[] = addresses.shortages.map((shortage) => ({
     type: 'ipPoolExhausted',
@@ -265,9 +301,50 @@ function buildAndCache(
     family: shortage.family,
     message: shortage.message,
   }));
-  const reply: NetworkConfigReply = { code: ResultCode.OK, netconf };
+  const reply: NetworkConfigReply = { code: ResultCode.OK };
   if (shortages.length > 0) reply.warnings = shortages.map((shortage) => shortage.message);
-  return { reply, shortages };
+  const unsigned: UnsignedNetconf = {
+    nwid: network.id,
+    address: member.address,
+    revision: network.revision,
+    timestamp: now,
+    com,
+    netconf,
+    cacheTicket: context.netconfs.ticket(),
+  };
+  return { reply, shortages, unsigned };
+}
+
+/**
+ * The bytes signing adds to a netconf (protocol.md §4, §5): the COM's `:` and 192 hex digits, and
+ * the entries `~!ed25519` (192 hex digits), `~!sigid` (the master's public identity) and `~!sigts`
+ * (hex ms). None of them holds a byte that needs escaping.
+ */
+function signaturesLength(context: MasterContext, hasCom: boolean, now: number): number {
+  const SIGNATURE_HEX_DIGITS = 192;
+  const comSignature = hasCom ? 1 + SIGNATURE_HEX_DIGITS : 0;
+  const signatureEntry = SIGNATURE_KEY.length + 1 + SIGNATURE_HEX_DIGITS + 1;
+  const signerEntry = SIGNER_IDENTITY_KEY.length + 1 + context.identity.toString(false).length + 1;
+  const timeEntry = SIGNATURE_TIMESTAMP_KEY.length + 1 + now.toString(16).length + 1;
+  return comSignature + signatureEntry + signerEntry + timeEntry;
+}
+
+/** Signs the COM, then the dictionary that carries it; caches the result. */
+async function signNetconf(context: MasterContext, unsigned: UnsignedNetconf): Promise<Dictionary> {
+  const { netconf, com } = unsigned;
+  const sign = (message: Uint8Array) => context.signer.sign(message, { mayBatch: context.requestsInProgress.count > 1 });
+  if (com !== null) {
+    com.applySignature(context.identity.address, await sign(com.signingMessage()));
+    netconf.set(NetconfKey.CERTIFICATE_OF_MEMBERSHIP, com.toString());
+  }
+  const message = netconf.beginSignature(context.identity.toString(false), unsigned.timestamp);
+  netconf.completeSignature(await sign(message));
+  context.netconfs.keep(unsigned.cacheTicket, unsigned.nwid, unsigned.address, netconf, {
+    bytes: netconf.toBytes(),
+    revision: unsigned.revision,
+    timestamp: unsigned.timestamp,
+  });
+  return netconf;
 }
 
 export function newMember(nwid: string, address: string, authorized: boolean, now: number): MemberRow {

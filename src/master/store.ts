@@ -173,6 +173,12 @@ export interface NetconfStore {
   transaction<T>(fn: (tx: NetconfStoreTx) => T, options?: TransactionOptions): Promise<T>;
   /** Runs a read-only callback against the current committed state. */
   read<T>(fn: (reader: NetconfStoreReader) => T): T;
+  /**
+   * Stores a member's signed netconf outside any request's transaction (it is signed after the
+   * request commits). Only a cache: it may be written later in a batch, may be lost in a crash, and
+   * is dropped when a transaction deletes or creates its network or deletes its member first.
+   */
+  cacheNetconf(nwid: string, address: string, netconf: CachedNetconf): void;
   /** A consistent image of the whole database as an ordinary SQLite file. */
   backup(): Uint8Array;
   /** Waits until deferred changes are durable. */

@@ -21,6 +21,9 @@ interface NodeSighting {
 /** Sightings of nodes not yet written, by address. */
 type PendingSightings = Map<string, NodeSighting>;
 
+/** Signed netconfs not yet written, by `nwid/address`. */
+type PendingNetconfs = Map<string, { nwid: string; address: string; netconf: CachedNetconf }>;
+
 const scheduleSoon: (fn: () => void) => void =
   typeof setImmediate === 'function' ? (fn) => void setImmediate(fn) : (fn) => void setTimeout(fn, 0);
 
@@ -30,12 +33,13 @@ const scheduleSoon: (fn: () => void) => void =
  * deferred transaction at the next turn of the event loop, or before anything reads a backup,
  * flushes or closes. Reads of a node see its pending sighting. So a repeated request (cached or
  * not newer) writes nothing at all. A crash may lose the last moments of lastSeen / lastAt, never
- * a claim.
+ * a claim. Netconfs signed after their request committed (`cacheNetconf`) ride in the same batch.
  */
 export class SqlNetconfStore implements NetconfStore {
   readonly #engine: SqlEngine;
   readonly #sightings: PendingSightings = new Map();
-  #sightingsScheduled = false;
+  readonly #netconfs: PendingNetconfs = new Map();
+  #writeScheduled = false;
 
   constructor(engine: SqlEngine) {
     this.#engine = engine;
@@ -52,7 +56,7 @@ export class SqlNetconfStore implements NetconfStore {
 
   transaction<T>(fn: (tx: NetconfStoreTx) => T, options?: TransactionOptions): Promise<T> {
     return this.#engine.write((writer) => {
-      const tx = new SqlTx(writer, this.#sightings);
+      const tx = new SqlTx(writer, this.#sightings, this.#netconfs);
       const value = fn(tx);
       // Reached only when fn did not throw: a rolled-back request records no sighting.
       if (tx.sightings.size > 0) this.#addSightings(tx.sightings);
@@ -65,17 +69,17 @@ export class SqlNetconfStore implements NetconfStore {
   }
 
   backup(): Uint8Array {
-    this.#writeSightings();
+    this.#writePending();
     return this.#engine.exportImage();
   }
 
   flush(): Promise<void> {
-    this.#writeSightings();
+    this.#writePending();
     return this.#engine.flush();
   }
 
   close(): Promise<void> {
-    this.#writeSightings();
+    this.#writePending();
     return this.#engine.close();
   }
 
@@ -87,20 +91,30 @@ export class SqlNetconfStore implements NetconfStore {
         lastAt: sighting.lastAt ?? earlier?.lastAt ?? null,
       });
     }
-    if (!this.#sightingsScheduled) {
-      this.#sightingsScheduled = true;
-      scheduleSoon(() => {
-        this.#sightingsScheduled = false;
-        this.#writeSightings();
-      });
-    }
+    this.#scheduleWrite();
   }
 
-  /** Writes pending sightings in one deferred transaction (applied in memory at once). */
-  #writeSightings(): void {
-    if (this.#sightings.size === 0) return;
+  cacheNetconf(nwid: string, address: string, netconf: CachedNetconf): void {
+    this.#netconfs.set(`${nwid}/${address}`, { nwid, address, netconf });
+    this.#scheduleWrite();
+  }
+
+  #scheduleWrite(): void {
+    if (this.#writeScheduled) return;
+    this.#writeScheduled = true;
+    scheduleSoon(() => {
+      this.#writeScheduled = false;
+      this.#writePending();
+    });
+  }
+
+  /** Writes pending sightings and netconfs in one deferred transaction (applied in memory at once). */
+  #writePending(): void {
+    if (this.#sightings.size === 0 && this.#netconfs.size === 0) return;
     const batch = [...this.#sightings];
     this.#sightings.clear();
+    const netconfs = [...this.#netconfs.values()];
+    this.#netconfs.clear();
     this.#engine
       .write(
         (writer) => {
@@ -108,12 +122,21 @@ export class SqlNetconfStore implements NetconfStore {
             if (lastAt === null) writer.run(`UPDATE Node SET lastSeen = ? WHERE id = ?`, [lastSeen, address]);
             else writer.run(`UPDATE Node SET lastSeen = ?, lastAt = ? WHERE id = ?`, [lastSeen, lastAt, address]);
           }
+          for (const { nwid, address, netconf } of netconfs) writeCachedNetconf(writer, nwid, address, netconf);
         },
         { durability: 'deferred' },
       )
-      // A failed statistics write is reported by the engine to its own waiters; nothing here waits.
+      // A failed statistics or cache write is reported by the engine to its own waiters; nothing here waits.
       .catch(() => {});
   }
+}
+
+function writeCachedNetconf(writer: SqlWriter, nwid: string, address: string, netconf: CachedNetconf): void {
+  writer.run(
+    `UPDATE Member SET cachedNetconf = ?, cachedNetconfRevision = ?, cachedNetconfTimestamp = ?
+     WHERE networkId = ? AND nodeId = ?`,
+    [netconf.bytes, revisionToSql(netconf.revision), netconf.timestamp, nwid, address],
+  );
 }
 
 const MEMBER_COLUMNS =
@@ -329,9 +352,20 @@ class SqlTx extends SqlRead implements NetconfStoreTx {
   /** Nodes seen in this transaction; the store keeps them once it commits. */
   readonly sightings: PendingSightings = new Map();
 
-  constructor(writer: SqlWriter, pendingSightings: PendingSightings) {
+  constructor(
+    writer: SqlWriter,
+    pendingSightings: PendingSightings,
+    private readonly pendingNetconfs: PendingNetconfs,
+  ) {
     super(writer, pendingSightings);
     this.#writer = writer;
+  }
+
+  /** A network or member that goes away may come back under the same ID at an old revision. */
+  #dropPendingNetconfs(nwid: string, address?: string): void {
+    for (const [key, pending] of this.pendingNetconfs) {
+      if (pending.nwid === nwid && (address === undefined || pending.address === address)) this.pendingNetconfs.delete(key);
+    }
   }
 
   requireDurable(): void {
@@ -353,6 +387,7 @@ class SqlTx extends SqlRead implements NetconfStoreTx {
   }
 
   insertNetwork(network: NetworkRow): void {
+    this.#dropPendingNetconfs(network.id);
     this.#run(`INSERT INTO Network (${NETWORK_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, [
       network.id, ...networkSettingsToSql(network), revisionToSql(network.revision), network.creationTime,
     ]);
@@ -371,6 +406,7 @@ class SqlTx extends SqlRead implements NetconfStoreTx {
   }
 
   deleteNetwork(nwid: string): void {
+    this.#dropPendingNetconfs(nwid);
     for (const table of ['IpAssignment', 'IpAssignmentPool', 'Member', 'Rule', 'MulticastRate']) {
       this.#run(`DELETE FROM ${table} WHERE networkId = ?`, [nwid]);
     }
@@ -398,16 +434,14 @@ class SqlTx extends SqlRead implements NetconfStoreTx {
   }
 
   deleteMember(nwid: string, address: string): void {
+    this.#dropPendingNetconfs(nwid, address);
     this.deleteAssignments(nwid, address);
     this.#run(`DELETE FROM Member WHERE networkId = ? AND nodeId = ?`, [nwid, address]);
   }
 
   setCachedNetconf(nwid: string, address: string, netconf: CachedNetconf): void {
-    this.#run(
-      `UPDATE Member SET cachedNetconf = ?, cachedNetconfRevision = ?, cachedNetconfTimestamp = ?
-       WHERE networkId = ? AND nodeId = ?`,
-      [netconf.bytes, revisionToSql(netconf.revision), netconf.timestamp, nwid, address],
-    );
+    this.#dropPendingNetconfs(nwid, address); // older than this one
+    writeCachedNetconf(this.#writer, nwid, address, netconf);
   }
 
   insertAssignment(nwid: string, address: string, assignment: Cidr): void {
