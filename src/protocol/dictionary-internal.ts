@@ -2,7 +2,9 @@
  * Ways into `Dictionary` for the protocol layer's own fast paths (netconf-template.ts). Not part of
  * the public API: this module is not exported from any index.
  */
+import { InvalidArgumentError } from '../errors.js';
 import type { Dictionary } from './dictionary.js';
+import { describeInput } from './ids.js';
 
 export interface DictionaryInternals {
   /**
@@ -19,3 +21,11 @@ export const dictionaryInternals: DictionaryInternals = {
     throw new Error('dictionary.ts is not loaded');
   },
 };
+
+/** A signature time (`~!sigts`) given in ms: a non-negative safe integer or bigint. */
+export function signatureTime(nowMs: number | bigint | undefined): bigint {
+  if (nowMs === undefined) return BigInt(Date.now());
+  if (typeof nowMs === 'bigint' && nowMs >= 0n) return nowMs;
+  if (typeof nowMs === 'number' && Number.isSafeInteger(nowMs) && nowMs >= 0) return BigInt(nowMs);
+  throw new InvalidArgumentError(`signature time must be a non-negative integer (ms), got ${describeInput(nowMs)}`);
+}

@@ -8,7 +8,7 @@
  */
 import { bytesToHex, hexToBytes } from '@noble/hashes/utils.js';
 import { InvalidArgumentError, ParseError } from '../errors.js';
-import { dictionaryInternals } from './dictionary-internal.js';
+import { dictionaryInternals, signatureTime } from './dictionary-internal.js';
 import { describeInput } from './ids.js';
 
 /** A key or value: text (stored as UTF-8) or raw bytes. */
@@ -249,7 +249,7 @@ export class Dictionary {
     if (identity === null || typeof identity !== 'object' || typeof identity.sign !== 'function') {
       throw new InvalidArgumentError('a dictionary is signed with an Identity that holds its private key');
     }
-    const now = nowMs === undefined ? BigInt(Date.now()) : toTimestamp(nowMs);
+    const now = signatureTime(nowMs);
     const signerText: ByteString = identity.toString();
     // A failing signer must leave this dictionary as it was: keep what the signing entries held.
     const before = [SIGNER_IDENTITY_KEY, SIGNATURE_TIMESTAMP_KEY].map((key) => [key, this.#find(key)] as const);
@@ -278,7 +278,7 @@ export class Dictionary {
     if (typeof signerIdentityText !== 'string') {
       throw new InvalidArgumentError(`the signer's identity string is needed, got ${describeInput(signerIdentityText)}`);
     }
-    const now = nowMs === undefined ? BigInt(Date.now()) : toTimestamp(nowMs);
+    const now = signatureTime(nowMs);
     return this.#beginSignature(signerIdentityText, now);
   }
 
@@ -620,10 +620,4 @@ function bytesToLatin1(bytes: Uint8Array): string {
     text += String.fromCharCode(...bytes.subarray(i, i + chunk));
   }
   return text;
-}
-
-function toTimestamp(nowMs: number | bigint): bigint {
-  if (typeof nowMs === 'bigint' && nowMs >= 0n) return nowMs;
-  if (typeof nowMs === 'number' && Number.isSafeInteger(nowMs) && nowMs >= 0) return BigInt(nowMs);
-  throw new InvalidArgumentError(`signature time must be a non-negative integer (ms), got ${describeInput(nowMs)}`);
 }

@@ -8,6 +8,18 @@ import { CertificateOfMembership } from './certificate.js';
 import { Dictionary } from './dictionary.js';
 import { describeInput, hex16, parseHexDigits, parseNetworkId } from './ids.js';
 import { formatCidr, parseCidr } from './ip.js';
+import {
+  argument,
+  flag,
+  formatActiveBridges,
+  formatEtherTypes,
+  formatMulticastLimit,
+  formatMulticastRates,
+  requireBigint,
+  requireString,
+  splitStaticIps,
+  toBigint,
+} from './netconf-fields.js';
 
 /** A netconf must fit a 16-bit length on the wire. */
 export const MAX_NETCONF_BYTES = 65535;
@@ -191,11 +203,8 @@ export function buildNetconfDictionary(fields: NetconfFields): Dictionary {
   dict.set(NetconfKey.ENABLE_BROADCAST, flag(fields.enableBroadcast, 'enableBroadcast'));
   dict.set(NetconfKey.ALLOW_PASSIVE_BRIDGING, flag(fields.allowPassiveBridging, 'allowPassiveBridging'));
   dict.set(NetconfKey.ETHER_TYPES, formatEtherTypes(fields.allowedEtherTypes));
-  const limit = fields.multicastLimit ?? 0;
-  if (!Number.isSafeInteger(limit) || limit < 0 || limit > 0xffffffff) {
-    throw new InvalidArgumentError(`netconf multicastLimit must be a uint32, got ${describeInput(limit)}`);
-  }
-  if (limit > 0) dict.set(NetconfKey.MULTICAST_LIMIT, limit.toString(16));
+  const limit = formatMulticastLimit(fields.multicastLimit);
+  if (limit !== null) dict.set(NetconfKey.MULTICAST_LIMIT, limit);
   const rates = fields.multicastRates ?? [];
   if (rates.length > 0) dict.set(NetconfKey.MULTICAST_RATES, formatMulticastRates(rates));
   const bridges = fields.activeBridges ?? [];
@@ -221,20 +230,6 @@ function parseEtherTypes(value: string): number[] {
   return [...new Set(types)].sort((a, b) => a - b);
 }
 
-function formatEtherTypes(types: readonly number[]): string {
-  if (!Array.isArray(types)) throw new InvalidArgumentError('netconf allowedEtherTypes must be an array of numbers');
-  for (const type of types) {
-    if (!Number.isInteger(type) || type < 0 || type > 0xffff) {
-      throw new InvalidArgumentError(`Ethernet type must be 0..0xffff, got ${describeInput(type)}`);
-    }
-  }
-  if (types.includes(ALL_ETHER_TYPES)) return '0';
-  return [...new Set(types)]
-    .sort((a, b) => a - b)
-    .map((type) => type.toString(16).padStart(4, '0'))
-    .join(',');
-}
-
 function parseMulticastRates(value: string): MulticastRate[] {
   const inner = Dictionary.parse(value);
   return inner.entries().map(([key, rate]) => {
@@ -251,34 +246,10 @@ function parseMulticastRates(value: string): MulticastRate[] {
   });
 }
 
-function formatMulticastRates(rates: readonly MulticastRate[]): Uint8Array {
-  const inner = new Dictionary();
-  for (const rate of rates) {
-    if (rate === null || typeof rate !== 'object' || typeof rate.mac !== 'string' || !/^[0-9a-fA-F]{12}$/.test(rate.mac)) {
-      throw new InvalidArgumentError(`multicast rate mac must be 12 hex digits, got ${describeInput(rate?.mac)}`);
-    }
-    for (const field of ['adi', 'preload', 'maxBalance', 'accrual'] as const) {
-      const n = rate[field];
-      if (!Number.isSafeInteger(n) || n < 0 || n > 0xffffffff) {
-        throw new InvalidArgumentError(`multicast rate ${field} must be a uint32, got ${describeInput(n)}`);
-      }
-    }
-    const key = `${rate.mac.toLowerCase()}/${rate.adi.toString(16).padStart(4, '0')}`;
-    if (inner.has(key)) throw new InvalidArgumentError(`multicast rate given twice for ${key}`);
-    inner.set(key, [rate.preload, rate.maxBalance, rate.accrual].map((n) => n.toString(16)).join(','));
-  }
-  return inner.toBytes();
-}
-
 function parseActiveBridges(value: string): string[] {
   if (value === '') return [];
   const bridges = value.split(',').map((token) => addressToHex(parseHexDigits(token, 10, 'active bridge address')));
   return [...new Set(bridges)].sort();
-}
-
-function formatActiveBridges(bridges: readonly (string | bigint)[]): string {
-  const hex = bridges.map((bridge) => argument('activeBridges', () => addressToHex(parseAddress(bridge))));
-  return [...new Set(hex)].sort().join(',');
 }
 
 function parseStaticIps(value: string, family: 4 | 6): string[] {
@@ -290,40 +261,10 @@ function parseStaticIps(value: string, family: 4 | 6): string[] {
   });
 }
 
-function splitStaticIps(ips: readonly string[]): { v4: string[]; v6: string[] } {
-  const v4: string[] = [];
-  const v6: string[] = [];
-  for (const ip of ips) {
-    const cidr = argument('staticIps', () => parseCidr(ip));
-    (cidr.family === 4 ? v4 : v6).push(formatCidr(cidr));
-  }
-  return { v4, v6 };
-}
-
 function parseFlag(value: string): boolean {
   if (value === '1') return true;
   if (value === '0') return false;
   throw new ParseError(`flag must be 1 or 0: ${describeInput(value)}`);
-}
-
-function flag(value: boolean, what: string): string {
-  if (typeof value !== 'boolean') throw new InvalidArgumentError(`netconf ${what} must be a boolean, got ${describeInput(value)}`);
-  return value ? '1' : '0';
-}
-
-function requireString(value: string, what: string): string {
-  if (typeof value !== 'string') throw new InvalidArgumentError(`netconf ${what} must be a string, got ${describeInput(value)}`);
-  return value;
-}
-
-function requireBigint(value: bigint): bigint {
-  if (typeof value !== 'bigint') throw new InvalidArgumentError(`a bigint is needed, got ${describeInput(value)}`);
-  return value;
-}
-
-function toBigint(value: bigint | number): bigint {
-  if (typeof value === 'number' && Number.isSafeInteger(value)) return BigInt(value);
-  return requireBigint(value as bigint);
 }
 
 /** Reads one key; a ParseError from `parse` is re-thrown with the key named. */
@@ -339,19 +280,6 @@ function read<T>(dict: Dictionary, key: string, required: boolean, parse: (value
     return parse(value);
   } catch (error) {
     if (error instanceof NetconfError) throw new ParseError(`netconf key "${key}": ${error.message}`, { cause: error });
-    throw error;
-  }
-}
-
-/** Runs a conversion of a caller's field; its typed error becomes InvalidArgumentError naming the field. */
-function argument<T>(what: string, convert: () => T): T {
-  try {
-    return convert();
-  } catch (error) {
-    if (error instanceof InvalidArgumentError) throw error;
-    if (error instanceof NetconfError) {
-      throw new InvalidArgumentError(`netconf ${what}: ${error.message}`, { cause: error });
-    }
     throw error;
   }
 }

@@ -1,0 +1,116 @@
+/**
+ * Checking and formatting the master's netconf fields into §6 values (protocol.md §6), shared by
+ * `buildNetconfDictionary` and `NetconfTemplate`. Internal: not exported from any index.
+ */
+import { InvalidArgumentError, NetconfError } from '../errors.js';
+import { addressToHex, parseAddress } from '../crypto/address.js';
+import { Dictionary } from './dictionary.js';
+import { describeInput } from './ids.js';
+import { formatCidr, parseCidr } from './ip.js';
+import type { MulticastRate } from './network-config.js';
+
+/** `et` of `0` alone means every Ethernet type is allowed. */
+const ALL_ETHER_TYPES = 0;
+
+export function formatEtherTypes(types: readonly number[]): string {
+  if (!Array.isArray(types)) throw new InvalidArgumentError('netconf allowedEtherTypes must be an array of numbers');
+  for (const type of types) {
+    if (!Number.isInteger(type) || type < 0 || type > 0xffff) {
+      throw new InvalidArgumentError(`Ethernet type must be 0..0xffff, got ${describeInput(type)}`);
+    }
+  }
+  if (types.includes(ALL_ETHER_TYPES)) return '0';
+  return [...new Set(types)]
+    .sort((a, b) => a - b)
+    .map((type) => type.toString(16).padStart(4, '0'))
+    .join(',');
+}
+
+export function formatMulticastLimit(value: number | undefined): string | null {
+  const limit = value ?? 0;
+  if (!Number.isSafeInteger(limit) || limit < 0 || limit > 0xffffffff) {
+    throw new InvalidArgumentError(`netconf multicastLimit must be a uint32, got ${describeInput(limit)}`);
+  }
+  return limit > 0 ? limit.toString(16) : null;
+}
+
+export function formatMulticastRates(rates: readonly MulticastRate[]): Uint8Array {
+  const inner = new Dictionary();
+  for (const rate of rates) {
+    if (rate === null || typeof rate !== 'object' || typeof rate.mac !== 'string' || !/^[0-9a-fA-F]{12}$/.test(rate.mac)) {
+      throw new InvalidArgumentError(`multicast rate mac must be 12 hex digits, got ${describeInput(rate?.mac)}`);
+    }
+    for (const field of ['adi', 'preload', 'maxBalance', 'accrual'] as const) {
+      const n = rate[field];
+      if (!Number.isSafeInteger(n) || n < 0 || n > 0xffffffff) {
+        throw new InvalidArgumentError(`multicast rate ${field} must be a uint32, got ${describeInput(n)}`);
+      }
+    }
+    const key = `${rate.mac.toLowerCase()}/${rate.adi.toString(16).padStart(4, '0')}`;
+    if (inner.has(key)) throw new InvalidArgumentError(`multicast rate given twice for ${key}`);
+    inner.set(key, [rate.preload, rate.maxBalance, rate.accrual].map((n) => n.toString(16)).join(','));
+  }
+  return inner.toBytes();
+}
+
+export function formatActiveBridges(bridges: readonly (string | bigint)[]): string {
+  const hex = bridges.map((bridge) => argument('activeBridges', () => addressToHex(parseAddress(bridge))));
+  return [...new Set(hex)].sort().join(',');
+}
+
+/**
+ * Text already in the netconf form, which formatting would give back unchanged: IPv4 without
+ * leading zeros, IPv6 as 8 groups of 4 lower-case hex digits, prefix lengths in range without
+ * leading zeros. The master's own addresses come this way; anything else is parsed.
+ */
+const NETCONF_IPV4_CIDR =
+  /^(?:(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])\.){3}(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])\/(?:3[0-2]|[12]?[0-9])$/;
+const NETCONF_IPV6_CIDR = /^(?:[0-9a-f]{4}:){7}[0-9a-f]{4}\/(?:12[0-8]|1[01][0-9]|[1-9]?[0-9])$/;
+
+/** The `v4s` and `v6s` lists, each address in the netconf form, in the order given. */
+export function splitStaticIps(ips: readonly string[]): { v4: string[]; v6: string[] } {
+  const v4: string[] = [];
+  const v6: string[] = [];
+  for (const ip of ips) {
+    if (typeof ip === 'string' && NETCONF_IPV4_CIDR.test(ip)) v4.push(ip);
+    else if (typeof ip === 'string' && NETCONF_IPV6_CIDR.test(ip)) v6.push(ip);
+    else {
+      const cidr = argument('staticIps', () => parseCidr(ip));
+      (cidr.family === 4 ? v4 : v6).push(formatCidr(cidr));
+    }
+  }
+  return { v4, v6 };
+}
+
+export function flag(value: boolean, what: string): string {
+  if (typeof value !== 'boolean') throw new InvalidArgumentError(`netconf ${what} must be a boolean, got ${describeInput(value)}`);
+  return value ? '1' : '0';
+}
+
+export function requireString(value: string, what: string): string {
+  if (typeof value !== 'string') throw new InvalidArgumentError(`netconf ${what} must be a string, got ${describeInput(value)}`);
+  return value;
+}
+
+export function requireBigint(value: bigint): bigint {
+  if (typeof value !== 'bigint') throw new InvalidArgumentError(`a bigint is needed, got ${describeInput(value)}`);
+  return value;
+}
+
+export function toBigint(value: bigint | number): bigint {
+  if (typeof value === 'number' && Number.isSafeInteger(value)) return BigInt(value);
+  return requireBigint(value as bigint);
+}
+
+/** Runs a conversion of a caller's field; its typed error becomes InvalidArgumentError naming the field. */
+export function argument<T>(what: string, convert: () => T): T {
+  try {
+    return convert();
+  } catch (error) {
+    if (error instanceof InvalidArgumentError) throw error;
+    if (error instanceof NetconfError) {
+      throw new InvalidArgumentError(`netconf ${what}: ${error.message}`, { cause: error });
+    }
+    throw error;
+  }
+}
