@@ -4,4 +4,5 @@ export * from './ip.js';
 export * from './dictionary.js';
 export * from './certificate.js';
 export * from './network-config.js';
+export * from './netconf-template.js';
 export * from './wire.js';

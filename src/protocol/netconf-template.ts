@@ -1,0 +1,396 @@
+/**
+ * The network-level part of a netconf (protocol.md §6), checked and serialized once per network
+ * revision, so a member's netconf is made by writing only its own entries (`ts`, `id`, `v4s`,
+ * `v6s`, `com` and the signature's) between fixed runs of bytes prepared in advance: no sorting,
+ * no escaping of the fixed part, one buffer for the signing message and one for the result.
+ *
+ * The bytes are exactly `buildNetconfDictionary({ ...network, ...member })` (signed with
+ * `Dictionary.sign` when signed), and the fields are checked the same way with the same errors.
+ */
+import { CertificateOfMembership } from './certificate.js';
+import { InvalidArgumentError } from '../errors.js';
+import { addressToHex, parseAddress } from '../crypto/address.js';
+import {
+  Dictionary,
+  SIGNATURE_BYTES,
+  SIGNATURE_KEY,
+  SIGNATURE_TIMESTAMP_KEY,
+  SIGNER_IDENTITY_KEY,
+  type DictionarySigner,
+} from './dictionary.js';
+import { dictionaryInternals, signatureTime } from './dictionary-internal.js';
+import { describeInput, hex16, parseNetworkId } from './ids.js';
+import { NetconfKey, type NetconfFields } from './network-config.js';
+import {
+  argument,
+  flag,
+  formatActiveBridges,
+  formatEtherTypes,
+  formatMulticastLimit,
+  formatMulticastRates,
+  requireBigint,
+  requireString,
+  splitStaticIps,
+  toBigint,
+} from './netconf-fields.js';
+
+/** What differs from member to member of one network at one revision. */
+export type NetconfMemberFields = Pick<NetconfFields, 'timestamp' | 'issuedTo' | 'staticIps' | 'com'>;
+
+/** What every member of a network gets alike at one revision: the rest of `NetconfFields`. */
+export type NetconfNetworkFields = Omit<NetconfFields, keyof NetconfMemberFields>;
+
+/** A member's netconf waiting for its signature (see `NetconfTemplate.prepare`). */
+export interface PreparedNetconf {
+  /**
+   * The message to sign (§4): what `Dictionary.beginSignature` returns for this netconf. Yours:
+   * it may be transferred to a worker.
+   */
+  readonly message: Uint8Array;
+  /** `byteLength` of the signed netconf, known before signing (a netconf must fit 65,535). */
+  readonly byteLength: number;
+  /**
+   * The signed netconf, given the 96-byte signature over `message` (else InvalidArgumentError).
+   * May be called again: each call gives a new Dictionary.
+   */
+  complete(signature: Uint8Array): Dictionary;
+}
+
+// The entries a member brings, by slot number. The first five are its fields, the last three the signature's.
+const COM = 0;
+const ISSUED_TO = 1;
+const TIMESTAMP = 2;
+const STATIC_IPV4 = 3;
+const STATIC_IPV6 = 4;
+const SIGNATURE = 5;
+const SIGNER = 6;
+const SIGNATURE_TIME = 7;
+const SLOT_KEYS: readonly string[] = [
+  NetconfKey.CERTIFICATE_OF_MEMBERSHIP,
+  NetconfKey.ISSUED_TO,
+  NetconfKey.TIMESTAMP,
+  NetconfKey.STATIC_IPV4,
+  NetconfKey.STATIC_IPV6,
+  SIGNATURE_KEY,
+  SIGNER_IDENTITY_KEY,
+  SIGNATURE_TIMESTAMP_KEY,
+];
+const FIRST_SIGNATURE_SLOT = SIGNATURE;
+
+/** A run of network-level entries in key order: as signed (`key=value NUL`) and as serialized. */
+interface FixedStep {
+  readonly slot: -1;
+  readonly raw: Uint8Array;
+  readonly escaped: Uint8Array;
+}
+
+/** Where a member's entry goes, if it has one. Its key is ASCII and needs no escaping. */
+interface SlotStep {
+  readonly slot: number;
+  readonly key: string;
+}
+
+type Step = FixedStep | SlotStep;
+
+const EQUALS = 0x3d;
+const NUL = 0x00;
+const LF = 0x0a;
+const HEX_DIGITS = Uint8Array.from('0123456789abcdef', (c) => c.charCodeAt(0));
+const SIGNATURE_LINE_BYTES = SIGNATURE_KEY.length + 1 + SIGNATURE_BYTES * 2 + 1;
+
+export class NetconfTemplate {
+  /** Whether members' netconfs carry a COM (required) or not (refused). */
+  readonly isPrivate: boolean;
+  /** The network-level entries alone, for member values that need escaping (never from the master). */
+  readonly #fixed: Dictionary;
+  readonly #steps: readonly Step[];
+  readonly #fixedCount: number;
+  readonly #fixedRawLength: number;
+  readonly #fixedEscapedLength: number;
+
+  /** Checks and serializes the network-level fields; bad fields → InvalidArgumentError, as the builder. */
+  constructor(network: NetconfNetworkFields) {
+    if (network === null || typeof network !== 'object') throw new InvalidArgumentError('netconf fields object expected');
+    const fixed = new Dictionary();
+    fixed.set(NetconfKey.NETWORK_ID, argument('networkId', () => hex16(parseNetworkId(network.networkId))));
+    fixed.set(NetconfKey.REVISION, argument('revision', () => hex16(requireBigint(network.revision))));
+    fixed.set(NetconfKey.PRIVATE, flag(network.isPrivate, 'isPrivate'));
+    fixed.set(NetconfKey.NAME, requireString(network.name, 'name'));
+    const description = network.description === undefined ? '' : requireString(network.description, 'description');
+    if (description.length > 0) fixed.set(NetconfKey.DESCRIPTION, description);
+    fixed.set(NetconfKey.ENABLE_BROADCAST, flag(network.enableBroadcast, 'enableBroadcast'));
+    fixed.set(NetconfKey.ALLOW_PASSIVE_BRIDGING, flag(network.allowPassiveBridging, 'allowPassiveBridging'));
+    fixed.set(NetconfKey.ETHER_TYPES, formatEtherTypes(network.allowedEtherTypes));
+    const limit = formatMulticastLimit(network.multicastLimit);
+    if (limit !== null) fixed.set(NetconfKey.MULTICAST_LIMIT, limit);
+    const rates = network.multicastRates ?? [];
+    if (rates.length > 0) fixed.set(NetconfKey.MULTICAST_RATES, formatMulticastRates(rates));
+    const bridges = network.activeBridges ?? [];
+    if (bridges.length > 0) fixed.set(NetconfKey.ACTIVE_BRIDGES, formatActiveBridges(bridges));
+    this.isPrivate = network.isPrivate;
+    this.#fixed = fixed;
+
+    // Every key is ASCII: its text orders as its bytes do. Merge the member slots into the fixed
+    // entries by key, then join each run of fixed entries into one piece of each form.
+    type Item = { key: string; slot: number; entry?: [Uint8Array, Uint8Array] };
+    const items: Item[] = fixed.entryBytes().map((entry) => ({ key: String.fromCharCode(...entry[0]), slot: -1, entry }));
+    SLOT_KEYS.forEach((key, slot) => items.push({ key, slot }));
+    items.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+    const steps: Step[] = [];
+    let run: Array<[Uint8Array, Uint8Array]> = [];
+    const endRun = (): void => {
+      if (run.length === 0) return;
+      steps.push({ slot: -1, raw: rawEntries(run), escaped: new Dictionary(run).toBytes() });
+      run = [];
+    };
+    for (const item of items) {
+      if (item.entry !== undefined) {
+        run.push(item.entry);
+      } else {
+        endRun();
+        steps.push({ slot: item.slot, key: item.key });
+      }
+    }
+    endRun();
+    this.#steps = steps;
+    this.#fixedCount = fixed.size;
+    let rawLength = 0;
+    let escapedLength = 0;
+    for (const step of steps) {
+      if (step.slot === -1) {
+        rawLength += (step as FixedStep).raw.length;
+        escapedLength += (step as FixedStep).escaped.length;
+      }
+    }
+    this.#fixedRawLength = rawLength;
+    this.#fixedEscapedLength = escapedLength;
+  }
+
+  /**
+   * A member's unsigned netconf: the same bytes as `buildNetconfDictionary({ ...network, ...member })`.
+   * Bad fields → InvalidArgumentError.
+   */
+  build(member: NetconfMemberFields): Dictionary {
+    const values = this.#memberValues(member);
+    let length = this.#fixedEscapedLength;
+    for (let slot = 0; slot < FIRST_SIGNATURE_SLOT; slot++) {
+      const value = values[slot];
+      if (value !== undefined) length += SLOT_KEYS[slot]!.length + value.length + 2;
+    }
+    const out = new Uint8Array(length);
+    let at = 0;
+    for (const step of this.#steps) {
+      if (step.slot === -1) {
+        out.set((step as FixedStep).escaped, at);
+        at += (step as FixedStep).escaped.length;
+        continue;
+      }
+      if (step.slot >= FIRST_SIGNATURE_SLOT) continue;
+      const value = values[step.slot];
+      if (value === undefined) continue;
+      at = writeAscii(out, at, (step as SlotStep).key);
+      out[at++] = EQUALS;
+      at = writePlain(out, at, value);
+      if (at < 0) return this.#genericDictionary(values);
+      out[at++] = LF;
+    }
+    return dictionaryInternals.fromCanonicalBytes(out);
+  }
+
+  /**
+   * A member's netconf ready for signing elsewhere: `message` is what to sign; `complete(signature)`
+   * then gives the signed netconf. `signerIdentityText` is the master's public identity string,
+   * `nowMs` the signature time (default now). The same bytes as `buildNetconfDictionary` then
+   * `beginSignature` and `completeSignature` (or `sign`). Bad arguments → InvalidArgumentError.
+   */
+  prepare(member: NetconfMemberFields, signerIdentityText: string, nowMs?: number | bigint): PreparedNetconf {
+    const values = this.#memberValues(member);
+    if (typeof signerIdentityText !== 'string') {
+      throw new InvalidArgumentError(`the signer's identity string is needed, got ${describeInput(signerIdentityText)}`);
+    }
+    const now = signatureTime(nowMs);
+    values[SIGNER] = signerIdentityText;
+    values[SIGNATURE_TIME] = now.toString(16);
+
+    // Every member value is ASCII needing no escape (checked while writing): bytes = code units.
+    let memberLength = 0;
+    let count = this.#fixedCount;
+    for (let slot = 0; slot < SLOT_KEYS.length; slot++) {
+      const value = values[slot];
+      if (value === undefined) continue;
+      memberLength += SLOT_KEYS[slot]!.length + value.length + 2;
+      count++;
+    }
+    const message = new Uint8Array(this.#fixedRawLength + memberLength + 5);
+    const draft = new Uint8Array(this.#fixedEscapedLength + memberLength + SIGNATURE_LINE_BYTES);
+    let m = 0;
+    let d = 0;
+    let signatureAt = -1;
+    for (const step of this.#steps) {
+      if (step.slot === -1) {
+        message.set((step as FixedStep).raw, m);
+        m += (step as FixedStep).raw.length;
+        draft.set((step as FixedStep).escaped, d);
+        d += (step as FixedStep).escaped.length;
+        continue;
+      }
+      const key = (step as SlotStep).key;
+      if (step.slot === SIGNATURE) {
+        // Not signed; in the result its 192 hex digits go here.
+        d = writeAscii(draft, d, key);
+        draft[d++] = EQUALS;
+        signatureAt = d;
+        d += SIGNATURE_BYTES * 2;
+        draft[d++] = LF;
+        continue;
+      }
+      const value = values[step.slot];
+      if (value === undefined) continue;
+      const start = m;
+      m = writeAscii(message, m, key);
+      message[m++] = EQUALS;
+      m = writePlain(message, m, value);
+      if (m < 0) return this.#genericPrepared(values, now);
+      // the same bytes in the serialized form, ended by LF instead of NUL
+      draft.set(message.subarray(start, m), d);
+      d += m - start;
+      message[m++] = NUL;
+      draft[d++] = LF;
+    }
+    message[m++] = 0xff;
+    message[m++] = count >>> 24;
+    message[m++] = (count >>> 16) & 0xff;
+    message[m++] = (count >>> 8) & 0xff;
+    message[m] = count & 0xff;
+    return new DraftNetconf(message, draft, signatureAt);
+  }
+
+  /** `prepare`, `identity.sign(message)`, `complete`: a member's signed netconf at once. */
+  sign(member: NetconfMemberFields, identity: DictionarySigner, nowMs?: number | bigint): Dictionary {
+    if (identity === null || typeof identity !== 'object' || typeof identity.sign !== 'function') {
+      throw new InvalidArgumentError('a dictionary is signed with an Identity that holds its private key');
+    }
+    const prepared = this.prepare(member, identity.toString(), nowMs);
+    return prepared.complete(identity.sign(prepared.message));
+  }
+
+  /** The member's values by slot (signature slots left empty), checked as the builder checks them. */
+  #memberValues(member: NetconfMemberFields): Array<string | undefined> {
+    if (member === null || typeof member !== 'object') throw new InvalidArgumentError('netconf member fields object expected');
+    const values = new Array<string | undefined>(SLOT_KEYS.length).fill(undefined);
+    values[TIMESTAMP] = argument('timestamp', () => hex16(toBigint(member.timestamp)));
+    values[ISSUED_TO] = argument('issuedTo', () => addressToHex(parseAddress(member.issuedTo)));
+    const { v4, v6 } = splitStaticIps(member.staticIps ?? []);
+    if (v4.length > 0) values[STATIC_IPV4] = v4.join(',');
+    if (v6.length > 0) values[STATIC_IPV6] = v6.join(',');
+    const com = member.com ?? null;
+    if (this.isPrivate && com === null) throw new InvalidArgumentError('a private network netconf needs a com');
+    if (!this.isPrivate && com !== null) throw new InvalidArgumentError('a public network netconf carries no com');
+    if (com !== null) {
+      values[COM] =
+        typeof com === 'string' ? argument('com', () => CertificateOfMembership.parse(com).toString()) : com.toString();
+    }
+    return values;
+  }
+
+  /** The general way, for a member value that needs escaping or is not ASCII. */
+  #genericDictionary(values: ReadonlyArray<string | undefined>): Dictionary {
+    const dict = this.#fixed.clone();
+    for (let slot = 0; slot < FIRST_SIGNATURE_SLOT; slot++) {
+      const value = values[slot];
+      if (value !== undefined) dict.set(SLOT_KEYS[slot]!, value);
+    }
+    return dict;
+  }
+
+  #genericPrepared(values: ReadonlyArray<string | undefined>, now: bigint): PreparedNetconf {
+    const dict = this.#genericDictionary(values);
+    const message = dict.beginSignature(values[SIGNER]!, now);
+    return {
+      message,
+      byteLength: dict.byteLength + SIGNATURE_LINE_BYTES,
+      complete: (signature: Uint8Array) => dict.clone().completeSignature(signature),
+    };
+  }
+}
+
+/** The fast path's prepared netconf: the serialized form with a hole for the signature's hex. */
+class DraftNetconf implements PreparedNetconf {
+  readonly message: Uint8Array;
+  readonly #draft: Uint8Array;
+  readonly #signatureAt: number;
+  #handedOut = false;
+
+  constructor(message: Uint8Array, draft: Uint8Array, signatureAt: number) {
+    this.message = message;
+    this.#draft = draft;
+    this.#signatureAt = signatureAt;
+  }
+
+  get byteLength(): number {
+    return this.#draft.length;
+  }
+
+  complete(signature: Uint8Array): Dictionary {
+    if (!(signature instanceof Uint8Array) || signature.length !== SIGNATURE_BYTES) {
+      throw new InvalidArgumentError(`a signature is ${SIGNATURE_BYTES} bytes, got ${describeInput(signature)}`);
+    }
+    // The first result keeps the draft itself; later ones (never changing an earlier one) a copy.
+    const bytes = this.#handedOut ? this.#draft.slice() : this.#draft;
+    this.#handedOut = true;
+    let at = this.#signatureAt;
+    for (let i = 0; i < SIGNATURE_BYTES; i++) {
+      const byte = signature[i]!;
+      bytes[at++] = HEX_DIGITS[byte >>> 4]!;
+      bytes[at++] = HEX_DIGITS[byte & 0x0f]!;
+    }
+    return dictionaryInternals.fromCanonicalBytes(bytes);
+  }
+}
+
+/** `key "=" value NUL` for each entry (raw, as signed). */
+function rawEntries(entries: ReadonlyArray<[Uint8Array, Uint8Array]>): Uint8Array {
+  let length = 0;
+  for (const [key, value] of entries) length += key.length + value.length + 2;
+  const out = new Uint8Array(length);
+  let at = 0;
+  for (const [key, value] of entries) {
+    out.set(key, at);
+    at += key.length;
+    out[at++] = EQUALS;
+    out.set(value, at);
+    at += value.length;
+    out[at++] = NUL;
+  }
+  return out;
+}
+
+function writeAscii(out: Uint8Array, at: number, text: string): number {
+  for (let i = 0; i < text.length; i++) out[at++] = text.charCodeAt(i);
+  return at;
+}
+
+/** The bytes `esc` changes (§4): NUL, CR, LF, `=`, `\`. */
+const NEEDS_ESCAPE = /[\0\r\n=\\]/;
+const asciiEncoder = new TextEncoder();
+
+/**
+ * Writes text that is ASCII and needs no escape (no NUL, CR, LF, `=` or `\`) one byte per code
+ * unit; -1 (having written some of it) when it is anything else. Long text goes through
+ * `encodeInto`, many times faster than a loop over its code units.
+ */
+function writePlain(out: Uint8Array, at: number, text: string): number {
+  const length = text.length;
+  if (length < 32) {
+    for (let i = 0; i < length; i++) {
+      const code = text.charCodeAt(i);
+      if (code > 0x7f || code === NUL || code === LF || code === 0x0d || code === EQUALS || code === 0x5c) return -1;
+      out[at++] = code;
+    }
+    return at;
+  }
+  if (NEEDS_ESCAPE.test(text)) return -1;
+  const { read, written } = asciiEncoder.encodeInto(text, out.subarray(at));
+  // Both equal the length only when every code unit was ASCII (anything else takes 2+ bytes).
+  return read === length && written === length ? at + length : -1;
+}
