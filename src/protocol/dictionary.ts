@@ -50,6 +50,8 @@ interface Entry {
   readonly index: string;
   readonly key: Uint8Array;
   readonly value: Uint8Array;
+  /** How many bytes of key and value `esc` doubles; -1 until counted (a cache, not a change). */
+  escapes: number;
 }
 
 export class Dictionary {
@@ -408,23 +410,23 @@ export class Dictionary {
   #bytes(): Uint8Array {
     if (this.#serialized !== null) return this.#serialized;
     const sorted = this.#sortedEntries();
-    const escapes = new Uint32Array(sorted.length * 2);
     let length = 0;
-    for (let i = 0; i < sorted.length; i++) {
-      const entry = sorted[i]!;
-      const keyEscapes = escapeCount(entry.key);
-      const valueEscapes = escapeCount(entry.value);
-      escapes[2 * i] = keyEscapes;
-      escapes[2 * i + 1] = valueEscapes;
-      length += entry.key.length + keyEscapes + entry.value.length + valueEscapes + 2;
+    for (const entry of sorted) {
+      if (entry.escapes < 0) entry.escapes = escapeCount(entry.key) + escapeCount(entry.value);
+      length += entry.key.length + entry.value.length + entry.escapes + 2;
     }
     const out = new Uint8Array(length);
     let at = 0;
-    for (let i = 0; i < sorted.length; i++) {
-      const entry = sorted[i]!;
-      at = escapes[2 * i] === 0 ? copyBytes(out, at, entry.key) : writeEscaped(out, at, entry.key);
-      out[at++] = EQUALS;
-      at = escapes[2 * i + 1] === 0 ? copyBytes(out, at, entry.value) : writeEscaped(out, at, entry.value);
+    for (const entry of sorted) {
+      if (entry.escapes === 0) {
+        at = copyBytes(out, at, entry.key);
+        out[at++] = EQUALS;
+        at = copyBytes(out, at, entry.value);
+      } else {
+        at = writeEscaped(out, at, entry.key);
+        out[at++] = EQUALS;
+        at = writeEscaped(out, at, entry.value);
+      }
       out[at++] = LF;
     }
     this.#serialized = out;
@@ -459,7 +461,7 @@ function readEntries(bytes: Uint8Array, end: number): ReadEntries {
     if (inValue || keyLength > 0) {
       const key = keyBuffer.slice(0, keyLength);
       const index = bytesToLatin1(key);
-      const entry: Entry = { index, key, value: valueBuffer.slice(0, valueLength) };
+      const entry: Entry = { index, key, value: valueBuffer.slice(0, valueLength), escapes: -1 };
       if (map === null && previous !== null && !(index > previous)) {
         map = new Map();
         for (const earlier of entries) map.set(earlier.index, earlier);
@@ -523,16 +525,27 @@ function search(sorted: readonly Entry[], index: string): number {
 function makeEntry(key: ByteString, value: ByteString): Entry {
   let keyBytes: Uint8Array;
   let index: string;
+  let escapes: number;
   if (typeof key === 'string') {
     keyBytes = textToBytes(key);
+    escapes = textEscapes;
     // As many UTF-8 bytes as UTF-16 code units only when every unit is ASCII: then the text is
     // already the latin1 form of its bytes.
     index = keyBytes.length === key.length ? key : bytesToLatin1(keyBytes);
   } else {
     keyBytes = toBytes(key, 'key');
+    escapes = -1;
     index = bytesToLatin1(keyBytes);
   }
-  return { index, key: keyBytes, value: toBytes(value, 'value') };
+  let valueBytes: Uint8Array;
+  if (typeof value === 'string') {
+    valueBytes = textToBytes(value);
+    escapes = escapes < 0 || textEscapes < 0 ? -1 : escapes + textEscapes;
+  } else {
+    valueBytes = toBytes(value, 'value');
+    escapes = -1;
+  }
+  return { index, key: keyBytes, value: valueBytes, escapes };
 }
 
 function escapeCount(bytes: Uint8Array): number {
@@ -575,18 +588,30 @@ function toBytes(value: ByteString, what: string): Uint8Array {
   );
 }
 
+/** 1 for each byte `esc` doubles (NUL, CR, LF, `=`, `\\`), among the ASCII bytes. */
+const ESCAPED = new Uint8Array(128);
+for (const byte of [NUL, CR, LF, EQUALS, BACKSLASH]) ESCAPED[byte] = 1;
+
+/** Set by `textToBytes`: how many of the bytes `esc` doubles, or -1 when not counted. */
+let textEscapes = -1;
+
 /**
  * UTF-8 bytes of a string. Netconf keys and most values are short ASCII, for which a plain loop
- * beats TextEncoder's per-call cost; anything else goes to TextEncoder.
+ * (counting the bytes to escape on the way) beats TextEncoder's per-call cost; anything else goes
+ * to TextEncoder.
  */
 function textToBytes(text: string): Uint8Array {
+  textEscapes = -1;
   if (text.length > 256) return utf8Encoder.encode(text);
   const out = new Uint8Array(text.length);
+  let escapes = 0;
   for (let i = 0; i < text.length; i++) {
     const code = text.charCodeAt(i);
     if (code > 0x7f) return utf8Encoder.encode(text);
+    escapes += ESCAPED[code]!;
     out[i] = code;
   }
+  textEscapes = escapes;
   return out;
 }
 
