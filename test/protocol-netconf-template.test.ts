@@ -168,6 +168,7 @@ test('property: the template gives the bytes, message and signature of plain Dic
       assert.equal(bytesLatin1(built.toBytes()), bytesLatin1(expected.toBytes()));
       assert.equal(bytesLatin1(buildNetconfDictionary({ ...network, ...member } as NetconfFields).toBytes()), bytesLatin1(expected.toBytes()));
       assert.deepEqual(built.entries(), expected.entries());
+      assert.equal(template.byteLength(member), expected.byteLength);
 
       // the message to sign is the one sign uses
       const signerText = signer.toString();
@@ -297,7 +298,13 @@ test('bad network and member fields: the same InvalidArgumentError as buildNetco
   ];
   for (const patch of badMember) {
     const fields = { ...member, ...patch } as NetconfMemberFields;
-    for (const run of [() => template.build(fields), () => template.prepare(fields, 'me', 1n), () => template.sign(fields, signer, 1n)]) {
+    const runs = [
+      () => template.build(fields),
+      () => template.byteLength(fields),
+      () => template.prepare(fields, 'me', 1n),
+      () => template.sign(fields, signer, 1n),
+    ];
+    for (const run of runs) {
       const error = thrown(run);
       assert.ok(error instanceof InvalidArgumentError, JSON.stringify(Object.keys(patch)));
       assert.equal(error.message, thrown(() => buildNetconfDictionary({ ...network, ...fields } as NetconfFields)).message);
@@ -351,6 +358,7 @@ test('member values that need escaping or are not ASCII take the general way wit
     const odd = { ...member, com: { toString: () => text } as unknown as CertificateOfMembership };
     const expected = buildNetconfDictionary({ ...privateNetwork, ...odd } as NetconfFields);
     assert.deepEqual(template.build(odd).toBytes(), expected.toBytes(), JSON.stringify(text));
+    assert.equal(template.byteLength(odd), expected.byteLength);
     const prepared = template.prepare(odd, signer.toString(), 9n);
     assert.deepEqual(prepared.message, expected.clone().beginSignature(signer.toString(), 9n));
     const signed = prepared.complete(signer.sign(prepared.message));

@@ -198,6 +198,23 @@ export class NetconfTemplate {
   }
 
   /**
+   * `build(member).byteLength` without building it, e.g. to check early that the signed netconf
+   * will fit MAX_NETCONF_BYTES (signing adds `~!ed25519`, `~!sigid`, `~!sigts` and, when the
+   * COM is signed later, its signature). Bad fields → InvalidArgumentError, as `build`.
+   */
+  byteLength(member: NetconfMemberFields): number {
+    const values = this.#memberValues(member);
+    let length = this.#fixedEscapedLength;
+    for (let slot = 0; slot < FIRST_SIGNATURE_SLOT; slot++) {
+      const value = values[slot];
+      if (value === undefined) continue;
+      if (!isPlain(value)) return this.#genericDictionary(values).byteLength;
+      length += SLOT_KEYS[slot]!.length + value.length + 2;
+    }
+    return length;
+  }
+
+  /**
    * A member's netconf ready for signing elsewhere: `message` is what to sign; `complete(signature)`
    * then gives the signed netconf. `signerIdentityText` is the master's public identity string,
    * `nowMs` the signature time (default now). The same bytes as `buildNetconfDictionary` then
@@ -373,6 +390,13 @@ function writeAscii(out: Uint8Array, at: number, text: string): number {
 /** The bytes `esc` changes (§4): NUL, CR, LF, `=`, `\`. */
 const NEEDS_ESCAPE = /[\0\r\n=\\]/;
 const asciiEncoder = new TextEncoder();
+
+const NOT_ASCII = /[^\x00-\x7f]/;
+
+/** True when the text is ASCII and needs no escape: its serialized bytes are its code units. */
+function isPlain(text: string): boolean {
+  return !NEEDS_ESCAPE.test(text) && !NOT_ASCII.test(text);
+}
 
 /**
  * Writes text that is ASCII and needs no escape (no NUL, CR, LF, `=` or `\`) one byte per code
