@@ -4,6 +4,7 @@
  * such change raises the revision (master.md §4), so an entry made at the current revision is
  * current: a fresh netconf then reads only the member's own rows.
  */
+import { NetconfTemplate } from '../protocol/netconf-template.js';
 import { generationCheck } from './generation.js';
 import type { MulticastRateRow, NetconfStoreReader, NetworkRow } from './store.js';
 
@@ -12,6 +13,8 @@ export interface NetworkParts {
   readonly etherTypes: readonly number[];
   readonly multicastRates: readonly MulticastRateRow[];
   readonly activeBridges: readonly string[];
+  /** Every member's netconf at this revision, but for the member's own entries. */
+  readonly template: NetconfTemplate;
 }
 
 const MAX_NETWORKS = 65_536;
@@ -34,12 +37,23 @@ export class NetworkPartsCache {
     if (network === undefined || network.revision !== revision) {
       throw new Error(`network ${nwid} is not at revision ${revision}`); // a caller's mistake
     }
-    const parts: NetworkParts = {
-      network,
-      etherTypes: reader.getAcceptedEtherTypes(network.id),
-      multicastRates: reader.getMulticastRates(network.id),
-      activeBridges: reader.activeBridges(network.id),
-    };
+    const etherTypes = reader.getAcceptedEtherTypes(network.id);
+    const multicastRates = reader.getMulticastRates(network.id);
+    const activeBridges = reader.activeBridges(network.id);
+    const template = new NetconfTemplate({
+      networkId: network.id,
+      revision: network.revision,
+      isPrivate: network.private,
+      name: network.name,
+      description: network.description,
+      enableBroadcast: network.enableBroadcast,
+      allowPassiveBridging: network.allowPassiveBridging,
+      allowedEtherTypes: etherTypes,
+      multicastLimit: network.multicastLimit,
+      multicastRates,
+      activeBridges,
+    });
+    const parts: NetworkParts = { network, etherTypes, multicastRates, activeBridges, template };
     this.#entries.delete(network.id);
     if (this.#entries.size >= MAX_NETWORKS) this.#entries.delete(this.#entries.keys().next().value!);
     this.#entries.set(network.id, { revision: network.revision, parts });

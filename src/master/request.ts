@@ -15,7 +15,8 @@ import { Identity } from '../crypto/identity.js';
 import { CertificateOfMembership } from '../protocol/certificate.js';
 import { Dictionary, SIGNATURE_KEY, SIGNATURE_TIMESTAMP_KEY, SIGNER_IDENTITY_KEY } from '../protocol/dictionary.js';
 import { hex16, parseNetworkId } from '../protocol/ids.js';
-import { buildNetconfDictionary, MAX_NETCONF_BYTES, NetconfKey } from '../protocol/network-config.js';
+import { MAX_NETCONF_BYTES } from '../protocol/network-config.js';
+import type { NetconfMemberFields, NetconfTemplate } from '../protocol/netconf-template.js';
 import { LimitExceededError } from '../errors.js';
 import type { MasterContext } from './context.js';
 import type { IpPoolExhaustedEvent } from './events.js';
@@ -131,15 +132,13 @@ type Answer =
   | { reply: NetworkConfigReply; shortages: IpPoolExhaustedEvent[]; unsigned?: UnsignedNetconf }
   | typeof NEEDS_PROOF_OF_WORK;
 
-/** A fresh netconf built inside the request's transaction, to be signed after it commits. */
+/** A fresh netconf decided inside the request's transaction, to be made and signed after it commits. */
 interface UnsignedNetconf {
   readonly nwid: string;
-  readonly address: string;
   readonly revision: bigint;
-  readonly timestamp: number;
-  /** The COM, unsigned (private networks); the netconf's `com` entry holds its unsigned form. */
-  readonly com: CertificateOfMembership | null;
-  readonly netconf: Dictionary;
+  readonly template: NetconfTemplate;
+  /** The member's own fields; `com` unsigned (private networks) until signed. */
+  readonly member: NetconfMemberFields & { readonly issuedTo: string; readonly timestamp: number; readonly com: CertificateOfMembership | null };
   /** See NetconfCache.ticket. */
   readonly cacheTicket: number;
 }
@@ -255,49 +254,33 @@ function buildUnsigned(
   context: MasterContext,
   tx: NetconfStoreTx,
   parts: NetworkParts,
-  member: Identity,
+  identity: Identity,
   now: number,
 ): Answer {
-  const { network } = parts;
-  const addresses = memberAddresses(tx, network, member.address, member.addressValue);
+  const { network, template } = parts;
+  const addresses = memberAddresses(tx, network, identity.address, identity.addressValue);
   const com = network.private
     ? CertificateOfMembership.create({
         revision: network.revision,
         revisionMaxDelta: network.comRevisionMaxDelta,
         nwid: network.id,
-        issuedTo: member.address,
+        issuedTo: identity.address,
       })
     : null;
-  const netconf = buildNetconfDictionary({
-    networkId: network.id,
-    timestamp: now,
-    revision: network.revision,
-    issuedTo: member.address,
-    isPrivate: network.private,
-    name: network.name,
-    description: network.description,
-    enableBroadcast: network.enableBroadcast,
-    allowPassiveBridging: network.allowPassiveBridging,
-    allowedEtherTypes: parts.etherTypes,
-    multicastLimit: network.multicastLimit,
-    multicastRates: parts.multicastRates,
-    activeBridges: parts.activeBridges,
-    staticIps: addresses.staticIps,
-    com,
-  });
+  const member = { timestamp: now, issuedTo: identity.address, staticIps: addresses.staticIps, com };
 
   // Thrown here, so that the transaction, and whatever it claimed, rolls back.
-  const signedLength = netconf.byteLength + signaturesLength(context, com !== null, now);
+  const signedLength = template.byteLength(member) + signaturesLength(context, com !== null, now);
   if (signedLength > MAX_NETCONF_BYTES) {
     throw new LimitExceededError(
-      `netconf for ${member.address} on ${network.id} is ${signedLength} bytes; at most ${MAX_NETCONF_BYTES} fit a reply`,
+      `netconf for ${identity.address} on ${network.id} is ${signedLength} bytes; at most ${MAX_NETCONF_BYTES} fit a reply`,
     );
   }
 
   const shortages: IpPoolExhaustedEvent[] = addresses.shortages.map((shortage) => ({
     type: 'ipPoolExhausted',
     nwid: network.id,
-    address: member.address,
+    address: identity.address,
     family: shortage.family,
     message: shortage.message,
   }));
@@ -305,20 +288,18 @@ function buildUnsigned(
   if (shortages.length > 0) reply.warnings = shortages.map((shortage) => shortage.message);
   const unsigned: UnsignedNetconf = {
     nwid: network.id,
-    address: member.address,
     revision: network.revision,
-    timestamp: now,
-    com,
-    netconf,
+    template,
+    member,
     cacheTicket: context.netconfs.ticket(),
   };
   return { reply, shortages, unsigned };
 }
 
 /**
- * The bytes signing adds to a netconf (protocol.md §4, §5): the COM's `:` and 192 hex digits, and
- * the entries `~!ed25519` (192 hex digits), `~!sigid` (the master's public identity) and `~!sigts`
- * (hex ms). None of them holds a byte that needs escaping.
+ * The bytes signing adds to a netconf with an unsigned COM (protocol.md §4, §5): the COM's `:`
+ * and 192 hex digits, and the entries `~!ed25519` (192 hex digits), `~!sigid` (the master's public
+ * identity) and `~!sigts` (hex ms). None of them holds a byte that needs escaping.
  */
 function signaturesLength(context: MasterContext, hasCom: boolean, now: number): number {
   const SIGNATURE_HEX_DIGITS = 192;
@@ -329,20 +310,19 @@ function signaturesLength(context: MasterContext, hasCom: boolean, now: number):
   return comSignature + signatureEntry + signerEntry + timeEntry;
 }
 
-/** Signs the COM, then the dictionary that carries it; caches the result. */
+/** Signs the COM, then the netconf that carries it; caches the result. */
 async function signNetconf(context: MasterContext, unsigned: UnsignedNetconf): Promise<Dictionary> {
-  const { netconf, com } = unsigned;
+  const { member, template } = unsigned;
   const sign = (message: Uint8Array) => context.signer.sign(message, { mayBatch: context.requestsInProgress.count > 1 });
-  if (com !== null) {
-    com.applySignature(context.identity.address, await sign(com.signingMessage()));
-    netconf.set(NetconfKey.CERTIFICATE_OF_MEMBERSHIP, com.toString());
+  if (member.com !== null) {
+    member.com.applySignature(context.identity.address, await sign(member.com.signingMessage()));
   }
-  const message = netconf.beginSignature(context.identity.toString(false), unsigned.timestamp);
-  netconf.completeSignature(await sign(message));
-  context.netconfs.keep(unsigned.cacheTicket, unsigned.nwid, unsigned.address, netconf, {
+  const prepared = template.prepare(member, context.identity.toString(false), member.timestamp);
+  const netconf = prepared.complete(await sign(prepared.message));
+  context.netconfs.keep(unsigned.cacheTicket, unsigned.nwid, member.issuedTo, netconf, {
     bytes: netconf.toBytes(),
     revision: unsigned.revision,
-    timestamp: unsigned.timestamp,
+    timestamp: member.timestamp,
   });
   return netconf;
 }
