@@ -93,3 +93,24 @@ test('an edit made while the master was stopped is simply used', async () => {
     cleanup();
   }
 });
+
+test('our own snapshots, installed while writes go on, are never taken for another program\'s edit', async () => {
+  const { dbPath, cleanup } = makeTempDir();
+  try {
+    // A snapshot after every few KB of log, while deferred writes keep coming from many callers.
+    const engine = await openSqlJsEngine({ path: dbPath, schema: testSchema, compaction: { minLogBytes: 4096, logToSnapshotRatio: 0 } });
+    const writes: Promise<unknown>[] = [];
+    for (let i = 0; i < 3000; i++) {
+      writes.push(engine.write((w) => w.run('INSERT INTO Item (id, value) VALUES (?, ?)', [i, 'x'.repeat(200)]), { durability: i % 50 === 0 ? 'sync' : 'deferred' }));
+      if (i % 25 === 0) await new Promise((resolve) => setImmediate(resolve));
+    }
+    await Promise.all(writes);
+    await engine.flush();
+    assert.ok((engine.counters?.snapshots ?? 0) > 3, `snapshots: ${engine.counters?.snapshots}`);
+    assert.equal(engine.generation, 0, 'the database was reloaded as if edited by another program');
+    assert.equal(values(engine).length, 3000);
+    await engine.close();
+  } finally {
+    cleanup();
+  }
+});

@@ -121,6 +121,8 @@ export class FilePersistence implements Persistence {
   private mainSize = 0;
   /** The main file as we last wrote or read it. */
   private knownMain: FileIdentity | null = null;
+  /** Our next snapshot while it is being renamed over the main file: not another program's edit. */
+  private installingMain: FileIdentity | null = null;
   private plan: LoadPlan | null = null;
   private loadedDigest: Uint8Array = EMPTY_DIGEST;
   /** Set when the files may no longer match what we believe; appends are refused until reopen. */
@@ -243,12 +245,17 @@ export class FilePersistence implements Persistence {
       await fs.unlink(paths.logNext).catch(() => {});
       throw new ExternalModificationError(`${this.location} was changed by another program; the snapshot was not installed`);
     }
+    // Writes go on while the rename runs: from the moment it lands, the main file is this one.
+    this.installingMain = fs.statSync(paths.snapshotTmp);
     try {
       await fs.rename(paths.snapshotTmp, paths.main);
+      this.knownMain = this.installingMain;
     } catch (error) {
       await fs.unlink(paths.snapshotTmp).catch(() => {});
       await fs.unlink(paths.logNext).catch(() => {});
       throw new PersistenceError(`${this.location}: could not install a snapshot: ${(error as Error).message}`, { cause: error });
+    } finally {
+      this.installingMain = null;
     }
     // From here on the new main file holds everything; only log.next may follow it.
     try {
@@ -298,7 +305,7 @@ export class FilePersistence implements Persistence {
       }
     }
     const current = fs.statSync(paths.main);
-    if (!sameIdentity(current, this.knownMain)) {
+    if (!sameIdentity(current, this.knownMain) && !(this.installingMain !== null && sameIdentity(current, this.installingMain))) {
       return { kind: 'modified', detail: current === null ? `${this.location} was removed` : `${this.location} was changed by another program` };
     }
     return null;
