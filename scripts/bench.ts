@@ -14,12 +14,14 @@ import { cpus, freemem, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { execFileSync } from 'node:child_process';
 import { performance } from 'node:perf_hooks';
-import { Worker } from 'node:worker_threads';
-import { bytesToHex, randomBytes } from '@noble/hashes/utils.js';
+import { ed25519 } from '@noble/curves/ed25519.js';
+import { sha512 } from '@noble/hashes/sha2.js';
+import { bytesToHex, hexToBytes, randomBytes } from '@noble/hashes/utils.js';
 import { Identity } from '../src/crypto/identity.js';
 import { memoryHardHash, setMemoryHardHashImplementation } from '../src/crypto/memory-hard-hash.js';
 import { loadWasmMemoryHardHash } from '../src/crypto/memory-hard-hash-wasm.js';
 import { getSigningBackend, isNativeSigningAvailable, setSigningBackend } from '../src/crypto/signing-backend.js';
+import { createSigningPool } from '../src/crypto/signing-pool.js';
 import { TEST_IDENTITIES } from '../src/crypto/test-identities.js';
 import { createNetconfMaster, ResultCode, type NetconfMaster } from '../src/master/index.js';
 import { openSqlJsStorage } from '../src/storage/index.js';
@@ -31,6 +33,8 @@ const SCALE_NETWORKS = QUICK ? 1_000 : 10_000;
 const SLASH8_MEMBERS = QUICK ? 100_000 : 1_000_000;
 const SLASH8_BLOCK = QUICK ? 10_000 : 1_000_000;
 const PERSIST_SIZES_MB = QUICK ? [2, 10] : [10, 100];
+/** Requests kept in flight for the concurrent fresh figures (a burst after a revision change). */
+const IN_FLIGHT = 64;
 
 type Signer = 'noble' | 'native';
 const lines: string[] = [];
@@ -93,6 +97,33 @@ function signRate(signer: Signer, identity: Identity, messageBytes = 256, runs =
   return median(rates);
 }
 
+/**
+ * C25519 signatures/s made with `@noble/curves` as its API is called (`ed25519.sign` derives the
+ * public key from the seed on every call): the "noble sign rate" of issue 5's targets.
+ */
+function rawNobleSignRate(identity: Identity, messageBytes = 256, runs = RUNS, periodMs = 400): number {
+  const seed = privateSeed(identity);
+  const message = randomBytes(messageBytes);
+  const rates: number[] = [];
+  for (let run = 0; run < runs; run++) {
+    let count = 0;
+    const start = performance.now();
+    while (performance.now() - start < periodMs) {
+      message[0] = count & 0xff;
+      const digest = sha512(message).subarray(0, 32); // C25519 signs the digest's first half
+      ed25519.sign(digest, seed);
+      count++;
+    }
+    rates.push((count * 1000) / (performance.now() - start));
+  }
+  return median(rates);
+}
+
+function privateSeed(identity: Identity): Uint8Array {
+  const [, , , privateHex] = identity.toString(true).split(':');
+  return hexToBytes(privateHex!).subarray(32, 64);
+}
+
 /** The size of a signed netconf as the request path makes it (private network, one address). */
 async function typicalNetconfBytes(masterIdentity: Identity): Promise<number> {
   const storage = await openSqlJsStorage();
@@ -107,59 +138,67 @@ async function typicalNetconfBytes(masterIdentity: Identity): Promise<number> {
 
 /**
  * Fresh netconfs/s that signing alone would allow: one COM (72 bytes of qualifiers) and one
- * netconf dictionary of the typical size, signed one after the other.
+ * netconf dictionary of the typical size, signed one after the other. `raw-noble` is
+ * `@noble/curves` called as its API is (the targets' noble bound).
  */
-function signingBound(signer: Signer, identity: Identity, netconfBytes: number, runs = RUNS, periodMs = 400): number {
-  const comMs = 1000 / signRate(signer, identity, 72, runs, periodMs);
-  const netconfMs = 1000 / signRate(signer, identity, netconfBytes, runs, periodMs);
-  return 1000 / (comMs + netconfMs);
+function signingBound(signer: Signer | 'raw-noble', identity: Identity, netconfBytes: number, runs = RUNS, periodMs = 400): number {
+  const rate = (bytes: number) =>
+    signer === 'raw-noble' ? rawNobleSignRate(identity, bytes, runs, periodMs) : signRate(signer, identity, bytes, runs, periodMs);
+  return 1000 / (1000 / rate(72) + 1000 / rate(netconfBytes));
+}
+
+interface PoolFigures {
+  workers: number;
+  rate: number;
+  /** Main-thread time per signature (event-loop busy time ÷ signatures). */
+  mainUs: number;
 }
 
 /**
- * Would a pool of signing workers pay on this machine? Signatures/s when the main thread hands
- * messages to `workers` worker threads and waits for the replies (batches of `batch`), counting the
- * message passing a master would pay.
+ * Signatures/s through the library's signing pool with IN_FLIGHT signatures asked for at any time
+ * (each answered one asks for the next), and what each costs the main thread.
  */
-async function pooledSignRate(signer: Signer, identity: Identity, workers: number, batch: number): Promise<number> {
-  // Workers do not inherit tsx's loader: register it first, then load the TypeScript worker.
-  const bootstrap =
-    `import { register } from ${JSON.stringify(import.meta.resolve('tsx/esm/api'))}; register();` +
-    `await import(${JSON.stringify(new URL('./bench/sign-worker.ts', import.meta.url).href)});`;
-  const pool = Array.from({ length: workers }, () => new Worker(new URL(`data:text/javascript,${encodeURIComponent(bootstrap)}`), {
-    workerData: { identity: identity.toString(true), backend: signer },
-  }));
-  const ask = (worker: Worker, messages: Uint8Array[]) =>
-    new Promise<Uint8Array[]>((resolve) => {
-      worker.once('message', resolve);
-      worker.postMessage(messages);
-    });
-  const messages = Array.from({ length: batch }, () => randomBytes(600));
-  await Promise.all(pool.map((worker) => ask(worker, messages.slice(0, 1)))); // warm up
+async function poolRate(identity: Identity, workers: number): Promise<PoolFigures> {
+  useSigner('native');
+  const pool = createSigningPool(identity, { workers });
+  const message = randomBytes(600);
+  const burst = () => Promise.all(Array.from({ length: IN_FLIGHT }, () => pool.sign(message)));
+  await burst(); // starts the workers
+  await new Promise((resolve) => setTimeout(resolve, 300));
   const rates: number[] = [];
+  const mainUs: number[] = [];
   for (let run = 0; run < RUNS; run++) {
     let count = 0;
     const start = performance.now();
+    const before = performance.eventLoopUtilization();
     await Promise.all(
-      pool.map(async (worker) => {
+      Array.from({ length: IN_FLIGHT }, async () => {
         while (performance.now() - start < 400) {
-          await ask(worker, messages);
-          count += messages.length;
+          await pool.sign(message);
+          count++;
         }
       }),
     );
-    rates.push((count * 1000) / (performance.now() - start));
+    const elapsed = performance.now() - start;
+    rates.push((count * 1000) / elapsed);
+    mainUs.push((performance.eventLoopUtilization(before).active * 1000) / count);
   }
-  await Promise.all(pool.map((worker) => worker.terminate()));
-  return median(rates);
+  await pool.close();
+  return { workers, rate: median(rates), mainUs: median(mainUs) };
 }
 
 // ---------------------------------------------------------------------------------------------
 // Request path rates
 
 interface RequestRates {
+  /** Fresh netconfs/s, one request at a time (each awaited before the next). */
+  freshSequential: number;
+  /** Fresh netconfs/s with IN_FLIGHT requests in flight (the burst after a revision change). */
   fresh: number;
-  /** Fresh rate ÷ the signing bound measured right beside it, median over runs: the signer's own, and noble's. */
+  /** Fresh rates ÷ the signing bound measured right beside them, median over runs. */
   freshToOwnBound: number;
+  freshSequentialToOwnBound: number;
+  /** ÷ the bound of `@noble/curves` as its API is called (the targets' noble bound). */
   freshToNobleBound: number;
   cached: number;
   notNewer: number;
@@ -176,60 +215,66 @@ async function requestRates(
   netconfBytes: number,
 ): Promise<RequestRates> {
   useSigner(signer);
-  const memberCount = signer === 'noble' ? (QUICK ? 100 : 400) : QUICK ? 500 : 3_000;
+  const memberCount = signer === 'noble' ? (QUICK ? 200 : 600) : QUICK ? 1_000 : 4_000;
   const storage = await openStorage(durable);
   const master = createNetconfMaster(storage, masterIdentity, { validateIdentities: false });
   const nwid = await master.createNetwork({ name: 'bench', private: true, v4AssignMode: 'zt', ipPools: ['10.0.0.0/8'] });
   const members = syntheticAddresses(memberCount).map(syntheticIdentity);
   for (const identity of members) await master.doNetworkConfigRequest({ fromAddr: null, identity, nwid });
   for (const identity of members) await master.authorizeMember(nwid, identity.address);
-  // First fresh round assigns the addresses (durable claims); not measured.
-  await roundRate(master, nwid, members, 0n, ResultCode.OK);
+  // First fresh round assigns the addresses (durable claims) and starts the signing workers; not measured.
+  await roundRate(master, nwid, members, 0n, ResultCode.OK, IN_FLIGHT);
 
-  const fresh: number[] = [];
-  const toOwn: number[] = [];
-  const toNoble: number[] = [];
-  const cached: number[] = [];
-  const notNewer: number[] = [];
+  const figures: Record<Exclude<keyof RequestRates, never>, number[]> = {
+    freshSequential: [], fresh: [], freshToOwnBound: [], freshSequentialToOwnBound: [], freshToNobleBound: [], cached: [], notNewer: [],
+  };
   for (let run = 0; run < RUNS; run++) {
-    await master.updateNetwork(nwid, { description: `round ${run}` });
-    const revision = (await master.getNetwork(nwid))!.revision;
     // The bounds are measured right beside each fresh round: this machine's speed drifts.
-    const nobleBound = signingBound('noble', masterIdentity, netconfBytes, 1, 150);
-    const ownBound = signer === 'noble' ? nobleBound : signingBound(signer, masterIdentity, netconfBytes, 1, 150);
+    const nobleBound = signingBound('raw-noble', masterIdentity, netconfBytes, 1, 150);
+    const ownBound = signingBound(signer, masterIdentity, netconfBytes, 1, 150);
     useSigner(signer);
-    const freshRate = await roundRate(master, nwid, members, 0n, ResultCode.OK);
-    fresh.push(freshRate);
-    toOwn.push(freshRate / ownBound);
-    toNoble.push(freshRate / nobleBound);
-    cached.push(await roundRate(master, nwid, members, 0n, ResultCode.OK));
+    const freshRound = async (inFlight: number) => {
+      await master.updateNetwork(nwid, { description: `round ${run} ${inFlight}` });
+      return roundRate(master, nwid, members, 0n, ResultCode.OK, inFlight);
+    };
+    const sequential = await freshRound(1);
+    const concurrent = await freshRound(IN_FLIGHT);
+    figures.freshSequential.push(sequential);
+    figures.fresh.push(concurrent);
+    figures.freshSequentialToOwnBound.push(sequential / ownBound);
+    figures.freshToOwnBound.push(concurrent / ownBound);
+    figures.freshToNobleBound.push(concurrent / nobleBound);
+    figures.cached.push(await roundRate(master, nwid, members, 0n, ResultCode.OK));
     // Steady state: members polling at the revision they hold. Their first such poll records the
     // revision they report (one small write each), so it is not counted.
+    const revision = (await master.getNetwork(nwid))!.revision;
     await roundRate(master, nwid, members, revision, ResultCode.OK_BUT_NOT_NEWER);
-    notNewer.push(await roundRate(master, nwid, members, revision, ResultCode.OK_BUT_NOT_NEWER));
+    figures.notNewer.push(await roundRate(master, nwid, members, revision, ResultCode.OK_BUT_NOT_NEWER));
   }
+  await master.close();
   await storage.close();
-  return {
-    fresh: median(fresh),
-    freshToOwnBound: median(toOwn),
-    freshToNobleBound: median(toNoble),
-    cached: median(cached),
-    notNewer: median(notNewer),
-  };
+  return Object.fromEntries(Object.entries(figures).map(([key, values]) => [key, median(values)])) as unknown as RequestRates;
 }
 
+/** Requests/s of one round over `members`, keeping `inFlight` requests in flight (1: await each). */
 async function roundRate(
   master: NetconfMaster,
   nwid: string,
   members: Identity[],
   haveRevision: bigint,
   expected: ResultCode,
+  inFlight = 1,
 ): Promise<number> {
+  let next = 0;
+  const client = async () => {
+    while (next < members.length) {
+      const identity = members[next++]!;
+      const reply = await master.doNetworkConfigRequest({ fromAddr: '198.51.100.7/9993', identity, nwid, haveRevision });
+      if (reply.code !== expected) throw new Error(`expected code ${expected}, got ${reply.code} ${reply.error ?? ''}`);
+    }
+  };
   const start = performance.now();
-  for (const identity of members) {
-    const reply = await master.doNetworkConfigRequest({ fromAddr: '198.51.100.7/9993', identity, nwid, haveRevision });
-    if (reply.code !== expected) throw new Error(`expected code ${expected}, got ${reply.code} ${reply.error ?? ''}`);
-  }
+  await Promise.all(Array.from({ length: inFlight }, client));
   return (members.length * 1000) / (performance.now() - start);
 }
 
@@ -477,20 +522,19 @@ async function main(): Promise<void> {
   log(`machine: ${machine}`);
 
   log('signing rates...');
+  const rawNobleSign = rawNobleSignRate(masterIdentity);
   const nobleSign = signRate('noble', masterIdentity);
   const nativeSign = isNativeSigningAvailable() ? signRate('native', masterIdentity) : NaN;
-  log(`  noble ${fmt(nobleSign)}/s, native ${fmt(nativeSign)}/s`);
+  log(`  @noble/curves ${fmt(rawNobleSign)}/s, noble backend ${fmt(nobleSign)}/s, native ${fmt(nativeSign)}/s`);
   const netconfBytes = await typicalNetconfBytes(masterIdentity);
+  const rawNobleBound = signingBound('raw-noble', masterIdentity, netconfBytes);
   const nobleBound = signingBound('noble', masterIdentity, netconfBytes);
   const nativeBoundPair = isNativeSigningAvailable() ? signingBound('native', masterIdentity, netconfBytes) : NaN;
-  log(`  signing bound for a ${netconfBytes}-byte netconf: noble ${fmt(nobleBound)}/s, native ${fmt(nativeBoundPair)}/s`);
-  log('signing through worker threads...');
-  const pooled: Array<{ signer: Signer; workers: number; batch: number; rate: number }> = [];
-  for (const signer of ['noble', 'native'] as const) {
-    if (signer === 'native' && !isNativeSigningAvailable()) continue;
-    for (const [workers, batch] of [[1, 1], [2, 1], [2, 16]] as const) {
-      pooled.push({ signer, workers, batch, rate: await pooledSignRate(signer, masterIdentity, workers, batch) });
-    }
+  log(`  signing bound for a ${netconfBytes}-byte netconf: @noble/curves ${fmt(rawNobleBound)}/s, noble backend ${fmt(nobleBound)}/s, native ${fmt(nativeBoundPair)}/s`);
+  const pooled: PoolFigures[] = [];
+  if (isNativeSigningAvailable()) {
+    log('signing through the signing pool...');
+    for (const workers of [1, 2]) pooled.push(await poolRate(masterIdentity, workers));
   }
   const bundle = JSON.parse(execFileSync(process.execPath, ['scripts/bundle-size.mjs', '--json'], { encoding: 'utf8' })) as {
     libraryOnly: { minKB: number; gzipKB: number };
@@ -505,7 +549,7 @@ async function main(): Promise<void> {
       const key = `${signer}/${durable ? 'file' : 'memory'}`;
       log(`request rates ${key}...`);
       rates[key] = await requestRates(signer, durable, masterIdentity, netconfBytes);
-      log(`  fresh ${fmt(rates[key]!.fresh)}/s, cached ${fmt(rates[key]!.cached)}/s, not-newer ${fmt(rates[key]!.notNewer)}/s`);
+      log(`  fresh ${fmt(rates[key]!.fresh)}/s (${fmt(rates[key]!.freshToNobleBound, 2)} × noble bound, ${fmt(rates[key]!.freshToOwnBound, 2)} × own), one at a time ${fmt(rates[key]!.freshSequential)}/s, cached ${fmt(rates[key]!.cached)}/s, not-newer ${fmt(rates[key]!.notNewer)}/s`);
     }
   }
 
@@ -534,15 +578,17 @@ async function main(): Promise<void> {
   const check = (met: boolean) => (met ? 'met' : '**not met**');
   const best = (signer: Signer, pick: (r: RequestRates) => number) =>
     Math.min(...Object.entries(rates).filter(([key]) => key.startsWith(`${signer}/`)).map(([, r]) => pick(r)));
-  const nobleFreshRatio = best('noble', (r) => r.freshToOwnBound);
+  const nobleFreshRatio = best('noble', (r) => r.freshToNobleBound);
+  const nobleOwnRatio = best('noble', (r) => r.freshToOwnBound);
   const nativeFreshRatio = isNativeSigningAvailable() ? best('native', (r) => r.freshToNobleBound) : NaN;
   const cachedWorst = Math.min(...Object.values(rates).map((r) => r.cached));
   const notNewerWorst = Math.min(...Object.values(rates).map((r) => r.notNewer));
   const scaleRatio = large.freshP99 / small.freshP99;
   const persistRatio = persistence[1]!.perChangeMs / persistence[0]!.perChangeMs;
   const targets = [
-    `| fresh netconf rate with noble ≥ 0.9 × the noble signing bound (two signatures), memory and file | ${fmt(nobleFreshRatio, 2)} × | ${check(nobleFreshRatio >= 0.9)} |`,
-    `| fresh netconf rate with native signing ≥ 10 × that noble bound | ${fmt(nativeFreshRatio, 1)} × | ${check(nativeFreshRatio >= 10)} |`,
+    `| fresh netconf rate with noble ≥ 0.9 × the noble signing bound (two \`@noble/curves\` signatures), memory and file | ${fmt(nobleFreshRatio, 2)} × | ${check(nobleFreshRatio >= 0.9)} |`,
+    `| (stricter) with noble, everything but signing < 10 %: fresh ≥ 0.9 × this library's own noble signing bound | ${fmt(nobleOwnRatio, 2)} × | ${check(nobleOwnRatio >= 0.9)} |`,
+    `| fresh netconf rate with native signing ≥ 10 × the noble bound, memory and file | ${fmt(nativeFreshRatio, 1)} × | ${check(nativeFreshRatio >= 10)} |`,
     `| cached ≥ 20,000 requests/s (slowest signer/storage) | ${fmt(cachedWorst)}/s | ${check(cachedWorst >= 20_000)} |`,
     `| not-newer ≥ 50,000 requests/s (slowest signer/storage) | ${fmt(notNewerWorst)}/s | ${check(notNewerWorst >= 50_000)} |`,
     `| WASM identity validation ≤ 19 ms | ${fmt(validation.wasm, 1)} ms | ${check(validation.wasm <= 19)} |`,
@@ -566,22 +612,25 @@ async function main(): Promise<void> {
     '|---|---|---|',
     ...targets,
     '',
-    `Each figure is the median of ${RUNS} run${RUNS > 1 ? 's' : ''} unless it is a percentile. Request figures are sequential requests on one core (await each),`,
-    'synthetic member identities, `validateIdentities: false` (validation is measured on its own).',
+    `Each figure is the median of ${RUNS} run${RUNS > 1 ? 's' : ''} unless it is a percentile. Fresh rates are measured with`,
+    `${IN_FLIGHT} requests in flight (the burst that follows a revision change) and one at a time; cached and`,
+    'not-newer rates one at a time on one core (await each). Synthetic member identities,',
+    '`validateIdentities: false` (validation is measured on its own).',
     '',
     '## Signing',
     '',
-    '| backend | signatures/s |',
+    '| signer | C25519 signatures/s |',
     '|---|---|',
-    `| noble (\`@noble/curves\`, portable default) | ${fmt(nobleSign)} |`,
-    `| native (\`node:crypto\` Ed25519) | ${fmt(nativeSign)} |`,
+    `| \`@noble/curves\` \`ed25519.sign\` as its API is called (derives the public key on every call) | ${fmt(rawNobleSign)} |`,
+    `| noble backend (\`@noble/curves\` with the expanded key kept: one base-point multiplication per signature) | ${fmt(nobleSign)} |`,
+    `| native backend (\`node:crypto\` Ed25519) | ${fmt(nativeSign)} |`,
     '',
-    'Signing through a pool of worker threads, counting the message passing (signatures of 600-byte',
-    'messages; a batch is the number of messages sent to a worker at once):',
+    `The library's signing pool (native backend, 600-byte messages, ${IN_FLIGHT} signatures asked for at any time;`,
+    'batches of up to 16 leave for a worker as soon as they are full):',
     '',
-    '| backend | workers | batch | signatures/s | vs. on the main thread |',
-    '|---|---|---|---|---|',
-    ...pooled.map((p) => `| ${p.signer} | ${p.workers} | ${p.batch} | ${fmt(p.rate)} | ${fmt(p.rate / (p.signer === 'noble' ? nobleSign : nativeSign), 2)} × |`),
+    '| workers | signatures/s | vs. on the main thread | main-thread µs per signature |',
+    '|---|---|---|---|',
+    ...pooled.map((p) => `| ${p.workers} | ${fmt(p.rate)} | ${fmt(p.rate / nativeSign, 2)} × | ${fmt(p.mainUs, 1)} |`),
     '',
     '## Request path',
     '',
@@ -590,20 +639,21 @@ async function main(): Promise<void> {
     'revision, is not counted).',
     '',
     'A fresh netconf costs two signatures on a private network: the COM (72 bytes signed) and the',
-    `dictionary (${netconfBytes} bytes here). The "bound" is the rate signing alone allows: one signature of each`,
-    `size, measured on their own (at the start of the run: noble ${fmt(nobleBound)}/s, native ${fmt(nativeBoundPair)}/s; the noble`,
-    `rate of 256-byte messages / 2 is ${fmt(nobleSign / 2)}/s). The ratio columns divide each fresh round by the bound`,
-    'measured right beside it (median over runs), since this machine\'s speed drifts within a run.',
-    'Targets: fresh ≥ 0.9 × noble bound with noble; ≥ 10 ×',
-    'the noble bound with native signing; cached ≥ 20,000/s; not-newer ≥ 50,000/s.',
+    `dictionary (${netconfBytes} bytes here). A "bound" is the rate signing alone allows: one signature of each`,
+    `size, measured on their own. At the start of the run: \`@noble/curves\` as called through its API`,
+    `${fmt(rawNobleBound)}/s (the "noble bound" of the targets), the noble backend ${fmt(nobleBound)}/s, native ${fmt(nativeBoundPair)}/s.`,
+    'The ratio columns divide each fresh round by the bound measured right beside it (median over runs),',
+    "since this machine's speed drifts within a run. A fresh netconf is signed after its request's",
+    'transaction commits: one request alone signs on the main thread; concurrent ones send their',
+    `signatures to a worker thread (with the native backend), so the ${IN_FLIGHT}-in-flight figure uses both cores.`,
     '',
-    '| signer | storage | fresh/s | fresh ÷ own bound | fresh ÷ noble bound | cached/s | not-newer/s |',
-    '|---|---|---|---|---|---|---|',
+    `| signer | storage | fresh/s, ${IN_FLIGHT} in flight | ÷ own bound | ÷ noble bound | fresh/s, one at a time | ÷ own bound | cached/s | not-newer/s |`,
+    '|---|---|---|---|---|---|---|---|---|',
   );
   for (const [key, value] of Object.entries(rates)) {
     const [signer, storage] = key.split('/') as [Signer, string];
     lines.push(
-      `| ${signer} | ${storage === 'file' ? 'durable file' : 'in memory'} | ${fmt(value.fresh)} | ${fmt(value.freshToOwnBound, 2)} | ${fmt(value.freshToNobleBound, 1)} | ${fmt(value.cached)} | ${fmt(value.notNewer)} |`,
+      `| ${signer} | ${storage === 'file' ? 'durable file' : 'in memory'} | ${fmt(value.fresh)} | ${fmt(value.freshToOwnBound, 2)} | ${fmt(value.freshToNobleBound, 1)} | ${fmt(value.freshSequential)} | ${fmt(value.freshSequentialToOwnBound, 2)} | ${fmt(value.cached)} | ${fmt(value.notNewer)} |`,
     );
   }
   lines.push(
