@@ -220,7 +220,7 @@ function answer(
     const row = newMember(nwidHex, address, !network.private, now);
     tx.insertMember(row);
     tx.requireDurable();
-    member = row;
+    member = { ...row, cachedNetconfRevision: null };
   }
 
   // 4. Authorization.
@@ -239,7 +239,7 @@ function answer(
   // 7. The config already made at this revision, byte for byte, signing nothing.
   const remembered = context.netconfs.get(nwidHex, address, network.revision);
   if (remembered !== undefined) return done({ code: ResultCode.OK, netconf: remembered });
-  const cached = tx.getCachedNetconf(nwidHex, address, network.revision);
+  const cached = member.cachedNetconfRevision === network.revision ? tx.getCachedNetconf(nwidHex, address, network.revision) : undefined;
   if (cached !== undefined) {
     const netconf = Dictionary.parse(cached.bytes);
     context.netconfs.set(nwidHex, address, network.revision, netconf);

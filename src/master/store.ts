@@ -50,7 +50,10 @@ export type NetworkRowSettings = Omit<NetworkRow, 'id' | 'revision' | 'creationT
 
 export type NetworkStatus = Pick<NetworkRow, 'private' | 'revision'>;
 
-export type MemberStatus = Pick<MemberRow, 'authorized' | 'clientReportedRevision'>;
+export interface MemberStatus extends Pick<MemberRow, 'authorized' | 'clientReportedRevision'> {
+  /** The revision the stored cached netconf was made at, or null when none is stored. */
+  cachedNetconfRevision: bigint | null;
+}
 
 export interface MemberRow {
   networkId: string;

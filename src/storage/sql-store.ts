@@ -197,13 +197,14 @@ class SqlRead implements NetconfStoreReader {
 
   getMemberStatus(nwid: string, address: string): MemberStatus | undefined {
     const row = this.sql.get(
-      `SELECT authorized, clientReportedRevision FROM Member WHERE networkId = ? AND nodeId = ?`,
+      `SELECT authorized, clientReportedRevision, cachedNetconfRevision FROM Member WHERE networkId = ? AND nodeId = ?`,
       [nwid, address],
     );
     if (row === undefined) return undefined;
     return {
       authorized: int(row.authorized) !== 0,
       clientReportedRevision: row.clientReportedRevision === null ? null : BigInt(int(row.clientReportedRevision)),
+      cachedNetconfRevision: row.cachedNetconfRevision === null ? null : BigInt(int(row.cachedNetconfRevision)),
     };
   }
 
