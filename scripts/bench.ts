@@ -80,21 +80,25 @@ function useSigner(signer: Signer): void {
 // ---------------------------------------------------------------------------------------------
 // Signing
 
-function signRate(signer: Signer, identity: Identity, messageBytes = 256, runs = RUNS, periodMs = 400): number {
-  useSigner(signer);
-  const message = randomBytes(messageBytes);
+/** Median over runs of how many times `operation` runs per second (`periodMs` per run). */
+function opsPerSecond(operation: (count: number) => void, runs: number, periodMs: number): number {
   const rates: number[] = [];
   for (let run = 0; run < runs; run++) {
     let count = 0;
     const start = performance.now();
-    while (performance.now() - start < periodMs) {
-      message[0] = count & 0xff;
-      identity.sign(message);
-      count++;
-    }
+    while (performance.now() - start < periodMs) operation(count++);
     rates.push((count * 1000) / (performance.now() - start));
   }
   return median(rates);
+}
+
+function signRate(signer: Signer, identity: Identity, messageBytes = 256, runs = RUNS, periodMs = 400): number {
+  useSigner(signer);
+  const message = randomBytes(messageBytes);
+  return opsPerSecond((count) => {
+    message[0] = count & 0xff;
+    identity.sign(message);
+  }, runs, periodMs);
 }
 
 /**
@@ -104,19 +108,10 @@ function signRate(signer: Signer, identity: Identity, messageBytes = 256, runs =
 function rawNobleSignRate(identity: Identity, messageBytes = 256, runs = RUNS, periodMs = 400): number {
   const seed = privateSeed(identity);
   const message = randomBytes(messageBytes);
-  const rates: number[] = [];
-  for (let run = 0; run < runs; run++) {
-    let count = 0;
-    const start = performance.now();
-    while (performance.now() - start < periodMs) {
-      message[0] = count & 0xff;
-      const digest = sha512(message).subarray(0, 32); // C25519 signs the digest's first half
-      ed25519.sign(digest, seed);
-      count++;
-    }
-    rates.push((count * 1000) / (performance.now() - start));
-  }
-  return median(rates);
+  return opsPerSecond((count) => {
+    message[0] = count & 0xff;
+    ed25519.sign(sha512(message).subarray(0, 32), seed); // C25519 signs the digest's first half
+  }, runs, periodMs);
 }
 
 function privateSeed(identity: Identity): Uint8Array {

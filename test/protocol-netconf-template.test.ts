@@ -1,5 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { referenceMemberFields, referenceNetworkFields } from './fixtures/reference-netconf.js';
 import { readFileSync } from 'node:fs';
 import fc from 'fast-check';
 import { Identity } from '../src/crypto/identity.js';
@@ -211,20 +212,9 @@ test('property: the template gives the bytes, message and signature of plain Dic
 test('the reference master netconf comes out of the template byte for byte', () => {
   const vector = reference.referenceMasterNetconf;
   const signed = Dictionary.parse(latin1Bytes(vector.netconf));
-  const template = new NetconfTemplate({
-    networkId: '504eb3a903000002',
-    revision: 5n,
-    isPrivate: true,
-    name: 'private-net',
-    description: '',
-    enableBroadcast: true,
-    allowPassiveBridging: false,
-    allowedEtherTypes: [],
-    multicastLimit: 32,
-    multicastRates: [],
-    activeBridges: [],
-  });
-  const member: NetconfMemberFields = { timestamp: 1795556950428n, issuedTo: '5b88e37742', staticIps: [], com: signed.get('com')! };
+  const template = new NetconfTemplate(referenceNetworkFields);
+
+  const member: NetconfMemberFields = { ...referenceMemberFields, staticIps: [], com: signed.get('com')! };
   const prepared = template.prepare(member, vector.signer, BigInt('0x' + signed.get('~!sigts')!));
   const signature = Uint8Array.from(Buffer.from(signed.get('~!ed25519')!, 'hex'));
   assert.equal(Identity.fromString(vector.signer).verify(prepared.message, signature), true);

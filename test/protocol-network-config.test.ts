@@ -1,5 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { referenceMemberFields, referenceNetworkFields } from './fixtures/reference-netconf.js';
 import { readFileSync } from 'node:fs';
 import fc from 'fast-check';
 import { Identity } from '../src/crypto/identity.js';
@@ -66,22 +67,12 @@ test('referenceMasterNetconf: the builder fed the same fields gives the unsigned
   const signed = Dictionary.parse(latin1Bytes(master.netconf));
   const com = signed.get('com')!;
   const built = buildNetconfDictionary({
-    networkId: '504eb3a903000002',
-    timestamp: 1795556950428n,
-    revision: 5n,
-    issuedTo: '5b88e37742',
-    isPrivate: true,
-    name: 'private-net',
-    description: '',
-    enableBroadcast: true,
-    allowPassiveBridging: false,
-    allowedEtherTypes: [],
-    multicastLimit: 32,
-    multicastRates: [],
-    activeBridges: [],
-    staticIps: [],
+    ...referenceNetworkFields,
+    ...referenceMemberFields,
+    staticIps: [...referenceMemberFields.staticIps],
     com: CertificateOfMembership.parse(com),
   });
+
   const unsigned = signed.clone().removeSignature();
   assert.equal(bytesLatin1(built.toBytes()), bytesLatin1(unsigned.toBytes()));
   // the reading fed back to the builder gives the same again

@@ -7,7 +7,63 @@ import { addressToHex, parseAddress } from '../crypto/address.js';
 import { Dictionary } from './dictionary.js';
 import { describeInput } from './ids.js';
 import { formatCidr, parseCidr } from './ip.js';
-import type { MulticastRate } from './network-config.js';
+import type { CertificateOfMembership } from './certificate.js';
+
+/** The §6 keys. */
+export const NetconfKey = {
+  NETWORK_ID: 'nwid',
+  TIMESTAMP: 'ts',
+  REVISION: 'r',
+  ISSUED_TO: 'id',
+  PRIVATE: 'p',
+  NAME: 'n',
+  DESCRIPTION: 'd',
+  ENABLE_BROADCAST: 'eb',
+  ALLOW_PASSIVE_BRIDGING: 'pb',
+  ETHER_TYPES: 'et',
+  MULTICAST_LIMIT: 'ml',
+  MULTICAST_RATES: 'mr',
+  ACTIVE_BRIDGES: 'ab',
+  STATIC_IPV4: 'v4s',
+  STATIC_IPV6: 'v6s',
+  CERTIFICATE_OF_MEMBERSHIP: 'com',
+} as const;
+
+/** A multicast rate for one group (MAC + ADI). MAC `000000000000` ADI 0 is the network default. */
+export interface MulticastRate {
+  /** 12 lower-case hex digits, no separators. */
+  readonly mac: string;
+  /** Additional distinguishing information, uint32. */
+  readonly adi: number;
+  readonly preload: number;
+  readonly maxBalance: number;
+  readonly accrual: number;
+}
+
+/** What the master puts into a netconf. `NetworkConfig` itself satisfies this shape. */
+export interface NetconfFields {
+  networkId: bigint | string;
+  /** ms since the epoch */
+  timestamp: bigint | number;
+  revision: bigint;
+  issuedTo: string | bigint;
+  isPrivate: boolean;
+  name: string;
+  /** Written only when non-empty. */
+  description?: string;
+  enableBroadcast: boolean;
+  allowPassiveBridging: boolean;
+  /** Ethernet types; containing 0 means all types; empty means none. */
+  allowedEtherTypes: readonly number[];
+  /** Written (hex) only when > 0. */
+  multicastLimit?: number;
+  multicastRates?: readonly MulticastRate[];
+  activeBridges?: readonly (string | bigint)[];
+  /** CIDR strings, IPv4 and IPv6 (`::` forms accepted; written in the full form). */
+  staticIps?: readonly string[];
+  /** Required exactly when `isPrivate`. */
+  com?: CertificateOfMembership | string | null;
+}
 
 /** `et` of `0` alone means every Ethernet type is allowed. */
 const ALL_ETHER_TYPES = 0;

@@ -20,8 +20,9 @@ import {
 } from './dictionary.js';
 import { dictionaryInternals, signatureTime } from './dictionary-internal.js';
 import { describeInput, hex16, parseNetworkId } from './ids.js';
-import { NetconfKey, type NetconfFields } from './network-config.js';
 import {
+  NetconfKey,
+  type NetconfFields,
   argument,
   flag,
   formatActiveBridges,

@@ -3,23 +3,13 @@
  * (`NetworkConfig.fromDictionary`) and the master-side writing (`buildNetconfDictionary`).
  */
 import { InvalidArgumentError, NetconfError, ParseError } from '../errors.js';
-import { addressToHex, parseAddress } from '../crypto/address.js';
+import { addressToHex } from '../crypto/address.js';
 import { CertificateOfMembership } from './certificate.js';
 import { Dictionary } from './dictionary.js';
-import { describeInput, hex16, parseHexDigits, parseNetworkId } from './ids.js';
+import { describeInput, hex16, parseHexDigits } from './ids.js';
 import { formatCidr, parseCidr } from './ip.js';
-import {
-  argument,
-  flag,
-  formatActiveBridges,
-  formatEtherTypes,
-  formatMulticastLimit,
-  formatMulticastRates,
-  requireBigint,
-  requireString,
-  splitStaticIps,
-  toBigint,
-} from './netconf-fields.js';
+import { NetconfKey, type MulticastRate, type NetconfFields } from './netconf-fields.js';
+import { NetconfTemplate } from './netconf-template.js';
 
 /** A netconf must fit a 16-bit length on the wire. */
 export const MAX_NETCONF_BYTES = 65535;
@@ -28,61 +18,8 @@ export const DEFAULT_MULTICAST_LIMIT = 32;
 /** `et` of `0` alone means every Ethernet type is allowed. */
 export const ALL_ETHER_TYPES = 0;
 
-/** The §6 keys. */
-export const NetconfKey = {
-  NETWORK_ID: 'nwid',
-  TIMESTAMP: 'ts',
-  REVISION: 'r',
-  ISSUED_TO: 'id',
-  PRIVATE: 'p',
-  NAME: 'n',
-  DESCRIPTION: 'd',
-  ENABLE_BROADCAST: 'eb',
-  ALLOW_PASSIVE_BRIDGING: 'pb',
-  ETHER_TYPES: 'et',
-  MULTICAST_LIMIT: 'ml',
-  MULTICAST_RATES: 'mr',
-  ACTIVE_BRIDGES: 'ab',
-  STATIC_IPV4: 'v4s',
-  STATIC_IPV6: 'v6s',
-  CERTIFICATE_OF_MEMBERSHIP: 'com',
-} as const;
-
-/** A multicast rate for one group (MAC + ADI). MAC `000000000000` ADI 0 is the network default. */
-export interface MulticastRate {
-  /** 12 lower-case hex digits, no separators. */
-  readonly mac: string;
-  /** Additional distinguishing information, uint32. */
-  readonly adi: number;
-  readonly preload: number;
-  readonly maxBalance: number;
-  readonly accrual: number;
-}
-
-/** What the master puts into a netconf. `NetworkConfig` itself satisfies this shape. */
-export interface NetconfFields {
-  networkId: bigint | string;
-  /** ms since the epoch */
-  timestamp: bigint | number;
-  revision: bigint;
-  issuedTo: string | bigint;
-  isPrivate: boolean;
-  name: string;
-  /** Written only when non-empty. */
-  description?: string;
-  enableBroadcast: boolean;
-  allowPassiveBridging: boolean;
-  /** Ethernet types; containing 0 means all types; empty means none. */
-  allowedEtherTypes: readonly number[];
-  /** Written (hex) only when > 0. */
-  multicastLimit?: number;
-  multicastRates?: readonly MulticastRate[];
-  activeBridges?: readonly (string | bigint)[];
-  /** CIDR strings, IPv4 and IPv6 (`::` forms accepted; written in the full form). */
-  staticIps?: readonly string[];
-  /** Required exactly when `isPrivate`. */
-  com?: CertificateOfMembership | string | null;
-}
+export { NetconfKey } from './netconf-fields.js';
+export type { MulticastRate, NetconfFields } from './netconf-fields.js';
 
 const MAC_ADI_KEY = /^([0-9a-fA-F]{12})\/([0-9a-fA-F]{1,8})$/;
 
@@ -191,35 +128,7 @@ export class NetworkConfig {
  */
 export function buildNetconfDictionary(fields: NetconfFields): Dictionary {
   if (fields === null || typeof fields !== 'object') throw new InvalidArgumentError('netconf fields object expected');
-  const dict = new Dictionary();
-  dict.set(NetconfKey.NETWORK_ID, argument('networkId', () => hex16(parseNetworkId(fields.networkId))));
-  dict.set(NetconfKey.TIMESTAMP, argument('timestamp', () => hex16(toBigint(fields.timestamp))));
-  dict.set(NetconfKey.REVISION, argument('revision', () => hex16(requireBigint(fields.revision))));
-  dict.set(NetconfKey.ISSUED_TO, argument('issuedTo', () => addressToHex(parseAddress(fields.issuedTo))));
-  dict.set(NetconfKey.PRIVATE, flag(fields.isPrivate, 'isPrivate'));
-  dict.set(NetconfKey.NAME, requireString(fields.name, 'name'));
-  const description = fields.description === undefined ? '' : requireString(fields.description, 'description');
-  if (description.length > 0) dict.set(NetconfKey.DESCRIPTION, description);
-  dict.set(NetconfKey.ENABLE_BROADCAST, flag(fields.enableBroadcast, 'enableBroadcast'));
-  dict.set(NetconfKey.ALLOW_PASSIVE_BRIDGING, flag(fields.allowPassiveBridging, 'allowPassiveBridging'));
-  dict.set(NetconfKey.ETHER_TYPES, formatEtherTypes(fields.allowedEtherTypes));
-  const limit = formatMulticastLimit(fields.multicastLimit);
-  if (limit !== null) dict.set(NetconfKey.MULTICAST_LIMIT, limit);
-  const rates = fields.multicastRates ?? [];
-  if (rates.length > 0) dict.set(NetconfKey.MULTICAST_RATES, formatMulticastRates(rates));
-  const bridges = fields.activeBridges ?? [];
-  if (bridges.length > 0) dict.set(NetconfKey.ACTIVE_BRIDGES, formatActiveBridges(bridges));
-  const { v4, v6 } = splitStaticIps(fields.staticIps ?? []);
-  if (v4.length > 0) dict.set(NetconfKey.STATIC_IPV4, v4.join(','));
-  if (v6.length > 0) dict.set(NetconfKey.STATIC_IPV6, v6.join(','));
-  const com = fields.com ?? null;
-  if (fields.isPrivate && com === null) throw new InvalidArgumentError('a private network netconf needs a com');
-  if (!fields.isPrivate && com !== null) throw new InvalidArgumentError('a public network netconf carries no com');
-  if (com !== null) {
-    const text = typeof com === 'string' ? argument('com', () => CertificateOfMembership.parse(com).toString()) : com.toString();
-    dict.set(NetconfKey.CERTIFICATE_OF_MEMBERSHIP, text);
-  }
-  return dict;
+  return new NetconfTemplate(fields).build(fields);
 }
 
 /** Parses the `et` value: `0` = all, empty = none, else comma list of 1-4 hex digits. */
