@@ -7,6 +7,7 @@ export { Identity } from './crypto/identity.js';
 // Speed controls: Ed25519 backend (noble everywhere, node:crypto when available) and the memory-hard hash (WASM or JS).
 export { getSigningBackend, isNativeSigningAvailable, setSigningBackend } from './crypto/signing-backend.js';
 export type { SigningBackendChoice, SigningBackendName } from './crypto/signing-backend.js';
+export type { SigningCounts } from './crypto/signing-pool.js';
 export { memoryHardHash, setMemoryHardHashImplementation } from './crypto/memory-hard-hash.js';
 export { enableWasmMemoryHardHash } from './crypto/memory-hard-hash-wasm.js';
 export { Dictionary } from './protocol/dictionary.js';

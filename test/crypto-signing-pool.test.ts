@@ -4,14 +4,17 @@ import { bytesToHex } from '@noble/hashes/utils.js';
 import { Identity } from '../src/crypto/identity.js';
 import { setSigningBackend } from '../src/crypto/signing-backend.js';
 import { createSigningPool } from '../src/crypto/signing-pool.js';
+import { WebCryptoSigningPool, type Ed25519Subtle } from '../src/crypto/webcrypto-signing.js';
+import { hexToBytes } from '@noble/hashes/utils.js';
 import { TEST_IDENTITIES } from '../src/crypto/test-identities.js';
 import { InvalidArgumentError } from '../src/errors.js';
 
 const signer = Identity.fromString(TEST_IDENTITIES[0]!);
+const signerPrivateKey = () => hexToBytes(signer.toString(true).split(':')[3]!);
 const messages = (count: number, salt: number): Uint8Array[] =>
   Array.from({ length: count }, (_, i) => Uint8Array.from({ length: (i * 37) % 900 }, (_, j) => (i * 31 + j * 7 + salt) & 0xff));
 
-async function signedAlike(pool: ReturnType<typeof createSigningPool>, batch: Uint8Array[]): Promise<void> {
+async function signedAlike(pool: { sign(message: Uint8Array): Promise<Uint8Array> }, batch: Uint8Array[]): Promise<void> {
   const signatures = await Promise.all(batch.map((message) => pool.sign(message)));
   signatures.forEach((signature, i) => assert.equal(bytesToHex(signature), bytesToHex(signer.sign(batch[i]!))));
 }
@@ -38,7 +41,7 @@ test('a lone signature is made on the calling thread', async () => {
   const pool = createSigningPool(signer, { workers: 1 });
   try {
     for (let i = 0; i < 5; i++) await signedAlike(pool, messages(1, i));
-    assert.deepEqual(pool.counts, { byWorkers: 0, inline: 5 });
+    assert.deepEqual(pool.counts, { byWorkers: 0, byWebCrypto: 0, inline: 5 });
   } finally {
     await pool.close();
   }
@@ -47,7 +50,7 @@ test('a lone signature is made on the calling thread', async () => {
 test('workers: 0 and the noble backend sign everything on the calling thread', async () => {
   const none = createSigningPool(signer, { workers: 0 });
   await signedAlike(none, messages(50, 1));
-  assert.deepEqual(none.counts, { byWorkers: 0, inline: 50 });
+  assert.deepEqual(none.counts, { byWorkers: 0, byWebCrypto: 0, inline: 50 });
   await none.close();
 
   setSigningBackend('noble');
@@ -79,7 +82,43 @@ test('closing with batches in flight still answers every signature correctly', a
 
 test('bad arguments are refused with typed errors', async () => {
   assert.throws(() => createSigningPool(signer, { workers: -1 }), InvalidArgumentError);
+  assert.throws(() => createSigningPool(signer, { webCrypto: 'sometimes' as never }), InvalidArgumentError);
   assert.throws(() => createSigningPool(Identity.fromString(signer.toString(false))), InvalidArgumentError);
   const pool = createSigningPool(signer, { workers: 0 });
   await assert.rejects(pool.sign('text' as never), InvalidArgumentError);
+});
+
+test('WebCrypto Ed25519 signs byte for byte as Identity.sign, unless the noble backend is chosen', async () => {
+  const pool = createSigningPool(signer, { webCrypto: 'always' });
+  await signedAlike(pool, messages(40, 11));
+  assert.deepEqual(pool.counts, { byWorkers: 0, byWebCrypto: 40, inline: 0 });
+  setSigningBackend('noble');
+  try {
+    await signedAlike(pool, messages(3, 12));
+    assert.equal(pool.counts.inline, 3);
+  } finally {
+    setSigningBackend('auto');
+  }
+  await pool.close();
+  await signedAlike(pool, messages(2, 13));
+  assert.equal(pool.counts.inline, 5);
+});
+
+test('a WebCrypto whose signature differs from Identity.sign is never used', async () => {
+  const lying: Ed25519Subtle = {
+    importKey: async () => ({}),
+    sign: async () => new Uint8Array(64).buffer,
+  };
+  const pool = new WebCryptoSigningPool(signer, signerPrivateKey(), lying);
+  await signedAlike(pool, messages(5, 14));
+  assert.deepEqual(pool.counts, { byWorkers: 0, byWebCrypto: 0, inline: 5 });
+  const missing: Ed25519Subtle = {
+    importKey: async () => {
+      throw new Error('Ed25519 is not supported');
+    },
+    sign: async () => new ArrayBuffer(0),
+  };
+  const fallback = new WebCryptoSigningPool(signer, signerPrivateKey(), missing);
+  await signedAlike(fallback, messages(2, 15));
+  assert.equal(fallback.counts.inline, 2);
 });

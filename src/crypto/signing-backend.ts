@@ -184,6 +184,11 @@ export function setSigningBackend(name: SigningBackendChoice): void {
   active = null;
 }
 
+/** What `setSigningBackend` was last given (`auto` unless changed). */
+export function getSigningBackendChoice(): SigningBackendChoice {
+  return choice;
+}
+
 /** The backend in use (`auto` resolved). */
 export function getSigningBackend(): SigningBackendName {
   return currentSigningBackend().name;

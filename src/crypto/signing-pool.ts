@@ -4,15 +4,16 @@
  *
  * In Node, with the `native` backend in use, worker threads sign with OpenSSL. Signatures asked for
  * in one turn of the event loop travel to a worker together; a lone signature, with nothing else
- * waiting, is made on the calling thread, where it is quicker than a round trip. Everywhere else
- * (browsers, the `noble` backend, no workers wanted, workers not started yet or failed) every
- * signature is made on the calling thread. A pool checks its first worker's signature against the
+ * waiting, is made on the calling thread, where it is quicker than a round trip. In browsers,
+ * WebCrypto's Ed25519 signs (webcrypto-signing.ts). Everywhere else (the `noble` backend, no
+ * workers wanted, workers not started yet or failed) every signature is made on the calling thread. A pool checks its first worker's signature against the
  * calling thread's before trusting it: the bytes are always those of `Identity.sign`.
  */
 import type * as WorkerThreads from 'node:worker_threads';
 import { InvalidArgumentError } from '../errors.js';
 import { Identity, privateKeyOf } from './identity.js';
 import { currentSigningBackend, ed25519SeedToPkcs8 } from './signing-backend.js';
+import { findSubtle, WebCryptoSigningPool } from './webcrypto-signing.js';
 
 export interface SigningPoolOptions {
   /**
@@ -20,6 +21,18 @@ export interface SigningPoolOptions {
    * everything on the calling thread.
    */
   workers?: number;
+  /**
+   * WebCrypto's Ed25519 (see webcrypto-signing.ts): `auto` (default) where there are no worker
+   * threads, as in browsers; `always` instead of worker threads; `never`.
+   */
+  webCrypto?: 'auto' | 'always' | 'never';
+}
+
+/** Where the signatures of a pool were made. */
+export interface SigningCounts {
+  byWorkers: number;
+  byWebCrypto: number;
+  inline: number;
 }
 
 export interface SignOptions {
@@ -34,8 +47,8 @@ export interface SignOptions {
 export interface SigningPool {
   /** The identity's 96-byte C25519 signature of `message`. */
   sign(message: Uint8Array, options?: SignOptions): Promise<Uint8Array>;
-  /** Signatures made by workers and on the calling thread so far. */
-  readonly counts: { readonly byWorkers: number; readonly inline: number };
+  /** Where the signatures so far were made. */
+  readonly counts: Readonly<SigningCounts>;
   /** Stops the workers; later signatures are made on the calling thread. */
   close(): Promise<void>;
 }
@@ -116,11 +129,20 @@ export function createSigningPool(identity: Identity, options: SigningPoolOption
   if (!Number.isSafeInteger(workerCount) || workerCount < 0) {
     throw new InvalidArgumentError(`workers must be a non-negative integer, got ${String(options.workers)}`);
   }
-  return new WorkerSigningPool(identity, privateKey, workerCount, loadWorkerThreads());
+  const webCrypto = options.webCrypto ?? 'auto';
+  if (webCrypto !== 'auto' && webCrypto !== 'always' && webCrypto !== 'never') {
+    throw new InvalidArgumentError(`webCrypto must be 'auto', 'always' or 'never', got ${String(options.webCrypto)}`);
+  }
+  const workerThreads = loadWorkerThreads();
+  const subtle = webCrypto === 'never' ? null : findSubtle();
+  if (subtle !== null && (webCrypto === 'always' || workerThreads === null) && workerCount > 0) {
+    return new WebCryptoSigningPool(identity, privateKey, subtle);
+  }
+  return new WorkerSigningPool(identity, privateKey, workerCount, workerThreads);
 }
 
 class WorkerSigningPool implements SigningPool {
-  readonly counts = { byWorkers: 0, inline: 0 };
+  readonly counts: SigningCounts = { byWorkers: 0, byWebCrypto: 0, inline: 0 };
   readonly #queue: Job[] = [];
   readonly #workers: PoolWorker[] = [];
   #dispatchScheduled = false;

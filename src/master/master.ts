@@ -4,7 +4,7 @@
  */
 import { randomBytes } from '@noble/hashes/utils.js';
 import { Identity } from '../crypto/identity.js';
-import { createSigningPool } from '../crypto/signing-pool.js';
+import { createSigningPool, type SigningCounts } from '../crypto/signing-pool.js';
 import { InvalidArgumentError } from '../errors.js';
 import { MAX_WIRE_DICTIONARY_BYTES } from '../protocol/wire.js';
 import * as admin from './admin.js';
@@ -76,6 +76,12 @@ export interface NetconfMaster {
   /** A consistent SQLite database file of the whole state (see the storage for restoring it). */
   backup(): Uint8Array;
 
+  /**
+   * Where this master's netconf signatures were made so far: by worker threads (Node.js), by
+   * WebCrypto (browsers), or on the calling thread.
+   */
+  readonly signatureCounts: Readonly<SigningCounts>;
+
   /** Stops the signing workers (the storage stays open: close it yourself). Requests still work, signing here. */
   close(): Promise<void>;
 }
@@ -142,6 +148,9 @@ export function createNetconfMaster(
       return () => events.off('change', listener);
     },
     backup: () => storage.backup(),
+    get signatureCounts() {
+      return { ...signer.counts };
+    },
     close: () => signer.close(),
   };
 }

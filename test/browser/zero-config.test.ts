@@ -30,6 +30,7 @@ try {
     verified: reply.netconf?.verify(masterIdentity) ?? false,
     name: config?.name,
     staticIps: config?.staticIps,
+    signatureCounts: master.signatureCounts,
   });
 } catch (error) {
   document.body.dataset.result = JSON.stringify({ error: String(error) });
@@ -82,4 +83,6 @@ test('a bundle in a subfolder finds sql.js wasm next to itself with no options',
   assert.equal(result.name, 'zero-config');
   assert.equal(result.staticIps.length, 1);
   assert.match(result.staticIps[0], /^10\.9\.\d+\.\d+\/16$/);
+  // The netconf (a public network: one signature) was signed by the browser's WebCrypto Ed25519.
+  assert.deepEqual(result.signatureCounts, { byWorkers: 0, byWebCrypto: 1, inline: 0 });
 });
