@@ -198,11 +198,12 @@ class WorkerSigningPool implements SigningPool {
   }
 
   #dispatch(): void {
-    const usable = this.#state === 'ready' && currentSigningBackend().name === 'native';
+    const native = currentSigningBackend().name === 'native';
+    const usable = this.#state === 'ready' && native;
     const busy = this.#workers.some((worker) => worker.inFlight.size > 0);
     // A lone signature with no worker busy: quicker here than a round trip to a worker.
     if (!usable || (this.#queue.length === 1 && !busy)) {
-      if (this.#state === 'idle' && this.#queue.length > 1) this.#start();
+      if (this.#state === 'idle' && native && this.#queue.length > 1) this.#start();
       this.#drainInline();
       return;
     }
