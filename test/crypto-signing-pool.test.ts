@@ -47,20 +47,23 @@ test('a lone signature is made on the calling thread', async () => {
   }
 });
 
-test('workers: 0 and the noble backend sign everything on the calling thread', async () => {
+test('workers: 0 signs everything on the calling thread', async () => {
   const none = createSigningPool(signer, { workers: 0 });
   await signedAlike(none, messages(50, 1));
   assert.deepEqual(none.counts, { byWorkers: 0, byWebCrypto: 0, inline: 50 });
   await none.close();
+});
 
+test('with the noble backend chosen, workers sign with noble, byte for byte as Identity.sign', async () => {
   setSigningBackend('noble');
   const pool = createSigningPool(signer, { workers: 1 });
   try {
-    for (let round = 0; round < 3; round++) {
+    const deadline = Date.now() + 10_000;
+    for (let round = 0; pool.counts.byWorkers === 0; round++) {
+      assert.ok(Date.now() < deadline, 'the worker never took a noble batch');
       await signedAlike(pool, messages(20, round));
       await new Promise((resolve) => setTimeout(resolve, 50));
     }
-    assert.equal(pool.counts.byWorkers, 0);
   } finally {
     setSigningBackend('auto');
     await pool.close();
@@ -121,4 +124,19 @@ test('a WebCrypto whose signature differs from Identity.sign is never used', asy
   const fallback = new WebCryptoSigningPool(signer, signerPrivateKey(), missing);
   await signedAlike(fallback, messages(2, 15));
   assert.equal(fallback.counts.inline, 2);
+});
+
+test('under unbroken load the workers still start and take over (the event loop keeps turning)', async () => {
+  const pool = createSigningPool(signer, { workers: 1 });
+  try {
+    const message = new Uint8Array(300).fill(9);
+    const deadline = Date.now() + 10_000;
+    // No timer between rounds: the pool itself must let the workers' answers in.
+    while (pool.counts.byWorkers === 0) {
+      assert.ok(Date.now() < deadline, 'the workers never took over');
+      await Promise.all(Array.from({ length: 64 }, () => pool.sign(message)));
+    }
+  } finally {
+    await pool.close();
+  }
 });

@@ -12,7 +12,7 @@
 import type * as WorkerThreads from 'node:worker_threads';
 import { InvalidArgumentError } from '../errors.js';
 import { Identity, privateKeyOf } from './identity.js';
-import { currentSigningBackend, ed25519SeedToPkcs8 } from './signing-backend.js';
+import { currentSigningBackend, ed25519SeedToPkcs8, type SigningBackendName } from './signing-backend.js';
 import { findSubtle, WebCryptoSigningPool } from './webcrypto-signing.js';
 
 export interface SigningPoolOptions {
@@ -59,27 +59,67 @@ const MAX_BATCH = 16;
 const MAX_BATCHES_PER_WORKER = 4;
 const MAX_DEFAULT_WORKERS = 4;
 
-// CommonJS source of a worker: it receives the PKCS#8 key once, then batches of messages laid end
-// to end, and answers each batch with 96 bytes per message: Ed25519(SHA-512(m)[0..32]) ‖ SHA-512(m)[0..32].
+// CommonJS source of a worker. It receives the key once (PKCS#8 for OpenSSL, the seed for noble,
+// and the URLs of the noble modules when they could be resolved), then batches of messages laid end
+// to end, and answers each batch with 96 bytes per message: Ed25519(SHA-512(m)[0..32]) ‖ SHA-512(m)[0..32],
+// signed by the backend the batch names. Its noble signing is the main thread's (signing-backend.ts:
+// RFC 8032 §5.1.6 with the expanded key kept); the self-check and the tests hold both to Identity.sign.
 const WORKER_SOURCE = `
 const { parentPort, workerData } = require('node:worker_threads');
 const crypto = require('node:crypto');
-const key = crypto.createPrivateKey({ key: Buffer.from(workerData), format: 'der', type: 'pkcs8' });
-const sha512 = typeof crypto.hash === 'function'
+const key = crypto.createPrivateKey({ key: Buffer.from(workerData.pkcs8), format: 'der', type: 'pkcs8' });
+const nativeSha512 = typeof crypto.hash === 'function'
   ? (m) => crypto.hash('sha512', m, 'buffer')
   : (m) => crypto.createHash('sha512').update(m).digest();
-parentPort.on('message', ({ id, bytes, ends }) => {
-  const out = new Uint8Array(96 * ends.length);
-  let start = 0;
-  for (let i = 0; i < ends.length; i++) {
-    const digest = sha512(bytes.subarray(start, ends[i])).subarray(0, 32);
-    out.set(crypto.sign(null, digest, key), 96 * i);
-    out.set(digest, 96 * i + 64);
-    start = ends[i];
+const signNative = (digest) => crypto.sign(null, digest, key);
+let noble = null; // loaded with the first batch that asks for it
+const loadNoble = () => workerData.nobleUrls === null
+  ? Promise.reject(new Error('the noble modules could not be located'))
+  : Promise.all(workerData.nobleUrls.map((url) => import(url))).then(([{ ed25519 }, { sha512 }, { bytesToNumberLE }, { concatBytes }]) => {
+      const { Fn, BASE } = ed25519.Point;
+      const { prefix, scalar, pointBytes } = ed25519.utils.getExtendedPublicKey(workerData.seed);
+      const toScalar = (bytes) => Fn.create(bytesToNumberLE(sha512(bytes)));
+      return {
+        sha512,
+        sign: (digest) => {
+          const r = toScalar(concatBytes(prefix, digest));
+          const R = BASE.multiply(r).toBytes();
+          return concatBytes(R, Fn.toBytes(Fn.create(r + toScalar(concatBytes(R, pointBytes, digest)) * scalar)));
+        },
+      };
+    });
+const native = { sha512: nativeSha512, sign: signNative };
+parentPort.on('message', async ({ id, backend, bytes, ends }) => {
+  try {
+    const signer = backend === 'noble' ? await (noble ??= loadNoble()) : native;
+    const out = new Uint8Array(96 * ends.length);
+    let start = 0;
+    for (let i = 0; i < ends.length; i++) {
+      const digest = signer.sha512(bytes.subarray(start, ends[i])).subarray(0, 32);
+      out.set(signer.sign(digest), 96 * i);
+      out.set(digest, 96 * i + 64);
+      start = ends[i];
+    }
+    parentPort.postMessage({ id, out }, [out.buffer]);
+  } catch (error) {
+    parentPort.postMessage({ id, error: String(error) });
   }
-  parentPort.postMessage({ id, out }, [out.buffer]);
 });
 `;
+
+/** The modules a worker signs with when the noble backend is chosen. */
+const NOBLE_MODULES = ['@noble/curves/ed25519.js', '@noble/hashes/sha2.js', '@noble/curves/utils.js', '@noble/hashes/utils.js'];
+
+/** Where the noble modules are, for a worker to import them; null where that cannot be known (bundles). */
+function nobleModuleUrls(): string[] | null {
+  try {
+    const meta = import.meta as { resolve?: (specifier: string) => string };
+    if (typeof meta.resolve !== 'function') return null;
+    return NOBLE_MODULES.map((specifier) => import.meta.resolve(specifier));
+  } catch {
+    return null;
+  }
+}
 
 interface Job {
   readonly message: Uint8Array;
@@ -92,7 +132,7 @@ interface Job {
 interface PoolWorker {
   readonly thread: WorkerThreads.Worker;
   /** Batches sent and not yet answered, by batch id. */
-  readonly inFlight: Map<number, Job[]>;
+  readonly inFlight: Map<number, { backend: SigningBackendName; jobs: Job[] }>;
 }
 
 type WorkerThreadsModule = typeof WorkerThreads;
@@ -141,14 +181,19 @@ export function createSigningPool(identity: Identity, options: SigningPoolOption
   return new WorkerSigningPool(identity, privateKey, workerCount, workerThreads);
 }
 
+type CheckState = 'unchecked' | 'checking' | 'passed' | 'failed';
+
 class WorkerSigningPool implements SigningPool {
   readonly counts: SigningCounts = { byWorkers: 0, byWebCrypto: 0, inline: 0 };
   readonly #queue: Job[] = [];
   readonly #workers: PoolWorker[] = [];
   #dispatchScheduled = false;
   #nextBatchId = 0;
-  /** 'idle': no worker started; 'starting': checking the first one; 'ready'; 'off': inline only. */
-  #state: 'idle' | 'starting' | 'ready' | 'off';
+  /** 'none': not started yet; 'running'; 'off': every signature is made on the calling thread. */
+  #threads: 'none' | 'running' | 'off';
+  /** Whether the workers' signatures with each backend matched the calling thread's. */
+  readonly #checks: Record<SigningBackendName, CheckState>;
+  readonly #nobleUrls = nobleModuleUrls();
 
   constructor(
     private readonly identity: Identity,
@@ -156,14 +201,15 @@ class WorkerSigningPool implements SigningPool {
     private readonly workerCount: number,
     private readonly workerThreads: WorkerThreadsModule | null,
   ) {
-    this.#state = workerCount === 0 || workerThreads === null ? 'off' : 'idle';
+    this.#threads = workerCount === 0 || workerThreads === null ? 'off' : 'none';
+    this.#checks = { native: 'unchecked', noble: this.#nobleUrls === null ? 'failed' : 'unchecked' };
   }
 
   sign(message: Uint8Array, options?: SignOptions): Promise<Uint8Array> {
     if (!(message instanceof Uint8Array)) {
       return Promise.reject(new InvalidArgumentError('a message to sign must be a Uint8Array'));
     }
-    if (this.#state === 'off' || options?.mayBatch === false) {
+    if (this.#threads === 'off' || options?.mayBatch === false) {
       try {
         return Promise.resolve(this.#signInline(message));
       } catch (error) {
@@ -172,8 +218,10 @@ class WorkerSigningPool implements SigningPool {
     }
     return new Promise((resolve, reject) => {
       this.#queue.push({ message, resolve, reject });
-      // A full batch leaves at once, so that the worker signs while this thread goes on.
-      if (this.#queue.length >= MAX_BATCH && this.#state === 'ready') this.#dispatch();
+      // A full batch leaves at once, so that the worker signs while this thread goes on. Anything
+      // else waits for the next turn of the event loop: signing here at once could keep this
+      // thread from ever turning it, and from hearing the workers.
+      if (this.#queue.length >= MAX_BATCH && this.#workersSign()) this.#dispatch();
       else if (!this.#dispatchScheduled) {
         this.#dispatchScheduled = true;
         scheduleSoon(() => {
@@ -186,8 +234,8 @@ class WorkerSigningPool implements SigningPool {
 
   async close(): Promise<void> {
     const workers = this.#workers.splice(0);
-    this.#state = 'off';
-    for (const worker of workers) this.#queue.unshift(...this.#retire(worker));
+    this.#threads = 'off';
+    for (const worker of workers) this.#queue.unshift(...this.#takeBack(worker));
     this.#drainInline();
     await Promise.all(workers.map((worker) => worker.thread.terminate()));
   }
@@ -197,13 +245,21 @@ class WorkerSigningPool implements SigningPool {
     return this.identity.sign(message);
   }
 
+  /** Whether a batch sent now would be signed by a worker. */
+  #workersSign(): boolean {
+    return this.#threads === 'running' && this.#checks[currentSigningBackend().name] === 'passed';
+  }
+
   #dispatch(): void {
-    const native = currentSigningBackend().name === 'native';
-    const usable = this.#state === 'ready' && native;
+    const backend = currentSigningBackend().name;
+    const check = this.#checks[backend];
     const busy = this.#workers.some((worker) => worker.inFlight.size > 0);
     // A lone signature with no worker busy: quicker here than a round trip to a worker.
-    if (!usable || (this.#queue.length === 1 && !busy)) {
-      if (this.#state === 'idle' && native && this.#queue.length > 1) this.#start();
+    if (this.#threads !== 'running' || check !== 'passed' || (this.#queue.length === 1 && !busy)) {
+      if (this.#queue.length > 1 && check === 'unchecked') {
+        if (this.#threads === 'none') this.#start();
+        if (this.#threads === 'running') this.#selfCheck(backend);
+      }
       this.#drainInline();
       return;
     }
@@ -216,7 +272,7 @@ class WorkerSigningPool implements SigningPool {
         }
       }
       if (target === undefined) return; // every worker is full: answers will dispatch the rest
-      this.#send(target, this.#queue.splice(0, MAX_BATCH));
+      this.#send(target, this.#queue.splice(0, MAX_BATCH), backend);
     }
   }
 
@@ -230,7 +286,7 @@ class WorkerSigningPool implements SigningPool {
     }
   }
 
-  #send(worker: PoolWorker, jobs: Job[]): void {
+  #send(worker: PoolWorker, jobs: Job[], backend: SigningBackendName): void {
     const ends = new Uint32Array(jobs.length);
     let length = 0;
     jobs.forEach((job, i) => (ends[i] = length += job.message.length));
@@ -241,64 +297,73 @@ class WorkerSigningPool implements SigningPool {
       at += job.message.length;
     }
     const id = this.#nextBatchId++;
-    worker.inFlight.set(id, jobs);
+    worker.inFlight.set(id, { backend, jobs });
     worker.thread.ref(); // an answer is awaited: keep the process alive for it
-    worker.thread.postMessage({ id, bytes, ends }, [bytes.buffer, ends.buffer]);
+    worker.thread.postMessage({ id, backend, bytes, ends }, [bytes.buffer, ends.buffer]);
   }
 
   #start(): void {
-    this.#state = 'starting';
     const { Worker } = this.workerThreads!;
-    const pkcs8 = ed25519SeedToPkcs8(this.privateKey.subarray(32, 64));
+    const workerData = {
+      pkcs8: ed25519SeedToPkcs8(this.privateKey.subarray(32, 64)),
+      seed: this.privateKey.slice(32, 64),
+      nobleUrls: this.#nobleUrls,
+    };
     for (let i = 0; i < this.workerCount; i++) {
       let thread: WorkerThreads.Worker;
       try {
-        thread = new Worker(WORKER_SOURCE, { eval: true, workerData: pkcs8 });
+        thread = new Worker(WORKER_SOURCE, { eval: true, workerData });
       } catch {
-        this.#state = 'off';
-        return;
+        break;
       }
       const worker: PoolWorker = { thread, inFlight: new Map() };
       thread.unref();
-      thread.on('message', (answer: { id: number; out: Uint8Array }) => this.#answered(worker, answer));
+      thread.on('message', (answer: WorkerAnswer) => this.#answered(worker, answer));
       thread.on('error', () => this.#failed(worker));
       thread.on('exit', () => this.#failed(worker));
       this.#workers.push(worker);
     }
-    this.#selfCheck(this.#workers[0]!);
+    this.#threads = this.#workers.length > 0 ? 'running' : 'off';
   }
 
-  /** The first worker signs a test message; it must match the calling thread's signature exactly. */
-  #selfCheck(worker: PoolWorker): void {
-    const message = new TextEncoder().encode('zt-netconf-master signing pool self-test');
+  /** Each worker signs a test message with `backend`; every one must match the calling thread's signature. */
+  #selfCheck(backend: SigningBackendName): void {
+    this.#checks[backend] = 'checking';
+    const message = new TextEncoder().encode(`zt-netconf-master signing pool self-test (${backend})`);
     const expected = this.identity.sign(message);
-    const id = this.#nextBatchId++;
-    const check: Job = {
-      message,
-      selfCheck: true,
-      resolve: (signature) => {
-        if (this.#state !== 'starting') return;
-        if (sameBytes(signature, expected)) {
-          this.#state = 'ready';
-        } else {
-          this.#state = 'off';
-          void this.close();
-        }
-      },
-      reject: noop,
-    };
-    worker.inFlight.set(id, [check]);
-    worker.thread.ref();
-    const ends = Uint32Array.of(message.length);
-    worker.thread.postMessage({ id, bytes: message, ends });
+    let waiting = this.#workers.length;
+    for (const worker of this.#workers) {
+      const check: Job = {
+        message,
+        selfCheck: true,
+        resolve: (signature) => {
+          if (this.#checks[backend] !== 'checking') return;
+          if (!sameBytes(signature, expected)) this.#checks[backend] = 'failed';
+          else if (--waiting === 0) this.#checks[backend] = 'passed';
+        },
+        reject: () => {
+          if (this.#checks[backend] === 'checking') this.#checks[backend] = 'failed';
+        },
+      };
+      this.#send(worker, [check], backend);
+    }
   }
 
-  #answered(worker: PoolWorker, { id, out }: { id: number; out: Uint8Array }): void {
-    const jobs = worker.inFlight.get(id);
-    if (jobs === undefined) return;
+  #answered(worker: PoolWorker, { id, out }: WorkerAnswer): void {
+    const batch = worker.inFlight.get(id);
+    if (batch === undefined) return;
     worker.inFlight.delete(id);
     if (worker.inFlight.size === 0) worker.thread.unref();
-    jobs.forEach((job, i) => {
+    if (out === undefined) {
+      // The worker could not sign with this backend (the noble modules would not load there): it
+      // is signed here from now on, this batch too.
+      this.#checks[batch.backend] = 'failed';
+      for (const job of batch.jobs) if (job.selfCheck === true) job.reject(new Error('a worker could not sign'));
+      this.#queue.unshift(...batch.jobs.filter((job) => job.selfCheck !== true));
+      this.#dispatch();
+      return;
+    }
+    batch.jobs.forEach((job, i) => {
       if (job.selfCheck !== true) this.counts.byWorkers++;
       job.resolve(out.slice(96 * i, 96 * i + 96));
     });
@@ -310,24 +375,28 @@ class WorkerSigningPool implements SigningPool {
     const index = this.#workers.indexOf(worker);
     if (index < 0) return;
     this.#workers.splice(index, 1);
-    const orphans = this.#retire(worker);
-    if (this.#workers.length === 0 && this.#state !== 'off') this.#state = 'off';
-    this.#queue.unshift(...orphans);
-    if (this.#state === 'off') this.#drainInline();
+    this.#queue.unshift(...this.#takeBack(worker));
+    if (this.#workers.length === 0) this.#threads = 'off';
+    if (this.#threads === 'off') this.#drainInline();
     else this.#dispatch();
   }
 
-  /** Takes back the jobs a worker holds (the self-check is dropped, leaving the pool inline). */
-  #retire(worker: PoolWorker): Job[] {
-    const jobs = [...worker.inFlight.values()].flat();
+  /** The callers' jobs a worker holds (a self-check it held fails). */
+  #takeBack(worker: PoolWorker): Job[] {
+    const jobs = [...worker.inFlight.values()].flatMap((batch) => batch.jobs);
     worker.inFlight.clear();
-    if (this.#state === 'starting') this.#state = 'off';
     worker.thread.unref();
+    for (const job of jobs) if (job.selfCheck === true) job.reject(new Error('the worker stopped'));
     return jobs.filter((job) => job.selfCheck !== true);
   }
 }
 
-function noop(): void {}
+interface WorkerAnswer {
+  id: number;
+  /** 96 bytes per message; absent when the batch could not be signed (`error` says why). */
+  out?: Uint8Array;
+  error?: string;
+}
 
 function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
   if (a.length !== b.length) return false;
