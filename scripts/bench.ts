@@ -643,7 +643,7 @@ async function main(): Promise<void> {
     'The ratio columns divide each fresh round by the bound measured right beside it (median over runs),',
     "since this machine's speed drifts within a run. A fresh netconf is signed after its request's",
     'transaction commits: one request alone signs on the main thread; concurrent ones send their',
-    `signatures to a worker thread (with the native backend), so the ${IN_FLIGHT}-in-flight figure uses both cores.`,
+    `signatures to a worker thread (signing with the same backend), so the ${IN_FLIGHT}-in-flight figure uses both cores.`,
     '',
     `| signer | storage | fresh/s, ${IN_FLIGHT} in flight | ÷ own bound | ÷ noble bound | fresh/s, one at a time | ÷ own bound | cached/s | not-newer/s |`,
     '|---|---|---|---|---|---|---|---|---|',

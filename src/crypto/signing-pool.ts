@@ -2,12 +2,13 @@
  * C25519 signatures (protocol.md §3) made on worker threads, so that a burst of fresh netconfs (every
  * member asking after a revision change) neither blocks the event loop nor leaves a core idle.
  *
- * In Node, with the `native` backend in use, worker threads sign with OpenSSL. Signatures asked for
- * in one turn of the event loop travel to a worker together; a lone signature, with nothing else
- * waiting, is made on the calling thread, where it is quicker than a round trip. In browsers,
- * WebCrypto's Ed25519 signs (webcrypto-signing.ts). Everywhere else (the `noble` backend, no
- * workers wanted, workers not started yet or failed) every signature is made on the calling thread. A pool checks its first worker's signature against the
- * calling thread's before trusting it: the bytes are always those of `Identity.sign`.
+ * In Node, worker threads sign with the backend chosen at the time: OpenSSL for `native`, noble
+ * imported into the worker for `noble`. Signatures asked for in one turn of the event loop travel
+ * to a worker together; a lone signature, with nothing else waiting, is made on the calling thread,
+ * where it is quicker than a round trip. In browsers, WebCrypto's Ed25519 signs
+ * (webcrypto-signing.ts). Otherwise (no workers wanted, workers starting, failed or closed) every
+ * signature is made on the calling thread. Every worker's signature with each backend is checked
+ * against the calling thread's before batches go to it: the bytes are always those of `Identity.sign`.
  */
 import type * as WorkerThreads from 'node:worker_threads';
 import { InvalidArgumentError } from '../errors.js';

@@ -32,8 +32,8 @@ export interface NetconfMasterOptions {
   /** Requests whose metadata dictionary is larger are denied (default 65,535, what the wire can carry). */
   maxMetaDataBytes?: number;
   /**
-   * Worker threads that sign fresh netconfs when many are asked for at once (Node.js with the
-   * native signing backend; default: cores - 1, at least 1, at most 4; 0: sign on the calling
+   * Worker threads that sign fresh netconfs when many are asked for at once (Node.js; they sign
+   * with the chosen backend; default: cores - 1, at least 1, at most 4; 0: sign on the calling
    * thread). Workers start on the first burst and never keep the process alive while idle.
    */
   signingWorkers?: number;
