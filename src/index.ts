@@ -9,6 +9,7 @@ export { getSigningBackend, isNativeSigningAvailable, setSigningBackend } from '
 export type { SigningBackendChoice, SigningBackendName } from './crypto/signing-backend.js';
 export type { SigningCounts } from './crypto/signing-pool.js';
 export { memoryHardHash, setMemoryHardHashImplementation } from './crypto/memory-hard-hash.js';
+export type { MemoryHardHashFunction } from './crypto/memory-hard-hash.js';
 export { enableWasmMemoryHardHash } from './crypto/memory-hard-hash-wasm.js';
 export { Dictionary } from './protocol/dictionary.js';
 export { CertificateOfMembership } from './protocol/certificate.js';
