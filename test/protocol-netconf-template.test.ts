@@ -372,3 +372,23 @@ test('sign: prepare + identity.sign + complete, the bytes of buildNetconfDiction
   assert.ok(now >= before && now <= Date.now(), 'the signature time defaults to now');
   assert.equal(template.isPrivate, false);
 });
+
+test('signedByteLength is the signed netconf size, known before the COM or the netconf is signed', () => {
+  const timestamp = 1_800_000_000_123n;
+  for (const isPrivate of [true, false]) {
+    const template = new NetconfTemplate({ ...referenceNetworkFields, isPrivate });
+    const member = {
+      ...referenceMemberFields,
+      staticIps: ['10.1.2.3/8', 'fd00::1/88'],
+      com: isPrivate ? CertificateOfMembership.create({ revision: 5n, revisionMaxDelta: 16n, nwid: referenceNetworkFields.networkId, issuedTo: referenceMemberFields.issuedTo }) : null,
+    };
+    const expected = template.signedByteLength(member, signer.toString(), timestamp);
+    member.com?.sign(signer);
+    assert.equal(template.sign(member, signer, timestamp).byteLength, expected);
+    assert.equal(template.signedByteLength(member, signer.toString(), timestamp), expected, 'a signed COM is not counted twice');
+    // A signer text that needs escaping takes the general path and is counted escaped.
+    const odd = 'x=y\n';
+    const generic = template.prepare(member, odd, timestamp);
+    assert.equal(template.signedByteLength(member, odd, timestamp), generic.complete(new Uint8Array(96)).byteLength);
+  }
+});

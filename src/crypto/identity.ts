@@ -2,7 +2,8 @@
  * ZeroTier identities of type 0, "C25519" (protocol.md §2): a 40-bit address bound to a 64-byte
  * public key by a memory-hard proof of work, optionally with the 64-byte private key.
  */
-import { bytesToHex, randomBytes } from '@noble/hashes/utils.js';
+import { equalBytes } from '@noble/curves/utils.js';
+import { bytesToHex, hexToBytes, randomBytes } from '@noble/hashes/utils.js';
 import { InvalidArgumentError, ParseError } from '../errors.js';
 import { addressFromBytes, addressToBytes, addressToHex, isReservedAddress } from './address.js';
 import {
@@ -77,7 +78,7 @@ export class Identity {
     if (privateText !== undefined) {
       if (!HEX_KEY.test(privateText)) throw new ParseError('identity private key must be 128 hex digits');
       privateKey = hexToBytes(privateText);
-      if (!sameBytes(c25519PublicKey(privateKey), publicKey)) {
+      if (!equalBytes(c25519PublicKey(privateKey), publicKey)) {
         throw new ParseError('identity private key does not belong to its public key');
       }
     }
@@ -151,7 +152,7 @@ export class Identity {
       this.#validity =
         digest[0]! < WORK_THRESHOLD &&
         !isReservedAddress(this.#address) &&
-        sameBytes(digest.subarray(59, 64), addressBytes);
+        equalBytes(digest.subarray(59, 64), addressBytes);
     }
     return this.#validity;
   }
@@ -174,7 +175,7 @@ export class Identity {
 
   /** Same address and same public key (private keys are ignored). */
   equals(other: unknown): boolean {
-    return other instanceof Identity && other.#address === this.#address && sameBytes(other.#publicKey, this.#publicKey);
+    return other instanceof Identity && other.#address === this.#address && equalBytes(other.#publicKey, this.#publicKey);
   }
 
   /** `AAAAAAAAAA:0:PUB`, or with `:PRIV` appended when asked for and present. */
@@ -236,16 +237,4 @@ function yieldToEventLoop(): Promise<void> {
     if (typeof setImmediateFn === 'function') setImmediateFn(resolve);
     else setTimeout(resolve, 0);
   });
-}
-
-function hexToBytes(hex: string): Uint8Array {
-  const out = new Uint8Array(hex.length / 2);
-  for (let i = 0; i < out.length; i++) out[i] = parseInt(hex.slice(i * 2, i * 2 + 2), 16);
-  return out;
-}
-
-function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
-  if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
-  return true;
 }

@@ -16,10 +16,11 @@
  */
 import type * as NodeCrypto from 'node:crypto';
 import { ed25519 } from '@noble/curves/ed25519.js';
-import { bytesToNumberLE } from '@noble/curves/utils.js';
+import { bytesToNumberLE, equalBytes } from '@noble/curves/utils.js';
 import { sha512 } from '@noble/hashes/sha2.js';
 import { concatBytes } from '@noble/hashes/utils.js';
 import { InvalidArgumentError } from '../errors.js';
+import { nodeBuiltin } from './node-builtin.js';
 
 export type SigningBackendName = 'noble' | 'native';
 export type SigningBackendChoice = SigningBackendName | 'auto';
@@ -43,7 +44,7 @@ class KeyCache<T> {
   get(owner: Uint8Array): T {
     const keyBytes = owner.subarray(32, 64);
     const hit = this.#entries.get(owner);
-    if (hit !== undefined && sameBytes(hit.keyBytes, keyBytes)) return hit.value;
+    if (hit !== undefined && equalBytes(hit.keyBytes, keyBytes)) return hit.value;
     const value = this.build(keyBytes);
     // Keyed by the caller's array; the stored copy guards against the array being changed later.
     this.#entries.set(owner, { keyBytes: keyBytes.slice(), value });
@@ -89,15 +90,8 @@ const SPKI_ED25519_PREFIX = Uint8Array.from([
 ]);
 
 function loadNodeCrypto(): typeof NodeCrypto | null {
-  const processObject = (globalThis as { process?: { getBuiltinModule?: (id: string) => unknown } }).process;
-  const getBuiltinModule = processObject?.getBuiltinModule;
-  if (typeof getBuiltinModule !== 'function') return null;
-  try {
-    const module = getBuiltinModule.call(processObject, 'node:crypto') as typeof NodeCrypto | undefined;
-    return module && typeof module.sign === 'function' ? module : null;
-  } catch {
-    return null;
-  }
+  const module = nodeBuiltin<typeof NodeCrypto>('node:crypto');
+  return module !== null && typeof module.sign === 'function' ? module : null;
 }
 
 function createNativeBackend(crypto: typeof NodeCrypto): Ed25519Backend {
@@ -139,8 +133,8 @@ function agreesWithNoble(candidate: Ed25519Backend): boolean {
     const message = new TextEncoder().encode('zt-netconf-master signing backend self-test');
     const expected = nobleBackend.sign(message, privateKey);
     const actual = candidate.sign(message, privateKey);
-    if (!sameBytes(expected, actual)) return false;
-    if (!sameBytes(nobleBackend.sha512(message), candidate.sha512(message))) return false;
+    if (!equalBytes(expected, actual)) return false;
+    if (!equalBytes(nobleBackend.sha512(message), candidate.sha512(message))) return false;
     if (!candidate.verify(expected, message, publicKey)) return false;
     const tampered = expected.slice();
     tampered[5]! ^= 1;
@@ -213,10 +207,4 @@ function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
   out.set(a, 0);
   out.set(b, a.length);
   return out;
-}
-
-function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
-  if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
-  return true;
 }

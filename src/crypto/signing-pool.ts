@@ -11,7 +11,9 @@
  * against the calling thread's before batches go to it: the bytes are always those of `Identity.sign`.
  */
 import type * as WorkerThreads from 'node:worker_threads';
+import { equalBytes } from '@noble/curves/utils.js';
 import { InvalidArgumentError } from '../errors.js';
+import { nodeBuiltin } from './node-builtin.js';
 import { Identity, privateKeyOf } from './identity.js';
 import { currentSigningBackend, ed25519SeedToPkcs8, type SigningBackendName } from './signing-backend.js';
 import { findSubtle, WebCryptoSigningPool } from './webcrypto-signing.js';
@@ -139,21 +141,12 @@ interface PoolWorker {
 type WorkerThreadsModule = typeof WorkerThreads;
 
 function loadWorkerThreads(): WorkerThreadsModule | null {
-  const processObject = (globalThis as { process?: { getBuiltinModule?: (id: string) => unknown } }).process;
-  const getBuiltinModule = processObject?.getBuiltinModule;
-  if (typeof getBuiltinModule !== 'function') return null;
-  try {
-    const module = getBuiltinModule.call(processObject, 'node:worker_threads') as WorkerThreadsModule | undefined;
-    return module && typeof module.Worker === 'function' ? module : null;
-  } catch {
-    return null;
-  }
+  const module = nodeBuiltin<WorkerThreadsModule>('node:worker_threads');
+  return module !== null && typeof module.Worker === 'function' ? module : null;
 }
 
 function defaultWorkerCount(): number {
-  const os = (globalThis as { process?: { getBuiltinModule?: (id: string) => unknown } }).process?.getBuiltinModule?.(
-    'node:os',
-  ) as { availableParallelism?: () => number } | undefined;
+  const os = nodeBuiltin<{ availableParallelism?: () => number }>('node:os');
   const cores = os?.availableParallelism?.() ?? 1;
   return Math.min(MAX_DEFAULT_WORKERS, Math.max(1, cores - 1));
 }
@@ -351,7 +344,7 @@ class WorkerSigningPool implements SigningPool {
         selfCheck: true,
         resolve: (signature) => {
           if (this.#checks[backend] !== 'checking') return;
-          if (!sameBytes(signature, expected)) this.#checks[backend] = 'failed';
+          if (!equalBytes(signature, expected)) this.#checks[backend] = 'failed';
           else if (--waiting === 0) this.#checks[backend] = 'passed';
         },
         reject: () => {
@@ -437,10 +430,4 @@ interface WorkerAnswer {
   /** 96 bytes per message; absent when the batch could not be signed (`error` says why). */
   out?: Uint8Array;
   error?: string;
-}
-
-function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
-  if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
-  return true;
 }

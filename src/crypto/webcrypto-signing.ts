@@ -6,6 +6,7 @@
  * made on the calling thread. Choosing the `noble` backend with `setSigningBackend` keeps every
  * signature on the calling thread.
  */
+import { equalBytes } from '@noble/curves/utils.js';
 import { InvalidArgumentError } from '../errors.js';
 import type { Identity } from './identity.js';
 import { currentSigningBackend, ed25519SeedToPkcs8, getSigningBackendChoice } from './signing-backend.js';
@@ -67,15 +68,9 @@ export class WebCryptoSigningPool implements SigningPool {
       const expected = this.identity.sign(SELF_TEST);
       const digest = expected.subarray(64, 96);
       const actual = new Uint8Array(await this.subtle.sign({ name: 'Ed25519' }, key, digest));
-      return sameBytes(actual, expected.subarray(0, 64)) ? key : null;
+      return equalBytes(actual, expected.subarray(0, 64)) ? key : null;
     } catch {
       return null; // no Ed25519 in this WebCrypto
     }
   }
-}
-
-function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
-  if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
-  return true;
 }

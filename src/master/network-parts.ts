@@ -1,18 +1,16 @@
 /**
- * The per-network parts of a netconf (the network's row, Ethernet types, multicast rates, active
- * bridges), kept in memory by network revision. Only administrative changes alter them, and every
- * such change raises the revision (master.md §4), so an entry made at the current revision is
- * current: a fresh netconf then reads only the member's own rows.
+ * The per-network parts of a netconf, kept in memory by network revision: the network's row and
+ * the template of its entries (from the row, Ethernet types, multicast rates and active bridges).
+ * Only administrative changes alter them, and every such change raises the revision (master.md
+ * §4), so an entry made at the current revision is current: a fresh netconf then reads only the
+ * member's own rows.
  */
 import { NetconfTemplate } from '../protocol/netconf-template.js';
 import { generationCheck } from './generation.js';
-import type { MulticastRateRow, NetconfStoreReader, NetworkRow } from './store.js';
+import type { NetconfStoreReader, NetworkRow } from './store.js';
 
 export interface NetworkParts {
   readonly network: NetworkRow;
-  readonly etherTypes: readonly number[];
-  readonly multicastRates: readonly MulticastRateRow[];
-  readonly activeBridges: readonly string[];
   /** Every member's netconf at this revision, but for the member's own entries. */
   readonly template: NetconfTemplate;
 }
@@ -37,9 +35,6 @@ export class NetworkPartsCache {
     if (network === undefined || network.revision !== revision) {
       throw new Error(`network ${nwid} is not at revision ${revision}`); // a caller's mistake
     }
-    const etherTypes = reader.getAcceptedEtherTypes(network.id);
-    const multicastRates = reader.getMulticastRates(network.id);
-    const activeBridges = reader.activeBridges(network.id);
     const template = new NetconfTemplate({
       networkId: network.id,
       revision: network.revision,
@@ -48,12 +43,12 @@ export class NetworkPartsCache {
       description: network.description,
       enableBroadcast: network.enableBroadcast,
       allowPassiveBridging: network.allowPassiveBridging,
-      allowedEtherTypes: etherTypes,
+      allowedEtherTypes: reader.getAcceptedEtherTypes(network.id),
       multicastLimit: network.multicastLimit,
-      multicastRates,
-      activeBridges,
+      multicastRates: reader.getMulticastRates(network.id),
+      activeBridges: reader.activeBridges(network.id),
     });
-    const parts: NetworkParts = { network, etherTypes, multicastRates, activeBridges, template };
+    const parts: NetworkParts = { network, template };
     this.#entries.delete(network.id);
     if (this.#entries.size >= MAX_NETWORKS) this.#entries.delete(this.#entries.keys().next().value!);
     this.#entries.set(network.id, { revision: network.revision, parts });

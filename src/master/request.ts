@@ -13,7 +13,7 @@
  */
 import { Identity } from '../crypto/identity.js';
 import { CertificateOfMembership } from '../protocol/certificate.js';
-import { Dictionary, SIGNATURE_KEY, SIGNATURE_TIMESTAMP_KEY, SIGNER_IDENTITY_KEY } from '../protocol/dictionary.js';
+import { Dictionary } from '../protocol/dictionary.js';
 import { hex16, parseNetworkId } from '../protocol/ids.js';
 import { MAX_NETCONF_BYTES } from '../protocol/network-config.js';
 import type { NetconfMemberFields, NetconfTemplate } from '../protocol/netconf-template.js';
@@ -270,7 +270,7 @@ function buildUnsigned(
   const member = { timestamp: now, issuedTo: identity.address, staticIps: addresses.staticIps, com };
 
   // Thrown here, so that the transaction, and whatever it claimed, rolls back.
-  const signedLength = template.byteLength(member) + signaturesLength(context, com !== null, now);
+  const signedLength = template.signedByteLength(member, context.identity.toString(false), now);
   if (signedLength > MAX_NETCONF_BYTES) {
     throw new LimitExceededError(
       `netconf for ${identity.address} on ${network.id} is ${signedLength} bytes; at most ${MAX_NETCONF_BYTES} fit a reply`,
@@ -294,20 +294,6 @@ function buildUnsigned(
     cacheTicket: context.netconfs.ticket(),
   };
   return { reply, shortages, unsigned };
-}
-
-/**
- * The bytes signing adds to a netconf with an unsigned COM (protocol.md §4, §5): the COM's `:`
- * and 192 hex digits, and the entries `~!ed25519` (192 hex digits), `~!sigid` (the master's public
- * identity) and `~!sigts` (hex ms). None of them holds a byte that needs escaping.
- */
-function signaturesLength(context: MasterContext, hasCom: boolean, now: number): number {
-  const SIGNATURE_HEX_DIGITS = 192;
-  const comSignature = hasCom ? 1 + SIGNATURE_HEX_DIGITS : 0;
-  const signatureEntry = SIGNATURE_KEY.length + 1 + SIGNATURE_HEX_DIGITS + 1;
-  const signerEntry = SIGNER_IDENTITY_KEY.length + 1 + context.identity.toString(false).length + 1;
-  const timeEntry = SIGNATURE_TIMESTAMP_KEY.length + 1 + now.toString(16).length + 1;
-  return comSignature + signatureEntry + signerEntry + timeEntry;
 }
 
 /** Signs the COM, then the netconf that carries it; caches the result. */

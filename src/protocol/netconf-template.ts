@@ -173,12 +173,7 @@ export class NetconfTemplate {
    */
   build(member: NetconfMemberFields): Dictionary {
     const values = this.#memberValues(member);
-    let length = this.#fixedEscapedLength;
-    for (let slot = 0; slot < FIRST_SIGNATURE_SLOT; slot++) {
-      const value = values[slot];
-      if (value !== undefined) length += SLOT_KEYS[slot]!.length + value.length + 2;
-    }
-    const out = new Uint8Array(length);
+    const out = new Uint8Array(this.#fixedEscapedLength + entriesLength(values, FIRST_SIGNATURE_SLOT));
     let at = 0;
     for (const step of this.#steps) {
       if (step.slot === -1) {
@@ -205,14 +200,25 @@ export class NetconfTemplate {
    */
   byteLength(member: NetconfMemberFields): number {
     const values = this.#memberValues(member);
-    let length = this.#fixedEscapedLength;
-    for (let slot = 0; slot < FIRST_SIGNATURE_SLOT; slot++) {
-      const value = values[slot];
-      if (value === undefined) continue;
-      if (!isPlain(value)) return this.#genericDictionary(values).byteLength;
-      length += SLOT_KEYS[slot]!.length + value.length + 2;
-    }
-    return length;
+    if (!allPlain(values)) return this.#genericDictionary(values).byteLength;
+    return this.#fixedEscapedLength + entriesLength(values, FIRST_SIGNATURE_SLOT);
+  }
+
+  /**
+   * The size of this member's netconf once signed by `signerIdentityText` at `nowMs`, its COM
+   * counted as signed (an unsigned one gains `:` and 192 hex digits): what must fit
+   * MAX_NETCONF_BYTES, known before anything is signed. Bad fields → InvalidArgumentError.
+   */
+  signedByteLength(member: NetconfMemberFields, signerIdentityText: string, nowMs?: number | bigint): number {
+    const com = member?.com ?? null;
+    const unsignedCom = com !== null && !(typeof com === 'string' ? CertificateOfMembership.parse(com) : com).isSigned;
+    const comSignature = unsignedCom ? 1 + SIGNATURE_BYTES * 2 : 0;
+    const values = this.#memberValues(member);
+    const now = this.#setSigner(values, signerIdentityText, nowMs);
+    const length = allPlain(values)
+      ? this.#fixedEscapedLength + entriesLength(values, SLOT_KEYS.length) + SIGNATURE_LINE_BYTES
+      : this.#genericPrepared(values, now).byteLength;
+    return length + comSignature;
   }
 
   /**
@@ -222,23 +228,14 @@ export class NetconfTemplate {
    * `beginSignature` and `completeSignature` (or `sign`). Bad arguments → InvalidArgumentError.
    */
   prepare(member: NetconfMemberFields, signerIdentityText: string, nowMs?: number | bigint): PreparedNetconf {
-    const values = this.#memberValues(member);
-    if (typeof signerIdentityText !== 'string') {
-      throw new InvalidArgumentError(`the signer's identity string is needed, got ${describeInput(signerIdentityText)}`);
-    }
-    const now = signatureTime(nowMs);
-    values[SIGNER] = signerIdentityText;
-    values[SIGNATURE_TIME] = now.toString(16);
+    return this.#prepared(this.#memberValues(member), signerIdentityText, nowMs);
+  }
 
+  #prepared(values: Array<string | undefined>, signerIdentityText: string, nowMs?: number | bigint): PreparedNetconf {
+    const now = this.#setSigner(values, signerIdentityText, nowMs);
     // Every member value is ASCII needing no escape (checked while writing): bytes = code units.
-    let memberLength = 0;
-    let count = this.#fixedCount;
-    for (let slot = 0; slot < SLOT_KEYS.length; slot++) {
-      const value = values[slot];
-      if (value === undefined) continue;
-      memberLength += SLOT_KEYS[slot]!.length + value.length + 2;
-      count++;
-    }
+    const memberLength = entriesLength(values, SLOT_KEYS.length);
+    const count = this.#fixedCount + values.filter((value) => value !== undefined).length;
     const message = new Uint8Array(this.#fixedRawLength + memberLength + 5);
     const draft = new Uint8Array(this.#fixedEscapedLength + memberLength + SIGNATURE_LINE_BYTES);
     let m = 0;
@@ -290,6 +287,17 @@ export class NetconfTemplate {
     }
     const prepared = this.prepare(member, identity.toString(), nowMs);
     return prepared.complete(identity.sign(prepared.message));
+  }
+
+  /** Puts the signer's identity and the signature time (returned) into their slots. */
+  #setSigner(values: Array<string | undefined>, signerIdentityText: string, nowMs?: number | bigint): bigint {
+    if (typeof signerIdentityText !== 'string') {
+      throw new InvalidArgumentError(`the signer's identity string is needed, got ${describeInput(signerIdentityText)}`);
+    }
+    const now = signatureTime(nowMs);
+    values[SIGNER] = signerIdentityText;
+    values[SIGNATURE_TIME] = now.toString(16);
+    return now;
   }
 
   /** The member's values by slot (signature slots left empty), checked as the builder checks them. */
@@ -364,6 +372,20 @@ class DraftNetconf implements PreparedNetconf {
     }
     return dictionaryInternals.fromCanonicalBytes(bytes);
   }
+}
+
+/** The bytes of the member entries in slots below `slotCount`, each `key "=" value` and one separator. */
+function entriesLength(values: ReadonlyArray<string | undefined>, slotCount: number): number {
+  let length = 0;
+  for (let slot = 0; slot < slotCount; slot++) {
+    const value = values[slot];
+    if (value !== undefined) length += SLOT_KEYS[slot]!.length + value.length + 2;
+  }
+  return length;
+}
+
+function allPlain(values: ReadonlyArray<string | undefined>): boolean {
+  return values.every((value) => value === undefined || isPlain(value));
 }
 
 /** `key "=" value NUL` for each entry (raw, as signed). */
