@@ -143,12 +143,22 @@ export async function buildScale(networkCount: number, masterIdentity: Identity)
 /** One turn of the event loop: what a server's loop does between two packets (batched statistics are written then). */
 const nextTurn = () => new Promise<void>((resolve) => setImmediate(resolve));
 
-/** Times a request, then the turn of the event loop after it, which writes its batched statistics and netconf. */
+const signatures = (master: NetconfMaster) => {
+  const { byWorkers, byWebCrypto, inline } = master.signatureCounts;
+  return byWorkers + byWebCrypto + inline;
+};
+
+/**
+ * Times a request, which must make a new netconf (two signatures: COM and dictionary), then the
+ * turn of the event loop after it, which writes its batched statistics and netconf.
+ */
 async function timed(master: NetconfMaster, identity: Identity, nwid: string, into: number[], deferred: number[]): Promise<void> {
+  const signedBefore = signatures(master);
   let start = performance.now();
   const reply = await master.doNetworkConfigRequest({ fromAddr: null, identity, nwid });
   into.push(performance.now() - start);
   if (reply.code !== ResultCode.OK) throw new Error(`scale request failed: ${reply.code} ${reply.error ?? ''}`);
+  if (signatures(master) - signedBefore !== 2) throw new Error('a measured request did not make a new netconf');
   start = performance.now();
   await nextTurn();
   deferred.push(performance.now() - start);
