@@ -196,12 +196,11 @@ function answer(
   const now = context.now();
   const address = request.identity.address;
   const nwidHex = hex16(request.nwid);
-  const done = (reply: NetworkConfigReply) => ({ reply, shortages: [] });
 
   // 1. Node record: an address belongs to the first identity that claimed it.
   const storedIdentity = tx.getNodeIdentity(address);
   if (storedIdentity !== undefined) {
-    if (!sameIdentity(storedIdentity, request.identity)) return done({ code: ResultCode.ACCESS_DENIED });
+    if (!sameIdentity(storedIdentity, request.identity)) return answered({ code: ResultCode.ACCESS_DENIED });
     tx.touchNode(address, now, fromAddr);
   } else {
     if (!proofChecked) return NEEDS_PROOF_OF_WORK;
@@ -210,9 +209,9 @@ function answer(
   }
 
   // 2. Network: ours, and present.
-  if (request.nwid >> 24n !== context.address) return done({ code: ResultCode.OBJECT_NOT_FOUND });
+  if (request.nwid >> 24n !== context.address) return answered({ code: ResultCode.OBJECT_NOT_FOUND });
   const network = tx.getNetworkStatus(nwidHex);
-  if (network === undefined) return done({ code: ResultCode.OBJECT_NOT_FOUND });
+  if (network === undefined) return answered({ code: ResultCode.OBJECT_NOT_FOUND });
 
   // 3. Member: created on first request, authorized at once only on a public network.
   let member: MemberStatus | undefined = tx.getMemberStatus(nwidHex, address);
@@ -224,7 +223,7 @@ function answer(
   }
 
   // 4. Authorization.
-  if (!member.authorized) return done({ code: ResultCode.ACCESS_DENIED });
+  if (!member.authorized) return answered({ code: ResultCode.ACCESS_DENIED });
 
   // 5. What the member says it has.
   if (member.clientReportedRevision !== request.haveRevision) {
@@ -233,21 +232,26 @@ function answer(
 
   // 6. Up to date.
   if (request.haveRevision > 0n && request.haveRevision === network.revision) {
-    return done({ code: ResultCode.OK_BUT_NOT_NEWER });
+    return answered({ code: ResultCode.OK_BUT_NOT_NEWER });
   }
 
   // 7. The config already made at this revision, byte for byte, signing nothing.
   const remembered = context.netconfs.get(nwidHex, address, network.revision);
-  if (remembered !== undefined) return done({ code: ResultCode.OK, netconf: remembered });
+  if (remembered !== undefined) return answered({ code: ResultCode.OK, netconf: remembered });
   const cached = member.cachedNetconfRevision === network.revision ? tx.getCachedNetconf(nwidHex, address, network.revision) : undefined;
   if (cached !== undefined) {
     const netconf = Dictionary.parse(cached.bytes);
     context.netconfs.set(nwidHex, address, network.revision, netconf);
-    return done({ code: ResultCode.OK, netconf });
+    return answered({ code: ResultCode.OK, netconf });
   }
 
   // 8. A new config, signed once this transaction has committed.
   return buildUnsigned(context, tx, context.networkParts.get(tx, nwidHex, network.revision), request.identity, now);
+}
+
+/** An answer decided without a new netconf. */
+function answered(reply: NetworkConfigReply): Answer {
+  return { reply, shortages: [] };
 }
 
 function buildUnsigned(
@@ -299,18 +303,22 @@ function buildUnsigned(
 /** Signs the COM, then the netconf that carries it; caches the result. */
 async function signNetconf(context: MasterContext, unsigned: UnsignedNetconf): Promise<Dictionary> {
   const { member, template } = unsigned;
-  const sign = (message: Uint8Array) => context.signer.sign(message, { mayBatch: context.requestsInProgress.count > 1 });
   if (member.com !== null) {
-    member.com.applySignature(context.identity.address, await sign(member.com.signingMessage()));
+    member.com.applySignature(context.identity.address, await signForRequest(context, member.com.signingMessage()));
   }
   const prepared = template.prepare(member, context.identity.toString(false), member.timestamp);
-  const netconf = prepared.complete(await sign(prepared.message));
+  const netconf = prepared.complete(await signForRequest(context, prepared.message));
   context.netconfs.keep(unsigned.cacheTicket, unsigned.nwid, member.issuedTo, netconf, {
     bytes: netconf.toBytes(),
     revision: unsigned.revision,
     timestamp: member.timestamp,
   });
   return netconf;
+}
+
+/** A request alone has its signature made at once, rather than waiting a turn for others to batch with. */
+function signForRequest(context: MasterContext, message: Uint8Array): Promise<Uint8Array> {
+  return context.signer.sign(message, { mayBatch: context.requestsInProgress.count > 1 });
 }
 
 export function newMember(nwid: string, address: string, authorized: boolean, now: number): MemberRow {

@@ -251,6 +251,50 @@ function executeStatement(db: Database, cache: StatementCache, sql: string, para
   return db.getRowsModified();
 }
 
+/**
+ * What a write callback writes through. The SQLite transaction starts at the first write: a
+ * callback that only reads (a repeated request) costs no BEGIN/COMMIT, and nothing can run
+ * between its reads, so they are consistent.
+ */
+class TransactionWriter implements SqlWriter {
+  readonly statements: RecordedStatement[] = [];
+  begun = false;
+  durable = false;
+
+  constructor(
+    private readonly db: Database,
+    private readonly cache: StatementCache,
+    private readonly reader: SqlReader,
+    private readonly persistence: Persistence,
+  ) {}
+
+  get<T extends SqlRow = SqlRow>(sql: string, params?: SqlParams): T | undefined {
+    return this.reader.get<T>(sql, params);
+  }
+
+  all<T extends SqlRow = SqlRow>(sql: string, params?: SqlParams): T[] {
+    return this.reader.all<T>(sql, params);
+  }
+
+  run(sql: string, params: SqlParams = []): { changes: number } {
+    if (!this.begun) {
+      // Another program's edit is looked for before the first write only: a callback that just
+      // reads changes nothing that an edit could conflict with.
+      const change = this.persistence.detectExternalChange();
+      if (change) throw new ExternalChangeSeen(change);
+      runControl(this.cache, 'BEGIN');
+      this.begun = true;
+    }
+    const changes = executeStatement(this.db, this.cache, sql, params);
+    this.statements.push({ sql, params });
+    return { changes };
+  }
+
+  requireDurable(): void {
+    this.durable = true;
+  }
+}
+
 /** Thrown out of a write callback at its first write when another program changed the file. */
 class ExternalChangeSeen extends Error {
   constructor(readonly change: ExternalChange) {
@@ -488,41 +532,17 @@ export class SqlJsEngine implements SqlEngine {
 
   private runTransaction<T>(fn: (writer: SqlWriter) => T): { result: T; statements: RecordedStatement[]; durable: boolean } {
     if (this.inTransaction) throw new InvalidArgumentError('write() cannot be called inside a write callback');
-    const statements: RecordedStatement[] = [];
-    let durable = false;
-    // The SQLite transaction starts at the first write: a callback that only reads (a repeated
-    // request) costs no BEGIN/COMMIT. Nothing can run between its reads, so they are consistent.
-    let begun = false;
-    const writer: SqlWriter = {
-      get: (sql, params) => this.reader.get(sql, params),
-      all: (sql, params) => this.reader.all(sql, params),
-      run: (sql, params = []) => {
-        if (!begun) {
-          // Another program's edit is looked for before the first write only: a callback that
-          // just reads changes nothing that an edit could conflict with.
-          const change = this.persistence.detectExternalChange();
-          if (change) throw new ExternalChangeSeen(change);
-          runControl(this.cache, 'BEGIN');
-          begun = true;
-        }
-        const changes = executeStatement(this.db, this.cache, sql, params);
-        statements.push({ sql, params });
-        return { changes };
-      },
-      requireDurable: () => {
-        durable = true;
-      },
-    };
+    const writer = new TransactionWriter(this.db, this.cache, this.reader, this.persistence);
     this.inTransaction = true;
     try {
       const result = fn(writer);
       if (result !== null && typeof result === 'object' && typeof (result as { then?: unknown }).then === 'function') {
         throw new InvalidArgumentError('write callbacks must be synchronous (the callback returned a promise)');
       }
-      if (begun) runControl(this.cache, 'COMMIT');
-      return { result, statements, durable };
+      if (writer.begun) runControl(this.cache, 'COMMIT');
+      return { result, statements: writer.statements, durable: writer.durable };
     } catch (error) {
-      if (begun) {
+      if (writer.begun) {
         try {
           this.db.run('ROLLBACK');
         } catch {
