@@ -2,7 +2,8 @@
  * The scale figures of issue 5: request latency and memory with 1,000 and with 1,000,000 members
  * (private networks of 100 authorized members each, bulk-loaded), measured side by side.
  *
- *   npm run bench:scale [networks]    1,000 members against networks × 100 (default 10,000)
+ *   npm run bench:scale [networks] [iterations]    1,000 members against networks × 100 (default
+ *                                                   10,000), each setup visited `iterations` times (default 3,000)
  *
  * Each kind of request is compared with the same kind at the other scale, the member in the same
  * state at both, so that only the database's size differs:
