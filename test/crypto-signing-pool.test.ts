@@ -19,16 +19,23 @@ async function signedAlike(pool: { sign(message: Uint8Array): Promise<Uint8Array
   signatures.forEach((signature, i) => assert.equal(bytesToHex(signature), bytesToHex(signer.sign(batch[i]!))));
 }
 
+/**
+ * Signs bursts of `burst` messages, each checked, until a worker has taken a batch: the first are
+ * signed on the calling thread while the worker starts and passes its self-check.
+ */
+async function untilWorkersSign(pool: ReturnType<typeof createSigningPool>, burst: number, pauseMs: number, failure: string): Promise<void> {
+  const deadline = Date.now() + 10_000;
+  for (let round = 0; pool.counts.byWorkers === 0; round++) {
+    assert.ok(Date.now() < deadline, failure);
+    await signedAlike(pool, messages(burst, round));
+    await new Promise((resolve) => setTimeout(resolve, pauseMs));
+  }
+}
+
 test('a burst is signed by the workers, byte for byte as Identity.sign', async () => {
   const pool = createSigningPool(signer, { workers: 1 });
   try {
-    const deadline = Date.now() + 10_000;
-    // The first bursts are signed here while the worker starts and passes its self-check.
-    for (let round = 0; pool.counts.byWorkers === 0; round++) {
-      assert.ok(Date.now() < deadline, 'the worker never took a batch');
-      await signedAlike(pool, messages(100, round));
-      await new Promise((resolve) => setTimeout(resolve, 20));
-    }
+    await untilWorkersSign(pool, 100, 20, 'the worker never took a batch');
     const before = pool.counts.byWorkers;
     await signedAlike(pool, messages(300, 99));
     assert.ok(pool.counts.byWorkers > before);
@@ -58,12 +65,7 @@ test('with the noble backend chosen, workers sign with noble, byte for byte as I
   setSigningBackend('noble');
   const pool = createSigningPool(signer, { workers: 1 });
   try {
-    const deadline = Date.now() + 10_000;
-    for (let round = 0; pool.counts.byWorkers === 0; round++) {
-      assert.ok(Date.now() < deadline, 'the worker never took a noble batch');
-      await signedAlike(pool, messages(20, round));
-      await new Promise((resolve) => setTimeout(resolve, 50));
-    }
+    await untilWorkersSign(pool, 20, 50, 'the worker never took a noble batch');
   } finally {
     setSigningBackend('auto');
     await pool.close();
