@@ -9,6 +9,8 @@
  * All integers little-endian. A record whose length runs past the end of the file, or whose CRC
  * does not match, marks the end of the valid log: it and everything after it is a torn tail.
  */
+import { nodeBuiltin } from '../../crypto/node-builtin.js';
+
 export const LOG_MAGIC = new TextEncoder().encode('ZTNCLOG1');
 export const LOG_FORMAT_VERSION = 1;
 export const LOG_HEADER_SIZE = 64;
@@ -38,11 +40,19 @@ const CRC_TABLE = (() => {
   return table;
 })();
 
-export function crc32(data: Uint8Array, seed = 0): number {
+/** CRC-32 (IEEE) in JavaScript; `seed` is the CRC of the bytes before `data`. */
+export function portableCrc32(data: Uint8Array, seed = 0): number {
   let crc = ~seed >>> 0;
   for (let i = 0; i < data.length; i++) crc = CRC_TABLE[(crc ^ data[i]) & 0xff] ^ (crc >>> 8);
   return ~crc >>> 0;
 }
+
+// zlib's CRC-32 (Node ≥ 20.15) is the same function, some forty times faster: every logged byte passes through it.
+const zlibCrc32 = nodeBuiltin<{ crc32?: (data: Uint8Array, value?: number) => number }>('node:zlib')?.crc32;
+
+/** CRC-32 (IEEE) of `data`, continuing from `seed`: zlib's where there is one, else portableCrc32. */
+export const crc32: (data: Uint8Array, seed?: number) => number =
+  typeof zlibCrc32 === 'function' ? (data, seed = 0) => zlibCrc32(data, seed) : portableCrc32;
 
 export function encodeLogHeader(header: LogHeader): Uint8Array {
   if (header.snapshotDigest.length !== 32) throw new RangeError('snapshot digest must be 32 bytes');
