@@ -373,22 +373,37 @@ test('sign: prepare + identity.sign + complete, the bytes of buildNetconfDiction
   assert.equal(template.isPrivate, false);
 });
 
-test('signedByteLength is the signed netconf size, known before the COM or the netconf is signed', () => {
-  const timestamp = 1_800_000_000_123n;
-  for (const isPrivate of [true, false]) {
-    const template = new NetconfTemplate({ ...referenceNetworkFields, isPrivate });
-    const member = {
-      ...referenceMemberFields,
-      staticIps: ['10.1.2.3/8', 'fd00::1/88'],
-      com: isPrivate ? CertificateOfMembership.create({ revision: 5n, revisionMaxDelta: 16n, nwid: referenceNetworkFields.networkId, issuedTo: referenceMemberFields.issuedTo }) : null,
-    };
-    const expected = template.signedByteLength(member, signer.toString(), timestamp);
-    member.com?.sign(signer);
-    assert.equal(template.sign(member, signer, timestamp).byteLength, expected);
-    assert.equal(template.signedByteLength(member, signer.toString(), timestamp), expected, 'a signed COM is not counted twice');
-    // A signer text that needs escaping takes the general path and is counted escaped.
-    const odd = 'x=y\n';
-    const generic = template.prepare(member, odd, timestamp);
-    assert.equal(template.signedByteLength(member, odd, timestamp), generic.complete(new Uint8Array(96)).byteLength);
+test('a COM signed together with its netconf: its hex goes at comSignatureAt, the result is that of a COM signed first', () => {
+  const timestamp = 1_800_000_000_321n;
+  const template = new NetconfTemplate({ ...referenceNetworkFields, isPrivate: true });
+  const unsignedCom = (): CertificateOfMembership =>
+    CertificateOfMembership.create({ revision: 9n, revisionMaxDelta: 16n, nwid: referenceNetworkFields.networkId, issuedTo: referenceMemberFields.issuedTo });
+  const fields = (com: CertificateOfMembership) => ({ ...referenceMemberFields, staticIps: ['10.1.2.3/8'], com });
+  // a signer text that needs escaping takes the general way, which must place the COM's digits too
+  for (const signerText of [signer.toString(), 'x=y\n']) {
+    const signedFirst = unsignedCom().sign(signer);
+    const expected = template.prepare(fields(signedFirst), signerText, timestamp);
+
+    const standIn = unsignedCom().applySignature(signer.address, new Uint8Array(96));
+    const prepared = template.prepare(fields(standIn), signerText, timestamp);
+    assert.equal(prepared.byteLength, expected.byteLength);
+    assert.equal(bytesLatin1(prepared.message.subarray(prepared.comSignatureAt, prepared.comSignatureAt + 192)), '0'.repeat(192));
+    const comSignature = signer.sign(standIn.signingMessage());
+    prepared.message.set(latin1Bytes(Buffer.from(comSignature).toString('hex')), prepared.comSignatureAt);
+    assert.deepEqual(prepared.message, expected.message);
+
+    const signature = signer.sign(prepared.message);
+    const netconf = prepared.complete(signature, comSignature);
+    assert.deepEqual(netconf.toBytes(), expected.complete(signature).toBytes(), signerText);
+    assert.equal(netconf.get('com'), signedFirst.toString());
+    assert.equal(CertificateOfMembership.parse(netconf.get('com')!).verify(signerPublic), true);
+    if (signerText === signer.toString()) assert.equal(netconf.verify(signerPublic), true);
+    assert.throws(() => prepared.complete(signature, new Uint8Array(95)), InvalidArgumentError);
+  }
+  // without a signed COM there is no place for one
+  for (const [tpl, com] of [[template, unsignedCom()], [new NetconfTemplate(network), null]] as const) {
+    const prepared = tpl.prepare(com === null ? member : fields(com), signer.toString(), timestamp);
+    assert.equal(prepared.comSignatureAt, -1);
+    assert.throws(() => prepared.complete(new Uint8Array(96), new Uint8Array(96)), InvalidArgumentError);
   }
 });

@@ -44,6 +44,28 @@ export function c25519Sign(privateKey: Uint8Array, message: Uint8Array): Uint8Ar
   return signature;
 }
 
+const HEX_DIGITS = Uint8Array.from('0123456789abcdef', (c) => c.charCodeAt(0));
+
+/** Writes a signature's 96 bytes as 192 lower-case hex digits (the form signed texts carry) into `out` at `at`. */
+export function writeSignatureHex(out: Uint8Array, at: number, signature: Uint8Array): void {
+  for (let i = 0; i < C25519_SIGNATURE_BYTES; i++) {
+    const byte = signature[i]!;
+    out[at++] = HEX_DIGITS[byte >>> 4]!;
+    out[at++] = HEX_DIGITS[byte & 0x0f]!;
+  }
+}
+
+/** Why a pair of messages, the second to carry the first's signature as hex at `firstSignatureAt`, cannot be signed; null when they can. */
+export function checkSignaturePair(first: unknown, second: unknown, firstSignatureAt: unknown): InvalidArgumentError | null {
+  if (!(first instanceof Uint8Array) || !(second instanceof Uint8Array)) {
+    return new InvalidArgumentError('messages to sign must be Uint8Arrays');
+  }
+  if (!Number.isSafeInteger(firstSignatureAt) || (firstSignatureAt as number) < 0 || (firstSignatureAt as number) + 2 * C25519_SIGNATURE_BYTES > second.length) {
+    return new InvalidArgumentError(`the first signature's ${2 * C25519_SIGNATURE_BYTES} hex digits must fit the second message at a whole offset, got ${String(firstSignatureAt)}`);
+  }
+  return null;
+}
+
 /** Whether `signature` is a valid C25519 signature of `message` by `publicKey`. Never throws on bad input. */
 export function c25519Verify(publicKey: Uint8Array, message: Uint8Array, signature: Uint8Array): boolean {
   if (!isBytes(publicKey, C25519_PUBLIC_KEY_BYTES) || !isBytes(signature, C25519_SIGNATURE_BYTES)) return false;

@@ -7,9 +7,11 @@
  * The bytes are exactly `buildNetconfDictionary({ ...network, ...member })` (signed with
  * `Dictionary.sign` when signed), and the fields are checked the same way with the same errors.
  */
+import { bytesToHex } from '@noble/hashes/utils.js';
 import { CertificateOfMembership } from './certificate.js';
 import { InvalidArgumentError } from '../errors.js';
 import { addressToHex, parseAddress } from '../crypto/address.js';
+import { writeSignatureHex } from '../crypto/c25519.js';
 import {
   Dictionary,
   SIGNATURE_BYTES,
@@ -51,10 +53,17 @@ export interface PreparedNetconf {
   /** `byteLength` of the signed netconf, known before signing (a netconf must fit 65,535). */
   readonly byteLength: number;
   /**
-   * The signed netconf, given the 96-byte signature over `message` (else InvalidArgumentError).
+   * Where the 192 hex digits of the COM's signature begin in `message`; -1 when the netconf
+   * carries no signed COM. A COM given with a stand-in signature can be signed later, together
+   * with the netconf: its signature's hex goes here before `message` is signed, and to `complete`.
+   */
+  readonly comSignatureAt: number;
+  /**
+   * The signed netconf, given the 96-byte signature over `message` and, when the COM's signature
+   * was written into `message` after `prepare`, that `comSignature` too (else InvalidArgumentError).
    * May be called again: each call gives a new Dictionary.
    */
-  complete(signature: Uint8Array): Dictionary;
+  complete(signature: Uint8Array, comSignature?: Uint8Array): Dictionary;
 }
 
 // The entries a member brings, by slot number. The first five are its fields, the last three the signature's.
@@ -96,7 +105,6 @@ type Step = FixedStep | SlotStep;
 const EQUALS = 0x3d;
 const NUL = 0x00;
 const LF = 0x0a;
-const HEX_DIGITS = Uint8Array.from('0123456789abcdef', (c) => c.charCodeAt(0));
 const SIGNATURE_LINE_BYTES = SIGNATURE_KEY.length + 1 + SIGNATURE_BYTES * 2 + 1;
 
 export class NetconfTemplate {
@@ -194,31 +202,13 @@ export class NetconfTemplate {
   }
 
   /**
-   * `build(member).byteLength` without building it, e.g. to check early that the signed netconf
-   * will fit MAX_NETCONF_BYTES (signing adds `~!ed25519`, `~!sigid`, `~!sigts` and, when the
-   * COM is signed later, its signature). Bad fields → InvalidArgumentError, as `build`.
+   * `build(member).byteLength` without building it (the signed size is `prepare(...).byteLength`).
+   * Bad fields → InvalidArgumentError, as `build`.
    */
   byteLength(member: NetconfMemberFields): number {
     const values = this.#memberValues(member);
     if (!allPlain(values)) return this.#genericDictionary(values).byteLength;
     return this.#fixedEscapedLength + entriesLength(values, FIRST_SIGNATURE_SLOT);
-  }
-
-  /**
-   * The size of this member's netconf once signed by `signerIdentityText` at `nowMs`, its COM
-   * counted as signed (an unsigned one gains `:` and 192 hex digits): what must fit
-   * MAX_NETCONF_BYTES, known before anything is signed. Bad fields → InvalidArgumentError.
-   */
-  signedByteLength(member: NetconfMemberFields, signerIdentityText: string, nowMs?: number | bigint): number {
-    const com = member?.com ?? null;
-    const unsignedCom = com !== null && !(typeof com === 'string' ? CertificateOfMembership.parse(com) : com).isSigned;
-    const comSignature = unsignedCom ? 1 + SIGNATURE_BYTES * 2 : 0;
-    const values = this.#memberValues(member);
-    const now = this.#setSigner(values, signerIdentityText, nowMs);
-    const length = allPlain(values)
-      ? this.#fixedEscapedLength + entriesLength(values, SLOT_KEYS.length) + SIGNATURE_LINE_BYTES
-      : this.#genericPrepared(values, now).byteLength;
-    return length + comSignature;
   }
 
   /**
@@ -241,6 +231,8 @@ export class NetconfTemplate {
     let m = 0;
     let d = 0;
     let signatureAt = -1;
+    let comSignatureAt = -1;
+    let draftComSignatureAt = -1;
     for (const step of this.#steps) {
       if (step.slot === -1) {
         message.set((step as FixedStep).raw, m);
@@ -269,6 +261,10 @@ export class NetconfTemplate {
       // the same bytes in the serialized form, ended by LF instead of NUL
       draft.set(message.subarray(start, m), d);
       d += m - start;
+      if (step.slot === COM && endsWithSignature(value)) {
+        comSignatureAt = m - SIGNATURE_HEX_LENGTH;
+        draftComSignatureAt = d - SIGNATURE_HEX_LENGTH;
+      }
       message[m++] = NUL;
       draft[d++] = LF;
     }
@@ -277,7 +273,7 @@ export class NetconfTemplate {
     message[m++] = (count >>> 16) & 0xff;
     message[m++] = (count >>> 8) & 0xff;
     message[m] = count & 0xff;
-    return new DraftNetconf(message, draft, signatureAt);
+    return new DraftNetconf(message, draft, signatureAt, comSignatureAt, draftComSignatureAt);
   }
 
   /** `prepare`, `identity.sign(message)`, `complete`: a member's signed netconf at once. */
@@ -332,11 +328,47 @@ export class NetconfTemplate {
   #genericPrepared(values: ReadonlyArray<string | undefined>, now: bigint): PreparedNetconf {
     const dict = this.#genericDictionary(values);
     const message = dict.beginSignature(values[SIGNER]!, now);
+    const com = values[COM];
+    const comSignatureAt = com !== undefined && endsWithSignature(com) ? rawValueEnd(dict, NetconfKey.CERTIFICATE_OF_MEMBERSHIP) - SIGNATURE_HEX_LENGTH : -1;
     return {
       message,
       byteLength: dict.byteLength + SIGNATURE_LINE_BYTES,
-      complete: (signature: Uint8Array) => dict.clone().completeSignature(signature),
+      comSignatureAt,
+      complete: (signature: Uint8Array, comSignature?: Uint8Array) => {
+        const signed = dict.clone();
+        if (comSignature !== undefined) {
+          checkComSignature(comSignature, comSignatureAt);
+          signed.set(NetconfKey.CERTIFICATE_OF_MEMBERSHIP, com!.slice(0, -SIGNATURE_HEX_LENGTH) + bytesToHex(comSignature));
+        }
+        return signed.completeSignature(signature);
+      },
     };
+  }
+}
+
+const SIGNATURE_HEX_LENGTH = SIGNATURE_BYTES * 2;
+
+/** Whether a COM's text ends with its signature: `":"` and 192 hex digits (an unsigned one ends with its 10-digit signer). */
+function endsWithSignature(comText: string): boolean {
+  return comText.length > SIGNATURE_HEX_LENGTH && comText.charCodeAt(comText.length - SIGNATURE_HEX_LENGTH - 1) === 0x3a;
+}
+
+/** Where `key`'s value ends in the message a signature covers (§4: `key "=" value NUL` for each entry in order). */
+function rawValueEnd(dict: Dictionary, key: string): number {
+  let at = 0;
+  for (const [entryKey, value] of dict.entryBytes()) {
+    at += entryKey.length + 1 + value.length;
+    if (String.fromCharCode(...entryKey) === key) return at;
+    at += 1;
+  }
+  return -1;
+}
+
+/** A COM signature given to `complete` must be 96 bytes, for a netconf whose COM has its place. */
+function checkComSignature(comSignature: Uint8Array, comSignatureAt: number): void {
+  if (comSignatureAt < 0) throw new InvalidArgumentError('this netconf has no signed COM whose signature could be given');
+  if (!(comSignature instanceof Uint8Array) || comSignature.length !== SIGNATURE_BYTES) {
+    throw new InvalidArgumentError(`a COM signature is ${SIGNATURE_BYTES} bytes, got ${describeInput(comSignature)}`);
   }
 }
 
@@ -347,32 +379,35 @@ class DraftNetconf implements PreparedNetconf {
   readonly #signatureAt: number;
   #handedOut = false;
 
-  constructor(message: Uint8Array, draft: Uint8Array, signatureAt: number) {
+  constructor(message: Uint8Array, draft: Uint8Array, signatureAt: number, comSignatureAt: number, draftComSignatureAt: number) {
     this.message = message;
     this.#draft = draft;
     this.#signatureAt = signatureAt;
+    this.comSignatureAt = comSignatureAt;
+    this.#draftComSignatureAt = draftComSignatureAt;
   }
+
+  readonly comSignatureAt: number;
+  readonly #draftComSignatureAt: number;
 
   get byteLength(): number {
     return this.#draft.length;
   }
 
-  complete(signature: Uint8Array): Dictionary {
+  complete(signature: Uint8Array, comSignature?: Uint8Array): Dictionary {
     if (!(signature instanceof Uint8Array) || signature.length !== SIGNATURE_BYTES) {
       throw new InvalidArgumentError(`a signature is ${SIGNATURE_BYTES} bytes, got ${describeInput(signature)}`);
     }
+    if (comSignature !== undefined) checkComSignature(comSignature, this.comSignatureAt);
     // The first result keeps the draft itself; later ones (never changing an earlier one) a copy.
     const bytes = this.#handedOut ? this.#draft.slice() : this.#draft;
     this.#handedOut = true;
-    let at = this.#signatureAt;
-    for (let i = 0; i < SIGNATURE_BYTES; i++) {
-      const byte = signature[i]!;
-      bytes[at++] = HEX_DIGITS[byte >>> 4]!;
-      bytes[at++] = HEX_DIGITS[byte & 0x0f]!;
-    }
+    writeSignatureHex(bytes, this.#signatureAt, signature);
+    if (comSignature !== undefined) writeSignatureHex(bytes, this.#draftComSignatureAt, comSignature);
     return dictionaryInternals.fromCanonicalBytes(bytes);
   }
 }
+
 
 /** The bytes of the member entries in slots below `slotCount`, each `key "=" value` and one separator. */
 function entriesLength(values: ReadonlyArray<string | undefined>, slotCount: number): number {
