@@ -142,3 +142,65 @@ test('under unbroken load the workers still start and take over (the event loop 
     await pool.close();
   }
 });
+
+type AnyPool = Pick<ReturnType<typeof createSigningPool>, 'sign' | 'signPair'>;
+
+/** A certificate-like first message and a text with room for its signature's hex, at varying places. */
+const pairs = (count: number, salt: number): Array<{ first: Uint8Array; second: Uint8Array; at: number }> =>
+  messages(count, salt).map((first, i) => {
+    const second = Uint8Array.from({ length: 192 + ((i * 53) % 700) }, (_, j) => (j * 13 + salt) & 0xff);
+    return { first, second, at: (i * 29) % (second.length - 191) };
+  });
+
+/** signPair on each pair (with single signs in between), checked against Identity.sign done by hand. */
+async function pairedAlike(pool: AnyPool, batch: ReturnType<typeof pairs>): Promise<void> {
+  const expected = batch.map(({ first, second, at }) => {
+    const signature = signer.sign(first);
+    const carried = second.slice();
+    carried.set(new TextEncoder().encode(bytesToHex(signature)), at);
+    return { signature, carried, carriedSignature: signer.sign(carried) };
+  });
+  const results = await Promise.all(batch.map(({ first, second, at }) => pool.signPair(first, second, at)));
+  const singles = messages(batch.length, 77);
+  await signedAlike(pool, singles);
+  results.forEach(([signature, carriedSignature], i) => {
+    assert.equal(bytesToHex(signature), bytesToHex(expected[i]!.signature));
+    assert.equal(bytesToHex(batch[i]!.second), bytesToHex(expected[i]!.carried), 'the second message holds the first signature');
+    assert.equal(bytesToHex(carriedSignature), bytesToHex(expected[i]!.carriedSignature));
+  });
+}
+
+test('signPair: the second message carries the first signature, byte for byte as signing them in turn (workers, inline, WebCrypto)', async () => {
+  const pool = createSigningPool(signer, { workers: 1 });
+  try {
+    await untilWorkersSign(pool, 100, 20, 'the worker never took a batch');
+    const before = pool.counts.byWorkers;
+    await pairedAlike(pool, pairs(200, 1));
+    assert.ok(pool.counts.byWorkers > before);
+    const lone = pairs(1, 2)[0]!;
+    const inlineBefore = pool.counts.inline;
+    await pool.signPair(lone.first, lone.second, lone.at, { mayBatch: false });
+    assert.equal(pool.counts.inline, inlineBefore + 2, 'a lone pair is two signatures on the calling thread');
+  } finally {
+    await pool.close();
+  }
+  const none = createSigningPool(signer, { workers: 0 });
+  await pairedAlike(none, pairs(20, 3));
+  assert.deepEqual(none.counts, { byWorkers: 0, byWebCrypto: 0, inline: 60 });
+  const webCrypto = createSigningPool(signer, { webCrypto: 'always' });
+  await pairedAlike(webCrypto, pairs(10, 4));
+  assert.equal(webCrypto.counts.byWebCrypto, 30);
+});
+
+test('signPair refuses messages that are not bytes, or no room for the hex, and changes nothing', async () => {
+  for (const pool of [createSigningPool(signer, { workers: 0 }), createSigningPool(signer, { webCrypto: 'always' })]) {
+    const second = new Uint8Array(300).fill(7);
+    for (const at of [-1, 1.5, 109, Number.NaN, '0' as never]) {
+      await assert.rejects(pool.signPair(new Uint8Array(10), second, at), InvalidArgumentError);
+    }
+    await assert.rejects(pool.signPair('text' as never, second, 0), InvalidArgumentError);
+    await assert.rejects(pool.signPair(new Uint8Array(10), [1, 2] as never, 0), InvalidArgumentError);
+    assert.ok(second.every((byte) => byte === 7));
+    assert.equal(pool.counts.inline + pool.counts.byWebCrypto, 0);
+  }
+});

@@ -15,6 +15,7 @@ import { equalBytes } from '@noble/curves/utils.js';
 import { InvalidArgumentError } from '../errors.js';
 import { nodeBuiltin } from './node-builtin.js';
 import { Identity, privateKeyOf } from './identity.js';
+import { checkSignaturePair, writeSignatureHex } from './c25519.js';
 import { currentSigningBackend, ed25519SeedToPkcs8, type SigningBackendName } from './signing-backend.js';
 import { findSubtle, WebCryptoSigningPool } from './webcrypto-signing.js';
 
@@ -50,6 +51,12 @@ export interface SignOptions {
 export interface SigningPool {
   /** The identity's 96-byte C25519 signature of `message`. */
   sign(message: Uint8Array, options?: SignOptions): Promise<Uint8Array>;
+  /**
+   * Signs `first`, writes that signature's 192 hex digits into `second` at `firstSignatureAt`, then
+   * signs `second`: a certificate and the signed text that carries it, in one trip to a worker.
+   * Resolves to both signatures; `second` then holds the digits.
+   */
+  signPair(first: Uint8Array, second: Uint8Array, firstSignatureAt: number, options?: SignOptions): Promise<[Uint8Array, Uint8Array]>;
   /** Where the signatures so far were made. */
   readonly counts: Readonly<SigningCounts>;
   /** Stops the workers; later signatures are made on the calling thread. */
@@ -65,7 +72,8 @@ const MAX_DEFAULT_WORKERS = 4;
 // CommonJS source of a worker. It receives the key once (PKCS#8 for OpenSSL, the seed for noble,
 // and the URLs of the noble modules when they could be resolved), then batches of messages laid end
 // to end, and answers each batch with 96 bytes per message: Ed25519(SHA-512(m)[0..32]) ‖ SHA-512(m)[0..32],
-// signed by the backend the batch names. Its noble signing is the main thread's (signing-backend.ts:
+// signed by the backend the batch names. A message whose `links` entry is not -1 first gets the
+// previous message's signature written into it there, as hex (signPair). Its noble signing is the main thread's (signing-backend.ts:
 // RFC 8032 §5.1.6 with the expanded key kept); the self-check and the tests hold both to Identity.sign.
 const WORKER_SOURCE = `
 const { parentPort, workerData } = require('node:worker_threads');
@@ -92,13 +100,22 @@ const loadNoble = () => workerData.nobleUrls === null
       };
     });
 const native = { sha512: nativeSha512, sign: signNative };
-parentPort.on('message', async ({ id, backend, bytes, ends }) => {
+const HEX_DIGITS = Buffer.from('0123456789abcdef', 'latin1');
+const writeHex = (into, at, signature) => {
+  for (let i = 0; i < 96; i++) {
+    into[at + 2 * i] = HEX_DIGITS[signature[i] >>> 4];
+    into[at + 2 * i + 1] = HEX_DIGITS[signature[i] & 15];
+  }
+};
+parentPort.on('message', async ({ id, backend, bytes, ends, links }) => {
   try {
     const signer = backend === 'noble' ? await (noble ??= loadNoble()) : native;
     const out = new Uint8Array(96 * ends.length);
     let start = 0;
     for (let i = 0; i < ends.length; i++) {
-      const digest = signer.sha512(bytes.subarray(start, ends[i])).subarray(0, 32);
+      const message = bytes.subarray(start, ends[i]);
+      if (links[i] >= 0) writeHex(message, links[i], out.subarray(96 * (i - 1), 96 * i));
+      const digest = signer.sha512(message).subarray(0, 32);
       out.set(signer.sign(digest), 96 * i);
       out.set(digest, 96 * i + 64);
       start = ends[i];
@@ -124,12 +141,41 @@ function nobleModuleUrls(): string[] | null {
   }
 }
 
-interface Job {
+interface JobBase {
   readonly message: Uint8Array;
   /** The pool's own test signature, not a caller's. */
   readonly selfCheck?: true;
-  readonly resolve: (signature: Uint8Array) => void;
   readonly reject: (error: unknown) => void;
+}
+
+interface SingleJob extends JobBase {
+  readonly second?: undefined;
+  readonly resolve: (signature: Uint8Array) => void;
+}
+
+/** signPair: `second` is signed after `message`, with that signature's hex written in at `firstSignatureAt`. */
+interface PairJob extends JobBase {
+  readonly second: Uint8Array;
+  readonly firstSignatureAt: number;
+  readonly resolve: (signatures: [Uint8Array, Uint8Array]) => void;
+}
+
+type Job = SingleJob | PairJob;
+
+const SIGNATURE_BYTES = 96;
+
+/** The signatures a job asks for. */
+const signatureCount = (job: Job): number => (job.second === undefined ? 1 : 2);
+
+/** Hands a job its signatures, read from `out` at `at` (96 bytes each, in order). */
+function settle(job: Job, out: Uint8Array, at: number): void {
+  const first = out.slice(at, at + SIGNATURE_BYTES);
+  if (job.second === undefined) {
+    job.resolve(first);
+    return;
+  }
+  writeSignatureHex(job.second, job.firstSignatureAt, first);
+  job.resolve([first, out.slice(at + SIGNATURE_BYTES, at + 2 * SIGNATURE_BYTES)]);
 }
 
 interface PoolWorker {
@@ -211,20 +257,35 @@ class WorkerSigningPool implements SigningPool {
         return Promise.reject(error);
       }
     }
-    return new Promise((resolve, reject) => {
-      this.#queue.push({ message, resolve, reject });
-      // A full batch leaves at once, so that the worker signs while this thread goes on. Anything
-      // else waits for the next turn of the event loop: signing here at once could keep this
-      // thread from ever turning it, and from hearing the workers.
-      if (this.#queue.length >= MAX_BATCH && this.#workersSign()) this.#dispatch();
-      else if (!this.#dispatchScheduled) {
-        this.#dispatchScheduled = true;
-        scheduleSoon(() => {
-          this.#dispatchScheduled = false;
-          this.#dispatch();
-        });
+    return new Promise((resolve, reject) => this.#enqueue({ message, resolve, reject }));
+  }
+
+  signPair(first: Uint8Array, second: Uint8Array, firstSignatureAt: number, options?: SignOptions): Promise<[Uint8Array, Uint8Array]> {
+    const refusal = checkSignaturePair(first, second, firstSignatureAt);
+    if (refusal !== null) return Promise.reject(refusal);
+    if (this.#threads === 'off' || options?.mayBatch === false) {
+      try {
+        return Promise.resolve(this.#signPairInline(first, second, firstSignatureAt));
+      } catch (error) {
+        return Promise.reject(error);
       }
-    });
+    }
+    return new Promise((resolve, reject) => this.#enqueue({ message: first, second, firstSignatureAt, resolve, reject }));
+  }
+
+  #enqueue(job: Job): void {
+    this.#queue.push(job);
+    // A full batch leaves at once, so that the worker signs while this thread goes on. Anything
+    // else waits for the next turn of the event loop: signing here at once could keep this
+    // thread from ever turning it, and from hearing the workers.
+    if (this.#queue.length >= MAX_BATCH && this.#workersSign()) this.#dispatch();
+    else if (!this.#dispatchScheduled) {
+      this.#dispatchScheduled = true;
+      scheduleSoon(() => {
+        this.#dispatchScheduled = false;
+        this.#dispatch();
+      });
+    }
   }
 
   async close(): Promise<void> {
@@ -238,6 +299,21 @@ class WorkerSigningPool implements SigningPool {
   #signInline(message: Uint8Array): Uint8Array {
     this.counts.inline++;
     return this.identity.sign(message);
+  }
+
+  #signPairInline(first: Uint8Array, second: Uint8Array, firstSignatureAt: number): [Uint8Array, Uint8Array] {
+    const signature = this.#signInline(first);
+    writeSignatureHex(second, firstSignatureAt, signature);
+    return [signature, this.#signInline(second)];
+  }
+
+  #runInline(job: Job): void {
+    try {
+      if (job.second === undefined) job.resolve(this.#signInline(job.message));
+      else job.resolve(this.#signPairInline(job.message, job.second, job.firstSignatureAt));
+    } catch (error) {
+      job.reject(error);
+    }
   }
 
   /** Whether a batch sent now would be signed by a worker. */
@@ -272,40 +348,40 @@ class WorkerSigningPool implements SigningPool {
       const share = target.inFlight.size > 0 ? this.#share.current() : 0;
       const mine = batch.length > share ? batch.splice(batch.length - share) : [];
       this.#send(target, batch, backend);
-      for (const job of mine) {
-        try {
-          job.resolve(this.#signInline(job.message));
-        } catch (error) {
-          job.reject(error);
-        }
-      }
+      for (const job of mine) this.#runInline(job);
     }
   }
 
   #drainInline(): void {
-    for (const job of this.#queue.splice(0)) {
-      try {
-        job.resolve(this.#signInline(job.message));
-      } catch (error) {
-        job.reject(error);
-      }
-    }
+    for (const job of this.#queue.splice(0)) this.#runInline(job);
   }
 
   #send(worker: PoolWorker, jobs: Job[], backend: SigningBackendName): void {
-    const ends = new Uint32Array(jobs.length);
+    let count = 0;
     let length = 0;
-    jobs.forEach((job, i) => (ends[i] = length += job.message.length));
+    for (const job of jobs) {
+      count += signatureCount(job);
+      length += job.message.length + (job.second?.length ?? 0);
+    }
+    const ends = new Uint32Array(count);
+    const links = new Int32Array(count);
     const bytes = new Uint8Array(length);
+    let i = 0;
     let at = 0;
     for (const job of jobs) {
       bytes.set(job.message, at);
-      at += job.message.length;
+      ends[i] = at += job.message.length;
+      links[i++] = -1;
+      if (job.second !== undefined) {
+        bytes.set(job.second, at);
+        ends[i] = at += job.second.length;
+        links[i++] = job.firstSignatureAt;
+      }
     }
     const id = this.#nextBatchId++;
     worker.inFlight.set(id, { backend, jobs });
     worker.thread.ref(); // an answer is awaited: keep the process alive for it
-    worker.thread.postMessage({ id, backend, bytes, ends }, [bytes.buffer, ends.buffer]);
+    worker.thread.postMessage({ id, backend, bytes, ends, links }, [bytes.buffer, ends.buffer, links.buffer]);
   }
 
   #start(): void {
@@ -332,19 +408,29 @@ class WorkerSigningPool implements SigningPool {
     this.#threads = this.#workers.length > 0 ? 'running' : 'off';
   }
 
-  /** Each worker signs a test message with `backend`; every one must match the calling thread's signature. */
+  /**
+   * Each worker signs a test pair with `backend` (signPair's way, which also covers single
+   * signatures); every one must match the calling thread's signatures.
+   */
   #selfCheck(backend: SigningBackendName): void {
     this.#checks[backend] = 'checking';
-    const message = new TextEncoder().encode(`zt-netconf-master signing pool self-test (${backend})`);
-    const expected = this.identity.sign(message);
+    const first = new TextEncoder().encode(`zt-netconf-master signing pool self-test (${backend})`);
+    const second = new TextEncoder().encode(`signature of the first: ${'_'.repeat(2 * SIGNATURE_BYTES)} (${backend})`);
+    const secondSignedAt = 25;
+    const expectedSecond = second.slice();
+    const expected = this.identity.sign(first);
+    writeSignatureHex(expectedSecond, secondSignedAt, expected);
+    const expectedPair = [expected, this.identity.sign(expectedSecond)];
     let waiting = this.#workers.length;
     for (const worker of this.#workers) {
-      const check: Job = {
-        message,
+      const check: PairJob = {
+        message: first,
+        second: second.slice(),
+        firstSignatureAt: secondSignedAt,
         selfCheck: true,
-        resolve: (signature) => {
+        resolve: (signatures) => {
           if (this.#checks[backend] !== 'checking') return;
-          if (!equalBytes(signature, expected)) this.#checks[backend] = 'failed';
+          if (!signatures.every((signature, i) => equalBytes(signature, expectedPair[i]!))) this.#checks[backend] = 'failed';
           else if (--waiting === 0) this.#checks[backend] = 'passed';
         },
         reject: () => {
@@ -369,10 +455,13 @@ class WorkerSigningPool implements SigningPool {
       this.#dispatch();
       return;
     }
-    batch.jobs.forEach((job, i) => {
-      if (job.selfCheck !== true) this.counts.byWorkers++;
-      job.resolve(out.slice(96 * i, 96 * i + 96));
-    });
+    let at = 0;
+    for (const job of batch.jobs) {
+      const count = signatureCount(job);
+      if (job.selfCheck !== true) this.counts.byWorkers += count;
+      settle(job, out, at);
+      at += count * SIGNATURE_BYTES;
+    }
     if (this.#queue.length > 0) this.#dispatch();
   }
 

@@ -10,6 +10,7 @@ import { equalBytes } from '@noble/curves/utils.js';
 import { InvalidArgumentError } from '../errors.js';
 import type { Identity } from './identity.js';
 import { currentSigningBackend, ed25519SeedToPkcs8, getSigningBackendChoice } from './signing-backend.js';
+import { checkSignaturePair, writeSignatureHex } from './c25519.js';
 import type { SigningPool, SigningCounts } from './signing-pool.js';
 
 /** The part of `SubtleCrypto` used here. */
@@ -55,6 +56,14 @@ export class WebCryptoSigningPool implements SigningPool {
     }
     this.counts.inline++;
     return this.identity.sign(message);
+  }
+
+  async signPair(first: Uint8Array, second: Uint8Array, firstSignatureAt: number): Promise<[Uint8Array, Uint8Array]> {
+    const refusal = checkSignaturePair(first, second, firstSignatureAt);
+    if (refusal !== null) throw refusal;
+    const signature = await this.sign(first);
+    writeSignatureHex(second, firstSignatureAt, signature);
+    return [signature, await this.sign(second)];
   }
 
   async close(): Promise<void> {
