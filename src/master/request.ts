@@ -9,14 +9,15 @@
  * Step 8 builds the netconf inside the transaction, with everything but its two signatures (and
  * checks that the signed result will fit a reply), and signs it once the transaction has committed:
  * signing is the expensive part, and outside the transaction it can go to a worker thread while
- * other requests run. The signed netconf is then cached, in memory and in the store.
+ * other requests run. The COM and the netconf that carries it are signed as a pair, in one trip
+ * to a worker. The signed netconf is then cached, in memory and in the store.
  */
 import { Identity } from '../crypto/identity.js';
 import { CertificateOfMembership } from '../protocol/certificate.js';
 import { Dictionary } from '../protocol/dictionary.js';
 import { hex16, parseNetworkId } from '../protocol/ids.js';
 import { MAX_NETCONF_BYTES } from '../protocol/network-config.js';
-import type { NetconfMemberFields, NetconfTemplate } from '../protocol/netconf-template.js';
+import type { PreparedNetconf } from '../protocol/netconf-template.js';
 import { LimitExceededError } from '../errors.js';
 import type { MasterContext } from './context.js';
 import type { IpPoolExhaustedEvent } from './events.js';
@@ -132,13 +133,16 @@ type Answer =
   | { reply: NetworkConfigReply; shortages: IpPoolExhaustedEvent[]; unsigned?: UnsignedNetconf }
   | typeof NEEDS_PROOF_OF_WORK;
 
-/** A fresh netconf decided inside the request's transaction, to be made and signed after it commits. */
+/** A fresh netconf made inside the request's transaction, to be signed after it commits. */
 interface UnsignedNetconf {
   readonly nwid: string;
   readonly revision: bigint;
-  readonly template: NetconfTemplate;
-  /** The member's own fields; `com` unsigned (private networks) until signed. */
-  readonly member: NetconfMemberFields & { readonly issuedTo: string; readonly timestamp: number; readonly com: CertificateOfMembership | null };
+  readonly address: string;
+  readonly timestamp: number;
+  /** The netconf; its COM (private networks) carries a stand-in signature until signed. */
+  readonly prepared: PreparedNetconf;
+  /** What the COM's signature covers, or null on a public network (no COM). */
+  readonly comMessage: Uint8Array | null;
   /** See NetconfCache.ticket. */
   readonly cacheTicket: number;
 }
@@ -263,21 +267,23 @@ function buildUnsigned(
 ): Answer {
   const { network, template } = parts;
   const addresses = memberAddresses(tx, network, identity.address, identity.addressValue);
+  // The COM's signature is made with the netconf's, after the commit: until then a stand-in of
+  // the same size holds its place, so the netconf's bytes, and its size, are final here.
   const com = network.private
     ? CertificateOfMembership.create({
         revision: network.revision,
         revisionMaxDelta: network.comRevisionMaxDelta,
         nwid: network.id,
         issuedTo: identity.address,
-      })
+      }).applySignature(context.identity.address, COM_SIGNATURE_STAND_IN)
     : null;
   const member = { timestamp: now, issuedTo: identity.address, staticIps: addresses.staticIps, com };
+  const prepared = template.prepare(member, context.identity.toString(false), now);
 
   // Thrown here, so that the transaction, and whatever it claimed, rolls back.
-  const signedLength = template.signedByteLength(member, context.identity.toString(false), now);
-  if (signedLength > MAX_NETCONF_BYTES) {
+  if (prepared.byteLength > MAX_NETCONF_BYTES) {
     throw new LimitExceededError(
-      `netconf for ${identity.address} on ${network.id} is ${signedLength} bytes; at most ${MAX_NETCONF_BYTES} fit a reply`,
+      `netconf for ${identity.address} on ${network.id} is ${prepared.byteLength} bytes; at most ${MAX_NETCONF_BYTES} fit a reply`,
     );
   }
 
@@ -293,32 +299,35 @@ function buildUnsigned(
   const unsigned: UnsignedNetconf = {
     nwid: network.id,
     revision: network.revision,
-    template,
-    member,
+    address: identity.address,
+    timestamp: now,
+    prepared,
+    comMessage: com?.signingMessage() ?? null,
     cacheTicket: context.netconfs.ticket(),
   };
   return { reply, shortages, unsigned };
 }
 
-/** Signs the COM, then the netconf that carries it; caches the result. */
+const COM_SIGNATURE_STAND_IN = new Uint8Array(96);
+
+/** Signs the COM and the netconf that carries it (or the netconf alone); caches the result. */
 async function signNetconf(context: MasterContext, unsigned: UnsignedNetconf): Promise<Dictionary> {
-  const { member, template } = unsigned;
-  if (member.com !== null) {
-    member.com.applySignature(context.identity.address, await signForRequest(context, member.com.signingMessage()));
+  const { prepared, comMessage } = unsigned;
+  // A request alone has its signatures made at once, rather than waiting a turn for others to batch with.
+  const options = { mayBatch: context.requestsInProgress.count > 1 };
+  let netconf: Dictionary;
+  if (comMessage === null) {
+    netconf = prepared.complete(await context.signer.sign(prepared.message, options));
+  } else {
+    const [comSignature, signature] = await context.signer.signPair(comMessage, prepared.message, prepared.comSignatureAt, options);
+    netconf = prepared.complete(signature, comSignature);
   }
-  const prepared = template.prepare(member, context.identity.toString(false), member.timestamp);
-  const netconf = prepared.complete(await signForRequest(context, prepared.message));
-  context.netconfs.keep(unsigned.cacheTicket, unsigned.nwid, member.issuedTo, netconf, {
+  context.netconfs.keep(unsigned.cacheTicket, unsigned.nwid, unsigned.address, netconf, {
     bytes: netconf.toBytes(),
     revision: unsigned.revision,
-    timestamp: member.timestamp,
+    timestamp: unsigned.timestamp,
   });
   return netconf;
-}
-
-/** A request alone has its signature made at once, rather than waiting a turn for others to batch with. */
-function signForRequest(context: MasterContext, message: Uint8Array): Promise<Uint8Array> {
-  return context.signer.sign(message, { mayBatch: context.requestsInProgress.count > 1 });
 }
 
 export function newMember(nwid: string, address: string, authorized: boolean, now: number): MemberRow {
