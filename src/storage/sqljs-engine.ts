@@ -9,7 +9,7 @@
  */
 import initSqlJs from 'sql.js';
 import type { Database, SqlJsStatic, Statement } from 'sql.js';
-import type { SchemaManager, SqlEngine, SqlParams, SqlReader, SqlRow, SqlWriter, WriteOptions } from './engine.js';
+import type { SchemaManager, SqlEngine, SqlParams, SqlReader, SqlRow, SqlValue, SqlWriter, WriteOptions } from './engine.js';
 import {
   ClosedError,
   CorruptDatabaseError,
@@ -315,7 +315,15 @@ function runControl(cache: StatementCache, sql: 'BEGIN' | 'COMMIT'): void {
 /** Prepared statements by SQL text. sql.js frees them all in export(), so the cache is cleared first. */
 class StatementCache {
   private readonly statements = new Map<string, Statement>();
+  private readonly columnNames = new WeakMap<Statement, string[]>();
   constructor(private readonly db: Database) {}
+
+  /** A statement's column names, asked of SQLite once: sql.js's getAsObject asks again for every row. */
+  columnsOf(statement: Statement): string[] {
+    let names = this.columnNames.get(statement);
+    if (names === undefined) this.columnNames.set(statement, (names = statement.getColumnNames()));
+    return names;
+  }
 
   get(sql: string): Statement {
     let statement = this.statements.get(sql);
@@ -347,7 +355,13 @@ function readerFor(db: Database, cache: StatementCache): SqlReader {
     const out: T[] = [];
     try {
       statement.bind(params as unknown[] as (number | string | Uint8Array | null)[]);
-      while (out.length < limit && statement.step()) out.push(statement.getAsObject() as T);
+      const names = cache.columnsOf(statement);
+      while (out.length < limit && statement.step()) {
+        const values = statement.get();
+        const row: SqlRow = {};
+        for (let i = 0; i < names.length; i++) row[names[i]!] = values[i] as SqlValue;
+        out.push(row as T);
+      }
     } finally {
       statement.reset();
     }
