@@ -324,3 +324,36 @@ test('an identity whose proof of work fails is hashed once, then denied at once 
     setMemoryHardHashImplementation(null);
   }
 });
+
+test('the store reads a request\'s node, network and member in one read, each absent on its own', async () => {
+  const { storage, master } = await setup();
+  const nwid = await master.createNetwork({ name: 'state', private: true });
+  const otherNwid = await master.createNetwork({ name: 'other', private: false });
+  // alice: node and member on nwid; bob: node only (member of the other network)
+  await master.doNetworkConfigRequest({ identity: alice, nwid });
+  await master.doNetworkConfigRequest({ identity: bob, nwid: otherNwid });
+  await master.authorizeMember(nwid, alice.address);
+  assert.equal((await master.doNetworkConfigRequest({ identity: alice, nwid, haveRevision: 1n })).code, ResultCode.OK);
+  await storage.flush(); // the signed netconf is stored in the next batch
+  const revision = (await master.getNetwork(nwid))!.revision;
+  const missingNwid = (BigInt('0x' + nwid) + 0x100n).toString(16).padStart(16, '0');
+  const state = (id: string, address: string) => storage.read((r) => r.getRequestState(id, address));
+
+  assert.deepEqual(state(nwid, alice.address), {
+    nodeIdentity: alice.toString(false),
+    network: { private: true, revision },
+    member: { authorized: true, clientReportedRevision: 1n, cachedNetconfRevision: revision },
+  });
+  const bobOnNwid = state(nwid, bob.address);
+  assert.equal(bobOnNwid.nodeIdentity, bob.toString(false));
+  assert.ok(bobOnNwid.network !== undefined);
+  assert.equal(bobOnNwid.member, undefined);
+  assert.deepEqual(state(missingNwid, alice.address), { nodeIdentity: alice.toString(false), network: undefined, member: undefined });
+  assert.deepEqual(state(otherNwid, carol.address), {
+    nodeIdentity: undefined,
+    network: { private: false, revision: (await master.getNetwork(otherNwid))!.revision },
+    member: undefined,
+  });
+  assert.deepEqual(state(missingNwid, carol.address), { nodeIdentity: undefined, network: undefined, member: undefined });
+  await master.close();
+});

@@ -23,7 +23,7 @@ import type { MasterContext } from './context.js';
 import type { IpPoolExhaustedEvent } from './events.js';
 import { memberAddresses } from './ip-assignment.js';
 import type { NetworkParts } from './network-parts.js';
-import type { MemberRow, MemberStatus, NetconfStoreTx } from './store.js';
+import type { MemberRow, NetconfStoreTx } from './store.js';
 
 /** The outcome of a request (master.md §1) and what the host node does with it. */
 export const ResultCode = {
@@ -201,10 +201,11 @@ function answer(
   const address = request.identity.address;
   const nwidHex = hex16(request.nwid);
 
+  const stored = tx.getRequestState(nwidHex, address);
+
   // 1. Node record: an address belongs to the first identity that claimed it.
-  const storedIdentity = tx.getNodeIdentity(address);
-  if (storedIdentity !== undefined) {
-    if (!sameIdentity(storedIdentity, request.identity)) return answered({ code: ResultCode.ACCESS_DENIED });
+  if (stored.nodeIdentity !== undefined) {
+    if (!sameIdentity(stored.nodeIdentity, request.identity)) return answered({ code: ResultCode.ACCESS_DENIED });
     tx.touchNode(address, now, fromAddr);
   } else {
     if (!proofChecked) return NEEDS_PROOF_OF_WORK;
@@ -214,11 +215,11 @@ function answer(
 
   // 2. Network: ours, and present.
   if (request.nwid >> 24n !== context.address) return answered({ code: ResultCode.OBJECT_NOT_FOUND });
-  const network = tx.getNetworkStatus(nwidHex);
+  const network = stored.network;
   if (network === undefined) return answered({ code: ResultCode.OBJECT_NOT_FOUND });
 
   // 3. Member: created on first request, authorized at once only on a public network.
-  let member: MemberStatus | undefined = tx.getMemberStatus(nwidHex, address);
+  let member = stored.member;
   if (member === undefined) {
     const row = newMember(nwidHex, address, !network.private, now);
     tx.insertMember(row);

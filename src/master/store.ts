@@ -55,6 +55,16 @@ export interface MemberStatus extends Pick<MemberRow, 'authorized' | 'clientRepo
   cachedNetconfRevision: bigint | null;
 }
 
+/** A request's node, network and member as stored; undefined where there is none. */
+export interface RequestState {
+  /** The node's stored public identity. */
+  nodeIdentity: string | undefined;
+  /** Whether the network is private, and its revision. */
+  network: NetworkStatus | undefined;
+  /** The member's authorization and the revisions it reported and was last sent. */
+  member: MemberStatus | undefined;
+}
+
 export interface MemberRow {
   networkId: string;
   address: string;
@@ -87,18 +97,14 @@ export interface MulticastRateRow {
 /** Reads; available both in transactions and in `read`. */
 export interface NetconfStoreReader {
   getNode(address: string): NodeRecord | undefined;
-  /** The stored public identity of a node, or undefined (what a request checks first). */
-  getNodeIdentity(address: string): string | undefined;
+  /** What a request reads before it decides anything (master.md §1, steps 1–3), in one read. */
+  getRequestState(nwid: string, address: string): RequestState;
   getNetwork(nwid: string): NetworkRow | undefined;
-  /** What every request needs of its network: whether it is private, and its revision. */
-  getNetworkStatus(nwid: string): NetworkStatus | undefined;
   /** Every network's ID, ascending. */
   listNetworkIds(): string[];
   /** Network IDs in [from, to] (hex16, inclusive), ascending, at most `limit`. */
   networkIdsInRange(from: string, to: string, limit: number): string[];
   getMember(nwid: string, address: string): MemberRow | undefined;
-  /** What every request needs of its member: authorization and the revision it last reported. */
-  getMemberStatus(nwid: string, address: string): MemberStatus | undefined;
   listMembers(nwid: string): MemberRow[];
   /** The member's cached netconf if it was made at `revision` (an older one is of no use). */
   getCachedNetconf(nwid: string, address: string, revision: bigint): CachedNetconf | undefined;

@@ -7,8 +7,8 @@ import { firstFreeInRange } from '../master/free-range.js';
 import { formatIp, parseCidr } from '../master/ip.js';
 import type { Cidr, IpFamily } from '../master/ip.js';
 import type {
-  CachedNetconf, MemberRow, MemberStatus, MulticastRateRow, NetworkStatus, NetconfStore, NetconfStoreReader, NetconfStoreTx,
-  NetworkRow, NetworkRowSettings, NodeRecord, TransactionOptions, V4AssignMode, V6AssignMode,
+  CachedNetconf, MemberRow, MulticastRateRow, NetconfStore, NetconfStoreReader, NetconfStoreTx,
+  NetworkRow, NetworkRowSettings, NodeRecord, RequestState, TransactionOptions, V4AssignMode, V6AssignMode,
 } from '../master/store.js';
 import type { SqlEngine, SqlReader, SqlRow, SqlValue, SqlWriter } from './engine.js';
 
@@ -170,14 +170,31 @@ class SqlRead implements NetconfStoreReader {
     return row === undefined ? undefined : networkFromRow(row);
   }
 
-  getNetworkStatus(nwid: string): NetworkStatus | undefined {
-    const row = this.sql.get(`SELECT private, revision FROM Network WHERE id = ?`, [nwid]);
-    return row === undefined ? undefined : { private: int(row.private) !== 0, revision: BigInt(int(row.revision)) };
-  }
-
-  getNodeIdentity(address: string): string | undefined {
-    const row = this.sql.get(`SELECT identity FROM Node WHERE id = ?`, [address]);
-    return row === undefined ? undefined : text(row.identity);
+  getRequestState(nwid: string, address: string): RequestState {
+    // One statement instead of three: a request's fixed cost is mostly statements run. The
+    // columns tested for NULL are NOT NULL in their tables, so NULL means "no such row".
+    const row = this.sql.get(
+      `SELECT Node.identity AS identity, Network.private AS private, Network.revision AS revision,
+              Member.authorized AS authorized, Member.clientReportedRevision AS clientReportedRevision,
+              Member.cachedNetconfRevision AS cachedNetconfRevision
+       FROM (SELECT ?1 AS nodeId, ?2 AS networkId) AS request
+       LEFT JOIN Node ON Node.id = request.nodeId
+       LEFT JOIN Network ON Network.id = request.networkId
+       LEFT JOIN Member ON Member.networkId = request.networkId AND Member.nodeId = request.nodeId`,
+      [address, nwid],
+    )!;
+    return {
+      nodeIdentity: row.identity === null ? undefined : text(row.identity),
+      network: row.revision === null ? undefined : { private: int(row.private) !== 0, revision: BigInt(int(row.revision)) },
+      member:
+        row.authorized === null
+          ? undefined
+          : {
+              authorized: int(row.authorized) !== 0,
+              clientReportedRevision: row.clientReportedRevision === null ? null : BigInt(int(row.clientReportedRevision)),
+              cachedNetconfRevision: row.cachedNetconfRevision === null ? null : BigInt(int(row.cachedNetconfRevision)),
+            },
+    };
   }
 
   listNetworkIds(): string[] {
@@ -193,19 +210,6 @@ class SqlRead implements NetconfStoreReader {
   getMember(nwid: string, address: string): MemberRow | undefined {
     const row = this.sql.get(`SELECT ${MEMBER_COLUMNS} FROM Member WHERE networkId = ? AND nodeId = ?`, [nwid, address]);
     return row === undefined ? undefined : memberFromRow(row);
-  }
-
-  getMemberStatus(nwid: string, address: string): MemberStatus | undefined {
-    const row = this.sql.get(
-      `SELECT authorized, clientReportedRevision, cachedNetconfRevision FROM Member WHERE networkId = ? AND nodeId = ?`,
-      [nwid, address],
-    );
-    if (row === undefined) return undefined;
-    return {
-      authorized: int(row.authorized) !== 0,
-      clientReportedRevision: row.clientReportedRevision === null ? null : BigInt(int(row.clientReportedRevision)),
-      cachedNetconfRevision: row.cachedNetconfRevision === null ? null : BigInt(int(row.cachedNetconfRevision)),
-    };
   }
 
   listMembers(nwid: string): MemberRow[] {
