@@ -15,7 +15,7 @@ import { equalBytes } from '@noble/curves/utils.js';
 import { InvalidArgumentError } from '../errors.js';
 import { nodeBuiltin } from './node-builtin.js';
 import { Identity, privateKeyOf } from './identity.js';
-import { checkSignaturePair, writeSignatureHex } from './c25519.js';
+import { C25519_SIGNATURE_BYTES, checkSignaturePair, writeSignatureHex } from './c25519.js';
 import { currentSigningBackend, ed25519SeedToPkcs8, type SigningBackendName } from './signing-backend.js';
 import { findSubtle, WebCryptoSigningPool } from './webcrypto-signing.js';
 
@@ -73,8 +73,9 @@ const MAX_DEFAULT_WORKERS = 4;
 // and the URLs of the noble modules when they could be resolved), then batches of messages laid end
 // to end, and answers each batch with 96 bytes per message: Ed25519(SHA-512(m)[0..32]) ‖ SHA-512(m)[0..32],
 // signed by the backend the batch names. A message whose `links` entry is not -1 first gets the
-// previous message's signature written into it there, as hex (signPair). Its noble signing is the main thread's (signing-backend.ts:
-// RFC 8032 §5.1.6 with the expanded key kept); the self-check and the tests hold both to Identity.sign.
+// previous message's signature written into it at that offset, as hex (signPair). Its noble
+// signing is the main thread's (signing-backend.ts: RFC 8032 §5.1.6 with the expanded key kept);
+// the self-check and the tests hold both to Identity.sign.
 const WORKER_SOURCE = `
 const { parentPort, workerData } = require('node:worker_threads');
 const crypto = require('node:crypto');
@@ -162,20 +163,18 @@ interface PairJob extends JobBase {
 
 type Job = SingleJob | PairJob;
 
-const SIGNATURE_BYTES = 96;
-
 /** The signatures a job asks for. */
 const signatureCount = (job: Job): number => (job.second === undefined ? 1 : 2);
 
 /** Hands a job its signatures, read from `out` at `at` (96 bytes each, in order). */
 function settle(job: Job, out: Uint8Array, at: number): void {
-  const first = out.slice(at, at + SIGNATURE_BYTES);
+  const first = out.slice(at, at + C25519_SIGNATURE_BYTES);
   if (job.second === undefined) {
     job.resolve(first);
     return;
   }
   writeSignatureHex(job.second, job.firstSignatureAt, first);
-  job.resolve([first, out.slice(at + SIGNATURE_BYTES, at + 2 * SIGNATURE_BYTES)]);
+  job.resolve([first, out.slice(at + C25519_SIGNATURE_BYTES, at + 2 * C25519_SIGNATURE_BYTES)]);
 }
 
 interface PoolWorker {
@@ -415,18 +414,19 @@ class WorkerSigningPool implements SigningPool {
   #selfCheck(backend: SigningBackendName): void {
     this.#checks[backend] = 'checking';
     const first = new TextEncoder().encode(`zt-netconf-master signing pool self-test (${backend})`);
-    const second = new TextEncoder().encode(`signature of the first: ${'_'.repeat(2 * SIGNATURE_BYTES)} (${backend})`);
-    const secondSignedAt = 25;
+    const prefix = 'signature of the first: ';
+    const second = new TextEncoder().encode(`${prefix}${'_'.repeat(2 * C25519_SIGNATURE_BYTES)} (${backend})`);
+    const digitsAt = prefix.length;
     const expectedSecond = second.slice();
     const expected = this.identity.sign(first);
-    writeSignatureHex(expectedSecond, secondSignedAt, expected);
+    writeSignatureHex(expectedSecond, digitsAt, expected);
     const expectedPair = [expected, this.identity.sign(expectedSecond)];
     let waiting = this.#workers.length;
     for (const worker of this.#workers) {
       const check: PairJob = {
         message: first,
         second: second.slice(),
-        firstSignatureAt: secondSignedAt,
+        firstSignatureAt: digitsAt,
         selfCheck: true,
         resolve: (signatures) => {
           if (this.#checks[backend] !== 'checking') return;
@@ -460,7 +460,7 @@ class WorkerSigningPool implements SigningPool {
       const count = signatureCount(job);
       if (job.selfCheck !== true) this.counts.byWorkers += count;
       settle(job, out, at);
-      at += count * SIGNATURE_BYTES;
+      at += count * C25519_SIGNATURE_BYTES;
     }
     if (this.#queue.length > 0) this.#dispatch();
   }
@@ -486,6 +486,8 @@ class WorkerSigningPool implements SigningPool {
   }
 }
 
+const BUSY_ENOUGH = 0.97;
+
 /**
  * How many signatures of a batch bound for a busy worker the calling thread makes itself: one more
  * every 50 ms while it was idle more than 3 % of the time, one fewer while it was not, up to half
@@ -494,8 +496,6 @@ class WorkerSigningPool implements SigningPool {
  * native +15 % with the 3 % threshold over 10 %, which left the calling thread idle a tenth of the
  * time while requests waited for the worker.
  */
-const BUSY_ENOUGH = 0.97;
-
 class IdleShare {
   #value = 0;
   #since = loopUtilization?.();

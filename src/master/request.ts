@@ -12,6 +12,7 @@
  * other requests run. The COM and the netconf that carries it are signed as a pair, in one trip
  * to a worker. The signed netconf is then cached, in memory and in the store.
  */
+import { C25519_SIGNATURE_BYTES } from '../crypto/c25519.js';
 import { Identity } from '../crypto/identity.js';
 import { CertificateOfMembership } from '../protocol/certificate.js';
 import { Dictionary } from '../protocol/dictionary.js';
@@ -65,6 +66,9 @@ export interface NetworkConfigReply {
 
 /** The longest `fromAddr` kept (the reference's Node.lastAt column size). */
 const MAX_FROM_ADDR_LENGTH = 64;
+
+/** Holds the place of a COM's signature in a netconf prepared before the COM is signed. */
+const COM_SIGNATURE_STAND_IN = new Uint8Array(C25519_SIGNATURE_BYTES);
 
 interface CheckedRequest {
   identity: Identity;
@@ -308,8 +312,6 @@ function buildUnsigned(
   };
   return { reply, shortages, unsigned };
 }
-
-const COM_SIGNATURE_STAND_IN = new Uint8Array(96);
 
 /** Signs the COM and the netconf that carries it (or the netconf alone); caches the result. */
 async function signNetconf(context: MasterContext, unsigned: UnsignedNetconf): Promise<Dictionary> {
