@@ -204,3 +204,23 @@ test('signPair refuses messages that are not bytes, or no room for the hex, and 
     assert.equal(pool.counts.inline + pool.counts.byWebCrypto, 0);
   }
 });
+
+test('closing with pairs in flight still answers every pair correctly, the second message carrying the first signature', async () => {
+  const pool = createSigningPool(signer, { workers: 2 });
+  await untilWorkersSign(pool, 100, 20, 'the workers never took a batch');
+  const batch = pairs(300, 21);
+  const expectedSeconds = batch.map(({ first, second, at }) => {
+    const carried = second.slice();
+    carried.set(new TextEncoder().encode(bytesToHex(signer.sign(first))), at);
+    return carried;
+  });
+  const pending = batch.map(({ first, second, at }) => pool.signPair(first, second, at));
+  await new Promise((resolve) => setImmediate(resolve)); // let the batches leave
+  await pool.close();
+  const results = await Promise.all(pending);
+  results.forEach(([signature, carriedSignature], i) => {
+    assert.equal(bytesToHex(signature), bytesToHex(signer.sign(batch[i]!.first)));
+    assert.equal(bytesToHex(batch[i]!.second), bytesToHex(expectedSeconds[i]!));
+    assert.equal(bytesToHex(carriedSignature), bytesToHex(signer.sign(expectedSeconds[i]!)));
+  });
+});
