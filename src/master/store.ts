@@ -151,7 +151,6 @@ export interface NetconfStoreTx extends NetconfStoreReader {
   updateMemberReportedRevision(nwid: string, address: string, revision: bigint): void;
   /** Deletes the member and releases its addresses. */
   deleteMember(nwid: string, address: string): void;
-  setCachedNetconf(nwid: string, address: string, netconf: CachedNetconf): void;
 
   /** Records an address; the store refuses (throws) an address already held in the network. */
   insertAssignment(nwid: string, address: string, assignment: Cidr): void;

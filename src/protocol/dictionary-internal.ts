@@ -22,6 +22,26 @@ export const dictionaryInternals: DictionaryInternals = {
   },
 };
 
+/** Whether `esc` (protocol.md §4) writes this byte as two: NUL, CR, LF, `=` or `\`. */
+export function isEscapedByte(byte: number): boolean {
+  return byte === 0x00 || byte === 0x0d || byte === 0x0a || byte === 0x3d || byte === 0x5c;
+}
+
+/** Matches text holding a character `esc` writes as two (see isEscapedByte). */
+export const ESCAPED_CHARACTER = /[\0\r\n=\\]/;
+
+/** Bytes after the entries of a message to sign (§4): 0xff, then BE32(count). */
+export const SIGNED_MESSAGE_END_BYTES = 5;
+
+/** Writes the end of a message to sign (§4), 0xff then BE32(`count`), at `at`. */
+export function writeSignedMessageEnd(message: Uint8Array, at: number, count: number): void {
+  message[at] = 0xff;
+  message[at + 1] = count >>> 24;
+  message[at + 2] = (count >>> 16) & 0xff;
+  message[at + 3] = (count >>> 8) & 0xff;
+  message[at + 4] = count & 0xff;
+}
+
 /** A signature time (`~!sigts`) given in ms: a non-negative safe integer or bigint. */
 export function signatureTime(nowMs: number | bigint | undefined): bigint {
   if (nowMs === undefined) return BigInt(Date.now());

@@ -8,7 +8,9 @@
  */
 import { bytesToHex, hexToBytes } from '@noble/hashes/utils.js';
 import { InvalidArgumentError, ParseError } from '../errors.js';
-import { dictionaryInternals, signatureTime } from './dictionary-internal.js';
+import {
+  SIGNED_MESSAGE_END_BYTES, dictionaryInternals, isEscapedByte, signatureTime, writeSignedMessageEnd,
+} from './dictionary-internal.js';
 import { describeInput } from './ids.js';
 
 /** A key or value: text (stored as UTF-8) or raw bytes. */
@@ -383,7 +385,7 @@ export class Dictionary {
   /** Every entry except the signature as `key "=" value NUL` (raw), then 0xff, then BE32(count). */
   #signedMessage(): Uint8Array {
     const sorted = this.#sortedEntries();
-    let length = 5;
+    let length = SIGNED_MESSAGE_END_BYTES;
     let count = 0;
     for (const entry of sorted) {
       if (entry.index === SIGNATURE_KEY) continue;
@@ -399,11 +401,7 @@ export class Dictionary {
       at = copyBytes(message, at, entry.value);
       message[at++] = NUL;
     }
-    message[at++] = 0xff;
-    message[at++] = count >>> 24;
-    message[at++] = (count >>> 16) & 0xff;
-    message[at++] = (count >>> 8) & 0xff;
-    message[at] = count & 0xff;
+    writeSignedMessageEnd(message, at, count);
     return message;
   }
 
@@ -552,7 +550,7 @@ function escapeCount(bytes: Uint8Array): number {
   let count = 0;
   for (let i = 0; i < bytes.length; i++) {
     const byte = bytes[i]!;
-    if (byte === NUL || byte === CR || byte === LF || byte === BACKSLASH || byte === EQUALS) count++;
+    if (isEscapedByte(byte)) count++;
   }
   return count;
 }
@@ -561,7 +559,7 @@ function writeEscaped(out: Uint8Array, start: number, bytes: Uint8Array): number
   let at = start;
   for (let i = 0; i < bytes.length; i++) {
     const byte = bytes[i]!;
-    if (byte === NUL || byte === CR || byte === LF || byte === BACKSLASH || byte === EQUALS) {
+    if (isEscapedByte(byte)) {
       out[at++] = BACKSLASH;
       out[at++] = byte === NUL ? 0x30 : byte === CR ? 0x72 : byte === LF ? 0x6e : byte;
     } else {
@@ -589,8 +587,7 @@ function toBytes(value: ByteString, what: string): Uint8Array {
 }
 
 /** 1 for each byte `esc` doubles (NUL, CR, LF, `=`, `\\`), among the ASCII bytes. */
-const ESCAPED = new Uint8Array(128);
-for (const byte of [NUL, CR, LF, EQUALS, BACKSLASH]) ESCAPED[byte] = 1;
+const ESCAPED = Uint8Array.from({ length: 128 }, (_, byte) => (isEscapedByte(byte) ? 1 : 0));
 
 /** Set by `textToBytes`: how many of the bytes `esc` doubles, or -1 when not counted. */
 let textEscapes = -1;

@@ -20,7 +20,9 @@ import {
   SIGNER_IDENTITY_KEY,
   type DictionarySigner,
 } from './dictionary.js';
-import { dictionaryInternals, signatureTime } from './dictionary-internal.js';
+import {
+  ESCAPED_CHARACTER, SIGNED_MESSAGE_END_BYTES, dictionaryInternals, isEscapedByte, signatureTime, writeSignedMessageEnd,
+} from './dictionary-internal.js';
 import { describeInput, hex16, parseNetworkId } from './ids.js';
 import {
   NetconfKey,
@@ -226,7 +228,7 @@ export class NetconfTemplate {
     // Every member value is ASCII needing no escape (checked while writing): bytes = code units.
     const memberLength = entriesLength(values, SLOT_KEYS.length);
     const count = this.#fixedCount + values.filter((value) => value !== undefined).length;
-    const message = new Uint8Array(this.#fixedRawLength + memberLength + 5);
+    const message = new Uint8Array(this.#fixedRawLength + memberLength + SIGNED_MESSAGE_END_BYTES);
     const draft = new Uint8Array(this.#fixedEscapedLength + memberLength + SIGNATURE_LINE_BYTES);
     let m = 0;
     let d = 0;
@@ -268,11 +270,7 @@ export class NetconfTemplate {
       message[m++] = NUL;
       draft[d++] = LF;
     }
-    message[m++] = 0xff;
-    message[m++] = count >>> 24;
-    message[m++] = (count >>> 16) & 0xff;
-    message[m++] = (count >>> 8) & 0xff;
-    message[m] = count & 0xff;
+    writeSignedMessageEnd(message, m, count);
     return new DraftNetconf(message, draft, signatureAt, comSignatureAt, draftComSignatureAt);
   }
 
@@ -445,15 +443,13 @@ function writeAscii(out: Uint8Array, at: number, text: string): number {
   return at;
 }
 
-/** The bytes `esc` changes (§4): NUL, CR, LF, `=`, `\`. */
-const NEEDS_ESCAPE = /[\0\r\n=\\]/;
 const asciiEncoder = new TextEncoder();
 
 const NOT_ASCII = /[^\x00-\x7f]/;
 
 /** True when the text is ASCII and needs no escape: its serialized bytes are its code units. */
 function isPlain(text: string): boolean {
-  return !NEEDS_ESCAPE.test(text) && !NOT_ASCII.test(text);
+  return !ESCAPED_CHARACTER.test(text) && !NOT_ASCII.test(text);
 }
 
 /**
@@ -466,12 +462,12 @@ function writePlain(out: Uint8Array, at: number, text: string): number {
   if (length < 32) {
     for (let i = 0; i < length; i++) {
       const code = text.charCodeAt(i);
-      if (code > 0x7f || code === NUL || code === LF || code === 0x0d || code === EQUALS || code === 0x5c) return -1;
+      if (code > 0x7f || isEscapedByte(code)) return -1;
       out[at++] = code;
     }
     return at;
   }
-  if (NEEDS_ESCAPE.test(text)) return -1;
+  if (ESCAPED_CHARACTER.test(text)) return -1;
   const { read, written } = asciiEncoder.encodeInto(text, out.subarray(at));
   // Both equal the length only when every code unit was ASCII (anything else takes 2+ bytes).
   return read === length && written === length ? at + length : -1;

@@ -444,11 +444,6 @@ class SqlTx extends SqlRead implements NetconfStoreTx {
     this.#run(`DELETE FROM Member WHERE networkId = ? AND nodeId = ?`, [nwid, address]);
   }
 
-  setCachedNetconf(nwid: string, address: string, netconf: CachedNetconf): void {
-    this.#dropPendingNetconfs(nwid, address); // older than this one
-    writeCachedNetconf(this.#writer, nwid, address, netconf);
-  }
-
   insertAssignment(nwid: string, address: string, assignment: Cidr): void {
     try {
       this.#run(
