@@ -66,7 +66,7 @@ export interface NetconfFields {
 }
 
 /** `et` of `0` alone means every Ethernet type is allowed. */
-const ALL_ETHER_TYPES = 0;
+export const ALL_ETHER_TYPES = 0;
 
 export function formatEtherTypes(types: readonly number[]): string {
   if (!Array.isArray(types)) throw new InvalidArgumentError('netconf allowedEtherTypes must be an array of numbers');

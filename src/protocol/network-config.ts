@@ -8,17 +8,15 @@ import { CertificateOfMembership } from './certificate.js';
 import { Dictionary } from './dictionary.js';
 import { describeInput, hex16, parseHexDigits } from './ids.js';
 import { formatCidr, parseCidr } from './ip.js';
-import { NetconfKey, type MulticastRate, type NetconfFields } from './netconf-fields.js';
+import { ALL_ETHER_TYPES, NetconfKey, type MulticastRate, type NetconfFields } from './netconf-fields.js';
 import { NetconfTemplate } from './netconf-template.js';
 
 /** A netconf must fit a 16-bit length on the wire. */
 export const MAX_NETCONF_BYTES = 65535;
 /** What a member uses when `ml` is absent or 0 (the reference's default). */
 export const DEFAULT_MULTICAST_LIMIT = 32;
-/** `et` of `0` alone means every Ethernet type is allowed. */
-export const ALL_ETHER_TYPES = 0;
 
-export { NetconfKey } from './netconf-fields.js';
+export { ALL_ETHER_TYPES, NetconfKey } from './netconf-fields.js';
 export type { MulticastRate, NetconfFields } from './netconf-fields.js';
 
 const MAC_ADI_KEY = /^([0-9a-fA-F]{12})\/([0-9a-fA-F]{1,8})$/;
