@@ -15,7 +15,7 @@ import { Identity } from '../src/crypto/identity.js';
 import { openSqlJsStorage } from '../src/storage/index.js';
 
 const cryptoVectors = JSON.parse(
-  readFileSync(new URL('../../shared/vectors/crypto.json', import.meta.url), 'utf8'),
+  readFileSync(new URL('./vectors/crypto.json', import.meta.url), 'utf8'),
 ) as { identities: { known_good: string; known_bad: string } };
 
 interface Run {

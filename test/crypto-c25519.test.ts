@@ -13,7 +13,7 @@ import {
 import { getSigningBackend, setSigningBackend, isNativeSigningAvailable } from '../src/crypto/signing-backend.js';
 import { InvalidArgumentError } from '../src/errors.js';
 
-const vectors = JSON.parse(readFileSync(new URL('../../shared/vectors/crypto.json', import.meta.url), 'utf8'));
+const vectors = JSON.parse(readFileSync(new URL('./vectors/crypto.json', import.meta.url), 'utf8'));
 const backends = isNativeSigningAvailable() ? (['noble', 'native'] as const) : (['noble'] as const);
 
 function withBackend(name: 'noble' | 'native', body: () => void): void {

@@ -9,8 +9,8 @@ import { deterministicRandom } from '../src/crypto/deterministic-random.js';
 import { memoryHardHash, setMemoryHardHashImplementation } from '../src/crypto/memory-hard-hash.js';
 import { InvalidArgumentError, ParseError } from '../src/errors.js';
 
-const vectors = JSON.parse(readFileSync(new URL('../../shared/vectors/crypto.json', import.meta.url), 'utf8'));
-const reference = JSON.parse(readFileSync(new URL('../../shared/vectors/reference.json', import.meta.url), 'utf8'));
+const vectors = JSON.parse(readFileSync(new URL('./vectors/crypto.json', import.meta.url), 'utf8'));
+const reference = JSON.parse(readFileSync(new URL('./vectors/reference.json', import.meta.url), 'utf8'));
 const signerText: string = reference.identities[0].withPrivate;
 const otherText: string = reference.identities[1].withPrivate;
 

@@ -14,8 +14,8 @@ import {
 import { Identity } from '../src/crypto/identity.js';
 import { InvalidArgumentError } from '../src/errors.js';
 
-const vectors = JSON.parse(readFileSync(new URL('../../shared/vectors/crypto.json', import.meta.url), 'utf8'));
-const reference = JSON.parse(readFileSync(new URL('../../shared/vectors/reference.json', import.meta.url), 'utf8'));
+const vectors = JSON.parse(readFileSync(new URL('./vectors/crypto.json', import.meta.url), 'utf8'));
+const reference = JSON.parse(readFileSync(new URL('./vectors/reference.json', import.meta.url), 'utf8'));
 
 function publicKeyOf(identityText: string): Uint8Array {
   return hexToBytes(identityText.split(':')[2]!);

@@ -24,7 +24,7 @@ interface IdentityVectors {
   identities: { known_good: string; known_bad: string };
 }
 const vectors = JSON.parse(
-  readFileSync(new URL('../../shared/vectors/crypto.json', import.meta.url), 'utf8'),
+  readFileSync(new URL('./vectors/crypto.json', import.meta.url), 'utf8'),
 ) as IdentityVectors;
 
 function parseIdentity(text: string): { address: Uint8Array; publicKey: Uint8Array } {

@@ -11,7 +11,7 @@ import { createNetconfMaster, ResultCode, type NetconfMasterOptions } from '../s
 import { openSqlJsStorage } from '../src/storage/index.js';
 import { InvalidArgumentError } from '../src/errors.js';
 
-const reference = JSON.parse(readFileSync(new URL('../../shared/vectors/reference.json', import.meta.url), 'utf8'));
+const reference = JSON.parse(readFileSync(new URL('./vectors/reference.json', import.meta.url), 'utf8'));
 const ids = TEST_IDENTITIES.map((text) => Identity.fromString(text));
 const masterIdentity = ids[0]!;
 const [alice, bob, carol] = [ids[1]!.publicOnly(), ids[2]!.publicOnly(), ids[3]!.publicOnly()];

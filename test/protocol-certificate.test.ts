@@ -6,7 +6,7 @@ import { Identity } from '../src/crypto/identity.js';
 import { CertificateOfMembership, type Qualifier } from '../src/protocol/certificate.js';
 import { InvalidArgumentError, ParseError } from '../src/errors.js';
 
-const reference = JSON.parse(readFileSync(new URL('../../shared/vectors/reference.json', import.meta.url), 'utf8'));
+const reference = JSON.parse(readFileSync(new URL('./vectors/reference.json', import.meta.url), 'utf8'));
 const MAX64 = (1n << 64n) - 1n;
 const hex16 = (v: bigint): string => v.toString(16).padStart(16, '0');
 const signer = Identity.fromString(reference.identities[0].withPrivate);

@@ -6,7 +6,7 @@ import { Identity } from '../src/crypto/identity.js';
 import { Dictionary } from '../src/protocol/dictionary.js';
 import { InvalidArgumentError, ParseError } from '../src/errors.js';
 
-const reference = JSON.parse(readFileSync(new URL('../../shared/vectors/reference.json', import.meta.url), 'utf8'));
+const reference = JSON.parse(readFileSync(new URL('./vectors/reference.json', import.meta.url), 'utf8'));
 const latin1Bytes = (text: string): Uint8Array => Uint8Array.from(text, (c) => c.charCodeAt(0));
 const bytesLatin1 = (bytes: Uint8Array): string => String.fromCharCode(...bytes);
 const utf8 = (text: string): Uint8Array => new TextEncoder().encode(text);

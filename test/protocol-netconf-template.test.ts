@@ -11,7 +11,7 @@ import { NetworkConfig, buildNetconfDictionary, type MulticastRate, type Netconf
 import { NetconfTemplate, type NetconfMemberFields, type NetconfNetworkFields } from '../src/protocol/netconf-template.js';
 import { InvalidArgumentError } from '../src/errors.js';
 
-const reference = JSON.parse(readFileSync(new URL('../../shared/vectors/reference.json', import.meta.url), 'utf8'));
+const reference = JSON.parse(readFileSync(new URL('./vectors/reference.json', import.meta.url), 'utf8'));
 const latin1Bytes = (text: string): Uint8Array => Uint8Array.from(text, (c) => c.charCodeAt(0));
 const bytesLatin1 = (bytes: Uint8Array): string => String.fromCharCode(...bytes);
 const hex = (value: bigint | number, digits: number): string => BigInt(value).toString(16).padStart(digits, '0');

@@ -16,7 +16,7 @@ import { openSqlJsStorage } from '../src/storage/index.js';
 import type { SqlNetconfStore } from '../src/storage/sql-store.js';
 
 const NWID = 'aaaaaaaaaa000001';
-const SEED = new URL('../../shared/seed/netconf-2015-original.db', import.meta.url);
+const SEED = new URL('./fixtures/netconf-2015-original.db', import.meta.url);
 const BASE = 10 * 2 ** 24; // 10.0.0.0
 
 function ipText(value: number): string {

@@ -13,7 +13,7 @@ import { CURRENT_SCHEMA_VERSION, netconfSchema, openSqlJsStorage, type SqlNetcon
 import type { SqlReader, SqlRow, SqlWriter } from '../src/storage/engine.js';
 import { NotANetconfDatabaseError, SchemaTooNewError } from '../src/errors.js';
 
-const SEED = new URL('../../shared/seed/netconf-2015-original.db', import.meta.url);
+const SEED = new URL('./fixtures/netconf-2015-original.db', import.meta.url);
 const SQL = await initSqlJs();
 const ids = TEST_IDENTITIES.map((text) => Identity.fromString(text));
 const masterIdentity = ids[0]!;

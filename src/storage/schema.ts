@@ -1,7 +1,7 @@
 /**
  * The database schema and its versioned migrations (master.md §5).
  *
- * Version 1 is the reference's first schema (the one in shared/seed/netconf-2015-original.db):
+ * Version 1 is the reference's first schema (the one in test/fixtures/netconf-2015-original.db):
  * tables Config, Network, Node, Member, IpAssignment, IpAssignmentPool and Rule, and an empty
  * Config table. Such a file carries no version number, so it is recognized by its tables and
  * columns. From version 2 on, `Config` holds the row `schemaVersion`.
