@@ -18,6 +18,7 @@ import { Identity, privateKeyOf } from './identity.js';
 import { C25519_SIGNATURE_BYTES, checkSignaturePair, writeSignatureHex } from './c25519.js';
 import { currentSigningBackend, ed25519SeedToPkcs8, type SigningBackendName } from './signing-backend.js';
 import { findSubtle, WebCryptoSigningPool } from './webcrypto-signing.js';
+import { scheduleSoon } from '../schedule-soon.js';
 
 export interface SigningPoolOptions {
   /**
@@ -196,8 +197,6 @@ function defaultWorkerCount(): number {
   return Math.min(MAX_DEFAULT_WORKERS, Math.max(1, cores - 1));
 }
 
-const scheduleSoon: (fn: () => void) => void =
-  typeof setImmediate === 'function' ? (fn) => void setImmediate(fn) : (fn) => void setTimeout(fn, 0);
 
 /** A pool signing with `identity`, which must hold its private key. */
 export function createSigningPool(identity: Identity, options: SigningPoolOptions = {}): SigningPool {

@@ -11,6 +11,7 @@ import type {
   NetworkRow, NetworkRowSettings, NodeRecord, RequestState, TransactionOptions, V4AssignMode, V6AssignMode,
 } from '../master/store.js';
 import type { SqlEngine, SqlReader, SqlRow, SqlValue, SqlWriter } from './engine.js';
+import { scheduleSoon } from '../schedule-soon.js';
 
 /** A node seen by a request: its new lastSeen, and lastAt when the request came directly. */
 interface NodeSighting {
@@ -24,8 +25,6 @@ type PendingSightings = Map<string, NodeSighting>;
 /** Signed netconfs not yet written, by `nwid/address`. */
 type PendingNetconfs = Map<string, { nwid: string; address: string; netconf: CachedNetconf }>;
 
-const scheduleSoon: (fn: () => void) => void =
-  typeof setImmediate === 'function' ? (fn) => void setImmediate(fn) : (fn) => void setTimeout(fn, 0);
 
 /**
  * Statistics are batched (issue: "statistics may be flushed in batches"): a request's `touchNode`

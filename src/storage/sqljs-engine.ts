@@ -24,6 +24,7 @@ import { decodeStatements, encodeStatements, type RecordedStatement } from './pe
 import { createMemoryPersistence } from './persistence/memory.js';
 import type { ExternalChange, Persistence, PersistenceCounters, StoredState } from './persistence/types.js';
 import type { PersistenceFs } from './persistence/file.js';
+import { scheduleSoon } from '../schedule-soon.js';
 
 export type { Persistence, PersistenceCounters, StoredState } from './persistence/types.js';
 export type { PersistenceFs } from './persistence/file.js';
@@ -379,8 +380,6 @@ interface PendingEntry {
   readonly waiter: { resolve(): void; reject(error: Error): void } | null;
 }
 
-const scheduleSoon: (fn: () => void) => void =
-  typeof setImmediate === 'function' ? (fn) => void setImmediate(fn) : (fn) => void setTimeout(fn, 0);
 
 export class SqlJsEngine implements SqlEngine {
   private db: Database;
