@@ -173,6 +173,14 @@ for (const factory of CLI_MODES) {
       assert.match(help.out, /Exit codes:\n {2}0 {2}done/);
     });
 
+    test('identity show prints the master\'s public identity, never the secret', async () => {
+      const shown = await cliJson('identity', 'show');
+      assert.equal(shown.address, masterIdentity.address);
+      assert.equal(shown.identity, masterIdentity.toString(false));
+      const text = await cli('identity', 'show');
+      assert.ok(!text.out.includes(masterIdentity.toString(true).split(':')[3]!));
+    });
+
     test('with --json an error is one line of JSON on stderr: its code, exit code and message', async () => {
       const errorOf = async (...args: string[]) => {
         const run = await cli('--json', ...args);
@@ -311,14 +319,6 @@ describe('files and identities (local only)', () => {
     const garbage = await cli('identity', 'validate', 'abc:0:zz');
     assert.equal(garbage.code, ExitCode.BAD_INPUT);
     assert.match(garbage.err, /not an identity/);
-  });
-
-  test('identity show prints the public identity, never the secret', async () => {
-    const shown = await cliJson('identity', 'show');
-    assert.equal(shown.address, masterIdentity.address);
-    assert.equal(shown.identity, masterIdentity.toString(false));
-    const text = await cli('identity', 'show');
-    assert.ok(!text.out.includes(masterIdentity.toString(true).split(':')[3]!));
   });
 
   test('network list warns when the database holds networks of another master identity', async () => {
