@@ -13,7 +13,7 @@ import { Identity } from '../src/crypto/identity.js';
 import { TEST_IDENTITIES } from '../src/crypto/test-identities.js';
 import { createNetconfMaster, ResultCode } from '../src/master/index.js';
 import { openSqlJsStorage } from '../src/storage/index.js';
-import type { SqlNetconfStore } from '../src/storage/sql-store.js';
+import type { SqlNetconfStore } from '../src/storage/sql/sql-store.js';
 
 const NWID = 'aaaaaaaaaa000001';
 const SEED = new URL('./fixtures/netconf-2015-original.db', import.meta.url);

@@ -1,7 +1,7 @@
 /**
  * The storage interface the master talks to (master.md §5). It is domain-level: no SQL here, so a
  * store over another engine (PostgreSQL, ...) can be written without touching the master.
- * src/storage/sql-store.ts implements it over sql.js.
+ * src/storage/sql/sql-store.ts implements it over sql.js.
  *
  * Transactions are synchronous inside: `transaction(fn)` runs `fn` with a transaction object whose
  * methods return values directly, and commits when `fn` returns (rolls back when it throws). The

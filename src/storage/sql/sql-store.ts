@@ -1,17 +1,17 @@
 /**
  * The master's storage interface (src/master/store.ts) over a SQL engine (src/storage/engine.ts),
- * on the schema of src/storage/schema.ts. All SQL of the master lives here.
+ * on the schema of src/storage/sql/schema.ts. All SQL of the master lives here.
  */
-import { ConflictError, StorageError } from '../errors.js';
-import { firstFreeInRange } from '../master/free-range.js';
-import { formatIp, parseCidr } from '../master/ip.js';
-import type { Cidr, IpFamily } from '../master/ip.js';
+import { ConflictError, StorageError } from '../../errors.js';
+import { firstFreeInRange } from '../../master/free-range.js';
+import { formatIp, parseCidr } from '../../master/ip.js';
+import type { Cidr, IpFamily } from '../../master/ip.js';
 import type {
   CachedNetconf, MemberRow, MulticastRateRow, NetconfStore, NetconfStoreReader, NetconfStoreTx,
   NetworkRow, NetworkRowSettings, NodeRecord, RequestState, TransactionOptions, V4AssignMode, V6AssignMode,
-} from '../master/store.js';
-import type { SqlEngine, SqlReader, SqlRow, SqlValue, SqlWriter } from './engine.js';
-import { scheduleSoon } from '../schedule-soon.js';
+} from '../../master/store.js';
+import type { SqlEngine, SqlReader, SqlRow, SqlValue, SqlWriter } from '../engine.js';
+import { scheduleSoon } from '../../schedule-soon.js';
 
 /** A node seen by a request: its new lastSeen, and lastAt when the request came directly. */
 interface NodeSighting {
