@@ -18,6 +18,8 @@ import type { Cidr, IpFamily } from './ip.js';
 
 export type V4AssignMode = 'none' | 'zt' | 'dhcp';
 export type V6AssignMode = 'none' | 'zt' | 'rfc4193' | 'dhcp6';
+export const V4_ASSIGN_MODES: readonly V4AssignMode[] = ['none', 'zt', 'dhcp'];
+export const V6_ASSIGN_MODES: readonly V6AssignMode[] = ['none', 'zt', 'rfc4193', 'dhcp6'];
 
 export interface NodeRecord {
   address: string;
