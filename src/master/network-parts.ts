@@ -54,9 +54,4 @@ export class NetworkPartsCache {
     this.#entries.set(network.id, { revision: network.revision, parts });
     return parts;
   }
-
-  /** A network created or deleted may come back under the same ID and revision. */
-  forget(nwid: string): void {
-    this.#entries.delete(nwid);
-  }
 }

@@ -148,8 +148,8 @@ interface UnsignedNetconf {
   readonly prepared: PreparedNetconf;
   /** What the COM's signature covers, or null on a public network (no COM). */
   readonly comMessage: Uint8Array | null;
-  /** See NetconfCache.ticket. */
-  readonly cacheTicket: number;
+  /** The store's generation in the transaction that made it (see NetconfCache.keep). */
+  readonly generation: number;
 }
 
 /** Checks every input before anything is read or written. */
@@ -266,14 +266,8 @@ function answer(
   }
 
   // 7. The config already made at this revision, byte for byte, signing nothing.
-  const remembered = context.netconfs.get(nwidHex, address, network.revision);
-  if (remembered !== undefined) return answered({ code: ResultCode.OK, netconf: remembered });
-  const cached = member.cachedNetconfRevision === network.revision ? tx.getCachedNetconf(nwidHex, address, network.revision) : undefined;
-  if (cached !== undefined) {
-    const netconf = Dictionary.parse(cached.bytes);
-    context.netconfs.set(nwidHex, address, network.revision, netconf);
-    return answered({ code: ResultCode.OK, netconf });
-  }
+  const cached = context.netconfs.get(tx, nwidHex, address, network.revision, member.cachedNetconfRevision);
+  if (cached !== undefined) return answered({ code: ResultCode.OK, netconf: cached });
 
   // 8. A new config, signed once this transaction has committed.
   return buildUnsigned(context, tx, context.networkParts.get(tx, nwidHex, network.revision), request.identity, now);
@@ -329,7 +323,7 @@ function buildUnsigned(
     timestamp: now,
     prepared,
     comMessage: com?.signingMessage() ?? null,
-    cacheTicket: context.netconfs.ticket(),
+    generation: context.store.generation,
   };
   return { reply, shortages, unsigned };
 }
@@ -346,7 +340,7 @@ async function signNetconf(context: MasterContext, unsigned: UnsignedNetconf): P
     const [comSignature, signature] = await context.signer.signPair(comMessage, prepared.message, prepared.comSignatureAt, options);
     netconf = prepared.complete(signature, comSignature);
   }
-  context.netconfs.keep(unsigned.cacheTicket, unsigned.nwid, unsigned.address, netconf, {
+  context.netconfs.keep(unsigned.generation, unsigned.nwid, unsigned.address, netconf, {
     bytes: netconf.toBytes(),
     revision: unsigned.revision,
     timestamp: unsigned.timestamp,

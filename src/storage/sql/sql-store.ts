@@ -27,9 +27,16 @@ interface NodeSighting {
 /** Sightings of nodes not yet written, by address. */
 type PendingSightings = Map<string, NodeSighting>;
 
-/** Signed netconfs not yet written, by `nwid/address`. */
-type PendingNetconfs = Map<string, { nwid: string; address: string; netconf: CachedNetconf }>;
+/** Signed netconfs not yet written, by `nwid/address`, with the store generation they were cached in. */
+type PendingNetconfs = Map<string, { nwid: string; address: string; netconf: CachedNetconf; generation: number }>;
 
+/** What a transaction that deletes rows tells the store (see SqlNetconfStore.generation). */
+interface RowDeletion {
+  /** Writes the pending netconfs in the deleting transaction, before its deletions. */
+  writePendingNetconfs(writer: SqlWriter): void;
+  /** Moves the generation: a deleted network or member may come back at a revision already used. */
+  rowsDeleted(): void;
+}
 
 /**
  * Statistics are batched (issue: "statistics may be flushed in batches"): a request's `touchNode`
@@ -44,13 +51,23 @@ export class SqlNetconfStore implements NetconfStore {
   readonly #sightings: PendingSightings = new Map();
   readonly #netconfs: PendingNetconfs = new Map();
   #writeScheduled = false;
+  /** Transactions that deleted a network or a member. */
+  #deletions = 0;
+  readonly #rowDeletion: RowDeletion = {
+    writePendingNetconfs: (writer) => this.#writePendingNetconfs(writer),
+    rowsDeleted: () => void this.#deletions++,
+  };
 
   constructor(engine: SqlEngine) {
     this.#engine = engine;
   }
 
+  /**
+   * Moves when the engine's state is replaced (reloaded after another program's edit, rolled back
+   * after a failed write) and when a transaction deletes a network or a member.
+   */
   get generation(): number {
-    return this.#engine.generation;
+    return this.#engine.generation + this.#deletions;
   }
 
   /** The engine underneath, for storage-level tools (restore, integrity checks). */
@@ -60,7 +77,7 @@ export class SqlNetconfStore implements NetconfStore {
 
   transaction<T>(fn: (tx: NetconfStoreTx) => T, options?: TransactionOptions): Promise<T> {
     return this.#engine.write((writer) => {
-      const tx = new SqlTx(writer, this.#sightings, this.#netconfs);
+      const tx = new SqlTx(writer, this.#sightings, this.#rowDeletion);
       const value = fn(tx);
       // Reached only when fn did not throw: a rolled-back request records no sighting.
       if (tx.sightings.size > 0) this.#addSightings(tx.sightings);
@@ -99,8 +116,17 @@ export class SqlNetconfStore implements NetconfStore {
   }
 
   cacheNetconf(nwid: string, address: string, netconf: CachedNetconf): void {
-    this.#netconfs.set(`${nwid}/${address}`, { nwid, address, netconf });
+    this.#netconfs.set(`${nwid}/${address}`, { nwid, address, netconf, generation: this.generation });
     this.#scheduleWrite();
+  }
+
+  /** Writes the pending netconfs cached in the current generation; those of an earlier one go. */
+  #writePendingNetconfs(writer: SqlWriter): void {
+    const generation = this.generation;
+    for (const pending of this.#netconfs.values()) {
+      if (pending.generation === generation) writeCachedNetconf(writer, pending.nwid, pending.address, pending.netconf);
+    }
+    this.#netconfs.clear();
   }
 
   #scheduleWrite(): void {
@@ -117,8 +143,6 @@ export class SqlNetconfStore implements NetconfStore {
     if (this.#sightings.size === 0 && this.#netconfs.size === 0) return;
     const batch = [...this.#sightings];
     this.#sightings.clear();
-    const netconfs = [...this.#netconfs.values()];
-    this.#netconfs.clear();
     this.#engine
       .write(
         (writer) => {
@@ -126,7 +150,7 @@ export class SqlNetconfStore implements NetconfStore {
             if (lastAt === null) writer.run(`UPDATE Node SET lastSeen = ? WHERE id = ?`, [lastSeen, address]);
             else writer.run(`UPDATE Node SET lastSeen = ?, lastAt = ? WHERE id = ?`, [lastSeen, lastAt, address]);
           }
-          for (const { nwid, address, netconf } of netconfs) writeCachedNetconf(writer, nwid, address, netconf);
+          this.#writePendingNetconfs(writer);
         },
         { durability: 'deferred' },
       )
@@ -388,17 +412,19 @@ class SqlTx extends SqlRead implements NetconfStoreTx {
   constructor(
     writer: SqlWriter,
     pendingSightings: PendingSightings,
-    private readonly pendingNetconfs: PendingNetconfs,
+    private readonly rowDeletion: RowDeletion,
   ) {
     super(writer, pendingSightings);
     this.#writer = writer;
   }
 
-  /** A network or member that goes away may come back under the same ID at an old revision. */
-  #dropPendingNetconfs(nwid: string, address?: string): void {
-    for (const [key, pending] of this.pendingNetconfs) {
-      if (pending.nwid === nwid && (address === undefined || pending.address === address)) this.pendingNetconfs.delete(key);
-    }
+  /**
+   * Before a network or member goes: what is pending is written first (so it can never land on a
+   * row made afterwards under the same key), and the generation moves (a revision may come back).
+   */
+  #beforeDeletion(): void {
+    this.rowDeletion.writePendingNetconfs(this.#writer);
+    this.rowDeletion.rowsDeleted();
   }
 
   requireDurable(): void {
@@ -420,7 +446,6 @@ class SqlTx extends SqlRead implements NetconfStoreTx {
   }
 
   insertNetwork(network: NetworkRow): void {
-    this.#dropPendingNetconfs(network.id);
     this.#run(`INSERT INTO Network (${NETWORK_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, [
       network.id, ...networkSettingsToSql(network), uint64ToSql(network.revision), network.creationTime,
     ]);
@@ -439,7 +464,7 @@ class SqlTx extends SqlRead implements NetconfStoreTx {
   }
 
   deleteNetwork(nwid: string): void {
-    this.#dropPendingNetconfs(nwid);
+    this.#beforeDeletion();
     for (const table of ['IpAssignment', 'IpAssignmentPool', 'Member', 'Rule', 'MulticastRate']) {
       this.#run(`DELETE FROM ${table} WHERE networkId = ?`, [nwid]);
     }
@@ -467,7 +492,7 @@ class SqlTx extends SqlRead implements NetconfStoreTx {
   }
 
   deleteMember(nwid: string, address: string): void {
-    this.#dropPendingNetconfs(nwid, address);
+    this.#beforeDeletion();
     this.deleteAssignments(nwid, address);
     this.#run(`DELETE FROM Member WHERE networkId = ? AND nodeId = ?`, [nwid, address]);
   }
