@@ -39,12 +39,12 @@ interface RowDeletion {
 }
 
 /**
- * Statistics are batched (issue: "statistics may be flushed in batches"): a request's `touchNode`
- * is kept in memory once its transaction commits and written, for every node seen meanwhile, in one
- * deferred transaction at the next turn of the event loop, or before anything reads a backup,
- * flushes or closes. Reads of a node see its pending sighting. So a repeated request (cached or
- * not newer) writes nothing at all. A crash may lose the last moments of lastSeen / lastAt, never
- * a claim. Netconfs signed after their request committed (`cacheNetconf`) ride in the same batch.
+ * Statistics are batched: a request's `touchNode` is kept in memory once its transaction commits
+ * and written, for every node seen meanwhile, in one deferred transaction at the next turn of the
+ * event loop, or before anything reads a backup, flushes or closes. Reads of a node see its pending
+ * sighting. So a repeated request (cached or not newer) writes nothing at all. A crash may lose the
+ * last moments of lastSeen / lastAt, never a claim. Netconfs signed after their request committed
+ * (`cacheNetconf`) ride in the same batch.
  */
 export class SqlNetconfStore implements NetconfStore {
   readonly #engine: SqlEngine;
