@@ -178,6 +178,19 @@ const NETWORK_SELECT = NETWORK_COLUMNS
   .replace('comRevisionMaxDelta', uint64Select('comRevisionMaxDelta', 'comRevisionMaxDelta'))
   .replace(' revision,', ` ${uint64Select('revision', 'revision')},`);
 
+/**
+ * A request's node, network and member in one statement instead of three: a request's fixed cost
+ * is mostly statements run. The columns tested for NULL are NOT NULL in their tables, so NULL means
+ * "no such row". Built once: statements are cached by their text.
+ */
+const REQUEST_STATE_SQL = `SELECT Node.identity AS identity, Network.private AS private, ${uint64Select('Network.revision', 'revision')},
+              Member.authorized AS authorized, ${uint64Select('Member.clientReportedRevision', 'clientReportedRevision')},
+              ${uint64Select('Member.cachedNetconfRevision', 'cachedNetconfRevision')}
+       FROM (SELECT ?1 AS nodeId, ?2 AS networkId) AS request
+       LEFT JOIN Node ON Node.id = request.nodeId
+       LEFT JOIN Network ON Network.id = request.networkId
+       LEFT JOIN Member ON Member.networkId = request.networkId AND Member.nodeId = request.nodeId`;
+
 const NETWORK_TABLE: RowPlace = { table: 'Network', row: 'a network' };
 const MEMBER_TABLE: RowPlace = { table: 'Member', row: 'a member' };
 const networkPlace = (nwid: string): RowPlace => ({ table: 'Network', row: `network ${nwid}` });
@@ -209,18 +222,7 @@ class SqlRead implements NetconfStoreReader {
   }
 
   getRequestState(nwid: string, address: string): RequestState {
-    // One statement instead of three: a request's fixed cost is mostly statements run. The
-    // columns tested for NULL are NOT NULL in their tables, so NULL means "no such row".
-    const row = this.sql.get(
-      `SELECT Node.identity AS identity, Network.private AS private, ${uint64Select('Network.revision', 'revision')},
-              Member.authorized AS authorized, ${uint64Select('Member.clientReportedRevision', 'clientReportedRevision')},
-              ${uint64Select('Member.cachedNetconfRevision', 'cachedNetconfRevision')}
-       FROM (SELECT ?1 AS nodeId, ?2 AS networkId) AS request
-       LEFT JOIN Node ON Node.id = request.nodeId
-       LEFT JOIN Network ON Network.id = request.networkId
-       LEFT JOIN Member ON Member.networkId = request.networkId AND Member.nodeId = request.nodeId`,
-      [address, nwid],
-    )!;
+    const row = this.sql.get(REQUEST_STATE_SQL, [address, nwid])!;
     const member = memberPlace(nwid, address);
     return {
       nodeIdentity: row.identity === null ? undefined : readText(row, 'identity', { table: 'Node', row: `node ${address}` }),
