@@ -9,7 +9,7 @@ import {
   parseHexDigits,
   parseNetworkId,
 } from '../src/protocol/ids.js';
-import { formatCidr, formatIpv4, formatIpv6Full, parseCidr, parseIpv4, parseIpv6 } from '../src/protocol/ip.js';
+import { formatCidr, formatIpv4, formatIpv6Full, parseNetconfCidr, parseIpv4, parseIpv6 } from '../src/protocol/ip.js';
 import { ParseError } from '../src/errors.js';
 
 const MAX64 = (1n << 64n) - 1n;
@@ -50,10 +50,10 @@ test('IPv4 and IPv6 parsing and the netconf forms', () => {
   for (const bad of ['', ':', ':::', '1::2::3', '1:2:3:4:5:6:7', '1:2:3:4:5:6:7:8:9', '1::2:3:4:5:6:7:8', '12345::', 'g::', 'fe80::1%eth0', '::1.2.3']) {
     assert.throws(() => parseIpv6(bad), ParseError, bad);
   }
-  assert.deepEqual(parseCidr('10.0.0.0/8'), { family: 4, address: 0x0a000000n, bits: 8 });
-  assert.equal(formatCidr(parseCidr('fd00::1/88')), 'fd00:0000:0000:0000:0000:0000:0000:0001/88');
+  assert.deepEqual(parseNetconfCidr('10.0.0.0/8'), { family: 4, address: 0x0a000000n, bits: 8 });
+  assert.equal(formatCidr(parseNetconfCidr('fd00::1/88')), 'fd00:0000:0000:0000:0000:0000:0000:0001/88');
   for (const bad of ['10.0.0.0', '10.0.0.0/33', '10.0.0.0/08', '10.0.0.0/8/8', 'fd00::/129', '/8', 'fd00::/-1']) {
-    assert.throws(() => parseCidr(bad), ParseError, bad);
+    assert.throws(() => parseNetconfCidr(bad), ParseError, bad);
   }
 });
 
@@ -61,7 +61,7 @@ test('property: addresses survive format → parse', () => {
   fc.assert(
     fc.property(fc.bigInt({ min: 0n, max: (1n << 128n) - 1n }), fc.integer({ min: 0, max: 128 }), (address, bits) => {
       assert.equal(parseIpv6(formatIpv6Full(address)), address);
-      assert.deepEqual(parseCidr(formatCidr({ family: 6, address, bits })), { family: 6, address, bits });
+      assert.deepEqual(parseNetconfCidr(formatCidr({ family: 6, address, bits })), { family: 6, address, bits });
     }),
     { numRuns: 200 },
   );
@@ -76,7 +76,7 @@ test('property: addresses survive format → parse', () => {
   fc.assert(
     fc.property(fc.string({ maxLength: 40 }), (text) => {
       try {
-        parseCidr(text);
+        parseNetconfCidr(text);
       } catch (error) {
         assert.ok(error instanceof ParseError);
       }

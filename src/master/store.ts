@@ -14,7 +14,7 @@
  * Conventions: network IDs are hex16 strings, node addresses hex10 strings (both lower case),
  * revisions `bigint`, timestamps milliseconds since the epoch as `number`.
  */
-import type { Cidr, IpFamily } from './ip.js';
+import type { Cidr, IpFamily } from '../protocol/ip.js';
 
 export type V4AssignMode = 'none' | 'zt' | 'dhcp';
 export type V6AssignMode = 'none' | 'zt' | 'rfc4193' | 'dhcp6';

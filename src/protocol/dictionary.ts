@@ -6,6 +6,7 @@
  * set → serialize → parse unchanged when the byte APIs (`getBytes`, `toBytes`) are used.
  * Entries are kept in the order of their key bytes compared unsigned (memcmp), not UTF-16.
  */
+import { equalBytes } from '@noble/curves/utils.js';
 import { bytesToHex, hexToBytes } from '@noble/hashes/utils.js';
 import { InvalidArgumentError, ParseError } from '../errors.js';
 import {
@@ -218,10 +219,7 @@ export class Dictionary {
   equals(other: Dictionary): boolean {
     const a = this.#bytes();
     const b = other.#bytes();
-    if (a === b) return true;
-    if (a.length !== b.length) return false;
-    for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
-    return true;
+    return a === b || equalBytes(a, b);
   }
 
   /** The exact serialized form (§4): `esc(key) "=" esc(value) "\n"` per entry in key byte order. */

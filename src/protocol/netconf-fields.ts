@@ -2,11 +2,12 @@
  * Checking and formatting the master's netconf fields into §6 values (protocol.md §6), shared by
  * `buildNetconfDictionary` and `NetconfTemplate`. Internal: not exported from any index.
  */
-import { InvalidArgumentError, NetconfError } from '../errors.js';
+import { InvalidArgumentError } from '../errors.js';
+import { asInvalidArgument } from './as-invalid-argument.js';
 import { addressToHex, parseAddress } from '../crypto/address.js';
 import { Dictionary } from './dictionary.js';
 import { describeInput } from './ids.js';
-import { formatCidr, parseCidr } from './ip.js';
+import { formatCidr, parseNetconfCidr } from './ip.js';
 import type { CertificateOfMembership } from './certificate.js';
 
 /** The §6 keys. */
@@ -110,7 +111,7 @@ export function formatMulticastRates(rates: readonly MulticastRate[]): Uint8Arra
 }
 
 export function formatActiveBridges(bridges: readonly (string | bigint)[]): string {
-  const hex = bridges.map((bridge) => argument('activeBridges', () => addressToHex(parseAddress(bridge))));
+  const hex = bridges.map((bridge) => asInvalidArgument(() => addressToHex(parseAddress(bridge)), 'netconf activeBridges'));
   return [...new Set(hex)].sort().join(',');
 }
 
@@ -131,7 +132,7 @@ export function splitStaticIps(ips: readonly string[]): { v4: string[]; v6: stri
     if (typeof ip === 'string' && NETCONF_IPV4_CIDR.test(ip)) v4.push(ip);
     else if (typeof ip === 'string' && NETCONF_IPV6_CIDR.test(ip)) v6.push(ip);
     else {
-      const cidr = argument('staticIps', () => parseCidr(ip));
+      const cidr = asInvalidArgument(() => parseNetconfCidr(ip), 'netconf staticIps');
       (cidr.family === 4 ? v4 : v6).push(formatCidr(cidr));
     }
   }
@@ -156,17 +157,4 @@ export function requireBigint(value: bigint): bigint {
 export function toBigint(value: bigint | number): bigint {
   if (typeof value === 'number' && Number.isSafeInteger(value)) return BigInt(value);
   return requireBigint(value as bigint);
-}
-
-/** Runs a conversion of a caller's field; its typed error becomes InvalidArgumentError naming the field. */
-export function argument<T>(what: string, convert: () => T): T {
-  try {
-    return convert();
-  } catch (error) {
-    if (error instanceof InvalidArgumentError) throw error;
-    if (error instanceof NetconfError) {
-      throw new InvalidArgumentError(`netconf ${what}: ${error.message}`, { cause: error });
-    }
-    throw error;
-  }
 }

@@ -23,11 +23,11 @@ import {
 import {
   ESCAPED_CHARACTER, SIGNED_MESSAGE_END_BYTES, dictionaryInternals, isEscapedByte, signatureTime, writeSignedMessageEnd,
 } from './dictionary-internal.js';
+import { asInvalidArgument } from './as-invalid-argument.js';
 import { describeInput, hex16, parseNetworkId } from './ids.js';
 import {
   NetconfKey,
   type NetconfFields,
-  argument,
   flag,
   formatActiveBridges,
   formatEtherTypes,
@@ -123,8 +123,8 @@ export class NetconfTemplate {
   constructor(network: NetconfNetworkFields) {
     if (network === null || typeof network !== 'object') throw new InvalidArgumentError('netconf fields object expected');
     const fixed = new Dictionary();
-    fixed.set(NetconfKey.NETWORK_ID, argument('networkId', () => hex16(parseNetworkId(network.networkId))));
-    fixed.set(NetconfKey.REVISION, argument('revision', () => hex16(requireBigint(network.revision))));
+    fixed.set(NetconfKey.NETWORK_ID, asInvalidArgument(() => hex16(parseNetworkId(network.networkId)), 'netconf networkId'));
+    fixed.set(NetconfKey.REVISION, asInvalidArgument(() => hex16(requireBigint(network.revision)), 'netconf revision'));
     fixed.set(NetconfKey.PRIVATE, flag(network.isPrivate, 'isPrivate'));
     fixed.set(NetconfKey.NAME, requireString(network.name, 'name'));
     const description = network.description === undefined ? '' : requireString(network.description, 'description');
@@ -298,8 +298,8 @@ export class NetconfTemplate {
   #memberValues(member: NetconfMemberFields): Array<string | undefined> {
     if (member === null || typeof member !== 'object') throw new InvalidArgumentError('netconf member fields object expected');
     const values = new Array<string | undefined>(SLOT_KEYS.length).fill(undefined);
-    values[TIMESTAMP] = argument('timestamp', () => hex16(toBigint(member.timestamp)));
-    values[ISSUED_TO] = argument('issuedTo', () => addressToHex(parseAddress(member.issuedTo)));
+    values[TIMESTAMP] = asInvalidArgument(() => hex16(toBigint(member.timestamp)), 'netconf timestamp');
+    values[ISSUED_TO] = asInvalidArgument(() => addressToHex(parseAddress(member.issuedTo)), 'netconf issuedTo');
     const { v4, v6 } = splitStaticIps(member.staticIps ?? []);
     if (v4.length > 0) values[STATIC_IPV4] = v4.join(',');
     if (v6.length > 0) values[STATIC_IPV6] = v6.join(',');
@@ -308,7 +308,7 @@ export class NetconfTemplate {
     if (!this.isPrivate && com !== null) throw new InvalidArgumentError('a public network netconf carries no com');
     if (com !== null) {
       values[COM] =
-        typeof com === 'string' ? argument('com', () => CertificateOfMembership.parse(com).toString()) : com.toString();
+        typeof com === 'string' ? asInvalidArgument(() => CertificateOfMembership.parse(com).toString(), 'netconf com') : com.toString();
     }
     return values;
   }

@@ -7,12 +7,10 @@ import { addressToHex } from '../crypto/address.js';
 import { CertificateOfMembership } from './certificate.js';
 import { Dictionary } from './dictionary.js';
 import { describeInput, hex16, parseHexDigits } from './ids.js';
-import { formatCidr, parseCidr } from './ip.js';
+import { formatCidr, parseNetconfCidr } from './ip.js';
 import { ALL_ETHER_TYPES, NetconfKey, type MulticastRate, type NetconfFields } from './netconf-fields.js';
 import { NetconfTemplate } from './netconf-template.js';
 
-/** A netconf must fit a 16-bit length on the wire. */
-export const MAX_NETCONF_BYTES = 65535;
 /** What a member uses when `ml` is absent or 0 (the reference's default). */
 export const DEFAULT_MULTICAST_LIMIT = 32;
 
@@ -121,7 +119,7 @@ export class NetworkConfig {
 
 /**
  * Builds the unsigned netconf dictionary with exactly the §6 keys and formats. The caller signs it
- * (`dict.sign(masterIdentity)`) and must keep it within MAX_NETCONF_BYTES after signing (the wire
+ * (`dict.sign(masterIdentity)`) and must keep it within MAX_WIRE_DICTIONARY_BYTES after signing (the wire
  * encoder refuses a larger one). Bad fields → InvalidArgumentError.
  */
 export function buildNetconfDictionary(fields: NetconfFields): Dictionary {
@@ -162,7 +160,7 @@ function parseActiveBridges(value: string): string[] {
 function parseStaticIps(value: string, family: 4 | 6): string[] {
   if (value === '') return [];
   return value.split(',').map((token) => {
-    const cidr = parseCidr(token);
+    const cidr = parseNetconfCidr(token);
     if (cidr.family !== family) throw new ParseError(`expected an IPv${family} CIDR, got ${describeInput(token)}`);
     return formatCidr(cidr);
   });

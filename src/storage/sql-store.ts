@@ -3,9 +3,9 @@
  * on the schema of src/storage/schema.ts. All SQL of the master lives here.
  */
 import { ConflictError, StorageError } from '../errors.js';
-import { firstFreeInRange } from '../master/free-range.js';
-import { formatIp, parseCidr } from '../master/ip.js';
-import type { Cidr, IpFamily } from '../master/ip.js';
+import { firstFreeInRange } from '../protocol/free-range.js';
+import { formatIp, parseCidr } from '../protocol/ip.js';
+import type { Cidr, IpFamily } from '../protocol/ip.js';
 import type {
   CachedNetconf, MemberRow, MulticastRateRow, NetconfStore, NetconfStoreReader, NetconfStoreTx,
   NetworkRow, NetworkRowSettings, NodeRecord, RequestState, TransactionOptions, V4AssignMode, V6AssignMode,
