@@ -4,6 +4,7 @@
  */
 import { InvalidArgumentError } from '../errors.js';
 import { asInvalidArgument } from './as-invalid-argument.js';
+import { requireAssignableCidr } from './assigned-addresses.js';
 import { addressToHex, parseAddress } from '../crypto/address.js';
 import { Dictionary } from './dictionary.js';
 import { describeInput } from './ids.js';
@@ -117,14 +118,14 @@ export function formatActiveBridges(bridges: readonly (string | bigint)[]): stri
 
 /**
  * Text already in the netconf form, which formatting would give back unchanged: IPv4 without
- * leading zeros, IPv6 as 8 groups of 4 lower-case hex digits, prefix lengths in range without
- * leading zeros. The master's own addresses come this way; anything else is parsed.
+ * leading zeros, IPv6 as 8 groups of 4 lower-case hex digits, prefix lengths of at least 1 and in
+ * range, without leading zeros. The master's own addresses come this way; anything else is parsed.
  */
 const NETCONF_IPV4_CIDR =
-  /^(?:(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])\.){3}(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])\/(?:3[0-2]|[12]?[0-9])$/;
-const NETCONF_IPV6_CIDR = /^(?:[0-9a-f]{4}:){7}[0-9a-f]{4}\/(?:12[0-8]|1[01][0-9]|[1-9]?[0-9])$/;
+  /^(?:(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])\.){3}(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])\/(?:3[0-2]|[12][0-9]|[1-9])$/;
+const NETCONF_IPV6_CIDR = /^(?:[0-9a-f]{4}:){7}[0-9a-f]{4}\/(?:12[0-8]|1[01][0-9]|[1-9][0-9]?)$/;
 
-/** The `v4s` and `v6s` lists, each address in the netconf form, in the order given. */
+/** The `v4s` and `v6s` lists, each address in the netconf form, in the order given. A /0 → InvalidArgumentError. */
 export function splitStaticIps(ips: readonly string[]): { v4: string[]; v6: string[] } {
   const v4: string[] = [];
   const v6: string[] = [];
@@ -132,7 +133,7 @@ export function splitStaticIps(ips: readonly string[]): { v4: string[]; v6: stri
     if (typeof ip === 'string' && NETCONF_IPV4_CIDR.test(ip)) v4.push(ip);
     else if (typeof ip === 'string' && NETCONF_IPV6_CIDR.test(ip)) v6.push(ip);
     else {
-      const cidr = asInvalidArgument(() => parseNetconfCidr(ip), 'netconf staticIps');
+      const cidr = requireAssignableCidr(asInvalidArgument(() => parseNetconfCidr(ip), 'netconf staticIps'));
       (cidr.family === 4 ? v4 : v6).push(formatCidr(cidr));
     }
   }
@@ -148,6 +149,20 @@ export function requireString(value: string, what: string): string {
   if (typeof value !== 'string') throw new InvalidArgumentError(`netconf ${what} must be a string, got ${describeInput(value)}`);
   return value;
 }
+
+/** A 2015 node refuses a netconf whose network name (`n`) is longer, in UTF-8 bytes. */
+export const MAX_NETCONF_NAME_BYTES = 255;
+
+/** The network name, at most MAX_NETCONF_NAME_BYTES of UTF-8. */
+export function requireName(value: string): string {
+  const bytes = utf8Encoder.encode(requireString(value, 'name')).length;
+  if (bytes > MAX_NETCONF_NAME_BYTES) {
+    throw new InvalidArgumentError(`netconf name is ${bytes} bytes; a node accepts at most ${MAX_NETCONF_NAME_BYTES}`);
+  }
+  return value;
+}
+
+const utf8Encoder = new TextEncoder();
 
 export function requireBigint(value: bigint): bigint {
   if (typeof value !== 'bigint') throw new InvalidArgumentError(`a bigint is needed, got ${describeInput(value)}`);

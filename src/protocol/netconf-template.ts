@@ -34,6 +34,7 @@ import {
   formatMulticastLimit,
   formatMulticastRates,
   requireBigint,
+  requireName,
   requireString,
   splitStaticIps,
   toBigint,
@@ -126,7 +127,7 @@ export class NetconfTemplate {
     fixed.set(NetconfKey.NETWORK_ID, asInvalidArgument(() => hex16(parseNetworkId(network.networkId)), 'netconf networkId'));
     fixed.set(NetconfKey.REVISION, asInvalidArgument(() => hex16(requireBigint(network.revision)), 'netconf revision'));
     fixed.set(NetconfKey.PRIVATE, flag(network.isPrivate, 'isPrivate'));
-    fixed.set(NetconfKey.NAME, requireString(network.name, 'name'));
+    fixed.set(NetconfKey.NAME, requireName(network.name));
     const description = network.description === undefined ? '' : requireString(network.description, 'description');
     if (description.length > 0) fixed.set(NetconfKey.DESCRIPTION, description);
     fixed.set(NetconfKey.ENABLE_BROADCAST, flag(network.enableBroadcast, 'enableBroadcast'));
