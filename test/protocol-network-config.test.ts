@@ -9,6 +9,8 @@ import { Dictionary } from '../src/protocol/dictionary.js';
 import {
   MAX_NETCONF_NAME_BYTES, MAX_ZT_ASSIGNED_ADDRESSES, NetworkConfig, buildNetconfDictionary, type NetconfFields,
 } from '../src/protocol/network-config.js';
+import { NetconfTemplate } from '../src/protocol/netconf-template.js';
+import { TEST_IDENTITIES } from '../src/crypto/test-identities.js';
 import { requireAssignableCidr, requireAssignedAddressCount } from '../src/protocol/assigned-addresses.js';
 import { parseCidr } from '../src/protocol/ip.js';
 import { InvalidArgumentError, LimitExceededError, ParseError } from '../src/errors.js';
@@ -376,4 +378,24 @@ test('a network name over 255 bytes is refused by the reader and never written',
     assert.throws(() => buildNetconfDictionary({ ...fullFields, name }), InvalidArgumentError);
   }
   assert.equal(MAX_NETCONF_NAME_BYTES, 255);
+});
+
+test('a signed netconf with its multicast rates or description moved into a key does not verify', () => {
+  const signer = Identity.fromString(TEST_IDENTITIES[1]!);
+  const verifier = Identity.fromString(signer.toString());
+  const signed = new NetconfTemplate({ ...fullFields, description: 'rules: a=b' }).sign(fullFields, signer, 0x1234n);
+  assert.equal(signed.verify(verifier), true);
+  for (const key of ['mr', 'd']) {
+    const value = signed.getBytes(key)!;
+    const at = value.indexOf(0x3d);
+    const forged = signed.clone();
+    forged.delete(key);
+    forged.set(Uint8Array.from([...new TextEncoder().encode(key), 0x3d, ...value.subarray(0, at)]), value.subarray(at + 1));
+    // what a member would read: the network's default rate or description gone
+    const read = NetworkConfig.fromDictionary(forged);
+    if (key === 'mr') assert.deepEqual(read.multicastRates, []);
+    else assert.equal(read.description, '');
+    assert.equal(forged.verify(verifier), false, key);
+    assert.equal(Dictionary.parse(forged.toBytes()).verify(verifier), false, key);
+  }
 });

@@ -243,8 +243,9 @@ export class Dictionary {
   /**
    * Signs (§4): sets `~!sigid` to the signer's public identity string and `~!sigts` to the time in
    * ms as unpadded hex (default: now), then `~!ed25519` to the hex signature of the message made of
-   * every other entry. Throws when the identity holds no private key, and when its signature is
-   * not 96 bytes (InvalidArgumentError); a failing signer leaves the dictionary as it was.
+   * every other entry. Throws when the identity holds no private key, when its signature is not
+   * 96 bytes, and when a key holds `=` (InvalidArgumentError); a failing signer leaves the
+   * dictionary as it was.
    * The same as `beginSignature`, `identity.sign(message)`, `completeSignature`.
    */
   sign(identity: DictionarySigner, nowMs?: number | bigint): this {
@@ -274,7 +275,7 @@ export class Dictionary {
    * the time in ms as unpadded hex (default: now), and returns the message to sign (§4: every
    * entry except `~!ed25519` as `key "=" value NUL`, then 0xff, then BE32(count)). An earlier
    * `~!ed25519` stays until `completeSignature` replaces it. Changing the dictionary in between
-   * makes the signature not match.
+   * makes the signature not match. A key holding `=` → InvalidArgumentError, nothing changed.
    */
   beginSignature(signerIdentityText: string, nowMs?: number | bigint): Uint8Array {
     if (typeof signerIdentityText !== 'string') {
@@ -298,13 +299,16 @@ export class Dictionary {
 
   /**
    * True when `~!ed25519` (192 lower-case hex digits) is this identity's valid signature over the
-   * other entries. Does not compare `~!sigid` with the identity. Never throws.
+   * other entries and no key holds `=`. Does not compare `~!sigid` with the identity. Never throws.
    */
   verify(identity: SignatureVerifier): boolean {
     try {
       const signatureHex = this.get(SIGNATURE_KEY);
       // Lower case only, as signers write it, so the signature text has exactly one valid form.
       if (signatureHex === undefined || !SIGNATURE_HEX.test(signatureHex)) return false;
+      // The signed form cannot tell where a key holding `=` ends: such a dictionary is another
+      // one's entries re-split (the master never writes one).
+      if (this.#keyHoldingEquals() !== undefined) return false;
       const signature = hexToBytes(signatureHex);
       return identity.verify(this.#signedMessage(), signature) === true;
     } catch {
@@ -326,9 +330,21 @@ export class Dictionary {
   }
 
   #beginSignature(signerText: ByteString, now: bigint): Uint8Array {
+    const key = this.#keyHoldingEquals();
+    if (key !== undefined) {
+      throw new InvalidArgumentError(
+        `a key holding "=" cannot be signed (the signed form could not tell where it ends): ${describeInput(bytesToText(key))}`,
+      );
+    }
     this.set(SIGNER_IDENTITY_KEY, signerText);
     this.set(SIGNATURE_TIMESTAMP_KEY, now.toString(16));
     return this.#signedMessage();
+  }
+
+  /** The first key (in byte order) that holds `=`, if any. */
+  #keyHoldingEquals(): Uint8Array | undefined {
+    for (const entry of this.#sortedEntries()) if (entry.key.includes(EQUALS)) return entry.key;
+    return undefined;
   }
 
   #find(index: string): Entry | undefined {
