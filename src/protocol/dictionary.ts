@@ -10,8 +10,9 @@ import { equalBytes } from '@noble/curves/utils.js';
 import { bytesToHex, hexToBytes } from '@noble/hashes/utils.js';
 import { InvalidArgumentError, ParseError } from '../errors.js';
 import {
-  SIGNED_MESSAGE_END_BYTES, dictionaryInternals, isEscapedByte, signatureTime, writeSignedMessageEnd,
-} from './dictionary-internal.js';
+  SIGNATURE_KEY, SerializedEntries, isEscapedByte, serializeEntries, signingMessage, type WrittenEntry,
+} from './dictionary-writer.js';
+import { signatureTime } from './signature-time.js';
 import { describeInput } from './ids.js';
 
 /** A key or value: text (stored as UTF-8) or raw bytes. */
@@ -30,7 +31,7 @@ export interface SignatureVerifier {
 }
 
 /** Reserved keys written by `sign`. Every key starting with `~!` is reserved. */
-export const SIGNATURE_KEY = '~!ed25519';
+export { SIGNATURE_KEY } from './dictionary-writer.js';
 export const SIGNER_IDENTITY_KEY = '~!sigid';
 export const SIGNATURE_TIMESTAMP_KEY = '~!sigts';
 /** Length in bytes of the signature `~!ed25519` holds (as 192 hex digits). */
@@ -46,15 +47,12 @@ const BACKSLASH = 0x5c;
 const utf8Decoder = new TextDecoder('utf-8');
 const utf8Encoder = new TextEncoder();
 
-/** One entry. Never changed once made, so dictionaries and their clones share entries freely. */
-interface Entry {
+/** One entry. Never changed once made (but for the writer's count of its escapes, a cache), so
+ * dictionaries and their clones share entries freely. */
+interface Entry extends WrittenEntry {
   /** The key bytes read as latin1 (one char per byte): a 1:1 form whose code-unit order is
    * exactly the unsigned byte order of the keys. */
   readonly index: string;
-  readonly key: Uint8Array;
-  readonly value: Uint8Array;
-  /** How many bytes of key and value `esc` doubles; -1 until counted (a cache, not a change). */
-  escapes: number;
 }
 
 export class Dictionary {
@@ -67,15 +65,6 @@ export class Dictionary {
   #map: Map<string, Entry> | null = new Map();
   #sorted: readonly Entry[] | null = null;
   #serialized: Uint8Array | null = null;
-
-  static {
-    dictionaryInternals.fromCanonicalBytes = (bytes: Uint8Array): Dictionary => {
-      const dict = new Dictionary();
-      dict.#map = null;
-      dict.#serialized = bytes;
-      return dict;
-    };
-  }
 
   /**
    * Entries from pairs or a plain object. As with `Map`, a key given twice keeps the last value.
@@ -125,6 +114,20 @@ export class Dictionary {
     } else {
       dict.#map = read.map;
     }
+    return dict;
+  }
+
+  /**
+   * The dictionary whose serialized form the dictionary writer made (a netconf template's output):
+   * those bytes are kept as they are, and the entries are read from them only when asked for.
+   */
+  static fromSerialized(serialized: SerializedEntries): Dictionary {
+    if (!(serialized instanceof SerializedEntries)) {
+      throw new InvalidArgumentError(`serialized entries from the dictionary writer expected, got ${describeInput(serialized)}`);
+    }
+    const dict = new Dictionary();
+    dict.#map = null;
+    dict.#serialized = serialized.bytes;
     return dict;
   }
 
@@ -398,51 +401,12 @@ export class Dictionary {
 
   /** Every entry except the signature as `key "=" value NUL` (raw), then 0xff, then BE32(count). */
   #signedMessage(): Uint8Array {
-    const sorted = this.#sortedEntries();
-    let length = SIGNED_MESSAGE_END_BYTES;
-    let count = 0;
-    for (const entry of sorted) {
-      if (entry.index === SIGNATURE_KEY) continue;
-      length += entry.key.length + entry.value.length + 2;
-      count++;
-    }
-    const message = new Uint8Array(length);
-    let at = 0;
-    for (const entry of sorted) {
-      if (entry.index === SIGNATURE_KEY) continue;
-      at = copyBytes(message, at, entry.key);
-      message[at++] = EQUALS;
-      at = copyBytes(message, at, entry.value);
-      message[at++] = NUL;
-    }
-    writeSignedMessageEnd(message, at, count);
-    return message;
+    return signingMessage(this.#sortedEntries(), this.#find(SIGNATURE_KEY));
   }
 
   #bytes(): Uint8Array {
-    if (this.#serialized !== null) return this.#serialized;
-    const sorted = this.#sortedEntries();
-    let length = 0;
-    for (const entry of sorted) {
-      if (entry.escapes < 0) entry.escapes = escapeCount(entry.key) + escapeCount(entry.value);
-      length += entry.key.length + entry.value.length + entry.escapes + 2;
-    }
-    const out = new Uint8Array(length);
-    let at = 0;
-    for (const entry of sorted) {
-      if (entry.escapes === 0) {
-        at = copyBytes(out, at, entry.key);
-        out[at++] = EQUALS;
-        at = copyBytes(out, at, entry.value);
-      } else {
-        at = writeEscaped(out, at, entry.key);
-        out[at++] = EQUALS;
-        at = writeEscaped(out, at, entry.value);
-      }
-      out[at++] = LF;
-    }
-    this.#serialized = out;
-    return out;
+    if (this.#serialized === null) this.#serialized = serializeEntries(this.#sortedEntries());
+    return this.#serialized;
   }
 }
 
@@ -558,37 +522,6 @@ function makeEntry(key: ByteString, value: ByteString): Entry {
     escapes = -1;
   }
   return { index, key: keyBytes, value: valueBytes, escapes };
-}
-
-function escapeCount(bytes: Uint8Array): number {
-  let count = 0;
-  for (let i = 0; i < bytes.length; i++) {
-    const byte = bytes[i]!;
-    if (isEscapedByte(byte)) count++;
-  }
-  return count;
-}
-
-function writeEscaped(out: Uint8Array, start: number, bytes: Uint8Array): number {
-  let at = start;
-  for (let i = 0; i < bytes.length; i++) {
-    const byte = bytes[i]!;
-    if (isEscapedByte(byte)) {
-      out[at++] = BACKSLASH;
-      out[at++] = byte === NUL ? 0x30 : byte === CR ? 0x72 : byte === LF ? 0x6e : byte;
-    } else {
-      out[at++] = byte;
-    }
-  }
-  return at;
-}
-
-/** Copies `bytes` into `out` at `at`; short runs by hand, which beats `set`'s per-call cost. */
-function copyBytes(out: Uint8Array, at: number, bytes: Uint8Array): number {
-  const length = bytes.length;
-  if (length > 24) out.set(bytes, at);
-  else for (let i = 0; i < length; i++) out[at + i] = bytes[i]!;
-  return at + length;
 }
 
 function toBytes(value: ByteString, what: string): Uint8Array {
