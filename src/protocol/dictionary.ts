@@ -9,9 +9,8 @@
 import { equalBytes } from '@noble/curves/utils.js';
 import { bytesToHex, hexToBytes } from '@noble/hashes/utils.js';
 import { InvalidArgumentError, ParseError } from '../errors.js';
-import {
-  SIGNATURE_KEY, SerializedEntries, isEscapedByte, serializeEntries, signingMessage, type WrittenEntry,
-} from './dictionary-writer.js';
+import { SIGNATURE_KEY, isEscapedByte, serializeEntries, signingMessage, type WrittenEntry } from './dictionary-writer.js';
+import { SerializedEntries } from './entry-layout.js';
 import { signatureTime } from './signature-time.js';
 import { describeInput } from './ids.js';
 

@@ -19,7 +19,7 @@ import {
   SIGNER_IDENTITY_KEY,
   type DictionarySigner,
 } from './dictionary.js';
-import { EntryLayout, type PreparedEntries, type SerializedDraft, type SlotValue } from './dictionary-writer.js';
+import { EntryLayout, type PreparedEntries, type SerializedDraft, type SlotValue } from './entry-layout.js';
 import { signatureTime } from './signature-time.js';
 import { asInvalidArgument } from './as-invalid-argument.js';
 import { describeInput, hex16, parseNetworkId } from './ids.js';
