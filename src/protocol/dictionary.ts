@@ -9,7 +9,7 @@
 import { equalBytes } from '@noble/curves/utils.js';
 import { bytesToHex, hexToBytes } from '@noble/hashes/utils.js';
 import { InvalidArgumentError, ParseError } from '../errors.js';
-import { SIGNATURE_KEY, isEscapedByte, serializeEntries, signingMessage, type WrittenEntry } from './dictionary-writer.js';
+import { SIGNATURE_KEY, serializeEntries, signingMessage, type WrittenEntry } from './dictionary-writer.js';
 import { SerializedEntries } from './entry-layout.js';
 import { signatureTime } from './signature-time.js';
 import { describeInput } from './ids.js';
@@ -497,30 +497,13 @@ function search(sorted: readonly Entry[], index: string): number {
   return ~low;
 }
 
+/** A new entry; the writer counts its escapes when it first writes it. */
 function makeEntry(key: ByteString, value: ByteString): Entry {
-  let keyBytes: Uint8Array;
-  let index: string;
-  let escapes: number;
-  if (typeof key === 'string') {
-    keyBytes = textToBytes(key);
-    escapes = textEscapes;
-    // As many UTF-8 bytes as UTF-16 code units only when every unit is ASCII: then the text is
-    // already the latin1 form of its bytes.
-    index = keyBytes.length === key.length ? key : bytesToLatin1(keyBytes);
-  } else {
-    keyBytes = toBytes(key, 'key');
-    escapes = -1;
-    index = bytesToLatin1(keyBytes);
-  }
-  let valueBytes: Uint8Array;
-  if (typeof value === 'string') {
-    valueBytes = textToBytes(value);
-    escapes = escapes < 0 || textEscapes < 0 ? -1 : escapes + textEscapes;
-  } else {
-    valueBytes = toBytes(value, 'value');
-    escapes = -1;
-  }
-  return { index, key: keyBytes, value: valueBytes, escapes };
+  const keyBytes = toBytes(key, 'key');
+  // As many UTF-8 bytes as UTF-16 code units only when every unit is ASCII: then the text is
+  // already the latin1 form of its bytes.
+  const index = typeof key === 'string' && keyBytes.length === key.length ? key : bytesToLatin1(keyBytes);
+  return { index, key: keyBytes, value: toBytes(value, 'value'), escapes: -1 };
 }
 
 function toBytes(value: ByteString, what: string): Uint8Array {
@@ -532,29 +515,18 @@ function toBytes(value: ByteString, what: string): Uint8Array {
   );
 }
 
-/** 1 for each byte `esc` doubles (NUL, CR, LF, `=`, `\\`), among the ASCII bytes. */
-const ESCAPED = Uint8Array.from({ length: 128 }, (_, byte) => (isEscapedByte(byte) ? 1 : 0));
-
-/** Set by `textToBytes`: how many of the bytes `esc` doubles, or -1 when not counted. */
-let textEscapes = -1;
-
 /**
  * UTF-8 bytes of a string. Netconf keys and most values are short ASCII, for which a plain loop
- * (counting the bytes to escape on the way) beats TextEncoder's per-call cost; anything else goes
- * to TextEncoder.
+ * beats TextEncoder's per-call cost; anything else goes to TextEncoder.
  */
 function textToBytes(text: string): Uint8Array {
-  textEscapes = -1;
   if (text.length > 256) return utf8Encoder.encode(text);
   const out = new Uint8Array(text.length);
-  let escapes = 0;
   for (let i = 0; i < text.length; i++) {
     const code = text.charCodeAt(i);
     if (code > 0x7f) return utf8Encoder.encode(text);
-    escapes += ESCAPED[code]!;
     out[i] = code;
   }
-  textEscapes = escapes;
   return out;
 }
 
