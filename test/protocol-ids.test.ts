@@ -9,8 +9,11 @@ import {
   parseHexDigits,
   parseNetworkId,
 } from '../src/protocol/ids.js';
-import { formatCidr, formatIpv4, formatIpv6Full, parseNetconfCidr, parseIpv4, parseIpv6 } from '../src/protocol/ip.js';
-import { ParseError } from '../src/errors.js';
+import {
+  assignableRange, formatCidr, formatIp, formatIpv4, formatIpv6Full, hostMask, networkOf, parseCidr, parseIp, parseIpv4, parseIpv6,
+  parseNetconfCidr,
+} from '../src/protocol/ip.js';
+import { InvalidArgumentError, ParseError } from '../src/errors.js';
 
 const MAX64 = (1n << 64n) - 1n;
 
@@ -83,4 +86,34 @@ test('property: addresses survive format → parse', () => {
     }),
     { numRuns: 300 },
   );
+});
+
+test("a caller's CIDR or address: the full width by default, InvalidArgumentError for bad text", () => {
+  assert.deepEqual(parseCidr('10.1.2.3'), { family: 4, address: 0x0a010203n, bits: 32 });
+  assert.deepEqual(parseCidr('fd00::1'), { family: 6, address: (0xfdn << 120n) | 1n, bits: 128 });
+  assert.deepEqual(parseCidr('10.1.2.3/8'), { family: 4, address: 0x0a010203n, bits: 8 }, 'host bits kept');
+  assert.deepEqual(parseIp('fd00::1'), { family: 6, address: (0xfdn << 120n) | 1n });
+  for (const run of [
+    () => parseCidr('10.1.2.3', { requirePrefix: true }),
+    () => parseCidr('10.1.2.256/8'),
+    () => parseCidr(5 as unknown as string),
+    () => parseIp('10.1.2.3/8'),
+    () => parseIp('nonsense'),
+  ]) {
+    assert.throws(run, InvalidArgumentError);
+  }
+  const error = (() => {
+    try {
+      parseCidr('10.0.0.0/33');
+    } catch (caught) {
+      return caught as InvalidArgumentError;
+    }
+  })();
+  assert.ok(error?.cause instanceof ParseError, 'the parser\'s error is the cause');
+  assert.equal(formatIp(4, 0x0a010203n), '10.1.2.3');
+  assert.equal(formatIp(6, 1n), '0000:0000:0000:0000:0000:0000:0000:0001');
+  assert.deepEqual(networkOf(parseCidr('10.1.2.3/8')), { family: 4, address: 0x0a000000n, bits: 8 });
+  assert.deepEqual(assignableRange(parseCidr('10.0.0.0/30')), { first: 0x0a000001n, last: 0x0a000002n });
+  assert.equal(assignableRange(parseCidr('10.0.0.0/31')), null);
+  assert.equal(hostMask(6, 120), 0xffn);
 });
