@@ -11,7 +11,7 @@
  */
 import { NotANetconfDatabaseError, SchemaTooNewError } from '../../errors.js';
 import type { SchemaManager, SqlReader, SqlWriter } from '../engine.js';
-import { formatIp, parseIp } from '../../master/ip.js';
+import { formatIp, parseIp } from '../../protocol/ip.js';
 
 export const CURRENT_SCHEMA_VERSION = 3;
 export const SCHEMA_VERSION_KEY = 'schemaVersion';

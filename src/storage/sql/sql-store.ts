@@ -3,9 +3,9 @@
  * on the schema of src/storage/sql/schema.ts. All SQL of the master lives here.
  */
 import { ConflictError, CorruptDatabaseError } from '../../errors.js';
-import { firstFreeInRange } from '../../master/free-range.js';
-import { formatIp, parseCidr } from '../../master/ip.js';
-import type { Cidr, IpFamily } from '../../master/ip.js';
+import { firstFreeInRange } from '../../protocol/free-range.js';
+import { formatIp, parseCidr } from '../../protocol/ip.js';
+import type { Cidr, IpFamily } from '../../protocol/ip.js';
 import type {
   CachedNetconf, MemberRow, MulticastRateRow, NetconfStore, NetconfStoreReader, NetconfStoreTx,
   NetworkRow, NetworkRowSettings, NodeRecord, RequestState, TransactionOptions,
