@@ -9,7 +9,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { rmSync, writeFileSync } from 'node:fs';
-import { openSqlJsEngine, type SqlJsEngine } from '../src/storage/sqljs-engine.js';
+import { openSqlJsEngine, type SqlJsEngine } from '../src/storage/sqljs/commit.js';
 import { ExternalModificationError } from '../src/errors.js';
 import { testSchema } from './fixtures/durability-schema.js';
 import { fileHash, makeTempDir } from './fixtures/durability-helpers.js';

@@ -6,8 +6,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { openSqlJsEngine, type SqlJsEngine } from '../src/storage/sqljs-engine.js';
-import { restoreDatabaseFile } from '../src/storage/restore.js';
+import { openSqlJsEngine, type SqlJsEngine } from '../src/storage/sqljs/commit.js';
+import { restoreDatabaseFile } from '../src/storage/sqljs/restore.js';
 import { PersistenceError } from '../src/errors.js';
 import { testSchema } from './fixtures/durability-schema.js';
 import { createFaultFs, fileHash, makeTempDir } from './fixtures/durability-helpers.js';

@@ -5,7 +5,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { IDBFactory } from 'fake-indexeddb';
-import { openSqlJsEngine, type SqlJsEngine } from '../src/storage/sqljs-engine.js';
+import { openSqlJsEngine, type SqlJsEngine } from '../src/storage/sqljs/commit.js';
 import { testSchema } from './fixtures/durability-schema.js';
 
 const values = (engine: SqlJsEngine) => engine.read((r) => r.all<{ value: string }>('SELECT value FROM Item ORDER BY id')).map((row) => row.value);

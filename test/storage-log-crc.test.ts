@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { crc32, frameRecords, parseLog, encodeLogHeader, portableCrc32 } from '../src/storage/persistence/log-format.js';
+import { crc32, frameRecords, parseLog, encodeLogHeader, portableCrc32 } from '../src/storage/sqljs/persistence/log-format.js';
 
 test('CRC-32 check value: "123456789" gives cbf43926, in both implementations', () => {
   const bytes = new TextEncoder().encode('123456789');

@@ -9,9 +9,9 @@ import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { copyFileSync, existsSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { openSqlJsEngine, type SqlJsEngine } from '../src/storage/sqljs-engine.js';
+import { openSqlJsEngine, type SqlJsEngine } from '../src/storage/sqljs/commit.js';
 import { CorruptDatabaseError, NotANetconfDatabaseError, SchemaTooNewError } from '../src/errors.js';
-import { LOG_HEADER_SIZE, RECORD_HEADER_SIZE } from '../src/storage/persistence/log-format.js';
+import { LOG_HEADER_SIZE, RECORD_HEADER_SIZE } from '../src/storage/sqljs/persistence/log-format.js';
 import { testSchema } from './fixtures/durability-schema.js';
 import { createFaultFs, fileHash, makeTempDir } from './fixtures/durability-helpers.js';
 

@@ -3,9 +3,9 @@
  * schema, and the SQL implementation of the master's storage interface.
  */
 import { netconfSchema } from './schema.js';
-import { restoreDatabaseFile as restoreWithSchema } from './restore.js';
+import { restoreDatabaseFile as restoreWithSchema } from './sqljs/restore.js';
 import { SqlNetconfStore } from './sql-store.js';
-import { openSqlJsEngine, type SqlJsEngineOptions } from './sqljs-engine.js';
+import { openSqlJsEngine, type SqlJsEngineOptions } from './sqljs/commit.js';
 
 export { SqlNetconfStore } from './sql-store.js';
 export { CURRENT_SCHEMA_VERSION, netconfSchema } from './schema.js';

@@ -10,7 +10,7 @@
  * to the current schema and the migrations are exercised on every new database.
  */
 import { NotANetconfDatabaseError, SchemaTooNewError } from '../errors.js';
-import type { SchemaManager, SqlReader, SqlWriter } from './engine.js';
+import type { SchemaManager, SqlReader, SqlWriter } from './sqljs/engine.js';
 import { formatIp, parseIp } from '../master/ip.js';
 
 export const CURRENT_SCHEMA_VERSION = 3;

@@ -10,7 +10,7 @@ import type {
   CachedNetconf, MemberRow, MulticastRateRow, NetconfStore, NetconfStoreReader, NetconfStoreTx,
   NetworkRow, NetworkRowSettings, NodeRecord, RequestState, TransactionOptions, V4AssignMode, V6AssignMode,
 } from '../master/store.js';
-import type { SqlEngine, SqlReader, SqlRow, SqlValue, SqlWriter } from './engine.js';
+import type { SqlEngine, SqlReader, SqlRow, SqlValue, SqlWriter } from './sqljs/engine.js';
 import { scheduleSoon } from '../schedule-soon.js';
 
 /** A node seen by a request: its new lastSeen, and lastAt when the request came directly. */

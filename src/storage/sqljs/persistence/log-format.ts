@@ -9,7 +9,7 @@
  * All integers little-endian. A record whose length runs past the end of the file, or whose CRC
  * does not match, marks the end of the valid log: it and everything after it is a torn tail.
  */
-import { nodeBuiltin } from '../../crypto/node-builtin.js';
+import { nodeBuiltin } from '../../../crypto/node-builtin.js';
 
 export const LOG_MAGIC = new TextEncoder().encode('ZTNCLOG1');
 export const LOG_FORMAT_VERSION = 1;

@@ -19,12 +19,12 @@ import {
   NotANetconfDatabaseError,
   PersistenceError,
   StorageError,
-} from '../errors.js';
+} from '../../errors.js';
 import { decodeStatements, encodeStatements, type RecordedStatement } from './persistence/record-codec.js';
 import { createMemoryPersistence } from './persistence/memory.js';
 import type { ExternalChange, Persistence, PersistenceCounters, StoredState } from './persistence/types.js';
 import type { PersistenceFs } from './persistence/file.js';
-import { scheduleSoon } from '../schedule-soon.js';
+import { scheduleSoon } from '../../schedule-soon.js';
 
 export type { Persistence, PersistenceCounters, StoredState } from './persistence/types.js';
 export type { PersistenceFs } from './persistence/file.js';

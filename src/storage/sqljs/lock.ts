@@ -5,7 +5,7 @@
  */
 import { promises as fsp, readFileSync } from 'node:fs';
 import { hostname as osHostname } from 'node:os';
-import { DatabaseLockedError } from '../errors.js';
+import { DatabaseLockedError } from '../../errors.js';
 
 interface LockOwner {
   pid: number;

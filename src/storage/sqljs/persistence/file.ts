@@ -13,7 +13,7 @@ import * as nodeFs from 'node:fs';
 import { createHash } from 'node:crypto';
 import { dirname } from 'node:path';
 import { promisify } from 'node:util';
-import { CorruptDatabaseError, ExternalModificationError, PersistenceError } from '../../errors.js';
+import { CorruptDatabaseError, ExternalModificationError, PersistenceError } from '../../../errors.js';
 import { acquireFileLock, type FileLock } from '../lock.js';
 import { LOG_HEADER_SIZE, bytesEqual, encodeLogHeader, frameRecords, parseLog } from './log-format.js';
 import type { ExternalChange, Persistence, PersistenceCounters, StoredState } from './types.js';

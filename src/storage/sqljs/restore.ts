@@ -6,7 +6,7 @@
  * point leaves either the old database or the restored one.
  */
 import type { SchemaManager } from './engine.js';
-import { loadFilePersistenceModule, validateDatabaseImage } from './sqljs-engine.js';
+import { loadFilePersistenceModule, validateDatabaseImage } from './commit.js';
 import type { PersistenceFs } from './persistence/file.js';
 
 export async function restoreDatabaseFile(
