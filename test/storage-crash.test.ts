@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { spawn, execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { openSqlJsEngine } from '../src/storage/sqljs/commit.js';
+import { openSqlJsEngine } from '../src/storage/sqljs/open.js';
 import { DatabaseLockedError } from '../src/errors.js';
 import { testSchema } from './fixtures/durability-schema.js';
 import { makeTempDir } from './fixtures/durability-helpers.js';

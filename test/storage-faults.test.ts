@@ -6,7 +6,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { openSqlJsEngine, type SqlJsEngine } from '../src/storage/sqljs/commit.js';
+import { openSqlJsEngine } from '../src/storage/sqljs/open.js';
+import type { SqlJsEngine } from '../src/storage/sqljs/commit.js';
 import { restoreDatabaseFile } from '../src/storage/sqljs/restore.js';
 import { PersistenceError } from '../src/errors.js';
 import { testSchema } from './fixtures/durability-schema.js';

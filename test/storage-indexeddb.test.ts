@@ -5,7 +5,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { IDBFactory } from 'fake-indexeddb';
-import { openSqlJsEngine, type SqlJsEngine } from '../src/storage/sqljs/commit.js';
+import { openSqlJsEngine } from '../src/storage/sqljs/open.js';
+import type { SqlJsEngine } from '../src/storage/sqljs/commit.js';
 import { testSchema } from './fixtures/durability-schema.js';
 
 const values = (engine: SqlJsEngine) => engine.read((r) => r.all<{ value: string }>('SELECT value FROM Item ORDER BY id')).map((row) => row.value);

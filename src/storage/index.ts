@@ -5,7 +5,7 @@
 import { netconfSchema } from './schema.js';
 import { restoreDatabaseFile as restoreWithSchema } from './sqljs/restore.js';
 import { SqlNetconfStore } from './sql-store.js';
-import { openSqlJsEngine, type SqlJsEngineOptions } from './sqljs/commit.js';
+import { openSqlJsEngine, type SqlJsEngineOptions } from './sqljs/open.js';
 
 export { SqlNetconfStore } from './sql-store.js';
 export { CURRENT_SCHEMA_VERSION, netconfSchema } from './schema.js';

@@ -3,9 +3,10 @@
  * holding the owner's pid, hostname and process start time. A lock whose process is gone (a
  * kill -9 leaves it behind) is taken over. See docs/architecture.md, "Persistence".
  */
-import { promises as fsp, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { hostname as osHostname } from 'node:os';
 import { DatabaseLockedError } from '../../errors.js';
+import { nodePersistenceFs, type PersistenceFs } from './persistence/fs.js';
 
 interface LockOwner {
   pid: number;
@@ -23,7 +24,15 @@ export interface FileLock {
 /** A lock file with unreadable content younger than this is assumed to be mid-creation. */
 const UNREADABLE_LOCK_GRACE_MS = 5_000;
 
-export async function acquireFileLock(lockPath: string, databasePath: string): Promise<FileLock> {
+const textEncoder = new TextEncoder();
+const textDecoder = new TextDecoder();
+
+/**
+ * Takes the lock, or throws DatabaseLockedError naming its holder. If the lock file cannot be
+ * written whole (a full disk), the file this call created is removed again before the error is
+ * thrown, so that no empty lock is left to block the next open.
+ */
+export async function acquireFileLock(lockPath: string, databasePath: string, fs: PersistenceFs = nodePersistenceFs): Promise<FileLock> {
   const me: LockOwner = {
     pid: process.pid,
     hostname: osHostname(),
@@ -32,50 +41,65 @@ export async function acquireFileLock(lockPath: string, databasePath: string): P
   };
   const content = JSON.stringify(me);
   for (let attempt = 0; attempt < 5; attempt++) {
+    let fd: number;
     try {
-      const handle = await fsp.open(lockPath, 'wx', 0o644);
-      try {
-        await handle.writeFile(content);
-        await handle.sync();
-      } finally {
-        await handle.close();
-      }
-      return {
-        path: lockPath,
-        release: async () => {
-          try {
-            if ((await fsp.readFile(lockPath, 'utf8')) === content) await fsp.unlink(lockPath);
-          } catch {
-            // already gone
-          }
-        },
-      };
+      fd = await fs.open(lockPath, 'wx', 0o644);
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
-    }
-    const holder = await readHolder(lockPath);
-    if (holder === 'gone') continue;
-    if (holder === 'unreadable') {
-      const age = await lockAgeMs(lockPath);
-      if (age !== null && age < UNREADABLE_LOCK_GRACE_MS) {
-        throw new DatabaseLockedError(`${databasePath} is being opened by another process (lock file ${lockPath} is being written)`);
+      const holder = await readHolder(fs, lockPath);
+      if (holder === 'gone') continue;
+      if (holder === 'unreadable') {
+        const age = lockAgeMs(fs, lockPath);
+        if (age !== null && age < UNREADABLE_LOCK_GRACE_MS) {
+          throw new DatabaseLockedError(`${databasePath} is being opened by another process (lock file ${lockPath} is being written)`);
+        }
+      } else if (holder.hostname !== me.hostname || isAlive(holder)) {
+        throw new DatabaseLockedError(
+          `${databasePath} is in use by process ${holder.pid} on ${holder.hostname} (since ${holder.acquiredAt}); ` +
+            `stop that process first, or remove ${lockPath} if you are sure it is not running`,
+        );
       }
-    } else if (holder.hostname !== me.hostname || isAlive(holder)) {
-      throw new DatabaseLockedError(
-        `${databasePath} is in use by process ${holder.pid} on ${holder.hostname} (since ${holder.acquiredAt}); ` +
-          `stop that process first, or remove ${lockPath} if you are sure it is not running`,
-      );
+      // Stale: its owner is dead. Take it over.
+      await fs.unlink(lockPath).catch(() => {});
+      continue;
     }
-    // Stale: its owner is dead. Take it over.
-    await fsp.unlink(lockPath).catch(() => {});
+    try {
+      await writeOwner(fs, fd, textEncoder.encode(content));
+    } catch (error) {
+      await fs.unlink(lockPath).catch(() => {});
+      throw error;
+    }
+    return {
+      path: lockPath,
+      release: async () => {
+        try {
+          if (textDecoder.decode(await fs.readFile(lockPath)) === content) await fs.unlink(lockPath);
+        } catch {
+          // already gone
+        }
+      },
+    };
   }
   throw new DatabaseLockedError(`${databasePath}: could not acquire ${lockPath} (contended)`);
 }
 
-async function readHolder(lockPath: string): Promise<LockOwner | 'gone' | 'unreadable'> {
+async function writeOwner(fs: PersistenceFs, fd: number, bytes: Uint8Array): Promise<void> {
+  try {
+    for (let done = 0; done < bytes.length; ) {
+      const n = await fs.write(fd, bytes.subarray(done), done);
+      if (n <= 0) throw new Error('write made no progress');
+      done += n;
+    }
+    await fs.fsync(fd);
+  } finally {
+    await fs.close(fd);
+  }
+}
+
+async function readHolder(fs: PersistenceFs, lockPath: string): Promise<LockOwner | 'gone' | 'unreadable'> {
   let text: string;
   try {
-    text = await fsp.readFile(lockPath, 'utf8');
+    text = textDecoder.decode(await fs.readFile(lockPath));
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return 'gone';
     throw error;
@@ -89,12 +113,9 @@ async function readHolder(lockPath: string): Promise<LockOwner | 'gone' | 'unrea
   }
 }
 
-async function lockAgeMs(lockPath: string): Promise<number | null> {
-  try {
-    return Date.now() - (await fsp.stat(lockPath)).mtimeMs;
-  } catch {
-    return null;
-  }
+function lockAgeMs(fs: PersistenceFs, lockPath: string): number | null {
+  const stat = fs.statSync(lockPath);
+  return stat === null ? null : Date.now() - stat.mtimeMs;
 }
 
 function isAlive(owner: LockOwner): boolean {

@@ -9,57 +9,14 @@
  *
  * This module imports node:fs; the engine loads it with a dynamic import only when a path is given.
  */
-import * as nodeFs from 'node:fs';
 import { createHash } from 'node:crypto';
 import { dirname } from 'node:path';
-import { promisify } from 'node:util';
 import { CorruptDatabaseError, ExternalModificationError, PersistenceError } from '../../../errors.js';
 import { acquireFileLock, type FileLock } from '../lock.js';
-import { LOG_HEADER_SIZE, bytesEqual, encodeLogHeader, frameRecords, parseLog } from './log-format.js';
+import { equalBytes } from '@noble/curves/utils.js';
+import { LOG_HEADER_SIZE, encodeLogHeader, frameRecords, parseLog, type ParsedLog } from './log-format.js';
 import type { ExternalChange, Persistence, PersistenceCounters, StoredState } from './types.js';
-
-/** Identity of a file as seen by stat. */
-export interface FileIdentity {
-  readonly ino: number;
-  readonly size: number;
-  readonly mtimeMs: number;
-}
-
-/** The few file-system calls file persistence makes; inject a wrapper to simulate faults. */
-export interface PersistenceFs {
-  readFile(path: string): Promise<Uint8Array>;
-  /** flags as in fs.open: 'r', 'r+', 'w', 'wx'. */
-  open(path: string, flags: string): Promise<number>;
-  write(fd: number, data: Uint8Array, position: number): Promise<number>;
-  /** fdatasync: file data and the size needed to read it back. */
-  fdatasync(fd: number): Promise<void>;
-  /** fsync of a file or, opened with 'r', a directory. */
-  fsync(fd: number): Promise<void>;
-  ftruncate(fd: number, length: number): Promise<void>;
-  close(fd: number): Promise<void>;
-  rename(from: string, to: string): Promise<void>;
-  unlink(path: string): Promise<void>;
-  copyFileExclusive(from: string, to: string): Promise<void>;
-  /** Synchronous stat; null when the path does not exist. */
-  statSync(path: string): FileIdentity | null;
-}
-
-export const nodePersistenceFs: PersistenceFs = {
-  readFile: async (path) => new Uint8Array(await nodeFs.promises.readFile(path)),
-  open: promisify(nodeFs.open) as (path: string, flags: string) => Promise<number>,
-  write: async (fd, data, position) => (await promisify(nodeFs.write)(fd, data, 0, data.length, position)).bytesWritten,
-  fdatasync: promisify(nodeFs.fdatasync),
-  fsync: promisify(nodeFs.fsync),
-  ftruncate: promisify(nodeFs.ftruncate),
-  close: promisify(nodeFs.close),
-  rename: nodeFs.promises.rename,
-  unlink: nodeFs.promises.unlink,
-  copyFileExclusive: (from, to) => nodeFs.promises.copyFile(from, to, nodeFs.constants.COPYFILE_EXCL),
-  statSync: (path) => {
-    const s = nodeFs.statSync(path, { throwIfNoEntry: false });
-    return s ? { ino: s.ino, size: s.size, mtimeMs: s.mtimeMs } : null;
-  },
-};
+import { nodePersistenceFs, type FileIdentity, type PersistenceFs } from './fs.js';
 
 export interface FilePersistenceOptions {
   path: string;
@@ -97,8 +54,9 @@ function sameIdentity(a: FileIdentity | null, b: FileIdentity | null): boolean {
 
 export async function openFilePersistence(options: FilePersistenceOptions): Promise<FilePersistence> {
   const paths = databaseFilePaths(options.path);
-  const lock = options.lock ?? (await acquireFileLock(paths.lock, options.path));
-  return new FilePersistence(options.path, options.fs ?? nodePersistenceFs, lock);
+  const fs = options.fs ?? nodePersistenceFs;
+  const lock = options.lock ?? (await acquireFileLock(paths.lock, options.path, fs));
+  return new FilePersistence(options.path, fs, lock);
 }
 
 interface LoadPlan {
@@ -151,8 +109,9 @@ export class FilePersistence implements Persistence {
     const nextBytes = this.logFd === null ? await this.readOptional(this.paths.logNext) : null;
     if (nextBytes) {
       const next = parseLog(nextBytes);
-      if (next && bytesEqual(next.header.snapshotDigest, digest) && next.header.snapshotSize === snapshotSize) {
+      if (next && equalBytes(next.header.snapshotDigest, digest) && next.header.snapshotSize === snapshotSize) {
         // The snapshot switch completed its first rename: the old log's records are in the snapshot.
+        this.refuseDamage(next, this.paths.logNext);
         this.plan = { adoptNextLog: true, validLength: next.validLength, logExists: true };
         return { snapshot, records: next.records, logMatchesSnapshot: true };
       }
@@ -165,12 +124,32 @@ export class FilePersistence implements Persistence {
     if (!log) {
       throw new CorruptDatabaseError(`${this.paths.log} is not a netconf log file (bad header); move it away to open ${this.location}`);
     }
-    const matches = bytesEqual(log.header.snapshotDigest, digest) && log.header.snapshotSize === snapshotSize;
+    this.refuseDamage(log, this.paths.log);
+    const matches = equalBytes(log.header.snapshotDigest, digest) && log.header.snapshotSize === snapshotSize;
     if (!snapshot && log.records.length > 0) {
       throw new CorruptDatabaseError(`${this.location} is missing but its log ${this.paths.log} holds ${log.records.length} changes`);
     }
+    if (snapshotSize === 0 && log.header.snapshotSize > 0) {
+      // A cleanly closed database has an empty log that follows its last snapshot: opening the
+      // empty or missing main file as a new database would forget that snapshot.
+      throw new CorruptDatabaseError(
+        `${this.location} is ${snapshot ? 'empty' : 'missing'}, but its log ${this.paths.log} follows a snapshot of ` +
+          `${log.header.snapshotSize} bytes. Nothing was changed. Put back the database file (from a backup), or ` +
+          `move ${this.paths.log} away to start a new database.`,
+      );
+    }
     this.plan = { adoptNextLog: false, validLength: log.validLength, logExists: true, resetLog: !matches && log.records.length === 0 };
     return { snapshot, records: log.records, logMatchesSnapshot: matches };
+  }
+
+  /** A bad record followed by intact ones is damage, not a torn tail: dropping it would lose acknowledged changes. */
+  private refuseDamage(log: ParsedLog, path: string): void {
+    if (!log.damaged) return;
+    throw new CorruptDatabaseError(
+      `${path} is damaged: the record at byte ${log.validLength} is bad but intact records follow it, so this is ` +
+        `not the torn end of an interrupted write. Nothing was changed. Restore ${this.location} from a backup; ` +
+        `opening it without the log would lose the changes recorded after the damage.`,
+    );
   }
 
   async acceptLoaded(): Promise<void> {
