@@ -1,13 +1,13 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { openSqlJsStorage } from '../src/storage/index.js';
 import { PersistenceError } from '../src/errors.js';
+import { tempDatabase } from './fixtures/durability-helpers.js';
 
-test('a database path in a folder that does not exist gives a PersistenceError naming it, and creates nothing', async () => {
-  const dir = mkdtempSync(join(tmpdir(), 'ztnc-open-'));
+test('a database path in a folder that does not exist gives a PersistenceError naming it, and creates nothing', async (t) => {
+  const { dir } = tempDatabase(t, 'ztnc-open-');
   const path = join(dir, 'missing', 'netconf.db');
   await assert.rejects(openSqlJsStorage({ path }), (error: unknown) => {
     assert.ok(error instanceof PersistenceError, String(error));
@@ -16,5 +16,4 @@ test('a database path in a folder that does not exist gives a PersistenceError n
     return true;
   });
   assert.equal(existsSync(join(dir, 'missing')), false);
-  rmSync(dir, { recursive: true, force: true });
 });

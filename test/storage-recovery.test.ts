@@ -14,7 +14,7 @@ import type { SqlJsEngine } from '../src/storage/sqljs/commit.js';
 import { CorruptDatabaseError, NotANetconfDatabaseError, SchemaTooNewError } from '../src/errors.js';
 import { LOG_HEADER_SIZE, RECORD_HEADER_SIZE } from '../src/storage/sqljs/persistence/log-format.js';
 import { testSchema } from './fixtures/durability-schema.js';
-import { createFaultFs, fileHash, makeTempDir } from './fixtures/durability-helpers.js';
+import { createFaultFs, fileHash, tempDatabase } from './fixtures/durability-helpers.js';
 
 const NO_SNAPSHOTS = { minLogBytes: 1 << 30 };
 
@@ -37,86 +37,72 @@ function crashCopy(fromDb: string, toDb: string): void {
   for (const suffix of ['', '-log']) copyFileSync(fromDb + suffix, toDb + suffix);
 }
 
-test('a log truncated at every byte of its last record opens with every record before it', async () => {
-  const source = makeTempDir();
-  const target = makeTempDir();
-  try {
-    const engine = await openSqlJsEngine({ path: source.dbPath, schema: testSchema, compaction: NO_SNAPSHOTS });
-    for (const value of ['a', 'b', 'c']) await engine.write((w) => w.run('INSERT INTO Item (value) VALUES (?)', [value]));
-    const beforeLast = statSync(`${source.dbPath}-log`).size;
-    await engine.write((w) => w.run('INSERT INTO Item (value, data) VALUES (?, ?)', ['last', new Uint8Array([1, 2, 3])]));
-    crashCopy(source.dbPath, target.dbPath);
-    await engine.close();
+test('a log truncated at every byte of its last record opens with every record before it', async (t) => {
+  const source = tempDatabase(t);
+  const target = tempDatabase(t);
+  const engine = await openSqlJsEngine({ path: source.dbPath, schema: testSchema, compaction: NO_SNAPSHOTS });
+  for (const value of ['a', 'b', 'c']) await engine.write((w) => w.run('INSERT INTO Item (value) VALUES (?)', [value]));
+  const beforeLast = statSync(`${source.dbPath}-log`).size;
+  await engine.write((w) => w.run('INSERT INTO Item (value, data) VALUES (?, ?)', ['last', new Uint8Array([1, 2, 3])]));
+  crashCopy(source.dbPath, target.dbPath);
+  await engine.close();
 
-    const fullLog = readFileSync(`${target.dbPath}-log`);
-    const main = readFileSync(target.dbPath);
-    assert.ok(beforeLast > LOG_HEADER_SIZE + 3 * RECORD_HEADER_SIZE);
-    for (let cut = beforeLast; cut < fullLog.length; cut++) {
-      writeFileSync(target.dbPath, main);
-      writeFileSync(`${target.dbPath}-log`, fullLog.subarray(0, cut));
-      const reopened = await openSqlJsEngine({ path: target.dbPath, schema: testSchema, compaction: NO_SNAPSHOTS });
-      assert.deepEqual(itemValues(reopened), ['a', 'b', 'c'], `cut at ${cut}`);
-      assert.equal(statSync(`${target.dbPath}-log`).size, beforeLast, 'the torn tail is truncated away');
-      crash(reopened, target.dbPath);
-    }
-    // A whole log opens with all four; a flipped byte in the last record drops only that record.
-    writeFileSync(`${target.dbPath}-log`, fullLog);
-    let reopened = await openSqlJsEngine({ path: target.dbPath, schema: testSchema, compaction: NO_SNAPSHOTS });
-    assert.deepEqual(itemValues(reopened), ['a', 'b', 'c', 'last']);
+  const fullLog = readFileSync(`${target.dbPath}-log`);
+  const main = readFileSync(target.dbPath);
+  assert.ok(beforeLast > LOG_HEADER_SIZE + 3 * RECORD_HEADER_SIZE);
+  for (let cut = beforeLast; cut < fullLog.length; cut++) {
+    writeFileSync(target.dbPath, main);
+    writeFileSync(`${target.dbPath}-log`, fullLog.subarray(0, cut));
+    const reopened = await openSqlJsEngine({ path: target.dbPath, schema: testSchema, compaction: NO_SNAPSHOTS });
+    assert.deepEqual(itemValues(reopened), ['a', 'b', 'c'], `cut at ${cut}`);
+    assert.equal(statSync(`${target.dbPath}-log`).size, beforeLast, 'the torn tail is truncated away');
     crash(reopened, target.dbPath);
-    const flipped = Buffer.from(fullLog);
-    flipped[fullLog.length - 2] ^= 0x40;
-    writeFileSync(`${target.dbPath}-log`, flipped);
-    reopened = await openSqlJsEngine({ path: target.dbPath, schema: testSchema, compaction: NO_SNAPSHOTS });
-    assert.deepEqual(itemValues(reopened), ['a', 'b', 'c']);
-    crash(reopened, target.dbPath);
-  } finally {
-    source.cleanup();
-    target.cleanup();
   }
+  // A whole log opens with all four; a flipped byte in the last record drops only that record.
+  writeFileSync(`${target.dbPath}-log`, fullLog);
+  let reopened = await openSqlJsEngine({ path: target.dbPath, schema: testSchema, compaction: NO_SNAPSHOTS });
+  assert.deepEqual(itemValues(reopened), ['a', 'b', 'c', 'last']);
+  crash(reopened, target.dbPath);
+  const flipped = Buffer.from(fullLog);
+  flipped[fullLog.length - 2] ^= 0x40;
+  writeFileSync(`${target.dbPath}-log`, flipped);
+  reopened = await openSqlJsEngine({ path: target.dbPath, schema: testSchema, compaction: NO_SNAPSHOTS });
+  assert.deepEqual(itemValues(reopened), ['a', 'b', 'c']);
+  crash(reopened, target.dbPath);
 });
 
-test('a torn snapshot temp file and a stale next log are ignored and removed', async () => {
-  const { dbPath, cleanup } = makeTempDir();
-  try {
-    const engine = await openSqlJsEngine({ path: dbPath, schema: testSchema, compaction: NO_SNAPSHOTS });
-    await engine.write((w) => w.run('INSERT INTO Item (value) VALUES (?)', ['kept']));
-    await engine.close();
-    writeFileSync(`${dbPath}.snapshot-tmp`, readFileSync(dbPath).subarray(0, 1000));
-    writeFileSync(`${dbPath}-log.next`, Buffer.from('torn next log'));
-    const reopened = await openSqlJsEngine({ path: dbPath, schema: testSchema });
-    assert.deepEqual(itemValues(reopened), ['kept']);
-    assert.ok(!existsSync(`${dbPath}.snapshot-tmp`));
-    assert.ok(!existsSync(`${dbPath}-log.next`));
-    await reopened.close();
-    assert.equal(sqlite3(dbPath, 'PRAGMA integrity_check'), 'ok');
-  } finally {
-    cleanup();
-  }
+test('a torn snapshot temp file and a stale next log are ignored and removed', async (t) => {
+  const { dbPath } = tempDatabase(t);
+  const engine = await openSqlJsEngine({ path: dbPath, schema: testSchema, compaction: NO_SNAPSHOTS });
+  await engine.write((w) => w.run('INSERT INTO Item (value) VALUES (?)', ['kept']));
+  await engine.close();
+  writeFileSync(`${dbPath}.snapshot-tmp`, readFileSync(dbPath).subarray(0, 1000));
+  writeFileSync(`${dbPath}-log.next`, Buffer.from('torn next log'));
+  const reopened = await openSqlJsEngine({ path: dbPath, schema: testSchema });
+  assert.deepEqual(itemValues(reopened), ['kept']);
+  assert.ok(!existsSync(`${dbPath}.snapshot-tmp`));
+  assert.ok(!existsSync(`${dbPath}-log.next`));
+  await reopened.close();
+  assert.equal(sqlite3(dbPath, 'PRAGMA integrity_check'), 'ok');
 });
 
-test('a crash between installing a snapshot and its new log keeps every change', async () => {
-  const source = makeTempDir();
-  const target = makeTempDir();
-  try {
-    const faults = createFaultFs();
-    const engine = await openSqlJsEngine({ path: source.dbPath, schema: testSchema, fs: faults.fs, compaction: NO_SNAPSHOTS });
-    await engine.write((w) => w.run('INSERT INTO Item (value) VALUES (?)', ['one']));
-    await engine.write((w) => w.run('INSERT INTO Item (value) VALUES (?)', ['two']));
-    faults.fail('rename', 'EIO', { pathIncludes: '-log.next ->' });
-    await assert.rejects(engine.snapshotNow());
-    for (const suffix of ['', '-log', '-log.next']) copyFileSync(source.dbPath + suffix, target.dbPath + suffix);
-    engine.discard();
-    const reopened = await openSqlJsEngine({ path: target.dbPath, schema: testSchema });
-    assert.deepEqual(itemValues(reopened), ['one', 'two']);
-    assert.ok(!existsSync(`${target.dbPath}-log.next`));
-    await reopened.write((w) => w.run('INSERT INTO Item (value) VALUES (?)', ['three']));
-    await reopened.close();
-    assert.equal(sqlite3(target.dbPath, 'SELECT group_concat(value) FROM Item'), 'one,two,three');
-  } finally {
-    source.cleanup();
-    target.cleanup();
-  }
+test('a crash between installing a snapshot and its new log keeps every change', async (t) => {
+  const source = tempDatabase(t);
+  const target = tempDatabase(t);
+  const faults = createFaultFs();
+  const engine = await openSqlJsEngine({ path: source.dbPath, schema: testSchema, fs: faults.fs, compaction: NO_SNAPSHOTS });
+  await engine.write((w) => w.run('INSERT INTO Item (value) VALUES (?)', ['one']));
+  await engine.write((w) => w.run('INSERT INTO Item (value) VALUES (?)', ['two']));
+  faults.fail('rename', 'EIO', { pathIncludes: '-log.next ->' });
+  await assert.rejects(engine.snapshotNow());
+  for (const suffix of ['', '-log', '-log.next']) copyFileSync(source.dbPath + suffix, target.dbPath + suffix);
+  engine.discard();
+  const reopened = await openSqlJsEngine({ path: target.dbPath, schema: testSchema });
+  assert.deepEqual(itemValues(reopened), ['one', 'two']);
+  assert.ok(!existsSync(`${target.dbPath}-log.next`));
+  await reopened.write((w) => w.run('INSERT INTO Item (value) VALUES (?)', ['three']));
+  await reopened.close();
+  assert.equal(sqlite3(target.dbPath, 'SELECT group_concat(value) FROM Item'), 'one,two,three');
 });
 
 const refusals: { name: string; make: (path: string) => void; error: new (...args: never[]) => Error }[] = [
@@ -150,51 +136,39 @@ const refusals: { name: string; make: (path: string) => void; error: new (...arg
 ];
 
 for (const { name, make, error } of refusals) {
-  test(`${name} is refused with ${error.name}, untouched, with no lock left`, async () => {
-    const { dir, dbPath, cleanup } = makeTempDir();
-    try {
-      make(dbPath);
-      const before = fileHash(dbPath);
-      await assert.rejects(openSqlJsEngine({ path: dbPath, schema: testSchema }), error);
-      assert.equal(fileHash(dbPath), before);
-      assert.deepEqual(readdirSync(dir), ['netconf.db']);
-    } finally {
-      cleanup();
-    }
+  test(`${name} is refused with ${error.name}, untouched, with no lock left`, async (t) => {
+    const { dir, dbPath } = tempDatabase(t);
+    make(dbPath);
+    const before = fileHash(dbPath);
+    await assert.rejects(openSqlJsEngine({ path: dbPath, schema: testSchema }), error);
+    assert.equal(fileHash(dbPath), before);
+    assert.deepEqual(readdirSync(dir), ['netconf.db']);
   });
 }
 
-test('an older schema is migrated forward with a copy of the original kept (never overwritten)', async () => {
-  const { dir, dbPath, cleanup } = makeTempDir();
-  try {
-    sqlite3(dbPath, "CREATE TABLE Config (k TEXT PRIMARY KEY NOT NULL, v TEXT NOT NULL); INSERT INTO Config VALUES ('schemaVersion', '1');");
-    const original = fileHash(dbPath);
-    writeFileSync(`${dbPath}.v1-backup`, 'an older backup');
-    const engine = await openSqlJsEngine({ path: dbPath, schema: testSchema });
-    assert.equal(engine.read((r) => r.get<{ v: string }>("SELECT v FROM Config WHERE k = 'schemaVersion'"))?.v, '2');
-    await engine.close();
-    assert.equal(readFileSync(`${dbPath}.v1-backup`, 'utf8'), 'an older backup');
-    assert.equal(fileHash(`${dbPath}.v1-backup-2`), original);
-    assert.equal(sqlite3(dbPath, "SELECT v FROM Config WHERE k = 'schemaVersion'"), '2');
-    assert.equal(sqlite3(dbPath, 'PRAGMA integrity_check'), 'ok');
-    const again = await openSqlJsEngine({ path: dbPath, schema: testSchema });
-    await again.close();
-    assert.deepEqual(readdirSync(dir).sort(), ['netconf.db', 'netconf.db-log', 'netconf.db.v1-backup', 'netconf.db.v1-backup-2']);
-  } finally {
-    cleanup();
-  }
+test('an older schema is migrated forward with a copy of the original kept (never overwritten)', async (t) => {
+  const { dir, dbPath } = tempDatabase(t);
+  sqlite3(dbPath, "CREATE TABLE Config (k TEXT PRIMARY KEY NOT NULL, v TEXT NOT NULL); INSERT INTO Config VALUES ('schemaVersion', '1');");
+  const original = fileHash(dbPath);
+  writeFileSync(`${dbPath}.v1-backup`, 'an older backup');
+  const engine = await openSqlJsEngine({ path: dbPath, schema: testSchema });
+  assert.equal(engine.read((r) => r.get<{ v: string }>("SELECT v FROM Config WHERE k = 'schemaVersion'"))?.v, '2');
+  await engine.close();
+  assert.equal(readFileSync(`${dbPath}.v1-backup`, 'utf8'), 'an older backup');
+  assert.equal(fileHash(`${dbPath}.v1-backup-2`), original);
+  assert.equal(sqlite3(dbPath, "SELECT v FROM Config WHERE k = 'schemaVersion'"), '2');
+  assert.equal(sqlite3(dbPath, 'PRAGMA integrity_check'), 'ok');
+  const again = await openSqlJsEngine({ path: dbPath, schema: testSchema });
+  await again.close();
+  assert.deepEqual(readdirSync(dir).sort(), ['netconf.db', 'netconf.db-log', 'netconf.db.v1-backup', 'netconf.db.v1-backup-2']);
 });
 
-test('a new database is created as an ordinary SQLite file', async () => {
-  const { dbPath, cleanup } = makeTempDir();
-  try {
-    const engine = await openSqlJsEngine({ path: dbPath, schema: testSchema });
-    await engine.write((w) => w.run('INSERT INTO Item (value) VALUES (?)', ['x']));
-    await engine.close();
-    assert.equal(sqlite3(dbPath, 'PRAGMA integrity_check'), 'ok');
-    assert.equal(sqlite3(dbPath, 'SELECT value FROM Item'), 'x');
-    assert.ok(existsSync(join(dbPath + '-log')));
-  } finally {
-    cleanup();
-  }
+test('a new database is created as an ordinary SQLite file', async (t) => {
+  const { dbPath } = tempDatabase(t);
+  const engine = await openSqlJsEngine({ path: dbPath, schema: testSchema });
+  await engine.write((w) => w.run('INSERT INTO Item (value) VALUES (?)', ['x']));
+  await engine.close();
+  assert.equal(sqlite3(dbPath, 'PRAGMA integrity_check'), 'ok');
+  assert.equal(sqlite3(dbPath, 'SELECT value FROM Item'), 'x');
+  assert.ok(existsSync(join(dbPath + '-log')));
 });
