@@ -1,8 +1,9 @@
 /**
- * Recovery on open (issue 4): a torn log tail is dropped, a torn snapshot temp file is ignored, an
- * interrupted snapshot switch is completed; foreign, corrupt and newer files are refused with a
- * typed error and left byte-for-byte untouched, with no lock behind; an older schema is migrated
- * with a copy of the original kept.
+ * Recovery on open: a torn log tail is dropped, a torn snapshot temp file is ignored, an
+ * interrupted snapshot switch is completed; foreign, corrupt, truncated and newer files, a log
+ * damaged in the middle and a log whose snapshot is gone are refused with a typed error and left
+ * byte-for-byte untouched, with no lock behind; an older schema is migrated with a copy of the
+ * original kept.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -30,6 +31,11 @@ function itemValues(engine: SqlJsEngine): string[] {
 function crash(engine: SqlJsEngine, dbPath: string): void {
   engine.discard();
   rmSync(`${dbPath}.lock`, { force: true });
+}
+
+/** Every file of a folder with its SHA-256: equal before and after means nothing was written, created or left. */
+function folderState(dir: string): Record<string, string> {
+  return Object.fromEntries(readdirSync(dir).sort().map((name) => [name, fileHash(join(dir, name))]));
 }
 
 /** Copies the files of an open database as they are on disk now: what a crash would leave. */
@@ -171,4 +177,99 @@ test('a new database is created as an ordinary SQLite file', async (t) => {
   assert.equal(sqlite3(dbPath, 'PRAGMA integrity_check'), 'ok');
   assert.equal(sqlite3(dbPath, 'SELECT value FROM Item'), 'x');
   assert.ok(existsSync(join(dbPath + '-log')));
+});
+
+test('a log damaged in the middle (32 bytes at 25, 50 and 90 %) is refused with CorruptDatabaseError, every file unchanged', async (t) => {
+  const { dir, dbPath } = tempDatabase(t);
+  const engine = await openSqlJsEngine({ path: dbPath, schema: testSchema, compaction: NO_SNAPSHOTS });
+  const written = Array.from({ length: 40 }, (_, i) => `v${i}`);
+  for (const value of written) await engine.write((w) => w.run('INSERT INTO Item (value, data) VALUES (?, ?)', [value, new Uint8Array(48).fill(7)]));
+  crash(engine, dbPath);
+  const log = readFileSync(`${dbPath}-log`);
+  for (const fraction of [0.25, 0.5, 0.9]) {
+    const damaged = Buffer.from(log);
+    const at = Math.floor(log.length * fraction);
+    for (let i = at; i < at + 32; i++) damaged[i]! ^= 0xff;
+    writeFileSync(`${dbPath}-log`, damaged);
+    const before = folderState(dir);
+    await assert.rejects(openSqlJsEngine({ path: dbPath, schema: testSchema }), (error: unknown) => {
+      assert.ok(error instanceof CorruptDatabaseError, `damage at ${fraction}: ${String(error)}`);
+      assert.match(error.message, /intact records follow/);
+      return true;
+    });
+    assert.deepEqual(folderState(dir), before, `damage at ${fraction}: no file changed, no lock left`);
+  }
+  writeFileSync(`${dbPath}-log`, log);
+  const reopened = await openSqlJsEngine({ path: dbPath, schema: testSchema });
+  assert.deepEqual(itemValues(reopened), written, 'the undamaged log still holds every change');
+  await reopened.close();
+});
+
+test('a bad record with nothing valid after it is a torn tail: dropped, the records before it kept', async (t) => {
+  const { dbPath } = tempDatabase(t);
+  const engine = await openSqlJsEngine({ path: dbPath, schema: testSchema, compaction: NO_SNAPSHOTS });
+  for (const value of ['a', 'b']) await engine.write((w) => w.run('INSERT INTO Item (value) VALUES (?)', [value]));
+  crash(engine, dbPath);
+  const validLength = statSync(`${dbPath}-log`).size;
+  // What a crash during a longer append may leave: a record header announcing more than was written, then garbage.
+  const tail = Buffer.alloc(300, 0x5a);
+  tail.writeUInt32LE(280, 0);
+  writeFileSync(`${dbPath}-log`, Buffer.concat([readFileSync(`${dbPath}-log`), tail]));
+  const reopened = await openSqlJsEngine({ path: dbPath, schema: testSchema });
+  assert.deepEqual(itemValues(reopened), ['a', 'b']);
+  assert.equal(statSync(`${dbPath}-log`).size, validLength);
+  await reopened.close();
+});
+
+for (const loss of ['truncated to 0 bytes', 'deleted'] as const) {
+  test(`a cleanly closed database whose main file was ${loss} is refused, not opened as a new one`, async (t) => {
+    const { dir, dbPath } = tempDatabase(t);
+    const engine = await openSqlJsEngine({ path: dbPath, schema: testSchema });
+    await engine.write((w) => w.run('INSERT INTO Item (value) VALUES (?)', ['precious']));
+    await engine.close();
+    if (loss === 'deleted') rmSync(dbPath);
+    else writeFileSync(dbPath, new Uint8Array(0));
+    const before = folderState(dir);
+    await assert.rejects(openSqlJsEngine({ path: dbPath, schema: testSchema }), (error: unknown) => {
+      assert.ok(error instanceof CorruptDatabaseError, String(error));
+      assert.match(error.message, /follows a snapshot of \d+ bytes/);
+      return true;
+    });
+    assert.deepEqual(folderState(dir), before, 'the log that names the lost snapshot is kept as it was');
+  });
+}
+
+test('truncated or header-damaged files are refused as corrupt or not a database, never as a write failure', async (t) => {
+  const { dir, dbPath } = tempDatabase(t);
+  const engine = await openSqlJsEngine({ path: dbPath, schema: testSchema });
+  for (let i = 0; i < 300; i++) await engine.write((w) => w.run('INSERT INTO Item (value, data) VALUES (?, ?)', [`v${i}`, new Uint8Array(40).fill(i & 255)]));
+  await engine.close();
+  const main = readFileSync(dbPath);
+  const log = readFileSync(`${dbPath}-log`);
+  const damage = (from: Uint8Array, at: number, length: number) => {
+    const bytes = Buffer.from(from);
+    bytes.fill(0xab, at, at + length);
+    return bytes;
+  };
+  const cases: { name: string; main?: Uint8Array; log?: Uint8Array; error: typeof CorruptDatabaseError | typeof NotANetconfDatabaseError }[] = [
+    { name: 'main cut to 100 bytes', main: main.subarray(0, 100), error: CorruptDatabaseError },
+    { name: 'main cut to one page', main: main.subarray(0, 4096), error: CorruptDatabaseError },
+    { name: 'main cut in half', main: main.subarray(0, main.length >> 1), error: CorruptDatabaseError },
+    { name: 'page size damaged', main: damage(main, 16, 2), error: NotANetconfDatabaseError },
+    { name: 'page count damaged', main: damage(main, 28, 4), error: CorruptDatabaseError },
+    { name: 'schema format damaged', main: damage(main, 40, 8), error: CorruptDatabaseError },
+    { name: 'text encoding damaged', main: damage(main, 56, 4), error: CorruptDatabaseError },
+    { name: 'log header damaged', log: damage(log, 20, 4), error: CorruptDatabaseError },
+    { name: 'log cut inside its header', log: log.subarray(0, 20), error: CorruptDatabaseError },
+  ];
+  for (const { name, main: damagedMain, log: damagedLog, error } of cases) {
+    writeFileSync(dbPath, damagedMain ?? main);
+    writeFileSync(`${dbPath}-log`, damagedLog ?? log);
+    const before = folderState(dir);
+    await assert.rejects(openSqlJsEngine({ path: dbPath, schema: testSchema }), (thrown: unknown) => {
+      assert.ok(thrown instanceof error, `${name}: ${String(thrown)}`);
+      return true;
+    });
+    assert.deepEqual(folderState(dir), before, `${name}: no file changed, no lock left`);
+  }
 });
