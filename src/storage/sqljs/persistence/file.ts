@@ -164,7 +164,13 @@ export class FilePersistence implements Persistence {
     }
     await fs.unlink(paths.snapshotTmp).catch(ignoreMissing);
     if (!plan.logExists || plan.resetLog) {
-      await this.writeFreshLog(paths.logNext, this.loadedDigest, this.mainSize);
+      try {
+        await this.writeFreshLog(paths.logNext, this.loadedDigest, this.mainSize);
+      } catch (error) {
+        // A full disk: leave no partial log behind for the next open to find.
+        await fs.unlink(paths.logNext).catch(() => {});
+        throw error;
+      }
       await fs.rename(paths.logNext, paths.log);
       await this.syncDirectory();
       plan.validLength = LOG_HEADER_SIZE;
