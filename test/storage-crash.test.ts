@@ -1,5 +1,5 @@
 /**
- * Durability under kill -9 (issue 4): a child process writes in a loop and prints each
+ * Durability under kill -9: a child process writes in a loop and prints each
  * acknowledgment; it is killed with SIGKILL at random moments. Every acknowledged change must be
  * there after reopening, the main file must pass `PRAGMA integrity_check` in the sqlite3 CLI, and
  * the lock the killed process left behind must be taken over.

@@ -1,5 +1,5 @@
 /**
- * The sql.js engine's write path (issue 4): transactions, group commit (concurrent commits share
+ * The sql.js engine's write path: transactions, group commit (concurrent commits share
  * one sync), deferred durability, a consistent exportImage while writes continue, restore, and the
  * single-writer lock.
  */

@@ -1,5 +1,5 @@
 /**
- * External modification (issue 4): the main file edited with the sqlite3 CLI while the engine has
+ * External modification: the main file edited with the sqlite3 CLI while the engine has
  * it open. Policy (docs/architecture.md, "Persistence"): before a write, the engine notices the
  * change, reloads the edited file, replays its own logged changes on top, and writes the merge as
  * a new snapshot. If they do not apply, writes are refused with ExternalModificationError and no

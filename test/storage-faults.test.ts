@@ -1,5 +1,5 @@
 /**
- * Failing writes (issue 4): ENOSPC / EIO on append, on sync and on snapshot writes reject the
+ * Failing writes: ENOSPC / EIO on append, on sync and on snapshot writes reject the
  * affected writes with PersistenceError, roll the in-memory state back to what the disk holds,
  * and never lose an acknowledged change.
  */
