@@ -6,7 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { hostname as osHostname } from 'node:os';
 import { DatabaseLockedError } from '../../errors.js';
-import { nodePersistenceFs, type PersistenceFs } from './persistence/fs.js';
+import { nodePersistenceFs, writeFully, type PersistenceFs } from './persistence/fs.js';
 
 interface LockOwner {
   pid: number;
@@ -85,11 +85,7 @@ export async function acquireFileLock(lockPath: string, databasePath: string, fs
 
 async function writeOwner(fs: PersistenceFs, fd: number, bytes: Uint8Array): Promise<void> {
   try {
-    for (let done = 0; done < bytes.length; ) {
-      const n = await fs.write(fd, bytes.subarray(done), done);
-      if (n <= 0) throw new Error('write made no progress');
-      done += n;
-    }
+    await writeFully(fs, fd, bytes, 0);
     await fs.fsync(fd);
   } finally {
     await fs.close(fd);

@@ -16,7 +16,7 @@ import { acquireFileLock, type FileLock } from '../lock.js';
 import { equalBytes } from '@noble/curves/utils.js';
 import { LOG_HEADER_SIZE, encodeLogHeader, frameRecords, parseLog, type ParsedLog } from './log-format.js';
 import type { ExternalChange, Persistence, PersistenceCounters, StoredState } from './types.js';
-import { nodePersistenceFs, type FileIdentity, type PersistenceFs } from './fs.js';
+import { nodePersistenceFs, writeFully, type FileIdentity, type PersistenceFs } from './fs.js';
 
 export interface FilePersistenceOptions {
   path: string;
@@ -191,7 +191,7 @@ export class FilePersistence implements Persistence {
     if (this.logFd === null) throw new PersistenceError(`${this.location}: log is not open`);
     const frames = frameRecords(payloads);
     try {
-      await this.writeAll(this.logFd, frames, this.logSize);
+      await writeFully(this.fs, this.logFd, frames, this.logSize);
       this.counters.syncs++;
       await this.fs.fdatasync(this.logFd);
     } catch (error) {
@@ -326,19 +326,10 @@ export class FilePersistence implements Persistence {
     }
   }
 
-  private async writeAll(fd: number, data: Uint8Array, position: number): Promise<void> {
-    let done = 0;
-    while (done < data.length) {
-      const n = await this.fs.write(fd, data.subarray(done), position + done);
-      if (n <= 0) throw new Error('write made no progress');
-      done += n;
-    }
-  }
-
   private async writeWholeFile(path: string, data: Uint8Array): Promise<void> {
     const fd = await this.fs.open(path, 'w');
     try {
-      await this.writeAll(fd, data, 0);
+      await writeFully(this.fs, fd, data, 0);
       this.counters.syncs++;
       await this.fs.fsync(fd);
     } finally {

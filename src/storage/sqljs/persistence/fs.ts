@@ -47,3 +47,13 @@ export const nodePersistenceFs: PersistenceFs = {
     return s ? { ino: s.ino, size: s.size, mtimeMs: s.mtimeMs } : null;
   },
 };
+
+/** Writes all of `data` at `position`, however many calls that takes. */
+export async function writeFully(fs: PersistenceFs, fd: number, data: Uint8Array, position: number): Promise<void> {
+  let done = 0;
+  while (done < data.length) {
+    const n = await fs.write(fd, data.subarray(done), position + done);
+    if (n <= 0) throw new Error('write made no progress');
+    done += n;
+  }
+}
