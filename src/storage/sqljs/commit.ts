@@ -56,8 +56,8 @@ export class SqlJsEngine implements SqlEngine {
   private readonly logToSnapshotRatio: number;
   private readonly deferredFlushMs: number;
   private pending: PendingEntry[] = [];
-  private pumpRunning = false;
-  private pumpScheduled = false;
+  /** The commit pump: idle, scheduled to run soon, or running (one loop at a time). */
+  private pumpState: 'idle' | 'scheduled' | 'running' = 'idle';
   private deferredDue = false;
   private deferredTimer: ReturnType<typeof setTimeout> | null = null;
   /** While set, writes wait for it (a reload is in progress). It never rejects. */
@@ -197,7 +197,7 @@ export class SqlJsEngine implements SqlEngine {
 
   /** Waits until every change committed so far has been synced (or rejected). */
   private async flushPending(): Promise<void> {
-    if (this.pending.length === 0 && !this.pumpRunning) return;
+    if (this.pending.length === 0 && this.pumpState !== 'running') return;
     await new Promise<void>((resolve, reject) => {
       this.pending.push({ payload: null, waiter: { resolve, reject } });
       this.kick();
@@ -229,16 +229,16 @@ export class SqlJsEngine implements SqlEngine {
   }
 
   private kick(): void {
-    if (this.pumpRunning || this.pumpScheduled) return;
-    this.pumpScheduled = true;
+    if (this.pumpState !== 'idle') return;
+    this.pumpState = 'scheduled';
     scheduleSoon(() => {
-      this.pumpScheduled = false;
+      this.pumpState = 'idle';
       void this.pump();
     });
   }
 
   private armDeferredTimer(): void {
-    if (this.deferredTimer !== null || this.pumpRunning) return;
+    if (this.deferredTimer !== null || this.pumpState === 'running') return;
     this.deferredTimer = setTimeout(() => {
       this.deferredTimer = null;
       this.deferredDue = true;
@@ -258,8 +258,8 @@ export class SqlJsEngine implements SqlEngine {
 
   /** The single loop that moves committed changes to durable storage, one batch per sync. */
   private async pump(): Promise<void> {
-    if (this.pumpRunning) return;
-    this.pumpRunning = true;
+    if (this.pumpState === 'running') return;
+    this.pumpState = 'running';
     try {
       for (;;) {
         const logBytes = this.persistence.logBytes();
@@ -274,7 +274,7 @@ export class SqlJsEngine implements SqlEngine {
         await this.appendBatch(this.pending.splice(0));
       }
     } finally {
-      this.pumpRunning = false;
+      this.pumpState = 'idle';
     }
     if (this.pending.length > 0) this.armDeferredTimer();
   }
