@@ -7,13 +7,14 @@
  *   <db>.snapshot-tmp  the next snapshot, renamed over <db> once complete and synced
  *   <db>.lock       single-writer lock
  *
- * This module imports node:fs; the engine loads it with a dynamic import only when a path is given.
+ * This module uses node:fs (through fs.ts and the lock); the engine loads it with a dynamic import
+ * only when a path is given.
  */
 import { createHash } from 'node:crypto';
 import { dirname } from 'node:path';
+import { equalBytes } from '@noble/curves/utils.js';
 import { CorruptDatabaseError, ExternalModificationError, PersistenceError } from '../../../errors.js';
 import { acquireFileLock, type FileLock } from '../lock.js';
-import { equalBytes } from '@noble/curves/utils.js';
 import { LOG_HEADER_SIZE, encodeLogHeader, frameRecords, parseLog, type ParsedLog } from './log-format.js';
 import type { ExternalChange, Persistence, PersistenceCounters, StoredState } from './types.js';
 import { nodePersistenceFs, writeFully, type FileIdentity, type PersistenceFs } from './fs.js';
@@ -220,14 +221,12 @@ export class FilePersistence implements Persistence {
       await this.writeWholeFile(paths.snapshotTmp, image);
       await this.writeFreshLog(paths.logNext, digest, image.length);
     } catch (error) {
-      await fs.unlink(paths.snapshotTmp).catch(() => {});
-      await fs.unlink(paths.logNext).catch(() => {});
+      await this.removeSwitchFiles();
       throw new PersistenceError(`${this.location}: could not write a snapshot: ${(error as Error).message}`, { cause: error });
     }
     const current = fs.statSync(paths.main);
     if (this.knownMain !== null && !sameIdentity(current, this.knownMain)) {
-      await fs.unlink(paths.snapshotTmp).catch(() => {});
-      await fs.unlink(paths.logNext).catch(() => {});
+      await this.removeSwitchFiles();
       throw new ExternalModificationError(`${this.location} was changed by another program; the snapshot was not installed`);
     }
     // Writes go on while the rename runs: from the moment it lands, the main file is this one.
@@ -236,8 +235,7 @@ export class FilePersistence implements Persistence {
       await fs.rename(paths.snapshotTmp, paths.main);
       this.knownMain = this.installingMain;
     } catch (error) {
-      await fs.unlink(paths.snapshotTmp).catch(() => {});
-      await fs.unlink(paths.logNext).catch(() => {});
+      await this.removeSwitchFiles();
       throw new PersistenceError(`${this.location}: could not install a snapshot: ${(error as Error).message}`, { cause: error });
     } finally {
       this.installingMain = null;
@@ -339,6 +337,12 @@ export class FilePersistence implements Persistence {
 
   private async writeFreshLog(path: string, digest: Uint8Array, snapshotSize: number): Promise<void> {
     await this.writeWholeFile(path, encodeLogHeader({ snapshotDigest: digest, snapshotSize }));
+  }
+
+  /** Removes what a snapshot switch that will not complete wrote (its image and its next log). */
+  private async removeSwitchFiles(): Promise<void> {
+    await this.fs.unlink(this.paths.snapshotTmp).catch(() => {});
+    await this.fs.unlink(this.paths.logNext).catch(() => {});
   }
 
   private async syncDirectory(): Promise<void> {
