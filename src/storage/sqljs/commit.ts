@@ -205,13 +205,17 @@ export class SqlJsEngine implements SqlEngine {
   }
 
   private runTransaction<T>(fn: (writer: SqlWriter) => T): CommittedTransaction<T> {
-    return this.connection.transaction(fn, () => {
-      // Another program's edit is looked for before the first write only: a callback that just
-      // reads changes nothing that an edit could conflict with.
-      const change = this.persistence.detectExternalChange();
-      if (change) throw new ExternalChangeSeen(change);
-    });
+    return this.connection.transaction(fn, this.refuseAfterExternalChange);
   }
+
+  /**
+   * Runs before a callback's first write: another program's edit is looked for then only, since a
+   * callback that just reads changes nothing that an edit could conflict with.
+   */
+  private readonly refuseAfterExternalChange = (): void => {
+    const change = this.persistence.detectExternalChange();
+    if (change) throw new ExternalChangeSeen(change);
+  };
 
   private replaceConnection(connection: Connection): void {
     this.replacements++;
