@@ -11,7 +11,7 @@ import type {
   NetworkRow, NetworkRowSettings, NodeRecord, RequestState, TransactionOptions,
 } from '../../master/store.js';
 import { V4_ASSIGN_MODES, V6_ASSIGN_MODES } from '../../master/store.js';
-import type { SqlEngine, SqlReader, SqlRow, SqlValue, SqlWriter } from '../engine.js';
+import type { SqlEngine, SqlReader, SqlRow, SqlValue, SqlWriter } from '../sqljs/engine.js';
 import { scheduleSoon } from '../../schedule-soon.js';
 import {
   readFlag, readInteger, readOneOf, readOptionalInteger, readOptionalText, readOptionalUint64, readText, readUint64,
