@@ -9,6 +9,7 @@ import { registerIdentityCommands } from './commands/identity.js';
 import { registerMemberCommands } from './commands/member.js';
 import { registerNetworkCommands } from './commands/network.js';
 import { registerPoolCommands } from './commands/pool.js';
+import { registerServeCommand } from './commands/serve.js';
 import type { CommandContext, GlobalOptions } from './context.js';
 import { ExitCode, exitCodeFor } from './exit-codes.js';
 import { processIo, type CliIo } from './io.js';
@@ -44,6 +45,7 @@ export function buildProgram(io: CliIo): { program: Command; context: () => Comm
   registerMemberCommands(program, context);
   registerPoolCommands(program, context);
   registerBackupCommands(program, context);
+  registerServeCommand(program, context);
   applyToAll(program, (command) => {
     command.exitOverride();
     command.configureOutput(program.configureOutput());
