@@ -5,11 +5,11 @@
  */
 import { Hono } from 'hono/tiny';
 import type { Context } from 'hono';
-import { bodyLimit } from 'hono/body-limit';
 import { addressToHex, isReservedAddress, parseAddress } from '../crypto/address.js';
-import { InvalidArgumentError, NotFoundError, ParseError } from '../errors.js';
+import { InvalidArgumentError, NotFoundError } from '../errors.js';
 import type { MemberInfo } from '../master/admin.js';
 import type { NetconfMaster } from '../master/master.js';
+import { readJsonBody } from './body.js';
 import { presentedToken, tokenMatcher, type AdminToken, type TokenHolder } from './auth.js';
 import { HttpErrorCode, errorResponse, jsonResponse, responseForError, unauthorizedResponse } from './http-errors.js';
 import { createMetricsState, type AdminMetrics } from './metrics.js';
@@ -90,13 +90,6 @@ export function createAdminApi(master: NetconfMaster, options: AdminApiOptions):
     c.set('token', holder);
     await next();
   });
-  app.use(
-    '*',
-    bodyLimit({
-      maxSize: maxBodyBytes,
-      onError: () => errorResponse(413, 'ERR_LIMIT', `the body is larger than ${maxBodyBytes} bytes`),
-    }),
-  );
 
   app.get('/status', () =>
     jsonResponse({
@@ -120,7 +113,7 @@ export function createAdminApi(master: NetconfMaster, options: AdminApiOptions):
   app.get('/controller/network', async () =>
     jsonResponse((await master.listNetworks()).map((network) => network.id).sort()),
   );
-  app.post('/controller/network', async (c) => jsonResponse(networkJson(await createNetworkFromBody(master, await jsonBody(c)))));
+  app.post('/controller/network', async (c) => jsonResponse(networkJson(await createNetworkFromBody(master, await readJsonBody(c.req.raw, maxBodyBytes)))));
   app.get('/controller/network/:nwid', async (c) => {
     const network = await master.getNetwork(networkIdParam(c));
     if (network === null) throw new NotFoundError(`no network ${networkIdParam(c)}`);
@@ -128,7 +121,7 @@ export function createAdminApi(master: NetconfMaster, options: AdminApiOptions):
   });
   const postNetwork = async (c: Context<Env>) => {
     const raw = c.req.param('nwid')!;
-    const body = await jsonBody(c);
+    const body = await readJsonBody(c.req.raw, maxBodyBytes);
     if (/^[0-9a-fA-F]{10}______$/.test(raw)) {
       if (raw.slice(0, 10).toLowerCase() !== master.address) {
         throw new InvalidArgumentError(`${raw.slice(0, 10)} is not this master's address (${master.address})`);
@@ -172,7 +165,7 @@ export function createAdminApi(master: NetconfMaster, options: AdminApiOptions):
   const postMember = async (c: Context<Env>) => {
     const nwid = networkIdParam(c);
     const address = addressParam(c);
-    const { member, network } = await upsertMemberFromBody(master, nwid, address, await jsonBody(c));
+    const { member, network } = await upsertMemberFromBody(master, nwid, address, await readJsonBody(c.req.raw, maxBodyBytes));
     return jsonResponse(memberJson(member, { ...view(), networkRevision: network.revision }));
   };
   app.post('/controller/network/:nwid/member/:address', postMember);
@@ -233,16 +226,6 @@ export function createAdminApi(master: NetconfMaster, options: AdminApiOptions):
     routes: app.routes.filter((route) => route.method !== 'ALL').map((route) => ({ method: route.method, path: route.path })),
     close: unsubscribe,
   };
-}
-
-async function jsonBody(c: Context<Env>): Promise<unknown> {
-  const text = await c.req.text();
-  if (text.trim() === '') return {};
-  try {
-    return JSON.parse(text);
-  } catch (error) {
-    throw new ParseError(`the body is not valid JSON: ${(error as Error).message}`);
-  }
 }
 
 function networkIdParam(c: Context<Env>): string {

@@ -3,6 +3,7 @@
  * error codes, and the one exception ZeroTier's clients expect, `401 {}` for a missing or wrong token.
  */
 import { NetconfError, StorageError } from '../errors.js';
+import { BodyTooLargeError } from './body.js';
 
 /** Codes of the refusals only the HTTP side makes (the library's own codes cover the rest). */
 export const HttpErrorCode = {
@@ -36,6 +37,7 @@ export function unauthorizedResponse(): Response {
  * no more than that.
  */
 export function responseForError(error: unknown): Response {
+  if (error instanceof BodyTooLargeError) return errorResponse(413, error.code, error.message);
   if (error instanceof StorageError) return errorResponse(503, error.code, error.message);
   if (error instanceof NetconfError) return errorResponse(STATUS_BY_CODE[error.code] ?? 500, error.code, error.message);
   return errorResponse(500, HttpErrorCode.INTERNAL, 'internal error (see the service log)');
