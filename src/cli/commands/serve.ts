@@ -74,10 +74,8 @@ export function registerServeCommand(program: Command, context: () => CommandCon
         await storage.close();
         throw error;
       }
-      ctx.io.out(`${server.url}\n`);
-      if (udpHost !== undefined) ctx.io.err(`plain UDP config requests on ${udpHost.host}:${udpHost.port} (unencrypted)\n`);
-
-      const signal = await new Promise<NodeJS.Signals>((resolve) => {
+      // Listening for the stop signals before the URL is printed: a harness may signal as soon as it reads it.
+      const stopped = new Promise<NodeJS.Signals>((resolve) => {
         const stop = (received: NodeJS.Signals) => {
           process.off('SIGINT', stop);
           process.off('SIGTERM', stop);
@@ -86,6 +84,10 @@ export function registerServeCommand(program: Command, context: () => CommandCon
         process.on('SIGINT', stop);
         process.on('SIGTERM', stop);
       });
+      ctx.io.out(`${server.url}\n`);
+      if (udpHost !== undefined) ctx.io.err(`plain UDP config requests on ${udpHost.host}:${udpHost.port} (unencrypted)\n`);
+
+      const signal = await stopped;
       ctx.io.err(`${signal}: stopping\n`);
       await server.close();
       await udpHost?.close();
