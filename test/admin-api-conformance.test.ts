@@ -305,6 +305,25 @@ describe('networks', () => {
     ]);
   });
 
+  test('ztncui\'s easy setup (a pool with its on-link route, zt assignment) is accepted and the route is answered', async () => {
+    const nwid = await newNetwork({ name: 'easy' });
+    const answer = await s.call('POST', `/controller/network/${nwid}`, {
+      body: {
+        ipAssignmentPools: [{ ipRangeStart: '10.147.20.1', ipRangeEnd: '10.147.20.254' }],
+        routes: [{ target: '10.147.20.0/24', via: null, flags: 0, metric: 0 }],
+        v4AssignMode: { zt: true },
+      },
+    });
+    assert.equal(answer.status, 200, answer.text);
+    assert.deepEqual(answer.body.routes, [{ target: '10.147.20.0/24', via: null }]);
+    const again = await s.call('POST', `/controller/network/${nwid}`, { body: { routes: answer.body.routes } });
+    assert.equal(again.status, 200, 'the routes answered are accepted back');
+    assertError(
+      await s.call('POST', `/controller/network/${nwid}`, { body: { routes: [{ target: '10.147.20.0/24', via: '10.147.20.1' }] } }),
+      400, 'ERR_INVALID_ARGUMENT', 'routes.0',
+    );
+  });
+
   test('PUT is the same upsert as POST', async () => {
     const nwid = await newNetwork();
     const answer = await s.call('PUT', `/controller/network/${nwid}`, { body: { name: 'put' } });

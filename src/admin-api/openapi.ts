@@ -52,7 +52,7 @@ export const NETWORK_SCHEMA = {
       type: 'array',
       items: { type: 'object', properties: { target: { type: 'string' }, via: { type: ['string', 'null'] } } },
       default: [],
-      description: 'only [] is accepted for now',
+      description: 'the on-link route of each pool (target = the pool CIDR, via null); only such routes are accepted for now',
     },
     ipAssignmentPools: { type: 'array', items: { anyOf: [ipRange, { type: 'string', description: 'a CIDR' }] }, description: 'each a CIDR block without its first and last address' },
     rules: {

@@ -15,7 +15,7 @@ import type { NetworkSettingsInput } from '../master/settings.js';
 import type { MulticastRate } from '../protocol/network-config.js';
 import { parseCidr, parseIpv4, parseIpv6, type Cidr, type IpFamily } from '../protocol/ip.js';
 import type { V4AssignMode, V6AssignMode } from '../master/store.js';
-import { formatIpText } from './ip-text.js';
+import { formatCidrText, formatIpText } from './ip-text.js';
 import { cappedArray, lenientBoolean, lenientInteger, maybe } from './lenient.js';
 
 /** A POST field this master cannot take: answered 400, the field named, nothing changed. */
@@ -130,7 +130,7 @@ export function networkJson(network: NetworkInfo): NetworkJson {
     mtu: DEFAULT_MTU,
     v4AssignMode: { zt: network.v4AssignMode === 'zt' },
     v6AssignMode: { zt: network.v6AssignMode === 'zt', rfc4193: network.v6AssignMode === 'rfc4193', '6plane': false },
-    routes: [], // NOT IN THE MODEL YET
+    routes: poolRoutes(network.ipPools),
     ipAssignmentPools: network.ipPools.map((text) => poolRange(parseCidr(text))),
     rules: rulesFromEtherTypes(network.etherTypes),
     capabilities: [],
@@ -162,10 +162,8 @@ export function networkSettingsFromBody(body: NetworkBody, current: NetworkInfo 
   }
   if (body.v4AssignMode != null) out.v4AssignMode = v4Mode(body.v4AssignMode, current?.v4AssignMode ?? 'none');
   if (body.v6AssignMode != null) out.v6AssignMode = v6Mode(body.v6AssignMode, current?.v6AssignMode ?? 'none');
-  if (body.routes != null && body.routes.length > 0) {
-    throw new FieldError('routes', 'managed routes are not supported by this master yet (only [] is accepted)');
-  }
   if (body.ipAssignmentPools != null) out.ipPools = body.ipAssignmentPools.map((pool, i) => poolCidr(pool, i));
+  if (body.routes != null) checkRoutes(body.routes, out.ipPools ?? current?.ipPools ?? []);
   if (body.rules != null) out.etherTypes = etherTypesFromRules(body.rules);
   emptyOnly('capabilities', body.capabilities);
   emptyOnly('tags', body.tags);
@@ -210,6 +208,42 @@ function v6Mode(
   if (zt) return 'zt';
   if (rfc4193) return 'rfc4193';
   return current === 'dhcp6' ? 'dhcp6' : 'none';
+}
+
+/**
+ * NOT IN THE MODEL YET: managed routes. What members already get is an on-link route for each
+ * pool (an address assigned from a pool carries the pool's prefix), so those routes are answered,
+ * and a POST may list exactly such routes (ztncui's and zero-ui's easy setup send them with the
+ * pool); any other route is refused.
+ */
+function poolRoutes(pools: readonly string[]): { target: string; via: null }[] {
+  return pools.map((text) => ({ target: formatCidrText(parseCidr(text)), via: null }));
+}
+
+function checkRoutes(routes: readonly { target: string; via?: string | null }[], pools: readonly string[]): void {
+  const onLink = new Set(pools.map((text) => cidrKey(networkOf(cidrOf(text, 'ipAssignmentPools')))));
+  routes.forEach((route, index) => {
+    const target = networkOf(cidrOf(route.target, `routes.${index}.target`));
+    if ((route.via != null && route.via !== '') || !onLink.has(cidrKey(target))) {
+      throw new FieldError(
+        `routes.${index}`,
+        `only the on-link route of a pool (target = the pool's CIDR, via null) is supported by this master yet, got ${route.target}` +
+          (route.via ? ` via ${route.via}` : ''),
+      );
+    }
+  });
+}
+
+function cidrOf(text: string, field: string): Cidr {
+  try {
+    return parseCidr(text.includes('/') ? text : `${text}/${text.includes(':') ? 128 : 32}`);
+  } catch (error) {
+    throw new FieldError(field, (error as Error).message);
+  }
+}
+
+function cidrKey(cidr: Cidr): string {
+  return `${cidr.family}/${cidr.address}/${cidr.bits}`;
 }
 
 /** A pool as ZeroTier shows it: the assignable range of the CIDR (network and broadcast excluded). */
