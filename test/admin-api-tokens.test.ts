@@ -1,6 +1,6 @@
 /** Token files beside the database, and the listening rules of serveAdminApi. */
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
@@ -94,5 +94,14 @@ test('the handler works without any server: a Request in, a Response out', async
     api.close();
   } finally {
     await s.close();
+  }
+});
+
+test('the admin API\'s own files import nothing Node-only, so browser bundles can carry it', () => {
+  const folder = new URL('../src/admin-api/', import.meta.url);
+  for (const file of readdirSync(folder)) {
+    const text = readFileSync(new URL(file, folder), 'utf8');
+    assert.doesNotMatch(text, /from ['"](node:|@hono\/node-server)/, file);
+    assert.doesNotMatch(text, /from ['"]\.\.\/(node|cli|storage)\//, file);
   }
 });

@@ -72,6 +72,9 @@ export async function upsertMemberFromBody(
   return { member: after, network: (await master.getNetwork(nwid)) ?? network };
 }
 
+/** A 2015 node refuses a netconf with more ZeroTier-assigned addresses than this. */
+const MAX_ASSIGNED_ADDRESSES = 16;
+
 function checkText(field: string, value: string | undefined, maxBytes: number): void {
   if (value === undefined) return;
   const bytes = new TextEncoder().encode(value).length;
@@ -80,6 +83,9 @@ function checkText(field: string, value: string | undefined, maxBytes: number): 
 
 /** Every address well formed, given once, and held by no other member (checked before any write). */
 async function checkAssignments(master: NetconfMaster, nwid: string, address: string, cidrs: readonly string[]): Promise<void> {
+  if (cidrs.length > MAX_ASSIGNED_ADDRESSES) {
+    throw new FieldError('ipAssignments', `at most ${MAX_ASSIGNED_ADDRESSES} addresses per member (a 2015 node refuses more), got ${cidrs.length}`);
+  }
   const seen = new Set<string>();
   const wanted = cidrs.map((text, index) => {
     let cidr;
@@ -88,6 +94,7 @@ async function checkAssignments(master: NetconfMaster, nwid: string, address: st
     } catch (error) {
       throw new FieldError(`ipAssignments.${index}`, (error as Error).message);
     }
+    if (cidr.bits === 0) throw new FieldError(`ipAssignments.${index}`, `a /0 prefix reads as "none" to a 2015 node: ${text}`);
     const key = `${cidr.family}/${cidr.address}`;
     if (seen.has(key)) throw new FieldError(`ipAssignments.${index}`, `address ${text} given twice`);
     seen.add(key);
