@@ -8,7 +8,7 @@ import type { MemberInfo, NetworkInfo } from '../master/admin.js';
 import { parseCidr } from '../master/ip.js';
 import type { NetconfMaster } from '../master/master.js';
 import { MAX_MEMBER_NAME_BYTES, MAX_MEMBER_NOTES_BYTES } from '../master/settings.js';
-import { FieldError, memberBodySchema, memberChangesFromBody, networkBodySchema, networkSettingsFromBody, readBody } from './zerotier-model.js';
+import { FieldError, memberBodySchema, type MemberChanges, memberChangesFromBody, networkBodySchema, networkSettingsFromBody, readBody } from './zerotier-model.js';
 
 /** Creates a network from a POST body; answers it. */
 export async function createNetworkFromBody(master: NetconfMaster, body: unknown): Promise<NetworkInfo> {
@@ -48,6 +48,28 @@ export async function upsertMemberFromBody(
   checkText('notes', changes.notes, MAX_MEMBER_NOTES_BYTES);
   if (changes.ipAssignments !== undefined) await checkAssignments(master, nwid, address, changes.ipAssignments);
 
+  try {
+    await applyMemberChanges(master, nwid, address, network, existing, changes);
+  } catch (error) {
+    // Deleted by a concurrent DELETE between our read and our write (zero-ui sends DELETE and
+    // POST together): the POST is an upsert, so it starts again from an absent member, once.
+    if (!(error instanceof NotFoundError) || existing === null || (await master.getNetwork(nwid)) === null) throw error;
+    if ((await master.getMember(nwid, address)) !== null) throw error;
+    await applyMemberChanges(master, nwid, address, network, null, changes);
+  }
+  const after = await master.getMember(nwid, address);
+  if (after === null) throw new NotFoundError(`network ${nwid} has no member ${address}`);
+  return { member: after, network: (await master.getNetwork(nwid)) ?? network };
+}
+
+async function applyMemberChanges(
+  master: NetconfMaster,
+  nwid: string,
+  address: string,
+  network: NetworkInfo,
+  existing: MemberInfo | null,
+  changes: MemberChanges,
+): Promise<void> {
   let member = existing;
   if (member === null) {
     const authorize = changes.authorized ?? !network.private;
@@ -67,9 +89,6 @@ export async function upsertMemberFromBody(
   if (changes.authorized !== undefined && changes.authorized !== member.authorized) {
     await (changes.authorized ? master.authorizeMember(nwid, address) : master.deauthorizeMember(nwid, address));
   }
-  const after = await master.getMember(nwid, address);
-  if (after === null) throw new NotFoundError(`network ${nwid} has no member ${address}`);
-  return { member: after, network: (await master.getNetwork(nwid)) ?? network };
 }
 
 /** A 2015 node refuses a netconf with more ZeroTier-assigned addresses than this. */
