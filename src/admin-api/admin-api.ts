@@ -10,7 +10,7 @@ import { InvalidArgumentError, NotFoundError } from '../errors.js';
 import type { MemberInfo } from '../master/admin.js';
 import type { NetconfMaster } from '../master/master.js';
 import { readJsonBody } from './body.js';
-import { presentedToken, tokenMatcher, type AdminToken, type TokenHolder } from './auth.js';
+import { presentedToken, tokenMatcher, type AdminToken } from './auth.js';
 import { HttpErrorCode, errorResponse, jsonResponse, responseForError, unauthorizedResponse } from './http-errors.js';
 import { createMetricsState, type AdminMetrics } from './metrics.js';
 import { openApiDocument } from './openapi.js';
@@ -49,7 +49,7 @@ export const DEFAULT_MAX_BODY_BYTES = 1024 * 1024;
 export const DEFAULT_ONLINE_WINDOW_MS = 3 * 60_000;
 const API_VERSION = 4;
 
-type Env = { Variables: { token: TokenHolder } };
+type Env = Record<string, never>;
 
 export function createAdminApi(master: NetconfMaster, options: AdminApiOptions): AdminApi {
   if (options === null || typeof options !== 'object' || !Array.isArray(options.tokens)) {
@@ -63,6 +63,7 @@ export function createAdminApi(master: NetconfMaster, options: AdminApiOptions):
   const now = options.now ?? Date.now;
   const onlineWindowMs = options.onlineWindowMs ?? DEFAULT_ONLINE_WINDOW_MS;
   const maxBodyBytes = options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
+  if (!Number.isSafeInteger(maxBodyBytes) || maxBodyBytes < 0) throw new InvalidArgumentError('maxBodyBytes must be a non-negative integer');
   const findToken = tokenMatcher(options.tokens);
   const metrics = createMetricsState();
   const unsubscribe = master.subscribe((event) => metrics.countChange(event));
@@ -77,7 +78,7 @@ export function createAdminApi(master: NetconfMaster, options: AdminApiOptions):
   app.get('/health', async () =>
     (await health().catch(() => false))
       ? jsonResponse({ ok: true })
-      : errorResponse(503, 'ERR_UNAVAILABLE', 'the storage does not answer'),
+      : errorResponse(503, HttpErrorCode.UNAVAILABLE, 'the storage does not answer'),
   );
 
   // Every other route needs a token; a read token may only look.
@@ -87,7 +88,6 @@ export function createAdminApi(master: NetconfMaster, options: AdminApiOptions):
     if (holder.scope !== 'admin' && c.req.method !== 'GET' && c.req.method !== 'HEAD') {
       return errorResponse(403, HttpErrorCode.FORBIDDEN, `token "${holder.name}" has the read scope and cannot change anything`);
     }
-    c.set('token', holder);
     await next();
   });
 

@@ -8,6 +8,7 @@ import { BodyTooLargeError } from './body.js';
 /** Codes of the refusals only the HTTP side makes (the library's own codes cover the rest). */
 export const HttpErrorCode = {
   FORBIDDEN: 'ERR_FORBIDDEN',
+  UNAVAILABLE: 'ERR_UNAVAILABLE',
   INTERNAL: 'ERR_INTERNAL',
 } as const;
 
