@@ -29,3 +29,4 @@ export type { MulticastRate } from './protocol/network-config.js';
 export type { Cidr, IpFamily } from './protocol/ip.js';
 export type { SqlJsStorageOptions, SqlNetconfStore } from './storage/index.js';
 export type { SqlJsEngineOptions } from './storage/sqljs/open.js';
+export * from './admin-api/index.js';
