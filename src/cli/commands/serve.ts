@@ -12,7 +12,8 @@ import { DEFAULT_ADMIN_HOST, DEFAULT_ADMIN_PORT, serveAdminApi } from '../../nod
 import { parseHostPort, startPlainUdpHost, type PlainUdpHost } from '../../node/plain-udp-host.js';
 import { loadAdminTokens } from '../../node/token-files.js';
 import { openSqlJsStorage } from '../../storage/index.js';
-import { requireDatabase, type CommandContext } from '../context.js';
+import { requireLocal, type CommandContext } from '../context.js';
+import { requireDatabase } from '../paths.js';
 import { CliError, ExitCode } from '../exit-codes.js';
 import { loadMasterIdentity } from '../identity-files.js';
 import { packageVersion } from '../version.js';
@@ -36,6 +37,7 @@ export function registerServeCommand(program: Command, context: () => CommandCon
     .option('--online-window <seconds>', 'a member seen within this many seconds counts as online', '180')
     .action(async (flags: ServeFlags) => {
       const ctx = context();
+      requireLocal(ctx, 'serve');
       const port = Number(flags.port);
       if (!/^\d{1,5}$/.test(flags.port) || port > 65535) throw new CliError(ExitCode.BAD_INPUT, `--port must be 0..65535, got ${flags.port}`);
       if (!/^\d+$/.test(flags.onlineWindow ?? '')) throw new CliError(ExitCode.BAD_INPUT, '--online-window must be a number of seconds');
