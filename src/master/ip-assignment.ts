@@ -14,6 +14,12 @@ import { firstFreeWrapping } from './free-range.js';
 import { assignableRange, formatCidr, hostMask, rfc4193Address, type Cidr, type IpFamily } from './ip.js';
 import type { NetconfStoreTx, NetworkRow } from './store.js';
 
+/**
+ * A 2015 node refuses a whole netconf carrying more ZT-assigned addresses than this (`v4s` and
+ * `v6s` together, an rfc4193 address included; ZT1_MAX_ZT_ASSIGNED_ADDRESSES).
+ */
+export const MAX_ZT_ASSIGNED_ADDRESSES = 16;
+
 export function firstCandidate(pool: Cidr, memberAddress: bigint): bigint {
   const mask = hostMask(pool.family, pool.bits);
   const memberBits = pool.family === 4 ? memberAddress & 0xffffffffn : memberAddress;
@@ -43,7 +49,10 @@ export interface MemberAddresses {
 /**
  * The addresses a member's netconf carries, assigning from pools when the network's modes say
  * `zt` and the member holds none of that family yet. New assignments are written through `tx`
- * and marked as claims that must be durable before the reply.
+ * (as automatic: they change no other member's config, so no revision) and marked as claims that
+ * must be durable before the reply. Never more than MAX_ZT_ASSIGNED_ADDRESSES: what would exceed
+ * it (rows written by other programs, or an address on top of an administrator's full list) is
+ * left out and reported as a shortage.
  */
 export function memberAddresses(
   tx: NetconfStoreTx,
@@ -54,19 +63,31 @@ export function memberAddresses(
   const held = tx.getAssignments(network.id, memberAddressHex);
   const staticIps: string[] = [];
   const shortages: { family: IpFamily; message: string }[] = [];
+  const full = (family: IpFamily, dropped: number): boolean => {
+    if (staticIps.length + dropped <= MAX_ZT_ASSIGNED_ADDRESSES) return false;
+    shortages.push({
+      family,
+      message: `${memberAddressHex} in network ${network.id} would get more than ${MAX_ZT_ASSIGNED_ADDRESSES} addresses, ` +
+        `which a 2015 node refuses; ${staticIps.length + dropped - MAX_ZT_ASSIGNED_ADDRESSES} IPv${family} left out`,
+    });
+    return true;
+  };
 
   const fromPools = (family: IpFamily): void => {
     const mine = held.filter((cidr) => cidr.family === family);
     if (mine.length > 0) {
-      staticIps.push(...mine.map(formatCidr));
+      const room = Math.max(0, MAX_ZT_ASSIGNED_ADDRESSES - staticIps.length);
+      full(family, mine.length);
+      staticIps.push(...mine.slice(0, room).map(formatCidr));
       return;
     }
+    if (full(family, 1)) return;
     const pools = tx.getPools(network.id).filter((pool) => pool.family === family);
     for (const pool of pools) {
       const address = findFreeAddress(pool, memberAddress, (f, from, to) => tx.firstFreeAddress(network.id, f, from, to));
       if (address !== null) {
         const assignment: Cidr = { family, address, bits: pool.bits };
-        tx.insertAssignment(network.id, memberAddressHex, assignment);
+        tx.insertAssignment(network.id, memberAddressHex, assignment, true);
         tx.requireDurable();
         staticIps.push(formatCidr(assignment));
         return;
@@ -83,7 +104,7 @@ export function memberAddresses(
 
   if (network.v4AssignMode === 'zt') fromPools(4);
   if (network.v6AssignMode === 'zt') fromPools(6);
-  else if (network.v6AssignMode === 'rfc4193') {
+  else if (network.v6AssignMode === 'rfc4193' && !full(6, 1)) {
     staticIps.push(formatCidr(rfc4193Address(BigInt('0x' + network.id), memberAddress)));
   }
   return { staticIps, shortages };

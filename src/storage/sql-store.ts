@@ -8,7 +8,7 @@ import { formatIp, parseCidr } from '../master/ip.js';
 import type { Cidr, IpFamily } from '../master/ip.js';
 import type {
   CachedNetconf, MemberRow, MulticastRateRow, NetconfStore, NetconfStoreReader, NetconfStoreTx,
-  NetworkRow, NetworkRowSettings, NodeRecord, RequestState, TransactionOptions, V4AssignMode, V6AssignMode,
+  NetworkRevisionChange, NetworkRow, NetworkRowSettings, NodeRecord, RequestState, TransactionOptions, V4AssignMode, V6AssignMode,
 } from '../master/store.js';
 import type { SqlEngine, SqlReader, SqlRow, SqlValue, SqlWriter } from './engine.js';
 import { scheduleSoon } from '../schedule-soon.js';
@@ -253,6 +253,16 @@ class SqlRead implements NetconfStoreReader {
 
   }
 
+  lastChangeSequence(): number {
+    return int(this.sql.get(`SELECT max(changeSequence) AS last FROM Network`)?.last ?? 0);
+  }
+
+  networksChangedSince(sequence: number): NetworkRevisionChange[] {
+    return this.sql
+      .all(`SELECT id, revision, changeSequence FROM Network WHERE changeSequence > ? ORDER BY changeSequence`, [sequence])
+      .map((row) => ({ nwid: text(row.id), revision: BigInt(int(row.revision)), changeSequence: int(row.changeSequence) }));
+  }
+
   getAssignments(nwid: string, address: string): Cidr[] {
     // Filtered and sorted here: any other condition or ORDER BY may lead SQLite (no ANALYZE
     // statistics) to scan a whole network's addresses through another index.
@@ -405,16 +415,21 @@ class SqlTx extends SqlRead implements NetconfStoreTx {
     );
   }
 
-  setNetworkRevision(nwid: string, revision: bigint): void {
-    this.#run(`UPDATE Network SET revision = ? WHERE id = ?`, [revisionToSql(revision), nwid]);
+  holdRevision(nwid: string): void {
+    this.#run(`INSERT INTO RevisionHold (networkId) VALUES (?)`, [nwid]);
+  }
+
+  releaseRevision(nwid: string): void {
+    this.#run(`DELETE FROM RevisionHold WHERE networkId = ?`, [nwid]);
   }
 
   deleteNetwork(nwid: string): void {
     this.#dropPendingNetconfs(nwid);
+    // The network row first: the revision triggers of the rows below then have nothing to raise.
+    this.#run(`DELETE FROM Network WHERE id = ?`, [nwid]);
     for (const table of ['IpAssignment', 'IpAssignmentPool', 'Member', 'Rule', 'MulticastRate']) {
       this.#run(`DELETE FROM ${table} WHERE networkId = ?`, [nwid]);
     }
-    this.#run(`DELETE FROM Network WHERE id = ?`, [nwid]);
   }
 
   insertMember(member: MemberRow): void {
@@ -443,13 +458,13 @@ class SqlTx extends SqlRead implements NetconfStoreTx {
     this.#run(`DELETE FROM Member WHERE networkId = ? AND nodeId = ?`, [nwid, address]);
   }
 
-  insertAssignment(nwid: string, address: string, assignment: Cidr): void {
+  insertAssignment(nwid: string, address: string, assignment: Cidr, automatic = false): void {
     try {
       this.#run(
-        `INSERT INTO IpAssignment (networkId, nodeId, ip, ipNetmaskBits, ipVersion, ipInt) VALUES (?, ?, ?, ?, ?, ?)`,
+        `INSERT INTO IpAssignment (networkId, nodeId, ip, ipNetmaskBits, ipVersion, ipInt, automatic) VALUES (?, ?, ?, ?, ?, ?, ?)`,
         [
           nwid, address, formatIp(assignment.family, assignment.address), assignment.bits, assignment.family,
-          assignment.family === 4 ? Number(assignment.address) : null,
+          assignment.family === 4 ? Number(assignment.address) : null, flag(automatic),
         ],
       );
     } catch (error) {
