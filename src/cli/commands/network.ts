@@ -134,6 +134,7 @@ export function registerNetworkCommands(program: Command, context: () => Command
     const ctx = context();
     const settings = settingsFromFlags(flags);
     await withMaster(ctx, async (master) => {
+      master.on('warning', (event) => ctx.io.err(`warning: ${event.message}\n`));
       const nwid = await master.createNetwork(settings);
       if (ctx.globals.json) {
         ctx.io.out(renderJson(await master.getNetwork(nwid)));
@@ -204,6 +205,7 @@ export function registerNetworkCommands(program: Command, context: () => Command
     }
     await withMaster(ctx, async (master) => {
       await requireNetwork(master, nwid);
+      master.on('warning', (event) => ctx.io.err(`warning: ${event.message}\n`));
       await master.updateNetwork(nwid, patch);
       const record = await requireNetwork(master, nwid);
       ctx.io.out(ctx.globals.json ? renderJson(record) : renderNetwork(record));
