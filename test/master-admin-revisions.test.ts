@@ -168,3 +168,18 @@ test('a rename raises no revision and computes no refresh list until a listener 
   assert.equal(reads, 1, 'computed once');
   await storage.close();
 });
+
+test('the change sequence only grows, even when the network holding the highest one is deleted', async () => {
+  const storage = await openSqlJsStorage();
+  const master = createNetconfMaster(storage, masterIdentity);
+  const [first, second] = [await master.createNetwork({ name: 'a' }), await master.createNetwork({ name: 'b' })];
+  await master.updateNetwork(first, { name: 'a2' });
+  await master.updateNetwork(second, { name: 'b2' });
+  const highest = storage.read((r) => r.lastChangeSequence());
+  await master.deleteNetwork(second);
+  await storage.engine.write((w) => w.run(`UPDATE Network SET name = 'edited' WHERE id = ?`, [first]));
+  const changed = storage.read((r) => r.networksChangedSince(highest));
+  assert.deepEqual(changed.map((c) => [c.nwid, c.revision]), [[first, 3n]]);
+  assert.equal(storage.read((r) => r.lastChangeSequence()), highest + 1);
+  await storage.close();
+});

@@ -15,6 +15,8 @@ import { formatIp, parseIp } from '../master/ip.js';
 
 export const CURRENT_SCHEMA_VERSION = 4;
 export const SCHEMA_VERSION_KEY = 'schemaVersion';
+/** The Config row counting revision moves (schema version 4; see Network.changeSequence). */
+export const CHANGE_SEQUENCE_KEY = 'changeSequence';
 
 const VERSION_1_DDL = [
   `CREATE TABLE Config (
@@ -260,7 +262,8 @@ function migrateVersion2To3(writer: SqlWriter): void {
  * empty outside its transactions; a writer that does not hold (sqlite3) raises per row changed.
  *
  * `changeSequence` tells which networks' revisions moved: each raise gives the network the next
- * number, so a master that notices another program's edit reports exactly the networks it changed.
+ * number (counted in Config row `changeSequence`), so a master that notices another program's edit
+ * reports exactly the networks it changed.
  */
 function migrateVersion3To4(writer: SqlWriter): void {
   writer.run(`ALTER TABLE Network ADD COLUMN changeSequence integer NOT NULL DEFAULT(0)`);
@@ -270,6 +273,7 @@ function migrateVersion3To4(writer: SqlWriter): void {
     networkId char(16) PRIMARY KEY NOT NULL,
     pendingRaise integer NOT NULL DEFAULT(0)
   ) WITHOUT ROWID`);
+  writer.run(`INSERT OR REPLACE INTO Config (k, v) VALUES (?, '0')`, [CHANGE_SEQUENCE_KEY]);
   for (const sql of REVISION_TRIGGERS) writer.run(sql);
   setSchemaVersion(writer, 4);
 }
@@ -295,8 +299,12 @@ const NETWORK_LIST_TABLES = ['IpAssignmentPool', 'Rule', 'MulticastRate'];
 const REVISION_TRIGGERS: readonly string[] = [
   `CREATE TRIGGER RevisionHold_release AFTER DELETE ON RevisionHold WHEN OLD.pendingRaise > 0
     BEGIN UPDATE Network SET revision = revision + OLD.pendingRaise WHERE id = OLD.networkId; END`,
+  // The counter lives in Config, not in max(changeSequence): deleting a network never lowers it.
   `CREATE TRIGGER Network_changeSequence AFTER UPDATE OF revision ON Network WHEN NEW.revision IS NOT OLD.revision
-    BEGIN UPDATE Network SET changeSequence = (SELECT max(changeSequence) FROM Network) + 1 WHERE id = NEW.id; END`,
+    BEGIN
+      UPDATE Config SET v = v + 1 WHERE k = '${CHANGE_SEQUENCE_KEY}';
+      UPDATE Network SET changeSequence = (SELECT v FROM Config WHERE k = '${CHANGE_SEQUENCE_KEY}') WHERE id = NEW.id;
+    END`,
   `CREATE TRIGGER Network_settings AFTER UPDATE OF ${NETWORK_CONFIG_COLUMNS.join(', ')} ON Network
     WHEN ${NETWORK_CONFIG_COLUMNS.map((column) => `OLD.${column} IS NOT NEW.${column}`).join(' OR ')}
     BEGIN ${raise('NEW.id', '1')} END`,

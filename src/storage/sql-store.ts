@@ -254,7 +254,7 @@ class SqlRead implements NetconfStoreReader {
   }
 
   lastChangeSequence(): number {
-    return int(this.sql.get(`SELECT max(changeSequence) AS last FROM Network`)?.last ?? 0);
+    return int(this.sql.get(`SELECT v FROM Config WHERE k = 'changeSequence'`)?.v ?? 0);
   }
 
   networksChangedSince(sequence: number): NetworkRevisionChange[] {
