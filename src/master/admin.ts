@@ -14,6 +14,7 @@ import { ConflictError, InvalidArgumentError, LimitExceededError, NotFoundError,
 import { hex16, parseNetworkId } from '../protocol/ids.js';
 import type { MasterContext } from './context.js';
 import { changeEvent, type NetworkChangeEvent, type NetworkChangeType } from './events.js';
+import { reportExternalChanges } from './external-changes.js';
 import { firstFreeInRange, firstFreeWrapping } from './free-range.js';
 import { MAX_ZT_ASSIGNED_ADDRESSES } from './ip-assignment.js';
 import { formatCidr, parseCidr, type Cidr } from './ip.js';
@@ -396,15 +397,6 @@ async function change(
   }
   context.events.emit('change', changeEvent({ ...description, ...extra(), nwid, revision }, membersBehind(context, nwid, revision)));
   return true;
-}
-
-/** Reports the revisions another program raised (seen when the store reloaded its file) as 'change' events. */
-export function reportExternalChanges(context: MasterContext): void {
-  const watch = context.externalChanges;
-  if (watch.stale) context.store.read((reader) => watch.notice(reader));
-  for (const { nwid, revision } of watch.take()) {
-    context.events.emit('change', changeEvent({ type: 'externalChange', nwid, revision }, membersBehind(context, nwid, revision)));
-  }
 }
 
 function membersBehind(context: MasterContext, nwid: string, revision: bigint): () => string[] {

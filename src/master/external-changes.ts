@@ -4,6 +4,8 @@
  * edited file (its generation moves). This watch finds which networks moved, by their change
  * sequence, so that the master reports them as 'change' events like its own changes.
  */
+import type { MasterContext } from './context.js';
+import { changeEvent } from './events.js';
 import type { NetconfStore, NetconfStoreReader, NetworkRevisionChange } from './store.js';
 
 export class ExternalChangeWatch {
@@ -39,5 +41,19 @@ export class ExternalChangeWatch {
     const pending = this.#pending;
     this.#pending = [];
     return pending;
+  }
+}
+
+/**
+ * Reports the revisions another program raised (found when the store reloaded its file) as
+ * 'change' events. Called after each request and administrative change: costs one comparison
+ * unless the store was reloaded.
+ */
+export function reportExternalChanges(context: MasterContext): void {
+  const watch = context.externalChanges;
+  if (watch.stale) context.store.read((reader) => watch.notice(reader));
+  for (const { nwid, revision } of watch.take()) {
+    const refresh = () => context.store.read((reader) => reader.membersBehind(nwid, revision));
+    context.events.emit('change', changeEvent({ type: 'externalChange', nwid, revision }, refresh));
   }
 }

@@ -131,11 +131,7 @@ export function createNetconfMaster(
 
   return {
     address: identity.address,
-    doNetworkConfigRequest: async (request) => {
-      const reply = await doNetworkConfigRequest(context, request);
-      admin.reportExternalChanges(context);
-      return reply;
-    },
+    doNetworkConfigRequest: (request) => doNetworkConfigRequest(context, request),
     createNetwork: (settings) => admin.createNetwork(context, settings),
     getNetwork: (nwid) => admin.getNetwork(context, nwid),
     listNetworks: () => admin.listNetworks(context),

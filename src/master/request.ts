@@ -22,6 +22,7 @@ import type { PreparedNetconf } from '../protocol/netconf-template.js';
 import { LimitExceededError } from '../errors.js';
 import type { MasterContext } from './context.js';
 import type { IpPoolExhaustedEvent } from './events.js';
+import { reportExternalChanges } from './external-changes.js';
 import { memberAddresses } from './ip-assignment.js';
 import type { NetworkParts } from './network-parts.js';
 import type { MemberRow, NetconfStoreTx } from './store.js';
@@ -102,6 +103,7 @@ export async function doNetworkConfigRequest(
     return await answerRequest(context, request);
   } finally {
     context.requestsInProgress.count--;
+    reportExternalChanges(context);
   }
 }
 
