@@ -36,6 +36,11 @@ export class ExternalChangeWatch {
     this.#sequence = reader.lastChangeSequence();
   }
 
+  /** Whether changes were noticed and not reported yet. */
+  get hasPending(): boolean {
+    return this.#pending.length > 0;
+  }
+
   /** The changes noticed and not reported yet. */
   take(): NetworkRevisionChange[] {
     const pending = this.#pending;
@@ -52,6 +57,7 @@ export class ExternalChangeWatch {
 export function reportExternalChanges(context: MasterContext): void {
   const watch = context.externalChanges;
   if (watch.stale) context.store.read((reader) => watch.notice(reader));
+  if (!watch.hasPending) return;
   for (const { nwid, revision } of watch.take()) {
     const refresh = () => context.store.read((reader) => reader.membersBehind(nwid, revision));
     context.events.emit('change', changeEvent({ type: 'externalChange', nwid, revision }, refresh));
