@@ -183,3 +183,14 @@ test('the change sequence only grows, even when the network holding the highest 
   assert.equal(storage.read((r) => r.lastChangeSequence()), highest + 1);
   await storage.close();
 });
+
+test('a hold another program left behind neither blocks admin calls nor loses its raise', async () => {
+  const storage = await openSqlJsStorage();
+  const master = createNetconfMaster(storage, masterIdentity);
+  const nwid = await master.createNetwork({ private: true });
+  await storage.engine.write((w) => w.run(`INSERT INTO RevisionHold (networkId, pendingRaise) VALUES (?, 5)`, [nwid]));
+  await master.authorizeMember(nwid, alice.address);
+  await master.deauthorizeMember(nwid, alice.address);
+  assert.equal((await master.getNetwork(nwid))!.revision, 1n + 5n + 17n);
+  await storage.close();
+});

@@ -416,6 +416,8 @@ class SqlTx extends SqlRead implements NetconfStoreTx {
   }
 
   holdRevision(nwid: string): void {
+    // A hold left behind by another program would otherwise block this one: releasing it applies its raise.
+    this.releaseRevision(nwid);
     this.#run(`INSERT INTO RevisionHold (networkId) VALUES (?)`, [nwid]);
   }
 
