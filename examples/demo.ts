@@ -123,7 +123,10 @@ say(`the master recorded alice as a member waiting for authorization (authorized
 heading('The administrator authorizes alice and bob');
 await master.authorizeMember(lab, members.alice.address);
 await master.authorizeMember(lab, members.bob.address);
-say(`network revision is now ${(await master.getNetwork(lab))?.revision} (each authorization raised it by one)`);
+say(
+  `network revision is now ${(await master.getNetwork(lab))?.revision} (alice's authorization raised it by one; ` +
+    `bob, authorized before he asked, changes no one's config)`,
+);
 await request('alice', lab);
 await request('bob', lab);
 showAgreement('alice', 'bob', lab);

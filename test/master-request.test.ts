@@ -124,6 +124,7 @@ test('a cached netconf is served byte for byte until the revision changes', asyn
   assert.equal(second.code, ResultCode.OK);
   assert.deepEqual(second.netconf!.toBytes(), first.netconf!.toBytes());
   tick(5000);
+  await master.authorizeMember(nwid, bob.address); // admin calls need a member the network knows
   await master.setActiveBridge(nwid, bob.address, true);
   const third = await master.doNetworkConfigRequest({ identity: alice, nwid });
   assert.notDeepEqual(third.netconf!.toBytes(), first.netconf!.toBytes());
@@ -250,7 +251,7 @@ test('netconf contents: ether types, multicast, active bridges, description, and
   // The reference vector is a private network at revision 5.
   for (const name of ['a', 'b', 'c', 'private-net']) await master.updateNetwork(nwid, { name });
   await master.authorizeMember(nwid, alice.address);
-  await storage.transaction((tx) => tx.setNetworkRevision(nwid, 5n));
+  await storage.engine.write((w) => w.run(`UPDATE Network SET revision = 5 WHERE id = ?`, [nwid]));
   const ours = (await master.doNetworkConfigRequest({ identity: alice, nwid })).netconf!;
   const theirs = Dictionary.parse(
     Uint8Array.from(reference.referenceMasterNetconf.netconf as string, (c) => c.charCodeAt(0)),
@@ -271,6 +272,7 @@ test('netconf contents: ether types, multicast, active bridges, description, and
   });
   await master.authorizeMember(nwid, carol.address);
   await master.setActiveBridge(nwid, carol.address, true);
+  await master.deauthorizeMember(nwid, bob.address); // known to the network, not authorized
   await master.setActiveBridge(nwid, bob.address, true); // not authorized: not listed
   const config = read((await master.doNetworkConfigRequest({ identity: alice, nwid })).netconf);
   assert.equal(config.description, 'the lab\nsecond line');
@@ -289,9 +291,10 @@ test('netconf contents: ether types, multicast, active bridges, description, and
 test('a netconf over 65,535 bytes is an internal error and rolls back', async () => {
   const { storage, master } = await setup();
   const nwid = await master.createNetwork({ private: false, v4AssignMode: 'zt', ipPools: ['10.0.0.0/8'] });
-  // Many admin-set addresses make the config too big.
-  const cidrs = Array.from({ length: 6000 }, (_, i) => `10.${(i >> 8) & 255}.${i & 255}.${(i % 200) + 1}/8`);
-  await master.setIpAssignments(nwid, alice.address, cidrs);
+  // Many multicast rates make the config too big (a member holds at most 16 addresses).
+  const multicastRates = Array.from({ length: 4000 }, (_, i) => ({ mac: (i + 1).toString(16).padStart(12, '0'), adi: 0, preload: 1, maxBalance: 1, accrual: 1 }));
+  await master.updateNetwork(nwid, { multicastRates });
+  await master.authorizeMember(nwid, alice.address);
   const reply = await master.doNetworkConfigRequest({ identity: alice, nwid });
   assert.equal(reply.code, ResultCode.INTERNAL_SERVER_ERROR);
   assert.match(reply.error ?? '', /65535|bytes/);

@@ -68,10 +68,9 @@ test('a signed netconf of exactly 65,535 bytes is served; one byte more is an in
     const member = memberAt(1);
     await master.doNetworkConfigRequest({ identity: member, nwid });
     await master.authorizeMember(nwid, member.address);
-    // Bulk from many addresses (12 or 13 bytes each), the last bytes from the description.
-    const cidrs = Array.from({ length: 4800 }, (_, i) => `10.${(i >> 8) & 255}.${i & 255}.7/8`);
-    await master.setIpAssignments(nwid, member.address, cidrs);
-    await master.updateNetwork(nwid, { description: 'x' });
+    // Bulk from many multicast rates (a member holds at most 16 addresses), the last bytes from the description.
+    const multicastRates = Array.from({ length: 2420 }, (_, i) => ({ mac: (i + 1).toString(16).padStart(12, '0'), adi: 0, preload: 1, maxBalance: 1, accrual: 1 }));
+    await master.updateNetwork(nwid, { multicastRates, description: 'x' });
     const small = await master.doNetworkConfigRequest({ identity: member, nwid, haveRevision: 1n });
     assert.equal(small.code, ResultCode.OK, small.error);
     const room = 65_535 - small.netconf!.byteLength;

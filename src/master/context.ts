@@ -5,6 +5,7 @@ import type { NetworkPartsCache } from './network-parts.js';
 import type { Identity } from '../crypto/identity.js';
 import type { SigningPool } from '../crypto/signing-pool.js';
 import type { MasterEventEmitter } from './events.js';
+import type { ExternalChangeWatch } from './external-changes.js';
 import type { NetconfStore } from './store.js';
 
 export interface MasterContext {
@@ -21,6 +22,8 @@ export interface MasterContext {
   readonly validateIdentities: boolean;
   readonly maxMetaDataBytes: number;
   readonly events: MasterEventEmitter;
+  /** Finds the revisions another program raised in the database (see external-changes.ts). */
+  readonly externalChanges: ExternalChangeWatch;
   readonly networkParts: NetworkPartsCache;
   readonly netconfs: NetconfCache;
   /** Requests being answered right now (a lone one signs without waiting to batch). */

@@ -10,6 +10,7 @@
  * Probing never loads every assignment: the store answers "the first free address at or after the
  * candidate" through an index (for IPv4, the runs of held addresses; see src/storage/sql/schema.ts).
  */
+import { MAX_ZT_ASSIGNED_ADDRESSES } from '../protocol/assigned-addresses.js';
 import { firstFreeWrapping } from '../protocol/free-range.js';
 import { assignableRange, formatCidr, hostMask, rfc4193Address, type Cidr, type IpFamily } from '../protocol/ip.js';
 import type { NetconfStoreTx, NetworkRow } from './store.js';
@@ -43,7 +44,10 @@ export interface MemberAddresses {
 /**
  * The addresses a member's netconf carries, assigning from pools when the network's modes say
  * `zt` and the member holds none of that family yet. New assignments are written through `tx`
- * and marked as claims that must be durable before the reply.
+ * (as automatic: they change no other member's config, so no revision) and marked as claims that
+ * must be durable before the reply. Never more than MAX_ZT_ASSIGNED_ADDRESSES: what would exceed
+ * it (rows written by other programs, or an address on top of an administrator's full list) is
+ * left out and reported as a shortage.
  */
 export function memberAddresses(
   tx: NetconfStoreTx,
@@ -54,19 +58,31 @@ export function memberAddresses(
   const held = tx.getAssignments(network.id, memberAddressHex);
   const staticIps: string[] = [];
   const shortages: { family: IpFamily; message: string }[] = [];
+  const full = (family: IpFamily, dropped: number): boolean => {
+    if (staticIps.length + dropped <= MAX_ZT_ASSIGNED_ADDRESSES) return false;
+    shortages.push({
+      family,
+      message: `${memberAddressHex} in network ${network.id} would get more than ${MAX_ZT_ASSIGNED_ADDRESSES} addresses, ` +
+        `which a 2015 node refuses; ${staticIps.length + dropped - MAX_ZT_ASSIGNED_ADDRESSES} IPv${family} left out`,
+    });
+    return true;
+  };
 
   const fromPools = (family: IpFamily): void => {
     const mine = held.filter((cidr) => cidr.family === family);
     if (mine.length > 0) {
-      staticIps.push(...mine.map(formatCidr));
+      const room = Math.max(0, MAX_ZT_ASSIGNED_ADDRESSES - staticIps.length);
+      full(family, mine.length);
+      staticIps.push(...mine.slice(0, room).map(formatCidr));
       return;
     }
+    if (full(family, 1)) return;
     const pools = tx.getPools(network.id).filter((pool) => pool.family === family);
     for (const pool of pools) {
       const address = findFreeAddress(pool, memberAddress, (f, from, to) => tx.firstFreeAddress(network.id, f, from, to));
       if (address !== null) {
         const assignment: Cidr = { family, address, bits: pool.bits };
-        tx.insertAssignment(network.id, memberAddressHex, assignment);
+        tx.insertAssignment(network.id, memberAddressHex, assignment, true);
         tx.requireDurable();
         staticIps.push(formatCidr(assignment));
         return;
@@ -83,7 +99,7 @@ export function memberAddresses(
 
   if (network.v4AssignMode === 'zt') fromPools(4);
   if (network.v6AssignMode === 'zt') fromPools(6);
-  else if (network.v6AssignMode === 'rfc4193') {
+  else if (network.v6AssignMode === 'rfc4193' && !full(6, 1)) {
     staticIps.push(formatCidr(rfc4193Address(BigInt('0x' + network.id), memberAddress)));
   }
   return { staticIps, shortages };

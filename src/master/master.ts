@@ -12,6 +12,7 @@ import type { MemberInfo, MemberUpdate, NetworkInfo } from './admin.js';
 import type { MasterContext } from './context.js';
 import { MasterEventEmitter, type MasterEventName, type MasterListener, type NetworkChangeEvent } from './events.js';
 import { BoundedSet } from './bounded-set.js';
+import { ExternalChangeWatch } from './external-changes.js';
 import { NetconfCache } from './netconf-cache.js';
 import { NetworkPartsCache } from './network-parts.js';
 import { doNetworkConfigRequest, type NetworkConfigReply, type NetworkConfigRequestInput } from './request.js';
@@ -57,6 +58,10 @@ export interface NetconfMaster {
   listMembers(nwid: string | bigint): Promise<MemberInfo[]>;
   authorizeMember(nwid: string | bigint, address: string | bigint): Promise<void>;
   deauthorizeMember(nwid: string | bigint, address: string | bigint): Promise<void>;
+  /** Authorizes many members in one transaction: one revision, one 'change' event. */
+  authorizeMembers(nwid: string | bigint, addresses: readonly (string | bigint)[]): Promise<void>;
+  /** De-authorizes many members in one transaction: one revision raise, one 'change' event. */
+  deauthorizeMembers(nwid: string | bigint, addresses: readonly (string | bigint)[]): Promise<void>;
   setActiveBridge(nwid: string | bigint, address: string | bigint, on: boolean): Promise<void>;
   updateMember(nwid: string | bigint, address: string | bigint, update: MemberUpdate): Promise<void>;
   setMemberName(nwid: string | bigint, address: string | bigint, name: string): Promise<void>;
@@ -67,7 +72,10 @@ export interface NetconfMaster {
   /** Authorized members whose last reported revision is older than the network's. */
   membersToRefresh(nwid: string | bigint): Promise<string[]>;
 
-  /** 'change': committed administrative changes; 'warning': shortages met answering requests. */
+  /**
+   * 'change': committed changes to networks (this master's, and revisions raised by another program
+   * editing the database file); 'warning': shortages met answering requests, and settings 2015 nodes misread.
+   */
   on<E extends MasterEventName>(event: E, listener: MasterListener<E>): void;
   off<E extends MasterEventName>(event: E, listener: MasterListener<E>): void;
   /** Listens to 'change' events; returns the function that stops listening. */
@@ -114,6 +122,7 @@ export function createNetconfMaster(
     validateIdentities: options.validateIdentities ?? true,
     maxMetaDataBytes,
     events,
+    externalChanges: new ExternalChangeWatch(storage),
     networkParts: new NetworkPartsCache(() => storage.generation),
     netconfs: new NetconfCache(storage),
     requestsInProgress: { count: 0 },
@@ -134,6 +143,8 @@ export function createNetconfMaster(
     listMembers: (nwid) => admin.listMembers(context, nwid),
     authorizeMember: (nwid, address) => admin.authorizeMember(context, nwid, address),
     deauthorizeMember: (nwid, address) => admin.deauthorizeMember(context, nwid, address),
+    authorizeMembers: (nwid, addresses) => admin.authorizeMembers(context, nwid, addresses),
+    deauthorizeMembers: (nwid, addresses) => admin.deauthorizeMembers(context, nwid, addresses),
     setActiveBridge: (nwid, address, on) => admin.setActiveBridge(context, nwid, address, on),
     updateMember: (nwid, address, update) => admin.updateMember(context, nwid, address, update),
     setMemberName: (nwid, address, name) => admin.updateMember(context, nwid, address, { name }),

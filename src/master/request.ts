@@ -22,6 +22,7 @@ import type { PreparedNetconf } from '../protocol/netconf-template.js';
 import { InvalidArgumentError, LimitExceededError } from '../errors.js';
 import type { MasterContext } from './context.js';
 import type { IpPoolExhaustedEvent } from './events.js';
+import { reportExternalChanges } from './external-changes.js';
 import { memberAddresses } from './ip-assignment.js';
 import type { NetworkParts } from './network-parts.js';
 import type { MemberRow, NetconfStoreTx } from './store.js';
@@ -54,15 +55,31 @@ export interface NetworkConfigRequestInput {
   haveRevision?: bigint | number | null;
 }
 
-export interface NetworkConfigReply {
-  code: ResultCode;
-  /** The signed netconf, with OK. */
-  netconf?: Dictionary;
-  /** What went wrong: always with INTERNAL_SERVER_ERROR; with other codes when input was bad. */
-  error?: string;
-  /** Shortages met while building the config (an IP pool full), with OK. */
-  warnings?: string[];
-}
+/**
+ * A request's outcome, discriminated by `code`: after `reply.code === ResultCode.OK`, `netconf`
+ * is a Dictionary (no `!` needed); with INTERNAL_SERVER_ERROR, `error` is a string.
+ */
+export type NetworkConfigReply =
+  | {
+      code: typeof ResultCode.OK;
+      /** The signed netconf. */
+      netconf: Dictionary;
+      /** Shortages met while building the config (an IP pool full). */
+      warnings?: string[];
+      error?: undefined;
+    }
+  | {
+      code: typeof ResultCode.OK_BUT_NOT_NEWER | typeof ResultCode.OBJECT_NOT_FOUND | typeof ResultCode.ACCESS_DENIED;
+      netconf?: undefined;
+      /** What was wrong with the input, when it was bad. */
+      error?: string;
+    }
+  | {
+      code: typeof ResultCode.INTERNAL_SERVER_ERROR;
+      netconf?: undefined;
+      /** What went wrong. */
+      error: string;
+    };
 
 /** The longest `fromAddr` kept (the reference's Node.lastAt column size). */
 const MAX_FROM_ADDR_LENGTH = 64;
@@ -88,6 +105,7 @@ export async function doNetworkConfigRequest(
     return await answerRequest(context, request);
   } finally {
     context.requestsInProgress.count--;
+    reportExternalChanges(context);
   }
 }
 
@@ -120,13 +138,16 @@ async function answerRequest(context: MasterContext, request: NetworkConfigReque
       proofChecked = true;
       continue;
     }
-    let reply = outcome.reply;
-    if (outcome.unsigned !== undefined) {
+    let reply: NetworkConfigReply;
+    if ('unsigned' in outcome) {
       try {
-        reply = { ...reply, netconf: await signNetconf(context, outcome.unsigned) };
+        const netconf = await signNetconf(context, outcome.unsigned);
+        reply = outcome.warnings.length > 0 ? { code: ResultCode.OK, netconf, warnings: outcome.warnings } : { code: ResultCode.OK, netconf };
       } catch (error) {
         return { code: ResultCode.INTERNAL_SERVER_ERROR, error: describeError(error) };
       }
+    } else {
+      reply = outcome.reply;
     }
     for (const event of outcome.shortages) context.events.emit('warning', event);
     return reply;
@@ -135,7 +156,8 @@ async function answerRequest(context: MasterContext, request: NetworkConfigReque
 
 const NEEDS_PROOF_OF_WORK = Symbol('needs proof of work');
 type Answer =
-  | { reply: NetworkConfigReply; shortages: IpPoolExhaustedEvent[]; unsigned?: UnsignedNetconf }
+  | { reply: NetworkConfigReply; shortages: IpPoolExhaustedEvent[] }
+  | { unsigned: UnsignedNetconf; warnings: string[]; shortages: IpPoolExhaustedEvent[] }
   | typeof NEEDS_PROOF_OF_WORK;
 
 /** A fresh netconf made inside the request's transaction, to be signed after it commits. */
@@ -314,8 +336,7 @@ function buildUnsigned(
     family: shortage.family,
     message: shortage.message,
   }));
-  const reply: NetworkConfigReply = { code: ResultCode.OK };
-  if (shortages.length > 0) reply.warnings = shortages.map((shortage) => shortage.message);
+  const warnings = shortages.map((shortage) => shortage.message);
   const unsigned: UnsignedNetconf = {
     nwid: network.id,
     revision: network.revision,
@@ -325,7 +346,7 @@ function buildUnsigned(
     comMessage: com?.signingMessage() ?? null,
     generation: context.store.generation,
   };
-  return { reply, shortages, unsigned };
+  return { unsigned, warnings, shortages };
 }
 
 /** Signs the COM and the netconf that carries it (or the netconf alone); caches the result. */

@@ -84,6 +84,13 @@ export interface MemberRow {
   clientReportedRevision: bigint | null;
 }
 
+/** A network whose revision moved, and the sequence number of that move (see the schema, version 4). */
+export interface NetworkRevisionChange {
+  nwid: string;
+  revision: bigint;
+  changeSequence: number;
+}
+
 export interface CachedNetconf {
   bytes: Uint8Array;
   revision: bigint;
@@ -117,6 +124,10 @@ export interface NetconfStoreReader {
   activeBridges(nwid: string): string[];
   /** Authorized members whose reported revision is missing or below `revision`. */
   membersBehind(nwid: string, revision: bigint): string[];
+  /** The highest change sequence of any network (see `networksChangedSince`); 0 when none. */
+  lastChangeSequence(): number;
+  /** Networks whose revision moved after change sequence `sequence`, oldest change first. */
+  networksChangedSince(sequence: number): NetworkRevisionChange[];
   getAssignments(nwid: string, address: string): Cidr[];
   /** Every assignment of the network, by member address. */
   listAssignments(nwid: string): Map<string, Cidr[]>;
@@ -147,7 +158,13 @@ export interface NetconfStoreTx extends NetconfStoreReader {
 
   insertNetwork(network: NetworkRow): void;
   updateNetworkRow(nwid: string, settings: NetworkRowSettings): void;
-  setNetworkRevision(nwid: string, revision: bigint): void;
+  /**
+   * The store raises a network's revision itself whenever a change alters what members receive
+   * (master.md §4), whoever writes. Between `holdRevision` and `releaseRevision` (in one
+   * transaction) the raises asked for are merged into one, applied at the release.
+   */
+  holdRevision(nwid: string): void;
+  releaseRevision(nwid: string): void;
   /** Deletes the network with its members, assignments, pools, rules and multicast rates. */
   deleteNetwork(nwid: string): void;
 
@@ -157,8 +174,11 @@ export interface NetconfStoreTx extends NetconfStoreReader {
   /** Deletes the member and releases its addresses. */
   deleteMember(nwid: string, address: string): void;
 
-  /** Records an address; the store refuses (throws) an address already held in the network. */
-  insertAssignment(nwid: string, address: string, assignment: Cidr): void;
+  /**
+   * Records an address; the store refuses (throws) an address already held in the network.
+   * `automatic`: chosen from a pool while building this member's config, which raises no revision.
+   */
+  insertAssignment(nwid: string, address: string, assignment: Cidr, automatic?: boolean): void;
   deleteAssignments(nwid: string, address: string): void;
 
   /** Replace the network's pools, accepted Ethernet types and multicast rates. */
