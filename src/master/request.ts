@@ -54,15 +54,23 @@ export interface NetworkConfigRequestInput {
   haveRevision?: bigint | number | null;
 }
 
-export interface NetworkConfigReply {
-  code: ResultCode;
-  /** The signed netconf, with OK. */
-  netconf?: Dictionary;
-  /** What went wrong: always with INTERNAL_SERVER_ERROR; with other codes when input was bad. */
-  error?: string;
-  /** Shortages met while building the config (an IP pool full), with OK. */
-  warnings?: string[];
-}
+/** The answer to a request: with `ResultCode.OK` a signed netconf, with any other code none. */
+export type NetworkConfigReply =
+  | {
+    code: typeof ResultCode.OK;
+    /** The signed netconf. */
+    netconf: Dictionary;
+    /** Shortages met while building the config (an IP pool full). */
+    warnings?: string[];
+    error?: undefined;
+  }
+  | {
+    code: Exclude<ResultCode, typeof ResultCode.OK>;
+    /** What went wrong: always with INTERNAL_SERVER_ERROR; with other codes when input was bad. */
+    error?: string;
+    netconf?: undefined;
+    warnings?: undefined;
+  };
 
 /** The longest `fromAddr` kept (the reference's Node.lastAt column size). */
 const MAX_FROM_ADDR_LENGTH = 64;
@@ -119,13 +127,16 @@ async function answerRequest(context: MasterContext, request: NetworkConfigReque
       proofChecked = true;
       continue;
     }
-    let reply = outcome.reply;
-    if (outcome.unsigned !== undefined) {
+    let reply: NetworkConfigReply;
+    if ('unsigned' in outcome) {
       try {
-        reply = { ...reply, netconf: await signNetconf(context, outcome.unsigned) };
+        reply = { code: ResultCode.OK, netconf: await signNetconf(context, outcome.unsigned) };
       } catch (error) {
         return { code: ResultCode.INTERNAL_SERVER_ERROR, error: describeError(error) };
       }
+      if (outcome.shortages.length > 0) reply.warnings = outcome.shortages.map((shortage) => shortage.message);
+    } else {
+      reply = outcome.reply;
     }
     for (const event of outcome.shortages) context.events.emit('warning', event);
     return reply;
@@ -134,7 +145,8 @@ async function answerRequest(context: MasterContext, request: NetworkConfigReque
 
 const NEEDS_PROOF_OF_WORK = Symbol('needs proof of work');
 type Answer =
-  | { reply: NetworkConfigReply; shortages: IpPoolExhaustedEvent[]; unsigned?: UnsignedNetconf }
+  | { reply: NetworkConfigReply; shortages: [] }
+  | { unsigned: UnsignedNetconf; shortages: IpPoolExhaustedEvent[] }
   | typeof NEEDS_PROOF_OF_WORK;
 
 /** A fresh netconf made inside the request's transaction, to be signed after it commits. */
@@ -299,8 +311,6 @@ function buildUnsigned(
     family: shortage.family,
     message: shortage.message,
   }));
-  const reply: NetworkConfigReply = { code: ResultCode.OK };
-  if (shortages.length > 0) reply.warnings = shortages.map((shortage) => shortage.message);
   const unsigned: UnsignedNetconf = {
     nwid: network.id,
     revision: network.revision,
@@ -310,7 +320,7 @@ function buildUnsigned(
     comMessage: com?.signingMessage() ?? null,
     cacheTicket: context.netconfs.ticket(),
   };
-  return { reply, shortages, unsigned };
+  return { shortages, unsigned };
 }
 
 /** Signs the COM and the netconf that carries it (or the netconf alone); caches the result. */
