@@ -29,11 +29,14 @@ import { scheduleSoon } from '../schedule-soon.js';
 export type { Persistence, PersistenceCounters, StoredState } from './persistence/types.js';
 export type { PersistenceFs } from './persistence/file.js';
 
+/** `IDBFactory` where the DOM types are loaded; in a project without them (Node.js), never. */
+type IndexedDbFactory = typeof globalThis extends { indexedDB: infer F } ? F : never;
+
 export interface SqlJsEngineOptions {
   /** Node.js: durable file storage (the main file is an ordinary SQLite database). */
   path?: string;
   /** Browser: IndexedDB persistence. `factory` defaults to `globalThis.indexedDB`. */
-  indexedDb?: { name: string; factory?: IDBFactory };
+  indexedDb?: { name: string; factory?: IndexedDbFactory };
   schema: SchemaManager;
   /** Clock passed to migrations, in milliseconds. */
   now?: () => number;
@@ -63,6 +66,7 @@ let sqlJsPromise: Promise<SqlJsStatic> | null = null;
 const runsOnNode = typeof process !== 'undefined' && typeof process.versions?.node === 'string';
 
 /**
+ * @internal
  * Loads sql.js once per process. In Node.js its wasm is found next to its own file. In a browser,
  * with neither option given, the wasm (`sql-wasm-browser.wasm`) is looked for next to the script
  * that holds this code (the application's bundle), not next to the page.
