@@ -55,7 +55,6 @@ before(async () => {
     platform: 'browser',
     format: 'esm',
     target: ['es2022'],
-    external: ['node:*'],
     logLevel: 'error',
   });
   await copyFile(
