@@ -39,7 +39,9 @@ try {
   const master = createNetconfMaster(storage, masterIdentity);
   const nwid = await master.createNetwork({ name: 'vite', private: false });
   const reply = await master.doNetworkConfigRequest({ identity: Identity.fromString(TEST_IDENTITIES[1]).publicOnly(), nwid });
-  document.body.dataset.result = JSON.stringify({ ok: reply.code === ResultCode.OK && reply.netconf.verify(masterIdentity) });
+  // A page has no file system: the path option is refused with a typed error.
+  const pathRefused = await openSqlJsStorage({ path: 'netconf.db' }).then(() => 'opened', (error) => error.code);
+  document.body.dataset.result = JSON.stringify({ ok: reply.code === ResultCode.OK && reply.netconf.verify(masterIdentity), pathRefused });
 } catch (error) {
   document.body.dataset.result = JSON.stringify({ code: error.code, file: error.file, message: error.message });
 }
@@ -79,5 +81,5 @@ test('a Vite app with no configuration gets a typed error naming the wasm file a
 
 test('a Vite app with the one-line recipe (the wasm imported with ?url as locateFile) runs the master', async () => {
   const result = await buildAndRun('recipe', true);
-  assert.deepEqual(result, { ok: true });
+  assert.deepEqual(result, { ok: true, pathRefused: 'ERR_INVALID_ARGUMENT' });
 });
