@@ -15,7 +15,7 @@ import {
   openSqlJsStorage,
   type NetworkConfigReply,
 } from '../src/index.js';
-import { TEST_IDENTITIES } from '../src/crypto/test-identities.js';
+import { TEST_IDENTITIES } from '../src/testing/index.js';
 
 const RESULT_NAMES = Object.fromEntries(Object.entries(ResultCode).map(([name, code]) => [code, name]));
 

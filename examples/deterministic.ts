@@ -20,7 +20,7 @@ import {
   encodeNetworkConfigOk,
   openSqlJsStorage,
 } from '../src/index.js';
-import { TEST_IDENTITIES, deterministicRandom } from '../src/crypto/index.js';
+import { TEST_IDENTITIES, deterministicRandom } from '../src/testing/index.js';
 
 /** A clock that starts at a fixed moment and advances one second each time it is read. */
 function steppingClock(startMs: number): () => number {

@@ -2,7 +2,6 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { TEST_IDENTITIES } from '../src/crypto/test-identities.js';
 import { Identity } from '../src/crypto/identity.js';
-import * as cryptoLayer from '../src/crypto/index.js';
 
 test('the 8 test identities parse with private keys, are distinct, and pass the proof of work', () => {
   assert.equal(TEST_IDENTITIES.length, 8);
@@ -14,12 +13,4 @@ test('the 8 test identities parse with private keys, are distinct, and pass the 
     assert.equal(identity.locallyValidate(), true, identity.address);
   }
   assert.ok(Object.isFrozen(TEST_IDENTITIES));
-});
-
-test('the crypto index exposes the layer', () => {
-  assert.equal(cryptoLayer.Identity, Identity);
-  assert.equal(cryptoLayer.TEST_IDENTITIES, TEST_IDENTITIES);
-  assert.equal(typeof cryptoLayer.setSigningBackend, 'function');
-  assert.equal(typeof cryptoLayer.setMemoryHardHashImplementation, 'function');
-  assert.equal(typeof cryptoLayer.parseAddress, 'function');
 });

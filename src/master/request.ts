@@ -141,11 +141,11 @@ async function answerRequest(context: MasterContext, request: NetworkConfigReque
     let reply: NetworkConfigReply;
     if ('unsigned' in outcome) {
       try {
-        const netconf = await signNetconf(context, outcome.unsigned);
-        reply = outcome.warnings.length > 0 ? { code: ResultCode.OK, netconf, warnings: outcome.warnings } : { code: ResultCode.OK, netconf };
+        reply = { code: ResultCode.OK, netconf: await signNetconf(context, outcome.unsigned) };
       } catch (error) {
         return { code: ResultCode.INTERNAL_SERVER_ERROR, error: describeError(error) };
       }
+      if (outcome.shortages.length > 0) reply.warnings = outcome.shortages.map((shortage) => shortage.message);
     } else {
       reply = outcome.reply;
     }
@@ -156,8 +156,8 @@ async function answerRequest(context: MasterContext, request: NetworkConfigReque
 
 const NEEDS_PROOF_OF_WORK = Symbol('needs proof of work');
 type Answer =
-  | { reply: NetworkConfigReply; shortages: IpPoolExhaustedEvent[] }
-  | { unsigned: UnsignedNetconf; warnings: string[]; shortages: IpPoolExhaustedEvent[] }
+  | { reply: NetworkConfigReply; shortages: [] }
+  | { unsigned: UnsignedNetconf; shortages: IpPoolExhaustedEvent[] }
   | typeof NEEDS_PROOF_OF_WORK;
 
 /** A fresh netconf made inside the request's transaction, to be signed after it commits. */
@@ -336,7 +336,6 @@ function buildUnsigned(
     family: shortage.family,
     message: shortage.message,
   }));
-  const warnings = shortages.map((shortage) => shortage.message);
   const unsigned: UnsignedNetconf = {
     nwid: network.id,
     revision: network.revision,
@@ -346,7 +345,7 @@ function buildUnsigned(
     comMessage: com?.signingMessage() ?? null,
     generation: context.store.generation,
   };
-  return { unsigned, warnings, shortages };
+  return { shortages, unsigned };
 }
 
 /** Signs the COM and the netconf that carries it (or the netconf alone); caches the result. */

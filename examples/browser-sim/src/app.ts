@@ -5,7 +5,7 @@
  * node would after sending NETWORK_CONFIG_REFRESH.
  */
 import { Identity } from '../../../src/index.js';
-import { TEST_IDENTITIES } from '../../../src/crypto/test-identities.js';
+import { TEST_IDENTITIES } from '../../../src/testing/index.js';
 import type { NetconfMaster } from './master-types.js';
 import { SimulatedNode } from './simulated-node.js';
 import { kindOfResult, log } from './log.js';
