@@ -20,7 +20,8 @@ import {
   encodeNetworkConfigOk,
   openSqlJsStorage,
 } from '../src/index.js';
-import { TEST_IDENTITIES, deterministicRandom } from '../src/crypto/index.js';
+import { TEST_IDENTITIES } from '../src/crypto/test-identities.js';
+import { deterministicRandom } from '../src/crypto/deterministic-random.js';
 
 /** A clock that starts at a fixed moment and advances one second each time it is read. */
 function steppingClock(startMs: number): () => number {

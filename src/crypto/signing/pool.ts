@@ -1,147 +1,37 @@
 /**
- * C25519 signatures (protocol.md §3) made on worker threads, so that a burst of fresh netconfs (every
- * member asking after a revision change) neither blocks the event loop nor leaves a core idle.
+ * C25519 signatures (protocol.md §3) and identity validations made on worker threads, so that a
+ * burst of fresh netconfs (every member asking after a revision change) or of new identities
+ * neither blocks the event loop nor leaves a core idle.
  *
- * In Node, worker threads sign with the backend chosen at the time: OpenSSL for `native`, noble
- * imported into the worker for `noble`. Signatures asked for in one turn of the event loop travel
- * to a worker together; a lone signature, with nothing else waiting, is made on the calling thread,
- * where it is quicker than a round trip. In browsers, WebCrypto's Ed25519 signs
- * (webcrypto-signing.ts). Otherwise (no workers wanted, workers starting, failed or closed) every
- * signature is made on the calling thread. Every worker's signature with each backend is checked
- * against the calling thread's before batches go to it: the bytes are always those of `Identity.sign`.
+ * In Node, worker threads (worker.ts) sign with the chosen backend. Signatures asked for in one
+ * turn of the event loop travel to a worker together; a lone signature, with nothing else waiting
+ * and no worker signing, is made on the calling thread, where it is quicker than a round trip.
+ * Each worker validates one identity at a time, so that signatures sent to it never wait behind
+ * more than one memory-hard hash. In browsers, WebCrypto's Ed25519 signs (webcrypto.ts).
+ * Otherwise (no workers wanted, no worker file found, workers failed or closed) everything is done
+ * on the calling thread. Every worker's signatures with each backend are checked against the
+ * calling thread's before batches go to it: the bytes are always those of `Identity.sign`.
  */
-import type * as WorkerThreads from 'node:worker_threads';
 import { equalBytes } from '@noble/curves/utils.js';
-import { InvalidArgumentError } from '../errors.js';
-import { nodeBuiltin } from './node-builtin.js';
-import { Identity, privateKeyOf } from './identity.js';
-import { C25519_SIGNATURE_BYTES, checkSignaturePair, writeSignatureHex } from './c25519.js';
-import { currentSigningBackend, ed25519SeedToPkcs8, type SigningBackendName } from './signing-backend.js';
-import { findSubtle, WebCryptoSigningPool } from './webcrypto-signing.js';
-import { scheduleSoon } from '../schedule-soon.js';
-
-export interface SigningPoolOptions {
-  /**
-   * Worker threads (default: the number of cores minus one, at least 1, at most 4). 0 signs
-   * everything on the calling thread.
-   */
-  workers?: number;
-  /**
-   * WebCrypto's Ed25519 (see webcrypto-signing.ts): `auto` (default) where there are no worker
-   * threads, as in browsers; `always` instead of worker threads; `never`.
-   */
-  webCrypto?: 'auto' | 'always' | 'never';
-}
-
-/** Where the signatures of a pool were made. */
-export interface SigningCounts {
-  byWorkers: number;
-  byWebCrypto: number;
-  inline: number;
-}
-
-export interface SignOptions {
-  /**
-   * Whether other signatures may be asked for in this turn of the event loop (default true). With
-   * false, a caller that knows it is alone has the signature made at once on the calling thread,
-   * skipping the turn the pool waits to gather a batch.
-   */
-  mayBatch?: boolean;
-}
-
-export interface SigningPool {
-  /** The identity's 96-byte C25519 signature of `message`. */
-  sign(message: Uint8Array, options?: SignOptions): Promise<Uint8Array>;
-  /**
-   * Signs `first`, writes that signature's 192 hex digits into `second` at `firstSignatureAt`, then
-   * signs `second`: a certificate and the signed text that carries it, in one trip to a worker.
-   * Resolves to both signatures; `second` then holds the digits.
-   */
-  signPair(first: Uint8Array, second: Uint8Array, firstSignatureAt: number, options?: SignOptions): Promise<[Uint8Array, Uint8Array]>;
-  /** Where the signatures so far were made. */
-  readonly counts: Readonly<SigningCounts>;
-  /** Stops the workers; later signatures are made on the calling thread. */
-  close(): Promise<void>;
-}
+import { InvalidArgumentError } from '../../errors.js';
+import { scheduleSoon } from '../../schedule-soon.js';
+import { nodeBuiltin } from '../node-builtin.js';
+import { Identity, privateKeyOf } from '../identity.js';
+import { C25519_SIGNATURE_BYTES, c25519Sign, checkSignaturePair, writeSignatureHex } from '../c25519.js';
+import { chooseMemoryHardHash, type MemoryHardHashChoice, type MemoryHardHashName } from '../memory-hard-hash.js';
+import { chooseSigningBackend, type Ed25519Backend, type SigningBackendName } from './backend.js';
+import { IdleShare } from './idle-share.js';
+import type { SigningCounts, SigningPool, SigningPoolOptions, ValidationCounts } from './pool-types.js';
+import { findSubtle, WebCryptoSigningPool } from './webcrypto.js';
+import type { WorkerAnswer, WorkerRequest } from './worker-messages.js';
+import { findWorkerLauncher, type WorkerLauncher } from './worker-thread.js';
+import type * as WorkerThreads from 'node:worker_threads';
 
 // Small batches that leave as soon as they are full keep a worker signing while this thread builds
 // the next configs; one batch per turn of the event loop made them take turns instead.
 const MAX_BATCH = 16;
 const MAX_BATCHES_PER_WORKER = 4;
 const MAX_DEFAULT_WORKERS = 4;
-
-// CommonJS source of a worker. It receives the key once (PKCS#8 for OpenSSL, the seed for noble,
-// and the URLs of the noble modules when they could be resolved), then batches of messages laid end
-// to end, and answers each batch with 96 bytes per message: Ed25519(SHA-512(m)[0..32]) ‖ SHA-512(m)[0..32],
-// signed by the backend the batch names. A message whose `links` entry is not -1 first gets the
-// previous message's signature written into it at that offset, as hex (signPair). Its noble
-// signing is the main thread's (signing-backend.ts: RFC 8032 §5.1.6 with the expanded key kept);
-// the self-check and the tests hold both to Identity.sign.
-const WORKER_SOURCE = `
-const { parentPort, workerData } = require('node:worker_threads');
-const crypto = require('node:crypto');
-const key = crypto.createPrivateKey({ key: Buffer.from(workerData.pkcs8), format: 'der', type: 'pkcs8' });
-const nativeSha512 = typeof crypto.hash === 'function'
-  ? (m) => crypto.hash('sha512', m, 'buffer')
-  : (m) => crypto.createHash('sha512').update(m).digest();
-const signNative = (digest) => crypto.sign(null, digest, key);
-let noble = null; // loaded with the first batch that asks for it
-const loadNoble = () => workerData.nobleUrls === null
-  ? Promise.reject(new Error('the noble modules could not be located'))
-  : Promise.all(workerData.nobleUrls.map((url) => import(url))).then(([{ ed25519 }, { sha512 }, { bytesToNumberLE }, { concatBytes }]) => {
-      const { Fn, BASE } = ed25519.Point;
-      const { prefix, scalar, pointBytes } = ed25519.utils.getExtendedPublicKey(workerData.seed);
-      const toScalar = (bytes) => Fn.create(bytesToNumberLE(sha512(bytes)));
-      return {
-        sha512,
-        sign: (digest) => {
-          const r = toScalar(concatBytes(prefix, digest));
-          const R = BASE.multiply(r).toBytes();
-          return concatBytes(R, Fn.toBytes(Fn.create(r + toScalar(concatBytes(R, pointBytes, digest)) * scalar)));
-        },
-      };
-    });
-const native = { sha512: nativeSha512, sign: signNative };
-const HEX_DIGITS = Buffer.from('0123456789abcdef', 'latin1');
-const writeHex = (into, at, signature) => {
-  for (let i = 0; i < 96; i++) {
-    into[at + 2 * i] = HEX_DIGITS[signature[i] >>> 4];
-    into[at + 2 * i + 1] = HEX_DIGITS[signature[i] & 15];
-  }
-};
-parentPort.on('message', async ({ id, backend, bytes, ends, links }) => {
-  try {
-    const signer = backend === 'noble' ? await (noble ??= loadNoble()) : native;
-    const out = new Uint8Array(96 * ends.length);
-    let start = 0;
-    for (let i = 0; i < ends.length; i++) {
-      const message = bytes.subarray(start, ends[i]);
-      if (links[i] >= 0) writeHex(message, links[i], out.subarray(96 * (i - 1), 96 * i));
-      const digest = signer.sha512(message).subarray(0, 32);
-      out.set(signer.sign(digest), 96 * i);
-      out.set(digest, 96 * i + 64);
-      start = ends[i];
-    }
-    parentPort.postMessage({ id, out }, [out.buffer]);
-  } catch (error) {
-    parentPort.postMessage({ id, error: String(error) });
-  }
-});
-`;
-
-/** The modules a worker signs with when the noble backend is chosen. */
-const NOBLE_MODULES = ['@noble/curves/ed25519.js', '@noble/hashes/sha2.js', '@noble/curves/utils.js', '@noble/hashes/utils.js'];
-
-/** Where the noble modules are, for a worker to import them; null where that cannot be known (bundles). */
-function nobleModuleUrls(): string[] | null {
-  try {
-    const meta = import.meta as { resolve?: (specifier: string) => string };
-    if (typeof meta.resolve !== 'function') return null;
-    return NOBLE_MODULES.map((specifier) => import.meta.resolve(specifier));
-  } catch {
-    return null;
-  }
-}
 
 interface JobBase {
   readonly message: Uint8Array;
@@ -164,6 +54,11 @@ interface PairJob extends JobBase {
 
 type Job = SingleJob | PairJob;
 
+interface ValidationJob {
+  readonly identity: Identity;
+  readonly resolve: (valid: boolean) => void;
+}
+
 /** The signatures a job asks for. */
 const signatureCount = (job: Job): number => (job.second === undefined ? 1 : 2);
 
@@ -180,15 +75,10 @@ function settle(job: Job, out: Uint8Array, at: number): void {
 
 interface PoolWorker {
   readonly thread: WorkerThreads.Worker;
-  /** Batches sent and not yet answered, by batch id. */
+  /** Sign batches sent and not yet answered, by request id. */
   readonly inFlight: Map<number, { backend: SigningBackendName; jobs: Job[] }>;
-}
-
-type WorkerThreadsModule = typeof WorkerThreads;
-
-function loadWorkerThreads(): WorkerThreadsModule | null {
-  const module = nodeBuiltin<WorkerThreadsModule>('node:worker_threads');
-  return module !== null && typeof module.Worker === 'function' ? module : null;
+  /** The identity validation sent and not yet answered. */
+  validation: { id: number; job: ValidationJob } | null;
 }
 
 function defaultWorkerCount(): number {
@@ -196,7 +86,6 @@ function defaultWorkerCount(): number {
   const cores = os?.availableParallelism?.() ?? 1;
   return Math.min(MAX_DEFAULT_WORKERS, Math.max(1, cores - 1));
 }
-
 
 /** A pool signing with `identity`, which must hold its private key. */
 export function createSigningPool(identity: Identity, options: SigningPoolOptions = {}): SigningPool {
@@ -211,64 +100,71 @@ export function createSigningPool(identity: Identity, options: SigningPoolOption
   if (webCrypto !== 'auto' && webCrypto !== 'always' && webCrypto !== 'never') {
     throw new InvalidArgumentError(`webCrypto must be 'auto', 'always' or 'never', got ${String(options.webCrypto)}`);
   }
-  const workerThreads = loadWorkerThreads();
-  const subtle = webCrypto === 'never' ? null : findSubtle();
-  if (subtle !== null && (webCrypto === 'always' || workerThreads === null) && workerCount > 0) {
-    return new WebCryptoSigningPool(identity, privateKey, subtle);
+  const backendChoice = options.backend ?? 'auto';
+  const backend = chooseSigningBackend(backendChoice);
+  const memoryHardHash = options.memoryHardHash ?? 'auto';
+  chooseMemoryHardHash(memoryHardHash); // refuses an unknown choice now, not at the first validation
+  const launcher = workerCount === 0 ? null : findWorkerLauncher();
+  const subtle = webCrypto === 'never' || backendChoice === 'noble' ? null : findSubtle();
+  if (subtle !== null && (webCrypto === 'always' || launcher === null) && workerCount > 0) {
+    return new WebCryptoSigningPool(privateKey, subtle, backend, memoryHardHash);
   }
-  return new WorkerSigningPool(identity, privateKey, workerCount, workerThreads);
+  return new WorkerSigningPool(privateKey, backend, memoryHardHash, workerCount, launcher);
 }
 
 type CheckState = 'unchecked' | 'checking' | 'passed' | 'failed';
 
 class WorkerSigningPool implements SigningPool {
   readonly counts: SigningCounts = { byWorkers: 0, byWebCrypto: 0, inline: 0 };
+  readonly validationCounts: ValidationCounts = { byWorkers: 0, inline: 0 };
   readonly #queue: Job[] = [];
+  readonly #validations: ValidationJob[] = [];
   readonly #workers: PoolWorker[] = [];
   #dispatchScheduled = false;
-  #nextBatchId = 0;
-  /** 'none': not started yet; 'running'; 'off': every signature is made on the calling thread. */
+  #nextRequestId = 0;
+  /** 'none': not started yet; 'running'; 'off': everything is done on the calling thread. */
   #threads: 'none' | 'running' | 'off';
-  /** Whether the workers' signatures with each backend matched the calling thread's. */
-  readonly #checks: Record<SigningBackendName, CheckState>;
-  readonly #nobleUrls = nobleModuleUrls();
-  readonly #share = new IdleShare();
+  /** Whether the workers' signatures with the backend matched the calling thread's. */
+  #check: CheckState = 'unchecked';
+  readonly #share = new IdleShare(MAX_BATCH / 2);
+  /** The hash the workers validate with; null for a function of the caller's, which runs here. */
+  readonly #workerHash: MemoryHardHashName | null;
 
   constructor(
-    private readonly identity: Identity,
     private readonly privateKey: Uint8Array,
+    private readonly backend: Ed25519Backend,
+    private readonly memoryHardHash: MemoryHardHashChoice,
     private readonly workerCount: number,
-    private readonly workerThreads: WorkerThreadsModule | null,
+    private readonly launcher: WorkerLauncher | null,
   ) {
-    this.#threads = workerCount === 0 || workerThreads === null ? 'off' : 'none';
-    this.#checks = { native: 'unchecked', noble: this.#nobleUrls === null ? 'failed' : 'unchecked' };
+    this.#threads = workerCount === 0 || launcher === null ? 'off' : 'none';
+    this.#workerHash = typeof memoryHardHash === 'function' ? null : memoryHardHash;
   }
 
-  sign(message: Uint8Array, options?: SignOptions): Promise<Uint8Array> {
+  sign(message: Uint8Array): Promise<Uint8Array> {
     if (!(message instanceof Uint8Array)) {
       return Promise.reject(new InvalidArgumentError('a message to sign must be a Uint8Array'));
     }
-    if (this.#threads === 'off' || options?.mayBatch === false) {
-      try {
-        return Promise.resolve(this.#signInline(message));
-      } catch (error) {
-        return Promise.reject(error);
-      }
-    }
+    if (this.#threads === 'off') return attempt(() => this.#signInline(message));
     return new Promise((resolve, reject) => this.#enqueue({ message, resolve, reject }));
   }
 
-  signPair(first: Uint8Array, second: Uint8Array, firstSignatureAt: number, options?: SignOptions): Promise<[Uint8Array, Uint8Array]> {
+  signPair(first: Uint8Array, second: Uint8Array, firstSignatureAt: number): Promise<[Uint8Array, Uint8Array]> {
     const refusal = checkSignaturePair(first, second, firstSignatureAt);
     if (refusal !== null) return Promise.reject(refusal);
-    if (this.#threads === 'off' || options?.mayBatch === false) {
-      try {
-        return Promise.resolve(this.#signPairInline(first, second, firstSignatureAt));
-      } catch (error) {
-        return Promise.reject(error);
-      }
-    }
+    if (this.#threads === 'off') return attempt(() => this.#signPairInline(first, second, firstSignatureAt));
     return new Promise((resolve, reject) => this.#enqueue({ message: first, second, firstSignatureAt, resolve, reject }));
+  }
+
+  validateIdentity(identity: Identity): Promise<boolean> {
+    if (!(identity instanceof Identity)) return Promise.reject(new InvalidArgumentError('validateIdentity needs an Identity'));
+    if (this.#workerHash === null) return attempt(() => this.#validateInline(identity));
+    if (this.#threads === 'none') this.#start();
+    if (this.#threads === 'off') return attempt(() => this.#validateInline(identity));
+    return new Promise((resolve) => {
+      this.#validations.push({ identity, resolve });
+      this.#sendValidations();
+    });
   }
 
   #enqueue(job: Job): void {
@@ -289,14 +185,14 @@ class WorkerSigningPool implements SigningPool {
   async close(): Promise<void> {
     const workers = this.#workers.splice(0);
     this.#threads = 'off';
-    for (const worker of workers) this.#queue.unshift(...this.#takeBack(worker));
+    for (const worker of workers) this.#takeBack(worker);
     this.#drainInline();
     await Promise.all(workers.map((worker) => worker.thread.terminate()));
   }
 
   #signInline(message: Uint8Array): Uint8Array {
     this.counts.inline++;
-    return this.identity.sign(message);
+    return c25519Sign(this.privateKey, message, this.backend);
   }
 
   #signPairInline(first: Uint8Array, second: Uint8Array, firstSignatureAt: number): [Uint8Array, Uint8Array] {
@@ -314,20 +210,24 @@ class WorkerSigningPool implements SigningPool {
     }
   }
 
+  #validateInline(identity: Identity): boolean {
+    this.validationCounts.inline++;
+    return identity.locallyValidate({ memoryHardHash: this.memoryHardHash });
+  }
+
   /** Whether a batch sent now would be signed by a worker. */
   #workersSign(): boolean {
-    return this.#threads === 'running' && this.#checks[currentSigningBackend().name] === 'passed';
+    return this.#threads === 'running' && this.#check === 'passed';
   }
 
   #dispatch(): void {
-    const backend = currentSigningBackend().name;
-    const check = this.#checks[backend];
-    const busy = this.#workers.some((worker) => worker.inFlight.size > 0);
-    // A lone signature with no worker busy: quicker here than a round trip to a worker.
-    if (this.#threads !== 'running' || check !== 'passed' || (this.#queue.length === 1 && !busy)) {
-      if (this.#queue.length > 1 && check === 'unchecked') {
+    const signing = this.#workers.some((worker) => worker.inFlight.size > 0);
+    // A lone signature with no worker signing: quicker here than a round trip to a worker. This is
+    // the one place that decides it, for every caller.
+    if (!this.#workersSign() || (this.#queue.length === 1 && !signing)) {
+      if (this.#queue.length > 1 && this.#check === 'unchecked') {
         if (this.#threads === 'none') this.#start();
-        if (this.#threads === 'running') this.#selfCheck(backend);
+        if (this.#threads === 'running') this.#selfCheck();
       }
       this.#drainInline();
       return;
@@ -336,25 +236,29 @@ class WorkerSigningPool implements SigningPool {
       if (this.#queue.length === 0) return;
       let target: PoolWorker | undefined;
       for (const worker of this.#workers) {
-        if (worker.inFlight.size < MAX_BATCHES_PER_WORKER && (target === undefined || worker.inFlight.size < target.inFlight.size)) {
-          target = worker;
-        }
+        if (worker.inFlight.size < MAX_BATCHES_PER_WORKER && (target === undefined || load(worker) < load(target))) target = worker;
       }
       if (target === undefined) return; // every worker is full: answers will dispatch the rest
       const batch = this.#queue.splice(0, MAX_BATCH);
       // A worker that already has work would leave this thread waiting: it signs a share itself.
-      const share = target.inFlight.size > 0 ? this.#share.current() : 0;
+      const share = load(target) > 0 ? this.#share.current() : 0;
       const mine = batch.length > share ? batch.splice(batch.length - share) : [];
-      this.#send(target, batch, backend);
+      this.#sendBatch(target, batch);
       for (const job of mine) this.#runInline(job);
     }
   }
 
   #drainInline(): void {
     for (const job of this.#queue.splice(0)) this.#runInline(job);
+    for (const job of this.#validations.splice(0)) job.resolve(this.#validateInline(job.identity));
   }
 
-  #send(worker: PoolWorker, jobs: Job[], backend: SigningBackendName): void {
+  #post(worker: PoolWorker, request: WorkerRequest, transfer: ArrayBuffer[]): void {
+    worker.thread.ref(); // an answer is awaited: keep the process alive for it
+    worker.thread.postMessage(request, transfer);
+  }
+
+  #sendBatch(worker: PoolWorker, jobs: Job[]): void {
     let count = 0;
     let length = 0;
     for (const job of jobs) {
@@ -376,27 +280,37 @@ class WorkerSigningPool implements SigningPool {
         links[i++] = job.firstSignatureAt;
       }
     }
-    const id = this.#nextBatchId++;
+    const id = this.#nextRequestId++;
+    const backend = this.backend.name;
     worker.inFlight.set(id, { backend, jobs });
-    worker.thread.ref(); // an answer is awaited: keep the process alive for it
-    worker.thread.postMessage({ id, backend, bytes, ends, links }, [bytes.buffer, ends.buffer, links.buffer]);
+    this.#post(worker, { kind: 'sign', id, backend, bytes, ends, links }, [bytes.buffer, ends.buffer, links.buffer]);
+  }
+
+  /** Gives each worker without a validation the next one waiting. */
+  #sendValidations(): void {
+    const memoryHardHash = this.#workerHash;
+    if (memoryHardHash === null) return;
+    for (const worker of this.#workers) {
+      if (this.#validations.length === 0) return;
+      if (worker.validation !== null) continue;
+      const job = this.#validations.shift()!;
+      const id = this.#nextRequestId++;
+      worker.validation = { id, job };
+      const { identity } = job;
+      this.#post(worker, { kind: 'validate', id, address: identity.addressValue, publicKey: identity.publicKey, memoryHardHash }, []);
+    }
   }
 
   #start(): void {
-    const { Worker } = this.workerThreads!;
-    const workerData = {
-      pkcs8: ed25519SeedToPkcs8(this.privateKey.subarray(32, 64)),
-      seed: this.privateKey.slice(32, 64),
-      nobleUrls: this.#nobleUrls,
-    };
+    const workerData = { privateKey: this.privateKey.slice() };
     for (let i = 0; i < this.workerCount; i++) {
       let thread: WorkerThreads.Worker;
       try {
-        thread = new Worker(WORKER_SOURCE, { eval: true, workerData });
+        thread = this.launcher!.start(workerData);
       } catch {
         break;
       }
-      const worker: PoolWorker = { thread, inFlight: new Map() };
+      const worker: PoolWorker = { thread, inFlight: new Map(), validation: null };
       thread.unref();
       thread.on('message', (answer: WorkerAnswer) => this.#answered(worker, answer));
       thread.on('error', () => this.#failed(worker));
@@ -407,19 +321,19 @@ class WorkerSigningPool implements SigningPool {
   }
 
   /**
-   * Each worker signs a test pair with `backend` (signPair's way, which also covers single
-   * signatures); every one must match the calling thread's signatures.
+   * Each worker signs a test pair (signPair's way, which also covers single signatures); every one
+   * must match the calling thread's signatures.
    */
-  #selfCheck(backend: SigningBackendName): void {
-    this.#checks[backend] = 'checking';
-    const first = new TextEncoder().encode(`zt-netconf-master signing pool self-test (${backend})`);
+  #selfCheck(): void {
+    this.#check = 'checking';
+    const first = new TextEncoder().encode(`zt-netconf-master signing pool self-test (${this.backend.name})`);
     const prefix = 'signature of the first: ';
-    const second = new TextEncoder().encode(`${prefix}${'_'.repeat(2 * C25519_SIGNATURE_BYTES)} (${backend})`);
+    const second = new TextEncoder().encode(`${prefix}${'_'.repeat(2 * C25519_SIGNATURE_BYTES)} (${this.backend.name})`);
     const digitsAt = prefix.length;
     const expectedSecond = second.slice();
-    const expected = this.identity.sign(first);
+    const expected = c25519Sign(this.privateKey, first, this.backend);
     writeSignatureHex(expectedSecond, digitsAt, expected);
-    const expectedPair = [expected, this.identity.sign(expectedSecond)];
+    const expectedPair = [expected, c25519Sign(this.privateKey, expectedSecond, this.backend)];
     let waiting = this.#workers.length;
     for (const worker of this.#workers) {
       const check: PairJob = {
@@ -428,27 +342,38 @@ class WorkerSigningPool implements SigningPool {
         firstSignatureAt: digitsAt,
         selfCheck: true,
         resolve: (signatures) => {
-          if (this.#checks[backend] !== 'checking') return;
-          if (!signatures.every((signature, i) => equalBytes(signature, expectedPair[i]!))) this.#checks[backend] = 'failed';
-          else if (--waiting === 0) this.#checks[backend] = 'passed';
+          if (this.#check !== 'checking') return;
+          if (!signatures.every((signature, i) => equalBytes(signature, expectedPair[i]!))) this.#check = 'failed';
+          else if (--waiting === 0) this.#check = 'passed';
         },
         reject: () => {
-          if (this.#checks[backend] === 'checking') this.#checks[backend] = 'failed';
+          if (this.#check === 'checking') this.#check = 'failed';
         },
       };
-      this.#send(worker, [check], backend);
+      this.#sendBatch(worker, [check]);
     }
   }
 
-  #answered(worker: PoolWorker, { id, out }: WorkerAnswer): void {
-    const batch = worker.inFlight.get(id);
+  #answered(worker: PoolWorker, answer: WorkerAnswer): void {
+    if (worker.validation?.id === answer.id) {
+      const { job } = worker.validation;
+      worker.validation = null;
+      this.#settled(worker);
+      if (answer.valid === undefined) job.resolve(this.#validateInline(job.identity));
+      else {
+        this.validationCounts.byWorkers++;
+        job.resolve(answer.valid);
+      }
+      this.#sendValidations();
+      return;
+    }
+    const batch = worker.inFlight.get(answer.id);
     if (batch === undefined) return;
-    worker.inFlight.delete(id);
-    if (worker.inFlight.size === 0) worker.thread.unref();
-    if (out === undefined) {
-      // The worker could not sign with this backend (the noble modules would not load there): it
-      // is signed here from now on, this batch too.
-      this.#checks[batch.backend] = 'failed';
+    worker.inFlight.delete(answer.id);
+    this.#settled(worker);
+    if (answer.out === undefined) {
+      // The worker could not sign: it is signed here from now on, this batch too.
+      this.#check = 'failed';
       for (const job of batch.jobs) if (job.selfCheck === true) job.reject(new Error('a worker could not sign'));
       this.#queue.unshift(...batch.jobs.filter((job) => job.selfCheck !== true));
       this.#dispatch();
@@ -458,68 +383,51 @@ class WorkerSigningPool implements SigningPool {
     for (const job of batch.jobs) {
       const count = signatureCount(job);
       if (job.selfCheck !== true) this.counts.byWorkers += count;
-      settle(job, out, at);
+      settle(job, answer.out, at);
       at += count * C25519_SIGNATURE_BYTES;
     }
     if (this.#queue.length > 0) this.#dispatch();
   }
 
-  /** A worker that failed or exited: what it held is signed here; the pool goes on without it. */
+  /** Lets the process exit while a worker has nothing left to answer. */
+  #settled(worker: PoolWorker): void {
+    if (worker.inFlight.size === 0 && worker.validation === null) worker.thread.unref();
+  }
+
+  /** A worker that failed or exited: what it held is done elsewhere; the pool goes on without it. */
   #failed(worker: PoolWorker): void {
     const index = this.#workers.indexOf(worker);
     if (index < 0) return;
     this.#workers.splice(index, 1);
-    this.#queue.unshift(...this.#takeBack(worker));
+    this.#takeBack(worker);
     if (this.#workers.length === 0) this.#threads = 'off';
     if (this.#threads === 'off') this.#drainInline();
-    else this.#dispatch();
+    else {
+      this.#dispatch();
+      this.#sendValidations();
+    }
   }
 
-  /** The callers' jobs a worker holds (a self-check it held fails). */
-  #takeBack(worker: PoolWorker): Job[] {
+  /** Puts back in the queues the callers' work a worker holds (a self-check it held fails). */
+  #takeBack(worker: PoolWorker): void {
     const jobs = [...worker.inFlight.values()].flatMap((batch) => batch.jobs);
     worker.inFlight.clear();
+    if (worker.validation !== null) this.#validations.unshift(worker.validation.job);
+    worker.validation = null;
     worker.thread.unref();
     for (const job of jobs) if (job.selfCheck === true) job.reject(new Error('the worker stopped'));
-    return jobs.filter((job) => job.selfCheck !== true);
+    this.#queue.unshift(...jobs.filter((job) => job.selfCheck !== true));
   }
 }
 
-const BUSY_ENOUGH = 0.97;
+/** How busy a worker is: its sign batches, and a validation counts as one more. */
+const load = (worker: PoolWorker): number => worker.inFlight.size + (worker.validation === null ? 0 : 1);
 
-/**
- * How many signatures of a batch bound for a busy worker the calling thread makes itself: one more
- * every 50 ms while it was idle more than 3 % of the time, one fewer while it was not, up to half
- * a batch. Under a burst, when the workers are the bottleneck, the calling thread's spare time
- * signs too. Measured with 64 fresh requests in flight on 2 cores: noble +30 % over no share;
- * native +15 % with the 3 % threshold over 10 %, which left the calling thread idle a tenth of the
- * time while requests waited for the worker.
- */
-class IdleShare {
-  #value = 0;
-  #since = loopUtilization?.();
-  #at = 0;
-
-  current(): number {
-    if (loopUtilization === undefined) return 0;
-    const now = Date.now();
-    if (now - this.#at >= 50) {
-      const busy = loopUtilization(this.#since).utilization;
-      this.#since = loopUtilization();
-      this.#at = now;
-      this.#value = busy < BUSY_ENOUGH ? Math.min(this.#value + 1, MAX_BATCH / 2) : Math.max(this.#value - 1, 0);
-    }
-    return this.#value;
+/** `work()`'s result as a promise, its exception as a rejection. */
+function attempt<T>(work: () => T): Promise<T> {
+  try {
+    return Promise.resolve(work());
+  } catch (error) {
+    return Promise.reject(error);
   }
-}
-
-type LoopUtilization = { utilization: number; idle: number; active: number };
-const loopUtilization = (globalThis as { performance?: { eventLoopUtilization?: (since?: LoopUtilization) => LoopUtilization } })
-  .performance?.eventLoopUtilization?.bind(globalThis.performance);
-
-interface WorkerAnswer {
-  id: number;
-  /** 96 bytes per message; absent when the batch could not be signed (`error` says why). */
-  out?: Uint8Array;
-  error?: string;
 }
