@@ -2,9 +2,9 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { bytesToHex } from '@noble/hashes/utils.js';
 import { Identity } from '../src/crypto/identity.js';
-import { setSigningBackend } from '../src/crypto/signing-backend.js';
-import { createSigningPool } from '../src/crypto/signing-pool.js';
-import { WebCryptoSigningPool, type Ed25519Subtle } from '../src/crypto/webcrypto-signing.js';
+import { chooseSigningBackend } from '../src/crypto/signing/backend.js';
+import { createSigningPool } from '../src/crypto/signing/pool.js';
+import { WebCryptoSigningPool, type Ed25519Subtle } from '../src/crypto/signing/webcrypto.js';
 import { hexToBytes } from '@noble/hashes/utils.js';
 import { TEST_IDENTITIES } from '../src/crypto/test-identities.js';
 import { InvalidArgumentError } from '../src/errors.js';
@@ -62,12 +62,10 @@ test('workers: 0 signs everything on the calling thread', async () => {
 });
 
 test('with the noble backend chosen, workers sign with noble, byte for byte as Identity.sign', async () => {
-  setSigningBackend('noble');
-  const pool = createSigningPool(signer, { workers: 1 });
+  const pool = createSigningPool(signer, { workers: 1, backend: 'noble' });
   try {
     await untilWorkersSign(pool, 20, 50, 'the worker never took a noble batch');
   } finally {
-    setSigningBackend('auto');
     await pool.close();
   }
 });
@@ -88,6 +86,8 @@ test('closing with batches in flight still answers every signature correctly', a
 test('bad arguments are refused with typed errors', async () => {
   assert.throws(() => createSigningPool(signer, { workers: -1 }), InvalidArgumentError);
   assert.throws(() => createSigningPool(signer, { webCrypto: 'sometimes' as never }), InvalidArgumentError);
+  assert.throws(() => createSigningPool(signer, { backend: 'openssl' as never }), InvalidArgumentError);
+  assert.throws(() => createSigningPool(signer, { memoryHardHash: 'fast' as never }), InvalidArgumentError);
   assert.throws(() => createSigningPool(Identity.fromString(signer.toString(false))), InvalidArgumentError);
   const pool = createSigningPool(signer, { workers: 0 });
   await assert.rejects(pool.sign('text' as never), InvalidArgumentError);
@@ -97,16 +97,13 @@ test('WebCrypto Ed25519 signs byte for byte as Identity.sign, unless the noble b
   const pool = createSigningPool(signer, { webCrypto: 'always' });
   await signedAlike(pool, messages(40, 11));
   assert.deepEqual(pool.counts, { byWorkers: 0, byWebCrypto: 40, inline: 0 });
-  setSigningBackend('noble');
-  try {
-    await signedAlike(pool, messages(3, 12));
-    assert.equal(pool.counts.inline, 3);
-  } finally {
-    setSigningBackend('auto');
-  }
+  const noble = createSigningPool(signer, { webCrypto: 'always', backend: 'noble', workers: 0 });
+  await signedAlike(noble, messages(3, 12));
+  assert.equal(noble.counts.inline, 3);
+  assert.equal(noble.counts.byWebCrypto, 0);
   await pool.close();
   await signedAlike(pool, messages(2, 13));
-  assert.equal(pool.counts.inline, 5);
+  assert.equal(pool.counts.inline, 2);
 });
 
 test('a WebCrypto whose signature differs from Identity.sign is never used', async () => {
@@ -114,7 +111,7 @@ test('a WebCrypto whose signature differs from Identity.sign is never used', asy
     importKey: async () => ({}),
     sign: async () => new Uint8Array(64).buffer,
   };
-  const pool = new WebCryptoSigningPool(signer, signerPrivateKey(), lying);
+  const pool = new WebCryptoSigningPool(signerPrivateKey(), lying, chooseSigningBackend());
   await signedAlike(pool, messages(5, 14));
   assert.deepEqual(pool.counts, { byWorkers: 0, byWebCrypto: 0, inline: 5 });
   const missing: Ed25519Subtle = {
@@ -123,7 +120,7 @@ test('a WebCrypto whose signature differs from Identity.sign is never used', asy
     },
     sign: async () => new ArrayBuffer(0),
   };
-  const fallback = new WebCryptoSigningPool(signer, signerPrivateKey(), missing);
+  const fallback = new WebCryptoSigningPool(signerPrivateKey(), missing, chooseSigningBackend());
   await signedAlike(fallback, messages(2, 15));
   assert.equal(fallback.counts.inline, 2);
 });
@@ -179,8 +176,10 @@ test('signPair: the second message carries the first signature, byte for byte as
     assert.ok(pool.counts.byWorkers > before);
     const lone = pairs(1, 2)[0]!;
     const inlineBefore = pool.counts.inline;
-    await pool.signPair(lone.first, lone.second, lone.at, { mayBatch: false });
+    const workersBefore = pool.counts.byWorkers;
+    await pool.signPair(lone.first, lone.second, lone.at);
     assert.equal(pool.counts.inline, inlineBefore + 2, 'a lone pair is two signatures on the calling thread');
+    assert.equal(pool.counts.byWorkers, workersBefore);
   } finally {
     await pool.close();
   }
