@@ -7,7 +7,7 @@
  * turn of the event loop travel to a worker together; a lone signature, with nothing else waiting
  * and no worker signing, is made on the calling thread, where it is quicker than a round trip.
  * Each worker validates one identity at a time, so that signatures sent to it never wait behind
- * more than one memory-hard hash. In browsers, WebCrypto's Ed25519 signs (webcrypto.ts).
+ * more than one memory-hard hash; until a worker has loaded, identities are validated here. In browsers, WebCrypto's Ed25519 signs (webcrypto.ts).
  * Otherwise (no workers wanted, no worker file found, workers failed or closed) everything is done
  * on the calling thread. Every worker's signatures with each backend are checked against the
  * calling thread's before batches go to it: the bytes are always those of `Identity.sign`.
@@ -23,7 +23,7 @@ import { chooseSigningBackend, type Ed25519Backend, type SigningBackendName } fr
 import { IdleShare } from './idle-share.js';
 import type { SigningCounts, SigningPool, SigningPoolOptions, ValidationCounts } from './pool-types.js';
 import { findSubtle, WebCryptoSigningPool } from './webcrypto.js';
-import type { WorkerAnswer, WorkerRequest } from './worker-messages.js';
+import type { WorkerAnswer, WorkerReady, WorkerRequest } from './worker-messages.js';
 import { findWorkerLauncher, type WorkerLauncher } from './worker-thread.js';
 import type * as WorkerThreads from 'node:worker_threads';
 
@@ -79,6 +79,8 @@ interface PoolWorker {
   readonly inFlight: Map<number, { backend: SigningBackendName; jobs: Job[] }>;
   /** The identity validation sent and not yet answered. */
   validation: { id: number; job: ValidationJob } | null;
+  /** Whether the worker has loaded (it says so once). */
+  ready: boolean;
 }
 
 function defaultWorkerCount(): number {
@@ -160,7 +162,7 @@ class WorkerSigningPool implements SigningPool {
     if (!(identity instanceof Identity)) return Promise.reject(new InvalidArgumentError('validateIdentity needs an Identity'));
     if (this.#workerHash === null) return attempt(() => this.#validateInline(identity));
     if (this.#threads === 'none') this.#start();
-    if (this.#threads === 'off') return attempt(() => this.#validateInline(identity));
+    if (this.#threads === 'off' || !this.#workers.some((worker) => worker.ready)) return attempt(() => this.#validateInline(identity));
     return new Promise((resolve) => {
       this.#validations.push({ identity, resolve });
       this.#sendValidations();
@@ -292,7 +294,7 @@ class WorkerSigningPool implements SigningPool {
     if (memoryHardHash === null) return;
     for (const worker of this.#workers) {
       if (this.#validations.length === 0) return;
-      if (worker.validation !== null) continue;
+      if (worker.validation !== null || !worker.ready) continue;
       const job = this.#validations.shift()!;
       const id = this.#nextRequestId++;
       worker.validation = { id, job };
@@ -310,9 +312,15 @@ class WorkerSigningPool implements SigningPool {
       } catch {
         break;
       }
-      const worker: PoolWorker = { thread, inFlight: new Map(), validation: null };
+      const worker: PoolWorker = { thread, inFlight: new Map(), validation: null, ready: false };
       thread.unref();
-      thread.on('message', (answer: WorkerAnswer) => this.#answered(worker, answer));
+      thread.on('message', (message: WorkerAnswer | WorkerReady) => {
+        if (!('ready' in message)) this.#answered(worker, message);
+        else {
+          worker.ready = true;
+          this.#sendValidations();
+        }
+      });
       thread.on('error', () => this.#failed(worker));
       thread.on('exit', () => this.#failed(worker));
       this.#workers.push(worker);

@@ -33,6 +33,11 @@ export interface ValidateRequest {
 
 export type WorkerRequest = SignRequest | ValidateRequest;
 
+/** Sent once, when the worker has loaded and listens. */
+export interface WorkerReady {
+  readonly ready: true;
+}
+
 export interface WorkerAnswer {
   readonly id: number;
   /** A sign request's signatures, 96 bytes per message in order. */

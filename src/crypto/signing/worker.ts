@@ -9,7 +9,7 @@ import { C25519_SIGNATURE_BYTES, c25519Sign, writeSignatureHex } from '../c25519
 import { chooseMemoryHardHash } from '../memory-hard-hash.js';
 import { identityProofHolds } from '../proof-of-work.js';
 import { chooseSigningBackend } from './backend.js';
-import type { SignRequest, WorkerAnswer, WorkerData, WorkerRequest } from './worker-messages.js';
+import type { SignRequest, WorkerAnswer, WorkerData, WorkerReady, WorkerRequest } from './worker-messages.js';
 
 const { privateKey } = workerData as WorkerData;
 
@@ -43,3 +43,4 @@ parentPort!.on('message', (request: WorkerRequest) => {
   const reply = answer(request);
   parentPort!.postMessage(reply, reply.out === undefined ? [] : [reply.out.buffer as ArrayBuffer]);
 });
+parentPort!.postMessage({ ready: true } satisfies WorkerReady);
