@@ -231,7 +231,7 @@ class WorkerSigningPool implements SigningPool {
         if (this.#threads === 'none') this.#start();
         if (this.#threads === 'running') this.#selfCheck();
       }
-      this.#drainInline();
+      this.#signQueueInline();
       return;
     }
     for (;;) {
@@ -250,8 +250,13 @@ class WorkerSigningPool implements SigningPool {
     }
   }
 
-  #drainInline(): void {
+  #signQueueInline(): void {
     for (const job of this.#queue.splice(0)) this.#runInline(job);
+  }
+
+  /** With no worker left: everything waiting is done here. */
+  #drainInline(): void {
+    this.#signQueueInline();
     for (const job of this.#validations.splice(0)) job.resolve(this.#validateInline(job.identity));
   }
 
