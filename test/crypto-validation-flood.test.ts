@@ -92,3 +92,38 @@ test('during a flood of forged identities from one address, known members are an
     await storage.close();
   }
 });
+
+test('validations in flight are bounded per source IP (ports do not count), relayed requests share one bucket, other sources pass', async () => {
+  const { ValidationGate } = await import('../src/master/validation-gate.js');
+  const gate = new ValidationGate(2);
+  const running = new Map<string, number>();
+  const most = new Map<string, number>();
+  const releases: Array<() => void> = [];
+  const started: string[] = [];
+  const run = (fromAddr: string | null, source: string) =>
+    gate.run(fromAddr, async () => {
+      started.push(source);
+      running.set(source, (running.get(source) ?? 0) + 1);
+      most.set(source, Math.max(most.get(source) ?? 0, running.get(source)!));
+      await new Promise<void>((resolve) => releases.push(resolve));
+      running.set(source, running.get(source)! - 1);
+      return source;
+    });
+  const flood = Array.from({ length: 6 }, (_, i) => run(`203.0.113.7/${1000 + i}`, 'flood'));
+  const relayed = Array.from({ length: 3 }, () => run(null, 'relayed'));
+  const member = run('198.51.100.1/9993', 'member');
+  await pause(0);
+  assert.deepEqual(started, ['flood', 'flood', 'relayed', 'relayed', 'member'], 'two per source start; the rest wait their turn');
+  while (releases.length > 0) {
+    releases.shift()!();
+    await pause(0);
+  }
+  assert.deepEqual(await Promise.all([...flood, ...relayed, member]), [...Array(6).fill('flood'), ...Array(3).fill('relayed'), 'member']);
+  assert.deepEqual(Object.fromEntries(most), { flood: 2, relayed: 2, member: 1 });
+  // A validation that fails passes its slot on too.
+  const failing = gate.run('192.0.2.1/1', async () => {
+    throw new Error('no');
+  });
+  await assert.rejects(failing, /no/);
+  assert.equal(await gate.run('192.0.2.1/1', async () => 'after'), 'after');
+});
