@@ -327,3 +327,28 @@ console.log(JSON.stringify(results));
   assert.equal(automatic.counts.byWebCrypto + automatic.counts.inline, toSign.length);
   assert.deepEqual(calling.counts, { byWorkers: 0, byWebCrypto: 0, inline: toSign.length });
 });
+
+test('a process whose pool started workers, and never closed it, still exits by itself', async (t) => {
+  const folder = mkdtempSync(join(tmpdir(), 'zt-signing-exit-'));
+  t.after(() => rmSync(folder, { recursive: true, force: true }));
+  const source = (file: string) => JSON.stringify(new URL(`../src/crypto/${file}`, import.meta.url).href);
+  const script = join(folder, 'idle.mts');
+  writeFileSync(
+    script,
+    `import { createSigningPool } from ${source('signing/pool.ts')};
+import { Identity } from ${source('identity.ts')};
+const texts = ${JSON.stringify(TEST_IDENTITIES)};
+const pool = createSigningPool(Identity.fromString(texts[0]), { workers: 1 });
+// Until the worker has loaded, identities are validated here; then on the worker.
+for (let round = 0; round < 400 && pool.validationCounts.byWorkers === 0; round++) {
+  await Promise.all(texts.map((text) => pool.validateIdentity(Identity.fromString(text))));
+  await new Promise((resolve) => setTimeout(resolve, 50));
+}
+console.log(JSON.stringify(await Promise.all(texts.map((text) => pool.validateIdentity(Identity.fromString(text))))), JSON.stringify(pool.validationCounts.byWorkers > 0));
+`,
+  );
+  // A pool that kept the process alive would hit the timeout (the child is then killed).
+  const repoRoot = fileURLToPath(new URL('..', import.meta.url));
+  const { stdout } = await promisify(execFile)(process.execPath, ['--import', 'tsx', script], { timeout: 60_000, cwd: repoRoot });
+  assert.equal(stdout.trim(), `${JSON.stringify(TEST_IDENTITIES.map(() => true))} true`, 'the worker validated, then the process ended');
+});

@@ -318,7 +318,6 @@ class WorkerSigningPool implements SigningPool {
         break;
       }
       const worker: PoolWorker = { thread, inFlight: new Map(), validation: null, ready: false };
-      thread.unref();
       thread.on('message', (message: WorkerAnswer | WorkerReady) => {
         if (!('ready' in message)) this.#answered(worker, message);
         else {
@@ -328,6 +327,7 @@ class WorkerSigningPool implements SigningPool {
       });
       thread.on('error', () => this.#failed(worker));
       thread.on('exit', () => this.#failed(worker));
+      thread.unref(); // after the listeners, which would hold the process otherwise
       this.#workers.push(worker);
     }
     this.#threads = this.#workers.length > 0 ? 'running' : 'off';
