@@ -9,13 +9,12 @@
 export * from './errors.js';
 export { Identity } from './crypto/identity.js';
 export type { GenerateIdentityOptions } from './crypto/identity.js';
-// Speed controls: Ed25519 backend (noble everywhere, node:crypto when available) and the memory-hard hash (WASM or JS).
-export { getSigningBackend, isNativeSigningAvailable, setSigningBackend } from './crypto/signing-backend.js';
-export type { SigningBackendChoice, SigningBackendName } from './crypto/signing-backend.js';
-export type { SigningCounts } from './crypto/signing-pool.js';
-export { memoryHardHash, setMemoryHardHashImplementation } from './crypto/memory-hard-hash.js';
-export type { MemoryHardHashFunction } from './crypto/memory-hard-hash.js';
-export { enableWasmMemoryHardHash } from './crypto/memory-hard-hash-wasm.js';
+// Speed: the Ed25519 backend and the memory-hard hash are options (createNetconfMaster, Identity), automatic by default.
+export { isNativeSigningAvailable } from './crypto/signing/backend.js';
+export type { SigningBackendChoice, SigningBackendName } from './crypto/signing/backend.js';
+export type { SigningCounts, ValidationCounts } from './crypto/signing/pool-types.js';
+export { memoryHardHash } from './crypto/memory-hard-hash.js';
+export type { MemoryHardHashChoice, MemoryHardHashFunction, MemoryHardHashOptions } from './crypto/memory-hard-hash.js';
 export { Dictionary } from './protocol/dictionary.js';
 export type { ByteString, DictionarySigner, SignatureVerifier } from './protocol/dictionary.js';
 export { CertificateOfMembership } from './protocol/certificate.js';

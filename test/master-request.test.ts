@@ -304,28 +304,24 @@ test('a netconf over 65,535 bytes is an internal error and rolls back', async ()
 });
 
 test('an identity whose proof of work fails is hashed once, then denied at once on every retry', async () => {
-  const { memoryHardHash, setMemoryHardHashImplementation } = await import('../src/crypto/memory-hard-hash.js');
+  const { memoryHardHash } = await import('../src/crypto/memory-hard-hash.js');
   let hashes = 0;
-  setMemoryHardHashImplementation((key) => {
+  const counting = (key: Uint8Array): Uint8Array => {
     hashes++;
     return memoryHardHash(key);
-  });
-  try {
-    const storage = await openSqlJsStorage();
-    const master = createNetconfMaster(storage, Identity.fromString(TEST_IDENTITIES[0]!));
-    const nwid = await master.createNetwork({ name: 'guarded', private: false });
-    const forged = `9e4df28b72:0:${'ac3d46abe0c21f3cfe7a6c8d6a85cfcffcb82fbd55af6a4d6350657c68200843fa2e16f9418bbd9702cae365f2af5fb4c420908b803a681d4daef6114d78a2d7'}`;
-    hashes = 0;
-    for (let i = 0; i < 3; i++) {
-      const reply = await master.doNetworkConfigRequest({ fromAddr: null, identity: forged, nwid });
-      assert.equal(reply.code, ResultCode.ACCESS_DENIED);
-    }
-    assert.equal(hashes, 1);
-    assert.equal(await master.getMember(nwid, '9e4df28b72'), null, 'nothing stored');
-    await storage.close();
-  } finally {
-    setMemoryHardHashImplementation(null);
+  };
+  const storage = await openSqlJsStorage();
+  const master = createNetconfMaster(storage, Identity.fromString(TEST_IDENTITIES[0]!), { memoryHardHash: counting });
+  const nwid = await master.createNetwork({ name: 'guarded', private: false });
+  const forged = `9e4df28b72:0:${'ac3d46abe0c21f3cfe7a6c8d6a85cfcffcb82fbd55af6a4d6350657c68200843fa2e16f9418bbd9702cae365f2af5fb4c420908b803a681d4daef6114d78a2d7'}`;
+  hashes = 0;
+  for (let i = 0; i < 3; i++) {
+    const reply = await master.doNetworkConfigRequest({ fromAddr: null, identity: forged, nwid });
+    assert.equal(reply.code, ResultCode.ACCESS_DENIED);
   }
+  assert.equal(hashes, 1);
+  assert.equal(await master.getMember(nwid, '9e4df28b72'), null, 'nothing stored');
+  await storage.close();
 });
 
 test('the store reads a request\'s node, network and member in one read, each absent on its own', async () => {

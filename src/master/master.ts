@@ -4,7 +4,10 @@
  */
 import { randomBytes } from '@noble/hashes/utils.js';
 import { Identity } from '../crypto/identity.js';
-import { createSigningPool, type SigningCounts } from '../crypto/signing-pool.js';
+import type { MemoryHardHashChoice } from '../crypto/memory-hard-hash.js';
+import type { SigningBackendChoice } from '../crypto/signing/backend.js';
+import { createSigningPool } from '../crypto/signing/pool.js';
+import type { SigningCounts, ValidationCounts } from '../crypto/signing/pool-types.js';
 import { InvalidArgumentError } from '../errors.js';
 import { MAX_WIRE_DICTIONARY_BYTES } from '../protocol/wire.js';
 import * as admin from './admin.js';
@@ -18,6 +21,10 @@ import { NetworkPartsCache } from './network-parts.js';
 import { doNetworkConfigRequest, type NetworkConfigReply, type NetworkConfigRequestInput } from './request.js';
 import type { NetworkSettingsInput } from './settings.js';
 import type { NetconfStore } from './store.js';
+import { ValidationGate } from './validation-gate.js';
+
+/** Identity validations in flight per source address (see validation-gate.ts). */
+const VALIDATIONS_PER_SOURCE = 2;
 
 export interface NetconfMasterOptions {
   /** The clock, ms since the epoch (default Date.now). Used for `ts`, signature times, firstSeen, lastSeen, creationTime. */
@@ -38,6 +45,19 @@ export interface NetconfMasterOptions {
    * thread). Workers start on the first burst and never keep the process alive while idle.
    */
   signingWorkers?: number;
+  /**
+   * The Ed25519 implementation that signs, here and in the workers: `'auto'` (default: Node's
+   * `node:crypto` where it exists and agrees with noble, else noble), `'native'` (refused where
+   * unavailable) or `'noble'` (pure JavaScript; also keeps browsers' WebCrypto out). Same bytes
+   * whichever signs.
+   */
+  signingBackend?: SigningBackendChoice;
+  /**
+   * The memory-hard hash that validates new identities: `'auto'` (default: WebAssembly where it
+   * runs, else JavaScript), `'wasm'`, `'js'`, or a function of your own (it runs on the calling
+   * thread; the named ones run on the signing workers). Same verdicts whichever hashes.
+   */
+  memoryHardHash?: MemoryHardHashChoice;
 }
 
 export interface NetconfMaster {
@@ -90,6 +110,9 @@ export interface NetconfMaster {
    */
   readonly signatureCounts: Readonly<SigningCounts>;
 
+  /** Where the new identities' proofs of work were checked so far: by worker threads, or on the calling thread. */
+  readonly validationCounts: Readonly<ValidationCounts>;
+
   /** Stops the signing workers (the storage stays open: close it yourself). Requests still work, signing here. */
   close(): Promise<void>;
 }
@@ -111,7 +134,11 @@ export function createNetconfMaster(
     throw new InvalidArgumentError('maxMetaDataBytes must be a non-negative integer');
   }
   const events = new MasterEventEmitter();
-  const signer = createSigningPool(identity, options.signingWorkers === undefined ? {} : { workers: options.signingWorkers });
+  const signer = createSigningPool(identity, {
+    ...(options.signingWorkers === undefined ? {} : { workers: options.signingWorkers }),
+    ...(options.signingBackend === undefined ? {} : { backend: options.signingBackend }),
+    ...(options.memoryHardHash === undefined ? {} : { memoryHardHash: options.memoryHardHash }),
+  });
   const context: MasterContext = {
     store: storage,
     identity,
@@ -125,7 +152,7 @@ export function createNetconfMaster(
     externalChanges: new ExternalChangeWatch(storage),
     networkParts: new NetworkPartsCache(() => storage.generation),
     netconfs: new NetconfCache(storage),
-    requestsInProgress: { count: 0 },
+    validations: new ValidationGate(VALIDATIONS_PER_SOURCE),
     invalidIdentities: new BoundedSet(4096),
   };
 
@@ -161,6 +188,9 @@ export function createNetconfMaster(
     backup: () => storage.backup(),
     get signatureCounts() {
       return { ...signer.counts };
+    },
+    get validationCounts() {
+      return { ...signer.validationCounts };
     },
     close: () => signer.close(),
   };

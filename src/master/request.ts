@@ -100,11 +100,9 @@ export async function doNetworkConfigRequest(
   context: MasterContext,
   request: NetworkConfigRequestInput,
 ): Promise<NetworkConfigReply> {
-  context.requestsInProgress.count++;
   try {
     return await answerRequest(context, request);
   } finally {
-    context.requestsInProgress.count--;
     reportExternalChanges(context);
   }
 }
@@ -117,7 +115,8 @@ async function answerRequest(context: MasterContext, request: NetworkConfigReque
 
   // A node seen for the first time must prove that its address belongs to its key (the memory-hard
   // hash, done once). The transaction stops before writing anything when it meets such a node;
-  // the proof is checked outside it, which it would otherwise hold up, and the request runs again.
+  // the proof is checked outside it, which it would otherwise hold up, on a signing worker (a few
+  // at a time per source address), and the request runs again.
   let proofChecked = !context.validateIdentities;
   for (;;) {
     let outcome: Answer;
@@ -131,7 +130,7 @@ async function answerRequest(context: MasterContext, request: NetworkConfigReque
     }
     if (outcome === NEEDS_PROOF_OF_WORK) {
       // An identity that failed once fails again: do not let it cost a memory-hard hash each time.
-      if (context.invalidIdentities.has(publicIdentity) || !identity.locallyValidate()) {
+      if (context.invalidIdentities.has(publicIdentity) || !(await validate(context, identity, fromAddr))) {
         context.invalidIdentities.add(publicIdentity);
         return { code: ResultCode.ACCESS_DENIED, error: `identity ${identity.address} does not validate` };
       }
@@ -152,6 +151,11 @@ async function answerRequest(context: MasterContext, request: NetworkConfigReque
     for (const event of outcome.shortages) context.events.emit('warning', event);
     return reply;
   }
+}
+
+/** The proof of work of a new identity, checked off the calling thread, a few at a time per source. */
+function validate(context: MasterContext, identity: Identity, fromAddr: string | null): Promise<boolean> {
+  return context.validations.run(fromAddr, () => context.signer.validateIdentity(identity));
 }
 
 const NEEDS_PROOF_OF_WORK = Symbol('needs proof of work');
@@ -351,13 +355,11 @@ function buildUnsigned(
 /** Signs the COM and the netconf that carries it (or the netconf alone); caches the result. */
 async function signNetconf(context: MasterContext, unsigned: UnsignedNetconf): Promise<Dictionary> {
   const { prepared, comMessage } = unsigned;
-  // A request alone has its signatures made at once, rather than waiting a turn for others to batch with.
-  const options = { mayBatch: context.requestsInProgress.count > 1 };
   let netconf: Dictionary;
   if (comMessage === null) {
-    netconf = prepared.complete(await context.signer.sign(prepared.message, options));
+    netconf = prepared.complete(await context.signer.sign(prepared.message));
   } else {
-    const [comSignature, signature] = await context.signer.signPair(comMessage, prepared.message, prepared.comSignatureAt, options);
+    const [comSignature, signature] = await context.signer.signPair(comMessage, prepared.message, prepared.comSignatureAt);
     netconf = prepared.complete(signature, comSignature);
   }
   context.netconfs.keep(unsigned.generation, unsigned.nwid, unsigned.address, netconf, {
