@@ -31,7 +31,7 @@ test('setIpAssignments refuses more than 16 addresses, counting the rfc4193 one,
   const rfc = await master.createNetwork({ private: false, v4AssignMode: 'zt', v6AssignMode: 'rfc4193' });
   await master.authorizeMember(zt, alice.address);
   await master.authorizeMember(rfc, alice.address);
-  const image = storage.backup();
+  const image = await storage.backup();
   await assert.rejects(master.setIpAssignments(zt, alice.address, v4(17)), LimitExceededError);
   await assert.rejects(master.setIpAssignments(zt, alice.address, [...v4(9), ...Array.from({ length: 8 }, (_, i) => `fd00::${i + 1}/64`)]), LimitExceededError);
   await assert.rejects(master.setIpAssignments(rfc, alice.address, v4(16)), LimitExceededError);
@@ -40,7 +40,7 @@ test('setIpAssignments refuses more than 16 addresses, counting the rfc4193 one,
   await assert.rejects(master.addIpPool(zt, '0.0.0.0/0'), InvalidArgumentError);
   await assert.rejects(master.updateNetwork(zt, { ipPools: ['::/0'] }), InvalidArgumentError);
   await assert.rejects(master.createNetwork({ ipPools: ['0.0.0.0/0'] }), InvalidArgumentError);
-  assert.deepEqual(storage.backup(), image);
+  assert.deepEqual(await storage.backup(), image);
 
   await master.setIpAssignments(zt, alice.address, v4(16));
   await master.setIpAssignments(rfc, alice.address, v4(15));
@@ -100,7 +100,7 @@ test('per-group multicast rates bring a warning that 2015 nodes misread them; th
 test('admin calls on a member the network has never seen throw NotFoundError and create nothing', async () => {
   const { storage, master } = await setup();
   const nwid = await master.createNetwork({ private: true });
-  const image = storage.backup();
+  const image = await storage.backup();
   for (const [name, run] of [
     ['setMemberName', () => master.setMemberName(nwid, alice.address, 'a')],
     ['setMemberNotes', () => master.setMemberNotes(nwid, alice.address, 'a')],
@@ -110,7 +110,7 @@ test('admin calls on a member the network has never seen throw NotFoundError and
   ] as const) {
     await assert.rejects(run(), NotFoundError, name);
   }
-  assert.deepEqual(storage.backup(), image);
+  assert.deepEqual(await storage.backup(), image);
   assert.equal(await master.getMember(nwid, alice.address), null);
 
   // Pre-authorization and pre-banning stay: they create the member on purpose.

@@ -4,6 +4,7 @@
  * master reports both as 'change' events. One admin call raises the revision once.
  */
 import { test } from 'node:test';
+import { readWith } from './support/store-calls.js';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { Identity } from '../src/crypto/identity.js';
@@ -60,7 +61,7 @@ test('sqlite3 de-authorizing a member in the live file revokes it: the old COM d
   assert.equal(external.length, 1);
   assert.equal(external[0]!.nwid, nwid);
   assert.equal(external[0]!.revision, before + 17n);
-  assert.deepEqual(external[0]!.refresh, [bob.address]);
+  assert.deepEqual(await external[0]!.refresh(), [bob.address]);
 
   const next = comOf(await master.doNetworkConfigRequest({ identity: bob, nwid, haveRevision: before }));
   assert.equal(next.revision, before + 17n);
@@ -130,13 +131,13 @@ test('bulk calls: one transaction, one revision raise, one event naming the memb
   assert.equal((await master.getNetwork(nwid))!.revision, 3n + 17n);
   assert.equal(events.length, 2);
   assert.deepEqual(events[1]!.addresses, [alice.address, bob.address]);
-  assert.deepEqual(events[1]!.refresh, [carol.address]);
+  assert.deepEqual(await events[1]!.refresh(), [carol.address]);
   for (const member of [alice, bob]) assert.equal((await master.getMember(nwid, member.address))!.authorized, false);
 
   // Nothing to change: nothing written, no event.
-  const image = storage.backup();
+  const image = await storage.backup();
   await master.deauthorizeMembers(nwid, [alice.address]);
-  assert.deepEqual(storage.backup(), image);
+  assert.deepEqual(await storage.backup(), image);
   assert.equal(events.length, 2);
   await storage.close();
 });
@@ -158,9 +159,9 @@ test('a rename raises no revision and computes no refresh list until a listener 
   assert.equal(reads, 0, 'the change read nothing outside its transaction');
   assert.equal(events.length, 1);
   assert.equal(events[0]!.revision, 1n);
-  assert.deepEqual(events[0]!.refresh, [alice.address]);
+  assert.deepEqual(await events[0]!.refresh(), [alice.address]);
   assert.equal(reads, 1);
-  assert.deepEqual(events[0]!.refresh, [alice.address]);
+  assert.deepEqual(await events[0]!.refresh(), [alice.address]);
   assert.equal(reads, 1, 'computed once');
   await storage.close();
 });
@@ -171,12 +172,12 @@ test('the change sequence only grows, even when the network holding the highest 
   const [first, second] = [await master.createNetwork({ name: 'a' }), await master.createNetwork({ name: 'b' })];
   await master.updateNetwork(first, { name: 'a2' });
   await master.updateNetwork(second, { name: 'b2' });
-  const highest = storage.read((r) => r.lastChangeSequence());
+  const highest = (await readWith(storage, (r) => r.lastChangeSequence()));
   await master.deleteNetwork(second);
   await storage.engine.write((w) => w.run(`UPDATE Network SET name = 'edited' WHERE id = ?`, [first]));
-  const changed = storage.read((r) => r.networksChangedSince(highest));
+  const changed = (await readWith(storage, (r) => r.networksChangedSince(highest)));
   assert.deepEqual(changed.map((c) => [c.nwid, c.revision]), [[first, 3n]]);
-  assert.equal(storage.read((r) => r.lastChangeSequence()), highest + 1);
+  assert.equal((await readWith(storage, (r) => r.lastChangeSequence())), highest + 1);
   await storage.close();
 });
 

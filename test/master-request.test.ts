@@ -1,5 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { readWith } from './support/store-calls.js';
 import { readFileSync } from 'node:fs';
 import { bytesToHex } from '@noble/hashes/utils.js';
 import { Identity } from '../src/crypto/identity.js';
@@ -92,7 +93,7 @@ test('public network: a new member is admitted at once, without a COM; the store
   const member = await master.getMember(nwid, alice.address);
   assert.equal(member?.authorized, true);
   assert.equal(member?.identity, alice.toString(false));
-  assert.ok(!storage.read((r) => r.getNode(alice.address))!.identity.includes(ids[1]!.toString(true).split(':')[3]!));
+  assert.ok(!(await readWith(storage, (r) => r.getNode(alice.address)))!.identity.includes(ids[1]!.toString(true).split(':')[3]!));
   await storage.close();
 });
 
@@ -141,15 +142,15 @@ test('an impostor (same address, another key) is denied and changes nothing', as
   // Before the real node was seen: its proof of work fails.
   const early = await master.doNetworkConfigRequest({ identity: impostor, nwid });
   assert.equal(early.code, ResultCode.ACCESS_DENIED);
-  assert.equal(storage.read((r) => r.getNode(alice.address)), undefined);
+  assert.equal((await readWith(storage, (r) => r.getNode(alice.address))), undefined);
   assert.deepEqual(await master.listMembers(nwid), []);
 
   // After: the address belongs to the first identity that claimed it.
   assert.equal((await master.doNetworkConfigRequest({ identity: alice, nwid })).code, ResultCode.OK);
-  const before = storage.backup();
+  const before = await storage.backup();
   const late = await master.doNetworkConfigRequest({ identity: impostor, nwid, fromAddr: '203.0.113.9/1' });
   assert.equal(late.code, ResultCode.ACCESS_DENIED);
-  assert.deepEqual(storage.backup(), before);
+  assert.deepEqual(await storage.backup(), before);
   await storage.close();
 });
 
@@ -173,20 +174,20 @@ test('unknown, foreign and malformed network IDs → OBJECT_NOT_FOUND', async ()
   assert.equal((await master.doNetworkConfigRequest({ identity: alice, nwid: foreign })).code, ResultCode.OBJECT_NOT_FOUND);
   assert.equal((await master.doNetworkConfigRequest({ identity: alice, nwid: BigInt('0x' + foreign) })).code, ResultCode.OBJECT_NOT_FOUND);
 
-  const before = storage.backup();
+  const before = await storage.backup();
   for (const bad of ['xyz', '', '12345', '0x' + nwid, -1n, 1n << 64n, 42 as unknown as string]) {
     const reply = await master.doNetworkConfigRequest({ identity: bob, nwid: bad });
     assert.equal(reply.code, ResultCode.OBJECT_NOT_FOUND, `nwid ${String(bad)}`);
     assert.equal(typeof reply.error, 'string');
   }
-  assert.deepEqual(storage.backup(), before, 'malformed requests write nothing');
+  assert.deepEqual(await storage.backup(), before, 'malformed requests write nothing');
   await storage.close();
 });
 
 test('bad identity, fromAddr, metadata or haveRevision → ACCESS_DENIED and nothing written', async () => {
   const { storage, master } = await setup();
   const nwid = await master.createNetwork({ private: false });
-  const before = storage.backup();
+  const before = await storage.backup();
   const bad = [
     { identity: 'not an identity', nwid },
     { identity: alice, nwid, metaData: new Dictionary([['x', 'y'.repeat(70_000)]]) },
@@ -200,7 +201,7 @@ test('bad identity, fromAddr, metadata or haveRevision → ACCESS_DENIED and not
     assert.equal(reply.code, ResultCode.ACCESS_DENIED);
     assert.equal(typeof reply.error, 'string');
   }
-  assert.deepEqual(storage.backup(), before);
+  assert.deepEqual(await storage.backup(), before);
   // Ordinary metadata and an identity string are fine.
   const ok = await master.doNetworkConfigRequest({
     identity: alice.toString(),
@@ -336,31 +337,31 @@ test('the store reads a request\'s node, network and member in one read, each ab
   await storage.flush(); // the signed netconf is stored in the next batch
   const revision = (await master.getNetwork(nwid))!.revision;
   const missingNwid = (BigInt('0x' + nwid) + 0x100n).toString(16).padStart(16, '0');
-  const state = (id: string, address: string) => storage.read((r) => r.getRequestState(id, address));
+  const state = (id: string, address: string) => readWith(storage, (r) => r.getRequestState(id, address));
 
-  assert.deepEqual(state(nwid, alice.address), {
+  assert.deepEqual(await state(nwid, alice.address), {
     nodeIdentity: alice.toString(false),
     network: { private: true, revision },
     member: { authorized: true, clientReportedRevision: 1n, cachedNetconfRevision: revision },
   });
-  const bobOnNwid = state(nwid, bob.address);
+  const bobOnNwid = await state(nwid, bob.address);
   assert.equal(bobOnNwid.nodeIdentity, bob.toString(false));
   assert.ok(bobOnNwid.network !== undefined);
   assert.equal(bobOnNwid.member, undefined);
-  assert.deepEqual(state(missingNwid, alice.address), { nodeIdentity: alice.toString(false), network: undefined, member: undefined });
-  assert.deepEqual(state(otherNwid, carol.address), {
+  assert.deepEqual(await state(missingNwid, alice.address), { nodeIdentity: alice.toString(false), network: undefined, member: undefined });
+  assert.deepEqual(await state(otherNwid, carol.address), {
     nodeIdentity: undefined,
     network: { private: false, revision: (await master.getNetwork(otherNwid))!.revision },
     member: undefined,
   });
-  assert.deepEqual(state(missingNwid, carol.address), { nodeIdentity: undefined, network: undefined, member: undefined });
+  assert.deepEqual(await state(missingNwid, carol.address), { nodeIdentity: undefined, network: undefined, member: undefined });
   await master.close();
 });
 
 test('an object that only pretends to be an Identity is denied, not a TypeError, and nothing is written', async () => {
   const { storage, master } = await setup();
   const nwid = await master.createNetwork({ private: false });
-  const before = storage.backup();
+  const before = await storage.backup();
   const pretenders: unknown[] = [
     Object.create(Identity.prototype),
     Object.create(Identity.prototype, {
@@ -378,7 +379,7 @@ test('an object that only pretends to be an Identity is denied, not a TypeError,
     assert.equal(reply.code, ResultCode.ACCESS_DENIED);
     assert.match(reply.error!, /bad identity/);
   }
-  assert.deepEqual(storage.backup(), before);
+  assert.deepEqual(await storage.backup(), before);
   await storage.close();
 });
 

@@ -3,6 +3,7 @@
  * worker thread when many are asked for at once (src/master/request.ts, src/crypto/signing-pool.ts).
  */
 import { test } from 'node:test';
+import { readWith, transactWith } from './support/store-calls.js';
 import assert from 'node:assert/strict';
 import { Identity } from '../src/crypto/identity.js';
 import { TEST_IDENTITIES } from '../src/crypto/test-identities.js';
@@ -42,7 +43,7 @@ test('a burst of fresh requests, signed by a worker, gives every member a valid,
     // Asked again, each gets the very bytes it got, from the cache.
     const again = await Promise.all(members.slice(0, 20).map((identity) => master.doNetworkConfigRequest({ identity, nwid })));
     const { revision } = (await master.getNetwork(nwid))!;
-    const stored = storage.read((reader) => members.slice(0, 20).map((m) => reader.getCachedNetconf(nwid, m.address, revision)));
+    const stored = (await readWith(storage, (reader) => members.slice(0, 20).map((m) => reader.getCachedNetconf(nwid, m.address, revision))));
     again.forEach((reply, i) => assert.deepEqual(stored[i]?.bytes, reply.netconf!.toBytes()));
   } finally {
     await master.close();
@@ -105,15 +106,15 @@ test('a netconf cached after its request is stored with the next batch, unless i
 
   storage.cacheNetconf(nwid, kept.address, record);
   storage.cacheNetconf(nwid, deleted.address, record);
-  await storage.transaction((tx) => tx.deleteMember(nwid, deleted.address));
-  await storage.transaction((tx) => tx.insertMember({ ...tx.getMember(nwid, kept.address)!, address: deleted.address }));
+  await transactWith(storage, (tx) => tx.deleteMember(nwid, deleted.address));
+  await transactWith(storage, (tx) => tx.insertMember({ ...tx.getMember(nwid, kept.address)!, address: deleted.address }));
   await storage.flush();
-  assert.deepEqual(storage.read((r) => r.getCachedNetconf(nwid, kept.address, revision))?.bytes, record.bytes);
-  assert.equal(storage.read((r) => r.getCachedNetconf(nwid, deleted.address, revision)), undefined);
+  assert.deepEqual((await readWith(storage, (r) => r.getCachedNetconf(nwid, kept.address, revision)))?.bytes, record.bytes);
+  assert.equal((await readWith(storage, (r) => r.getCachedNetconf(nwid, deleted.address, revision))), undefined);
 
   // The network deleted and made again under its ID and revision: the pending netconf is not for it.
   storage.cacheNetconf(nwid, kept.address, { ...record, bytes: new Uint8Array([9]) });
-  await storage.transaction((tx) => {
+  await transactWith(storage, (tx) => {
     const network = tx.getNetwork(nwid)!;
     const member = tx.getMember(nwid, kept.address)!;
     tx.deleteNetwork(nwid);
@@ -121,7 +122,7 @@ test('a netconf cached after its request is stored with the next batch, unless i
     tx.insertMember(member);
   });
   await storage.flush();
-  assert.equal(storage.read((r) => r.getCachedNetconf(nwid, kept.address, revision)), undefined);
+  assert.equal((await readWith(storage, (r) => r.getCachedNetconf(nwid, kept.address, revision))), undefined);
   await master.close();
   await storage.close();
 });

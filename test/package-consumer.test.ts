@@ -27,7 +27,7 @@ const CONSUMER = `
 import { createNetconfMaster, openSqlJsStorage, Identity, NetworkConfig, ResultCode, type NetconfStore, type NetworkConfigReply } from 'zt-netconf-master';
 import * as root from 'zt-netconf-master';
 import { TEST_IDENTITIES, deterministicRandom } from 'zt-netconf-master/testing';
-import type { MemberRow, NetconfStoreTx, RequestState } from 'zt-netconf-master/storage';
+import { call, type MemberRow, type NetconfStoreTx, type RequestState, type StorageWork } from 'zt-netconf-master/storage';
 
 const storage: NetconfStore = await openSqlJsStorage();
 const master = createNetconfMaster(storage, Identity.fromString(TEST_IDENTITIES[0]!), {
@@ -42,12 +42,18 @@ if (reply.code !== ResultCode.OK) throw new Error('request refused: ' + reply.co
 const config = NetworkConfig.fromDictionary(reply.netconf);
 // What an implementer of the storage interface writes against.
 const addressOf = (row: MemberRow): string => row.address;
-const stateOf = (tx: NetconfStoreTx): RequestState => tx.getRequestState(nwid, config.issuedTo);
-const member = storage.read((reader) => reader.getMember(nwid, config.issuedTo));
+function* stateOf(tx: NetconfStoreTx): StorageWork<RequestState> {
+  return yield* call(tx.getRequestState(nwid, config.issuedTo));
+}
+const member = await storage.read(function* (reader) {
+  return yield* call(reader.getMember(nwid, config.issuedTo));
+});
 console.log(JSON.stringify({
   name: config.name,
   member: member === undefined ? null : addressOf(member),
-  authorized: await storage.transaction((tx) => stateOf(tx).member?.authorized ?? false),
+  authorized: await storage.transaction(function* (tx) {
+    return (yield* stateOf(tx)).member?.authorized ?? false;
+  }),
   rootExports: Object.keys(root).sort(),
 }));
 await master.close();

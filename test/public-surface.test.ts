@@ -28,6 +28,6 @@ test('the root exports the library without its test helpers', () => {
   assert.equal(new root.WasmNotFoundError('/x/sql-wasm.wasm').code, 'ERR_WASM_NOT_FOUND');
 });
 
-test('the storage entry point is types only', () => {
-  assert.deepEqual(Object.keys(storage), []);
+test('the storage entry point holds the interface types and only the drivers of the master\'s work', () => {
+  assert.deepEqual(Object.keys(storage).sort(), ['call', 'runAsync', 'runSync']);
 });

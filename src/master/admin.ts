@@ -17,14 +17,14 @@ import type { MasterContext } from './context.js';
 import { changeEvent, type NetworkChangeEvent, type NetworkChangeType } from './events.js';
 import { reportExternalChanges } from './external-changes.js';
 import { MAX_ZT_ASSIGNED_ADDRESSES } from '../protocol/assigned-addresses.js';
-import { firstFreeInRange, firstFreeWrapping } from '../protocol/free-range.js';
+import { searchFirstFree, wrappingRanges } from '../protocol/free-range.js';
 import { formatCidr, parseCidr, type Cidr } from '../protocol/ip.js';
 import { newMember } from './request.js';
 import {
   boundedText, DEFAULT_SETTINGS, MAX_MEMBER_NAME_BYTES, MAX_MEMBER_NOTES_BYTES, readPool, readPools,
   sameSettings, perGroupMulticastRates, validateSettings, type NetworkSettings, type NetworkSettingsInput,
 } from './settings.js';
-import type { MemberRow, NetconfStoreReader, NetconfStoreTx, NetworkRow } from './store.js';
+import { call, type MemberRow, type NetconfStoreReader, type NetconfStoreTx, type NetworkRow, type StorageWork } from './store.js';
 
 /** A network as `getNetwork` shows it. */
 export interface NetworkInfo extends NetworkSettings {
@@ -72,30 +72,35 @@ export async function createNetwork(context: MasterContext, input?: NetworkSetti
   const settings: NetworkSettings = { ...cloneSettings(DEFAULT_SETTINGS), ...validateSettings(input) };
   const now = context.now();
   const randomStart = randomNetworkNumber(context);
-  const nwid = await context.store.transaction((tx) => {
-    const id = allocateNetworkId(context, tx, randomStart);
+  const nwid = await context.store.transaction(function* (tx) {
+    const id = yield* allocateNetworkId(context, tx, randomStart);
     // The lists first: with no network row yet, the store's revision triggers have nothing to raise.
-    writeListSettings(tx, id, settings);
-    tx.insertNetwork({ id, ...rowSettings(settings), revision: 1n, creationTime: now });
+    yield* writeListSettings(tx, id, settings);
+    yield* call(tx.insertNetwork({ id, ...rowSettings(settings), revision: 1n, creationTime: now }));
     return id;
   });
-  context.events.emit('change', { type: 'networkCreated', nwid, revision: 1n, refresh: [] });
+  context.events.emit('change', changeEvent({ type: 'networkCreated', nwid, revision: 1n }, async () => []));
   warnOfPerGroupRates(context, nwid, settings);
   return nwid;
 }
 
 export async function getNetwork(context: MasterContext, nwid: string | bigint): Promise<NetworkInfo | null> {
   const id = requireNetworkId(nwid);
-  return context.store.read((reader) => {
-    const row = reader.getNetwork(id);
-    return row === undefined ? null : networkInfo(reader, row);
+  return context.store.read(function* (reader) {
+    const row = yield* call(reader.getNetwork(id));
+    return row === undefined ? null : yield* networkInfo(reader, row);
   });
 }
 
 export async function listNetworks(context: MasterContext): Promise<NetworkInfo[]> {
-  return context.store.read((reader) =>
-    reader.listNetworkIds().map((id) => networkInfo(reader, reader.getNetwork(id)!)),
-  );
+  return context.store.read(function* (reader) {
+    const networks: NetworkInfo[] = [];
+    for (const id of yield* call(reader.listNetworkIds())) {
+      const row = yield* call(reader.getNetwork(id));
+      if (row !== undefined) networks.push(yield* networkInfo(reader, row));
+    }
+    return networks;
+  });
 }
 
 export async function updateNetwork(
@@ -107,12 +112,12 @@ export async function updateNetwork(
   if (patch === null || typeof patch !== 'object') throw new InvalidArgumentError('network settings patch must be an object');
   const changes = validateSettings(patch);
   let after: NetworkSettings | undefined;
-  const changed = await change(context, id, { type: 'networkUpdated' }, (tx, network) => {
-    const before = readSettings(tx, network);
+  const changed = await change(context, id, { type: 'networkUpdated' }, function* (tx, network) {
+    const before = yield* readSettings(tx, network);
     after = { ...before, ...changes };
     if (sameSettings(before, after)) return false;
-    tx.updateNetworkRow(id, rowSettings(after));
-    writeListSettings(tx, id, after);
+    yield* call(tx.updateNetworkRow(id, rowSettings(after)));
+    yield* writeListSettings(tx, id, after);
     return true;
   });
   if (changed && changes.multicastRates !== undefined) warnOfPerGroupRates(context, id, after!);
@@ -120,23 +125,23 @@ export async function updateNetwork(
 
 export async function deleteNetwork(context: MasterContext, nwid: string | bigint): Promise<void> {
   const id = requireNetworkId(nwid);
-  const result = await context.store.transaction((tx) => {
-    const network = requireNetwork(tx, id);
+  const { revision, refresh } = await context.store.transaction(function* (tx) {
+    const network = yield* requireNetwork(tx, id);
     // Every authorized member should ask again (and learn the network is gone).
-    const refresh = tx.membersBehind(id, network.revision + 1n);
-    tx.deleteNetwork(id);
+    const refresh = yield* call(tx.membersBehind(id, network.revision + 1n));
+    yield* call(tx.deleteNetwork(id));
     return { revision: network.revision, refresh };
   });
-  context.events.emit('change', { type: 'networkDeleted', nwid: id, ...result });
+  context.events.emit('change', changeEvent({ type: 'networkDeleted', nwid: id, revision }, async () => refresh));
 }
 
 export async function addIpPool(context: MasterContext, nwid: string | bigint, cidr: string): Promise<void> {
   const id = requireNetworkId(nwid);
   const pool = readPool(cidr);
-  await change(context, id, { type: 'networkUpdated' }, (tx) => {
-    const pools = tx.getPools(id);
+  await change(context, id, { type: 'networkUpdated' }, function* (tx) {
+    const pools = yield* call(tx.getPools(id));
     if (pools.some((existing) => samePrefix(existing, pool))) return false;
-    tx.setPools(id, [...pools, pool]);
+    yield* call(tx.setPools(id, [...pools, pool]));
     return true;
   });
 }
@@ -144,11 +149,11 @@ export async function addIpPool(context: MasterContext, nwid: string | bigint, c
 export async function removeIpPool(context: MasterContext, nwid: string | bigint, cidr: string): Promise<void> {
   const id = requireNetworkId(nwid);
   const pool = readPool(cidr);
-  await change(context, id, { type: 'networkUpdated' }, (tx) => {
-    const pools = tx.getPools(id);
+  await change(context, id, { type: 'networkUpdated' }, function* (tx) {
+    const pools = yield* call(tx.getPools(id));
     const kept = pools.filter((existing) => !samePrefix(existing, pool));
     if (kept.length === pools.length) throw new NotFoundError(`network ${id} has no pool ${formatCidr(pool)}`);
-    tx.setPools(id, kept);
+    yield* call(tx.setPools(id, kept));
     return true;
   });
 }
@@ -156,10 +161,9 @@ export async function removeIpPool(context: MasterContext, nwid: string | bigint
 /** Authorized members whose last reported revision is older than the network's (or unknown). */
 export async function membersToRefresh(context: MasterContext, nwid: string | bigint): Promise<string[]> {
   const id = requireNetworkId(nwid);
-  return context.store.read((reader) => {
-    const network = reader.getNetwork(id);
-    if (network === undefined) throw new NotFoundError(`no network ${id}`);
-    return reader.membersBehind(id, network.revision);
+  return context.store.read(function* (reader) {
+    const network = yield* requireNetwork(reader, id);
+    return yield* call(reader.membersBehind(id, network.revision));
   });
 }
 
@@ -173,18 +177,22 @@ export async function getMember(
 ): Promise<MemberInfo | null> {
   const id = requireNetworkId(nwid);
   const member = requireMemberAddress(address);
-  return context.store.read((reader) => {
-    const row = reader.getMember(id, member);
-    return row === undefined ? null : memberInfo(reader, row, reader.getAssignments(id, member));
+  return context.store.read(function* (reader) {
+    const row = yield* call(reader.getMember(id, member));
+    return row === undefined ? null : yield* memberInfo(reader, row, yield* call(reader.getAssignments(id, member)));
   });
 }
 
 export async function listMembers(context: MasterContext, nwid: string | bigint): Promise<MemberInfo[]> {
   const id = requireNetworkId(nwid);
-  return context.store.read((reader) => {
-    if (reader.getNetwork(id) === undefined) throw new NotFoundError(`no network ${id}`);
-    const assignments = reader.listAssignments(id);
-    return reader.listMembers(id).map((row) => memberInfo(reader, row, assignments.get(row.address) ?? []));
+  return context.store.read(function* (reader) {
+    yield* requireNetwork(reader, id);
+    const assignments = yield* call(reader.listAssignments(id));
+    const members: MemberInfo[] = [];
+    for (const row of yield* call(reader.listMembers(id))) {
+      members.push(yield* memberInfo(reader, row, assignments.get(row.address) ?? []));
+    }
+    return members;
   });
 }
 
@@ -241,15 +249,15 @@ async function setAuthorization(
 ): Promise<void> {
   const now = context.now();
   const changedMembers: string[] = [];
-  await change(context, nwid, event, (tx) => {
-    changedMembers.length = 0; // the callback runs again after another program's edit is reloaded
+  await change(context, nwid, event, function* (tx) {
+    changedMembers.length = 0; // the work runs again after another program's edit is reloaded, or a lost race
     for (const member of members) {
-      const row = tx.getMember(nwid, member);
+      const row = yield* call(tx.getMember(nwid, member));
       if (row === undefined) {
         const created = newMember(nwid, member, authorized, now);
-        tx.insertMember(authorized ? created : { ...created, deauthorizedAt: now });
+        yield* call(tx.insertMember(authorized ? created : { ...created, deauthorizedAt: now }));
       } else if (row.authorized !== authorized) {
-        tx.updateMember(authorized ? { ...row, authorized, authorizedAt: now } : { ...row, authorized, deauthorizedAt: now });
+        yield* call(tx.updateMember(authorized ? { ...row, authorized, authorizedAt: now } : { ...row, authorized, deauthorizedAt: now }));
       } else {
         continue;
       }
@@ -268,10 +276,10 @@ export async function setActiveBridge(
   const id = requireNetworkId(nwid);
   const member = requireMemberAddress(address);
   if (typeof on !== 'boolean') throw new InvalidArgumentError('setActiveBridge needs true or false');
-  await change(context, id, { type: 'activeBridgeChanged', address: member }, (tx) => {
-    const row = requireMember(tx, id, member);
+  await change(context, id, { type: 'activeBridgeChanged', address: member }, function* (tx) {
+    const row = yield* requireMember(tx, id, member);
     if (row.activeBridge === on) return false;
-    tx.updateMember({ ...row, activeBridge: on });
+    yield* call(tx.updateMember({ ...row, activeBridge: on }));
     return true;
   });
 }
@@ -291,11 +299,11 @@ export async function updateMember(
   }
   const name = update.name === undefined ? undefined : boundedText(update.name, 'member name', MAX_MEMBER_NAME_BYTES);
   const notes = update.notes === undefined ? undefined : boundedText(update.notes, 'member notes', MAX_MEMBER_NOTES_BYTES);
-  await change(context, id, { type: 'memberUpdated', address: member }, (tx) => {
-    const row = requireMember(tx, id, member);
+  await change(context, id, { type: 'memberUpdated', address: member }, function* (tx) {
+    const row = yield* requireMember(tx, id, member);
     const next: MemberRow = { ...row, name: name ?? row.name, notes: notes ?? row.notes };
     if (next.name === row.name && next.notes === row.notes) return false;
-    tx.updateMember(next);
+    yield* call(tx.updateMember(next));
     return true;
   });
 }
@@ -325,21 +333,21 @@ export async function setIpAssignments(
     wanted.push(cidr);
   }
   if (wanted.length > MAX_ZT_ASSIGNED_ADDRESSES) throw tooManyAddresses(wanted.length, 0);
-  await change(context, id, { type: 'ipAssignmentsChanged', address: member }, (tx, network) => {
-    requireMember(tx, id, member);
+  await change(context, id, { type: 'ipAssignmentsChanged', address: member }, function* (tx, network) {
+    yield* requireMember(tx, id, member);
     const computed = network.v6AssignMode === 'rfc4193' ? 1 : 0;
     if (wanted.length + computed > MAX_ZT_ASSIGNED_ADDRESSES) throw tooManyAddresses(wanted.length, computed);
     for (const cidr of wanted) {
-      const holder = tx.assignmentHolder(id, cidr.family, cidr.address);
+      const holder = yield* call(tx.assignmentHolder(id, cidr.family, cidr.address));
       if (holder !== undefined && holder !== member) {
         throw new ConflictError(`${formatCidr(cidr)} is already assigned to ${holder} in network ${id}`);
       }
     }
-    const before = tx.getAssignments(id, member).map(formatCidr).sort();
+    const before = (yield* call(tx.getAssignments(id, member))).map(formatCidr).sort();
     const after = wanted.map(formatCidr).sort();
     if (before.length === after.length && before.every((cidr, i) => cidr === after[i])) return false;
-    tx.deleteAssignments(id, member);
-    for (const cidr of wanted) tx.insertAssignment(id, member, cidr);
+    yield* call(tx.deleteAssignments(id, member));
+    for (const cidr of wanted) yield* call(tx.insertAssignment(id, member, cidr));
     return true;
   });
 }
@@ -355,9 +363,9 @@ function tooManyAddresses(given: number, computed: number): LimitExceededError {
 export async function deleteMember(context: MasterContext, nwid: string | bigint, address: string | bigint): Promise<void> {
   const id = requireNetworkId(nwid);
   const member = requireMemberAddress(address);
-  await change(context, id, { type: 'memberDeleted', address: member }, (tx) => {
-    requireMember(tx, id, member);
-    tx.deleteMember(id, member);
+  await change(context, id, { type: 'memberDeleted', address: member }, function* (tx) {
+    yield* requireMember(tx, id, member);
+    yield* call(tx.deleteMember(id, member));
     return true;
   });
 }
@@ -383,19 +391,19 @@ async function change(
   context: MasterContext,
   nwid: string,
   description: ChangeDescription,
-  apply: (tx: NetconfStoreTx, network: NetworkRow) => boolean,
+  apply: (tx: NetconfStoreTx, network: NetworkRow) => StorageWork<boolean>,
   extra: () => Partial<NetworkChangeEvent> = () => ({}),
 ): Promise<boolean> {
   let revision: bigint;
   try {
-    revision = await context.store.transaction((tx) => {
-      context.externalChanges.notice(tx);
-      const network = requireNetwork(tx, nwid);
-      tx.holdRevision(nwid);
-      if (!apply(tx, network)) throw NOTHING_CHANGED;
-      tx.releaseRevision(nwid);
-      const after = requireNetwork(tx, nwid).revision;
-      if (after !== network.revision) context.externalChanges.ownChange(tx);
+    revision = await context.store.transaction(function* (tx) {
+      yield* context.externalChanges.notice(tx);
+      const network = yield* requireNetwork(tx, nwid);
+      yield* call(tx.holdRevision(nwid));
+      if (!(yield* apply(tx, network))) throw NOTHING_CHANGED;
+      yield* call(tx.releaseRevision(nwid));
+      const after = (yield* requireNetwork(tx, nwid)).revision;
+      if (after !== network.revision) yield* context.externalChanges.ownChange(tx);
       return after;
     });
   } catch (error) {
@@ -408,12 +416,14 @@ async function change(
   return true;
 }
 
-function membersBehind(context: MasterContext, nwid: string, revision: bigint): () => string[] {
-  return () => context.store.read((reader) => reader.membersBehind(nwid, revision));
+function membersBehind(context: MasterContext, nwid: string, revision: bigint): () => Promise<string[]> {
+  return () => context.store.read(function* (reader) {
+    return yield* call(reader.membersBehind(nwid, revision));
+  });
 }
 
-function requireMember(reader: NetconfStoreReader, nwid: string, address: string): MemberRow {
-  const row = reader.getMember(nwid, address);
+function* requireMember(reader: NetconfStoreReader, nwid: string, address: string): StorageWork<MemberRow> {
+  const row = yield* call(reader.getMember(nwid, address));
   if (row === undefined) throw new NotFoundError(`network ${nwid} has no member ${address}`);
   return row;
 }
@@ -431,8 +441,8 @@ function warnOfPerGroupRates(context: MasterContext, nwid: string, settings: Net
   });
 }
 
-function requireNetwork(reader: NetconfStoreReader, nwid: string): NetworkRow {
-  const network = reader.getNetwork(nwid);
+function* requireNetwork(reader: NetconfStoreReader, nwid: string): StorageWork<NetworkRow> {
+  const network = yield* call(reader.getNetwork(nwid));
   if (network === undefined) throw new NotFoundError(`no network ${nwid}`);
   return network;
 }
@@ -464,21 +474,26 @@ function randomNetworkNumber(context: MasterContext): bigint {
  * A free network ID: the master's address in the top 40 bits and a free 24-bit number, tried at
  * random first, then the next free number after a random point (wrapping).
  */
-function allocateNetworkId(context: MasterContext, tx: NetconfStoreTx, firstTry: bigint): string {
+function* allocateNetworkId(context: MasterContext, tx: NetconfStoreTx, firstTry: bigint): StorageWork<string> {
   const prefix = context.address << 24n;
   let number = firstTry;
   for (let i = 0; i < RANDOM_NETWORK_NUMBER_TRIES; i++) {
     const id = hex16(prefix | number);
-    if (tx.getNetwork(id) === undefined) return id;
+    if ((yield* call(tx.getNetwork(id))) === undefined) return id;
     number = randomNetworkNumber(context);
   }
-  const networkNumbersInRange = (from: bigint, to: bigint, limit: number) =>
-    tx.networkIdsInRange(hex16(prefix | from), hex16(prefix | to), limit).map((id) => BigInt('0x' + id) & NETWORK_NUMBER_MAX);
-  const free = firstFreeWrapping(0n, NETWORK_NUMBER_MAX, number, (from, to) =>
-    firstFreeInRange(from, to, networkNumbersInRange),
-  );
-  if (free === null) throw new LimitExceededError('this master already serves 2^24 networks, the protocol limit');
-  return hex16(prefix | free);
+  for (const [from, to] of wrappingRanges(0n, NETWORK_NUMBER_MAX, number)) {
+    // The free-number search asks for taken numbers a batch at a time; the store answers each batch.
+    const search = searchFirstFree(from, to);
+    let step = search.next();
+    while (!step.done) {
+      const { from: low, to: high, limit } = step.value;
+      const ids = yield* call(tx.networkIdsInRange(hex16(prefix | low), hex16(prefix | high), limit));
+      step = search.next(ids.map((id) => BigInt('0x' + id) & NETWORK_NUMBER_MAX));
+    }
+    if (step.value !== null) return hex16(prefix | step.value);
+  }
+  throw new LimitExceededError('this master already serves 2^24 networks, the protocol limit');
 }
 
 function rowSettings(settings: NetworkSettings): Omit<NetworkRow, 'id' | 'revision' | 'creationTime'> {
@@ -495,13 +510,16 @@ function rowSettings(settings: NetworkSettings): Omit<NetworkRow, 'id' | 'revisi
   };
 }
 
-function writeListSettings(tx: NetconfStoreTx, nwid: string, settings: NetworkSettings): void {
-  tx.setPools(nwid, readPools(settings.ipPools));
-  tx.setAcceptedEtherTypes(nwid, settings.etherTypes);
-  tx.setMulticastRates(nwid, settings.multicastRates);
+function* writeListSettings(tx: NetconfStoreTx, nwid: string, settings: NetworkSettings): StorageWork<void> {
+  yield* call(tx.setPools(nwid, readPools(settings.ipPools)));
+  yield* call(tx.setAcceptedEtherTypes(nwid, settings.etherTypes));
+  yield* call(tx.setMulticastRates(nwid, settings.multicastRates));
 }
 
-function readSettings(reader: NetconfStoreReader, row: NetworkRow): NetworkSettings {
+function* readSettings(reader: NetconfStoreReader, row: NetworkRow): StorageWork<NetworkSettings> {
+  const pools = yield* call(reader.getPools(row.id));
+  const etherTypes = yield* call(reader.getAcceptedEtherTypes(row.id));
+  const multicastRates = yield* call(reader.getMulticastRates(row.id));
   return {
     name: row.name,
     description: row.description,
@@ -510,20 +528,20 @@ function readSettings(reader: NetconfStoreReader, row: NetworkRow): NetworkSetti
     allowPassiveBridging: row.allowPassiveBridging,
     v4AssignMode: row.v4AssignMode,
     v6AssignMode: row.v6AssignMode,
-    ipPools: reader.getPools(row.id).map(formatCidr),
-    etherTypes: reader.getAcceptedEtherTypes(row.id),
+    ipPools: pools.map(formatCidr),
+    etherTypes,
     multicastLimit: row.multicastLimit,
-    multicastRates: reader.getMulticastRates(row.id),
+    multicastRates,
     comRevisionMaxDelta: row.comRevisionMaxDelta,
   };
 }
 
-function networkInfo(reader: NetconfStoreReader, row: NetworkRow): NetworkInfo {
-  return { id: row.id, ...readSettings(reader, row), revision: row.revision, creationTime: row.creationTime };
+function* networkInfo(reader: NetconfStoreReader, row: NetworkRow): StorageWork<NetworkInfo> {
+  return { id: row.id, ...(yield* readSettings(reader, row)), revision: row.revision, creationTime: row.creationTime };
 }
 
-function memberInfo(reader: NetconfStoreReader, row: MemberRow, assignments: Cidr[]): MemberInfo {
-  const node = reader.getNode(row.address);
+function* memberInfo(reader: NetconfStoreReader, row: MemberRow, assignments: Cidr[]): StorageWork<MemberInfo> {
+  const node = yield* call(reader.getNode(row.address));
   return {
     networkId: row.networkId,
     address: row.address,

@@ -31,21 +31,19 @@ export interface NetworkChangeEvent {
   revision: bigint;
   /**
    * Members to send NETWORK_CONFIG_REFRESH: authorized, and last reported an older revision than
-   * `revision`. Computed when first read (its cost grows with the network), not by the change.
+   * `revision`. Read from the store when first asked for (its cost grows with the network, so the
+   * change itself does not pay it), then kept.
    */
-  readonly refresh: string[];
+  refresh(): Promise<string[]>;
 }
 
-/** A change event whose `refresh` list is computed on first read, then kept. */
+/** A change event whose `refresh` list is read on first call, then kept. */
 export function changeEvent(
   fields: Omit<NetworkChangeEvent, 'refresh'>,
-  refresh: () => string[],
+  refresh: () => Promise<string[]>,
 ): NetworkChangeEvent {
-  let list: string[] | undefined;
-  return Object.defineProperty({ ...fields } as NetworkChangeEvent, 'refresh', {
-    enumerable: true,
-    get: () => (list ??= refresh()),
-  });
+  let list: Promise<string[]> | undefined;
+  return { ...fields, refresh: () => (list ??= refresh()) };
 }
 
 /**

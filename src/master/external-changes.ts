@@ -6,16 +6,24 @@
  */
 import type { MasterContext } from './context.js';
 import { changeEvent } from './events.js';
-import type { NetconfStore, NetconfStoreReader, NetworkRevisionChange } from './store.js';
+import { call, type NetconfStore, type NetconfStoreReader, type NetworkRevisionChange, type StorageWork } from './store.js';
 
 export class ExternalChangeWatch {
   #generation: number;
-  #sequence: number;
+  /** The last change sequence seen; read from the store when the watch starts. */
+  #sequence: number | Promise<number>;
   #pending: NetworkRevisionChange[] = [];
 
   constructor(private readonly store: NetconfStore) {
     this.#generation = store.generation;
-    this.#sequence = store.read((reader) => reader.lastChangeSequence());
+    this.#sequence = store.read(function* (reader) {
+      return yield* call(reader.lastChangeSequence());
+    });
+    this.#sequence.then((sequence) => {
+      if (this.#sequence instanceof Promise) this.#sequence = sequence;
+    }, () => {
+      this.#sequence = 0; // a store that cannot be read now: every later change is reported
+    });
   }
 
   /** Whether the store was reloaded since the watch last looked. */
@@ -24,16 +32,18 @@ export class ExternalChangeWatch {
   }
 
   /** Looks for networks moved by another program; call before the master's own writes. */
-  notice(reader: NetconfStoreReader): void {
+  *notice(reader: NetconfStoreReader): StorageWork<void> {
     if (!this.stale) return;
     this.#generation = this.store.generation;
-    this.#pending.push(...reader.networksChangedSince(this.#sequence));
-    this.#sequence = reader.lastChangeSequence();
+    // Read at the start; a reload within the first moments (before that read answered) reports every change.
+    const since = typeof this.#sequence === 'number' ? this.#sequence : 0;
+    this.#pending.push(...(yield* call(reader.networksChangedSince(since))));
+    this.#sequence = yield* call(reader.lastChangeSequence());
   }
 
   /** The master's own change moved a revision: it is reported by the master, not as another's. */
-  ownChange(reader: NetconfStoreReader): void {
-    this.#sequence = reader.lastChangeSequence();
+  *ownChange(reader: NetconfStoreReader): StorageWork<void> {
+    this.#sequence = yield* call(reader.lastChangeSequence());
   }
 
   /** Whether changes were noticed and not reported yet. */
@@ -56,10 +66,18 @@ export class ExternalChangeWatch {
  */
 export function reportExternalChanges(context: MasterContext): void {
   const watch = context.externalChanges;
-  if (watch.stale) context.store.read((reader) => watch.notice(reader));
-  if (!watch.hasPending) return;
-  for (const { nwid, revision } of watch.take()) {
-    const refresh = () => context.store.read((reader) => reader.membersBehind(nwid, revision));
+  if (watch.stale) {
+    context.store.read((reader) => watch.notice(reader)).then(() => emitPending(context), () => {});
+    return;
+  }
+  if (watch.hasPending) emitPending(context);
+}
+
+function emitPending(context: MasterContext): void {
+  for (const { nwid, revision } of context.externalChanges.take()) {
+    const refresh = () => context.store.read(function* (reader) {
+      return yield* call(reader.membersBehind(nwid, revision));
+    });
     context.events.emit('change', changeEvent({ type: 'externalChange', nwid, revision }, refresh));
   }
 }

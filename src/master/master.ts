@@ -102,7 +102,7 @@ export interface NetconfMaster {
   subscribe(listener: (event: NetworkChangeEvent) => void): () => void;
 
   /** A consistent SQLite database file of the whole state (see the storage for restoring it). */
-  backup(): Uint8Array;
+  backup(): Promise<Uint8Array>;
 
   /**
    * Where this master's netconf signatures were made so far: by worker threads (Node.js), by

@@ -25,7 +25,7 @@ import type { IpPoolExhaustedEvent } from './events.js';
 import { reportExternalChanges } from './external-changes.js';
 import { memberAddresses } from './ip-assignment.js';
 import type { NetworkParts } from './network-parts.js';
-import type { MemberRow, NetconfStoreTx } from './store.js';
+import { call, type MemberRow, type NetconfStoreTx, type StorageWork } from './store.js';
 
 /** The outcome of a request (master.md §1) and what the host node does with it. */
 export const ResultCode = {
@@ -240,19 +240,19 @@ function requestIdentity(value: unknown): Identity {
 }
 
 /** The eight steps of master.md §1, inside one transaction. */
-function answer(
+function* answer(
   context: MasterContext,
   tx: NetconfStoreTx,
   request: CheckedRequest,
   publicIdentity: string,
   fromAddr: string | null,
   proofChecked: boolean,
-): Answer {
+): StorageWork<Answer> {
   const now = context.now();
   const address = request.identity.address;
   const nwidHex = hex16(request.nwid);
 
-  const stored = tx.getRequestState(nwidHex, address);
+  const stored = yield* call(tx.getRequestState(nwidHex, address));
 
   // 1. Node record: an address belongs to the first identity that claimed it.
   if (stored.nodeIdentity !== undefined) {
@@ -260,7 +260,7 @@ function answer(
     tx.touchNode(address, now, fromAddr);
   } else {
     if (!proofChecked) return NEEDS_PROOF_OF_WORK;
-    tx.insertNode({ address, identity: publicIdentity, lastAt: fromAddr, firstSeen: now, lastSeen: now });
+    yield* call(tx.insertNode({ address, identity: publicIdentity, lastAt: fromAddr, firstSeen: now, lastSeen: now }));
     tx.requireDurable();
   }
 
@@ -273,7 +273,7 @@ function answer(
   let member = stored.member;
   if (member === undefined) {
     const row = newMember(nwidHex, address, !network.private, now);
-    tx.insertMember(row);
+    yield* call(tx.insertMember(row));
     tx.requireDurable();
     member = { ...row, cachedNetconfRevision: null };
   }
@@ -283,7 +283,7 @@ function answer(
 
   // 5. What the member says it has.
   if (member.clientReportedRevision !== request.haveRevision) {
-    tx.updateMemberReportedRevision(nwidHex, address, request.haveRevision);
+    yield* call(tx.updateMemberReportedRevision(nwidHex, address, request.haveRevision));
   }
 
   // 6. Up to date.
@@ -292,11 +292,12 @@ function answer(
   }
 
   // 7. The config already made at this revision, byte for byte, signing nothing.
-  const cached = context.netconfs.get(tx, nwidHex, address, network.revision, member.cachedNetconfRevision);
+  const cached = yield* context.netconfs.get(tx, nwidHex, address, network.revision, member.cachedNetconfRevision);
   if (cached !== undefined) return answered({ code: ResultCode.OK, netconf: cached });
 
   // 8. A new config, signed once this transaction has committed.
-  return buildUnsigned(context, tx, context.networkParts.get(tx, nwidHex, network.revision), request.identity, now);
+  const parts = yield* context.networkParts.get(tx, nwidHex, network.revision);
+  return yield* buildUnsigned(context, tx, parts, request.identity, now);
 }
 
 /** An answer decided without a new netconf. */
@@ -304,15 +305,15 @@ function answered(reply: NetworkConfigReply): Answer {
   return { reply, shortages: [] };
 }
 
-function buildUnsigned(
+function* buildUnsigned(
   context: MasterContext,
   tx: NetconfStoreTx,
   parts: NetworkParts,
   identity: Identity,
   now: number,
-): Answer {
+): StorageWork<Answer> {
   const { network, template } = parts;
-  const addresses = memberAddresses(tx, network, identity.address, identity.addressValue);
+  const addresses = yield* memberAddresses(tx, network, identity.address, identity.addressValue);
   // The COM's signature is made with the netconf's, after the commit: until then a stand-in of
   // the same size holds its place, so the netconf's bytes, and its size, are final here.
   const com = network.private

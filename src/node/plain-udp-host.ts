@@ -97,10 +97,12 @@ export async function startPlainUdpHost(options: PlainUdpHostOptions): Promise<P
   };
 
   const unsubscribe = master.subscribe((event) => {
-    for (const address of event.refresh) {
-      const endpoint = peers.get(address);
-      if (endpoint !== undefined) track(send(endpoint, Verb.NETWORK_CONFIG_REFRESH, encodeNetworkConfigRefresh([event.nwid])));
-    }
+    track(event.refresh().then(async (addresses) => {
+      for (const address of addresses) {
+        const endpoint = peers.get(address);
+        if (endpoint !== undefined) await send(endpoint, Verb.NETWORK_CONFIG_REFRESH, encodeNetworkConfigRefresh([event.nwid]));
+      }
+    }));
   });
   socket.on('message', (datagram, remote) => track(answer(datagram, remote)));
   await new Promise<void>((resolve, reject) => {

@@ -162,7 +162,7 @@ export class SimulationApp {
     this.master.subscribe((event) => {
       const who = event.address ? ` ${event.address}` : '';
       log('event', `change ${event.type}${who}: ${event.nwid} at revision ${event.revision}`);
-      const work = this.refreshMembers(event.nwid, event.refresh);
+      const work = event.refresh().then((members) => this.refreshMembers(event.nwid, members));
       this.inFlight.add(work);
       void work.finally(() => this.inFlight.delete(work));
     });

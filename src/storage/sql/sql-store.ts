@@ -8,8 +8,9 @@ import { formatIp, parseCidr } from '../../protocol/ip.js';
 import type { Cidr, IpFamily } from '../../protocol/ip.js';
 import type {
   CachedNetconf, MemberRow, MulticastRateRow, NetconfStore, NetconfStoreReader, NetconfStoreTx,
-  NetworkRevisionChange, NetworkRow, NetworkRowSettings, NodeRecord, RequestState, TransactionOptions,
+  NetworkRevisionChange, NetworkRow, NetworkRowSettings, NodeRecord, RequestState, StorageWork, Synchronous, TransactionOptions,
 } from '../../master/store.js';
+import { runSync } from '../../master/store.js';
 import { V4_ASSIGN_MODES, V6_ASSIGN_MODES } from '../../master/store.js';
 import type { SqlEngine, SqlReader, SqlRow, SqlValue, SqlWriter } from '../sqljs/engine.js';
 import { scheduleSoon } from '../../schedule-soon.js';
@@ -75,21 +76,22 @@ export class SqlNetconfStore implements NetconfStore {
     return this.#engine;
   }
 
-  transaction<T>(fn: (tx: NetconfStoreTx) => T, options?: TransactionOptions): Promise<T> {
+  /** Runs the whole work at once inside one engine transaction: every call answers a value. */
+  transaction<T>(work: (tx: Synchronous<NetconfStoreTx>) => StorageWork<T>, options?: TransactionOptions): Promise<T> {
     return this.#engine.write((writer) => {
       const tx = new SqlTx(writer, this.#sightings, this.#rowDeletion);
-      const value = fn(tx);
-      // Reached only when fn did not throw: a rolled-back request records no sighting.
+      const value = runSync(work(tx));
+      // Reached only when the work did not throw: a rolled-back request records no sighting.
       if (tx.sightings.size > 0) this.#addSightings(tx.sightings);
       return value;
     }, options);
   }
 
-  read<T>(fn: (reader: NetconfStoreReader) => T): T {
-    return this.#engine.read((reader) => fn(new SqlRead(reader, this.#sightings)));
+  async read<T>(work: (reader: Synchronous<NetconfStoreReader>) => StorageWork<T>): Promise<T> {
+    return this.#engine.read((reader) => runSync(work(new SqlRead(reader, this.#sightings))));
   }
 
-  backup(): Uint8Array {
+  async backup(): Promise<Uint8Array> {
     this.#writePending();
     return this.#engine.exportImage();
   }
