@@ -400,11 +400,12 @@ describe('files and identities (local only)', () => {
     }
   });
 
-  test('commands that work on files refuse --url with one line, exit 1', async () => {
-    for (const args of [['backup', join(dir, 'remote.db')], ['restore', join(dir, 'remote.db')], ['init']]) {
+  test('commands that work on files, and serve itself, refuse --url with one line, exit 1', async () => {
+    for (const args of [['backup', join(dir, 'remote.db')], ['restore', join(dir, 'remote.db')], ['init'], ['serve'], ['serve', '--port', '0']]) {
       const run = await cli('--url', 'http://127.0.0.1:9', ...args);
       assert.equal(run.code, ExitCode.BAD_INPUT, run.err);
       assert.match(run.err, /cannot run with --url/);
+      assert.equal(run.out, '', `${args[0]} printed nothing (serve no URL): it never started`);
     }
   });
 });
