@@ -272,6 +272,11 @@ test('ztncui and zero-ui flows in raw HTTP against serve, with X-ZT1-Auth from a
     const refused = await call('POST', `/controller/network/${nwid}`, { v6AssignMode: { '6plane': true } });
     assert.deepEqual([refused.status, refused.body.error, refused.body.code], [400, 400, 'ERR_INVALID_ARGUMENT']);
     assert.match(refused.body.description, /6plane/);
+
+    // A setting 2015 nodes misread is accepted, and the master's warning lands in serve's log.
+    const rate = { mac: '01005e000001', adi: 0, preload: 1, maxBalance: 2, accrual: 3 };
+    assert.equal((await call('POST', `/controller/network/${nwid}`, { multicastRates: [rate] })).status, 200);
+    assert.match(running.stderr(), new RegExp(`^warning: network ${nwid} has multicast rates for 1 particular group`, 'm'));
   } finally {
     running.child.kill('SIGTERM');
     assert.equal(await running.exited, 0, running.stderr());

@@ -2,7 +2,7 @@
  * The same administrative session in local mode (the CLI opens the database) and in remote mode
  * (the CLI talks to a running `zt-netconf-master serve` with --url): every command prints the same
  * text and JSON and exits with the same code. The one difference the admin API cannot avoid is
- * asserted exactly: assigned addresses come back as plain IPs (docs/operations.md, "Remote mode").
+ * asserted exactly: assigned addresses come back as plain IPs (docs/operations.md, "Administering a running master").
  */
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
