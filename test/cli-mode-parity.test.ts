@@ -13,6 +13,7 @@ import { main } from '../src/cli/main.js';
 import { Identity } from '../src/crypto/identity.js';
 import { TEST_IDENTITIES } from '../src/crypto/test-identities.js';
 import { openSqlJsStorage } from '../src/storage/index.js';
+import { createNetconfMaster } from '../src/master/index.js';
 import { localMode, remoteMode, spawnServe, type CliModeFactory } from './cli-modes.js';
 
 const member = Identity.fromString(TEST_IDENTITIES[1]!).address;
@@ -182,5 +183,48 @@ test('remote mode prints assigned addresses without their prefix length: the adm
     // Everything else is the same: local output with the prefix lengths of the assignments taken out.
     const expected = local[i]!.out.replace('10.1.0.5/16', '10.1.0.5').replace(`${v6}/64`, v6);
     assert.deepEqual(remote[i], { ...local[i]!, out: expected }, `step ${i}: ${local[i]!.command}`);
+  }
+});
+
+test('"none" over --url sets none on a network the file says is dhcp, as local mode does', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'cli-parity-dhcp-'));
+  const db = join(dir, 'netconf.db');
+  const identityFile = join(dir, 'identity.secret');
+  writeFileSync(identityFile, `${TEST_IDENTITIES[0]!}\n`, { mode: 0o600 });
+  const masterIdentity = Identity.fromString(TEST_IDENTITIES[0]!);
+  const reopen = async <T>(fn: (master: ReturnType<typeof createNetconfMaster>) => Promise<T>): Promise<T> => {
+    const storage = await openSqlJsStorage({ path: db });
+    const master = createNetconfMaster(storage, masterIdentity, { signingWorkers: 0 });
+    try {
+      return await fn(master);
+    } finally {
+      await master.close();
+      await storage.close();
+    }
+  };
+  try {
+    const nwid = await reopen((master) => master.createNetwork({ name: 'dhcp', v4AssignMode: 'dhcp', v6AssignMode: 'dhcp6' }));
+    const mode = await remoteMode(spawnServe).start({ dir, db, identityFile });
+    let out = '';
+    let err = '';
+    let code: number;
+    try {
+      code = await main([...mode.args, '--json', 'network', 'set', nwid, '--v4-assign', 'none', '--v6-assign', 'none'], {
+        out: (text) => (out += text),
+        err: (text) => (err += text),
+        errIsTty: false,
+      });
+    } finally {
+      await mode.stop();
+    }
+    assert.equal(code, 0, err);
+    assert.deepEqual(
+      [(JSON.parse(out) as { v4AssignMode: string }).v4AssignMode, (JSON.parse(out) as { v6AssignMode: string }).v6AssignMode],
+      ['none', 'none'],
+    );
+    const stored = await reopen((master) => master.getNetwork(nwid));
+    assert.deepEqual([stored?.v4AssignMode, stored?.v6AssignMode], ['none', 'none'], 'the file says none, not dhcp');
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
   }
 });

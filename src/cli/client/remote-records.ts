@@ -166,13 +166,18 @@ export function networkBody(patch: NetworkSettingsPatch): Json {
   if (settings.private !== undefined) body.private = settings.private;
   if (settings.enableBroadcast !== undefined) body.enableBroadcast = settings.enableBroadcast;
   if (settings.allowPassiveBridging !== undefined) body.allowPassiveBridging = settings.allowPassiveBridging;
+  // "none" goes as the legacy mode name: the objects only turn modes on and off, so { zt: false }
+  // would leave a network the file says is dhcp at dhcp, where local mode sets none.
   if (settings.v4AssignMode !== undefined) {
     if (settings.v4AssignMode === 'dhcp') throw unavailable('IPv4 assign mode "dhcp"');
-    body.v4AssignMode = { zt: settings.v4AssignMode === 'zt' };
+    body.v4AssignMode = settings.v4AssignMode === 'none' ? 'none' : { zt: true };
   }
   if (settings.v6AssignMode !== undefined) {
     if (settings.v6AssignMode === 'dhcp6') throw unavailable('IPv6 assign mode "dhcp6"');
-    body.v6AssignMode = { zt: settings.v6AssignMode === 'zt', rfc4193: settings.v6AssignMode === 'rfc4193', '6plane': false };
+    body.v6AssignMode =
+      settings.v6AssignMode === 'none'
+        ? 'none'
+        : { zt: settings.v6AssignMode === 'zt', rfc4193: settings.v6AssignMode === 'rfc4193', '6plane': false };
   }
   if (settings.ipPools !== undefined) body.ipAssignmentPools = settings.ipPools.map(rangeOfPool);
   if (settings.etherTypes !== undefined) body.rules = rulesFromEtherTypes(settings.etherTypes);
