@@ -473,12 +473,14 @@ describe('members', () => {
       [{ name: 'x', tags: [[1, 2]] }, 'tags'],
       [{ name: 'x', authorized: [] }, 'authorized'],
       [{ name: 'x'.repeat(200) }, 'name'],
-      [{ name: 'x', ipAssignments: Array.from({ length: 17 }, (_, i) => `10.99.0.${i + 1}`) }, 'ipAssignments'],
       [{ name: 'x', ipAssignments: ['10.99.0.1/0'] }, 'ipAssignments.0'],
     ];
     for (const [body, field] of cases) {
       assertError(await s.call('POST', `/controller/network/${nwid}/member/${carol.address}`, { body }), 400, 'ERR_INVALID_ARGUMENT', field);
     }
+    // More addresses than a 2015 node takes: the library's own limit code, as the master refuses it.
+    const tooMany = { name: 'x', ipAssignments: Array.from({ length: 17 }, (_, i) => `10.99.0.${i + 1}`) };
+    assertError(await s.call('POST', `/controller/network/${nwid}/member/${carol.address}`, { body: tooMany }), 400, 'ERR_LIMIT', 'ipAssignments');
     assert.equal((await s.call('GET', `/controller/network/${nwid}/member/${carol.address}`)).body.name, 'carol');
   });
 

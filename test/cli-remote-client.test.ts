@@ -69,7 +69,7 @@ describe('records from the admin API', () => {
       {
         name: 'x',
         v4AssignMode: { zt: true },
-        v6AssignMode: { zt: false, rfc4193: false, '6plane': false },
+        v6AssignMode: 'none',
         ipAssignmentPools: [{ ipRangeStart: '10.2.3.1', ipRangeEnd: '10.2.3.254' }],
         rules: [{ type: 'ACTION_ACCEPT' }],
       },

@@ -3,8 +3,9 @@
  * defaults), change only the keys present, answer the full record. Every field is checked before
  * the first call, so a body with one bad field changes nothing.
  */
-import { ConflictError, NotFoundError } from '../errors.js';
+import { ConflictError, LimitExceededError, NotFoundError } from '../errors.js';
 import type { MemberInfo, NetworkInfo } from '../master/admin.js';
+import { MAX_ZT_ASSIGNED_ADDRESSES } from '../protocol/assigned-addresses.js';
 import { parseCidr } from '../protocol/ip.js';
 import type { NetconfMaster } from '../master/master.js';
 import { MAX_MEMBER_NAME_BYTES, MAX_MEMBER_NOTES_BYTES } from '../master/settings.js';
@@ -91,9 +92,6 @@ async function applyMemberChanges(
   }
 }
 
-/** A 2015 node refuses a netconf with more ZeroTier-assigned addresses than this. */
-const MAX_ASSIGNED_ADDRESSES = 16;
-
 function checkText(field: string, value: string | undefined, maxBytes: number): void {
   if (value === undefined) return;
   const bytes = new TextEncoder().encode(value).length;
@@ -102,8 +100,11 @@ function checkText(field: string, value: string | undefined, maxBytes: number): 
 
 /** Every address well formed, given once, and held by no other member (checked before any write). */
 async function checkAssignments(master: NetconfMaster, nwid: string, address: string, cidrs: readonly string[]): Promise<void> {
-  if (cidrs.length > MAX_ASSIGNED_ADDRESSES) {
-    throw new FieldError('ipAssignments', `at most ${MAX_ASSIGNED_ADDRESSES} addresses per member (a 2015 node refuses more), got ${cidrs.length}`);
+  if (cidrs.length > MAX_ZT_ASSIGNED_ADDRESSES) {
+    // The library's limit error (ERR_LIMIT), as the master itself would refuse it.
+    throw new LimitExceededError(
+      `ipAssignments: at most ${MAX_ZT_ASSIGNED_ADDRESSES} addresses per member (a 2015 node refuses more), got ${cidrs.length}`,
+    );
   }
   const seen = new Set<string>();
   const wanted = cidrs.map((text, index) => {

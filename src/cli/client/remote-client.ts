@@ -4,7 +4,7 @@
  * and typed errors. The token travels in the X-ZT1-Auth header.
  */
 import { NotFoundError } from '../../errors.js';
-import { readPools } from '../../master/settings.js';
+import { MAX_MEMBER_NAME_BYTES, MAX_MEMBER_NOTES_BYTES, boundedText, readPools } from '../../master/settings.js';
 import { formatCidr } from '../../protocol/ip.js';
 import { CliError, ExitCode } from '../exit-codes.js';
 import type { AdminClient, MemberRecord, NetworkRecord } from './admin-client.js';
@@ -154,8 +154,11 @@ export function createRemoteClient(options: RemoteClientOptions): AdminClient {
     authorizeMember: (nwid, address) => postMember(nwid, address, { authorized: true }),
     deauthorizeMember: (nwid, address) => postMember(nwid, address, { authorized: false }),
     setActiveBridge: (nwid, address, on) => postMember(nwid, address, { activeBridge: on }),
-    setMemberName: (nwid, address, name) => postMember(nwid, address, { name }),
-    setMemberNotes: (nwid, address, notes) => postMember(nwid, address, { notes }),
+    // Checked with the library's own rule first, so a refusal reads as it does in local mode.
+    setMemberName: (nwid, address, name) =>
+      postMember(nwid, address, { name: boundedText(name, 'member name', MAX_MEMBER_NAME_BYTES) }),
+    setMemberNotes: (nwid, address, notes) =>
+      postMember(nwid, address, { notes: boundedText(notes, 'member notes', MAX_MEMBER_NOTES_BYTES) }),
     setIpAssignments: (nwid, address, cidrs) => postMember(nwid, address, { ipAssignments: [...cidrs] }),
     async deleteMember(nwid, address) {
       await call('DELETE', memberPath(nwid, address));

@@ -4,10 +4,11 @@
  * with their keys in the library's order: `--json` output is then the same text in both modes.
  */
 import { InvalidArgumentError } from '../../errors.js';
-import { assignableRange, familyBits, formatCidr, formatIp, parseIp, type Cidr } from '../../protocol/ip.js';
+import { assignableRange, familyBits, formatCidr, formatIp, parseCidr, parseIp, type Cidr } from '../../protocol/ip.js';
 import { validateSettings } from '../../master/settings.js';
 import type { V4AssignMode, V6AssignMode } from '../../master/store.js';
 import type { MulticastRate } from '../../protocol/network-config.js';
+import { rulesFromEtherTypes } from '../../admin-api/zerotier-model.js';
 import type { MemberRecord, NetworkRecord, NetworkSettingsPatch } from './admin-client.js';
 
 export type Json = Record<string, unknown>;
@@ -109,6 +110,21 @@ export function networkFromJson(json: Json): NetworkRecord {
   };
 }
 
+/**
+ * An assigned address in the library's text form (IPv6 written out in full, as local mode prints
+ * it). The API answers plain IPs, as ZeroTier does, so the prefix length a local record carries is
+ * not there to print (docs/operations.md).
+ */
+function ipText(value: string): string {
+  try {
+    if (value.includes('/')) return formatCidr(parseCidr(value));
+    const ip = parseIp(value);
+    return formatIp(ip.family, ip.address);
+  } catch {
+    return value;
+  }
+}
+
 export function memberFromJson(json: Json): MemberRecord {
   const revision = json.clientReportedRevision;
   return {
@@ -120,22 +136,13 @@ export function memberFromJson(json: Json): MemberRecord {
     notes: text(json.notes),
     authorizedAt: timeOrNull(json.lastAuthorizedTime),
     deauthorizedAt: timeOrNull(json.lastDeauthorizedTime),
-    ipAssignments: Array.isArray(json.ipAssignments) ? json.ipAssignments.map((ip) => text(ip)) : [],
+    ipAssignments: Array.isArray(json.ipAssignments) ? json.ipAssignments.map((ip) => ipText(text(ip))) : [],
     clientReportedRevision: revision === null || revision === undefined ? null : bigintOf(revision, 0n),
     identity: text(json.identity) || null,
     firstSeen: timeOrNull(json.firstSeen),
     lastSeen: timeOrNull(json.lastSeen),
     lastAt: text(json.physicalAddress) || null,
   };
-}
-
-function rulesFor(etherTypes: readonly number[]): Json[] {
-  if (etherTypes.includes(0)) return [{ type: 'ACTION_ACCEPT' }];
-  return [
-    ...etherTypes.map((etherType) => ({ type: 'MATCH_ETHERTYPE', not: true, or: false, etherType })),
-    { type: 'ACTION_DROP' },
-    { type: 'ACTION_ACCEPT' },
-  ];
 }
 
 /** A pool CIDR as the API's range: the CIDR without its network and broadcast addresses. */
@@ -159,16 +166,21 @@ export function networkBody(patch: NetworkSettingsPatch): Json {
   if (settings.private !== undefined) body.private = settings.private;
   if (settings.enableBroadcast !== undefined) body.enableBroadcast = settings.enableBroadcast;
   if (settings.allowPassiveBridging !== undefined) body.allowPassiveBridging = settings.allowPassiveBridging;
+  // "none" goes as the legacy mode name: the objects only turn modes on and off, so { zt: false }
+  // would leave a network the file says is dhcp at dhcp, where local mode sets none.
   if (settings.v4AssignMode !== undefined) {
     if (settings.v4AssignMode === 'dhcp') throw unavailable('IPv4 assign mode "dhcp"');
-    body.v4AssignMode = { zt: settings.v4AssignMode === 'zt' };
+    body.v4AssignMode = settings.v4AssignMode === 'none' ? 'none' : { zt: true };
   }
   if (settings.v6AssignMode !== undefined) {
     if (settings.v6AssignMode === 'dhcp6') throw unavailable('IPv6 assign mode "dhcp6"');
-    body.v6AssignMode = { zt: settings.v6AssignMode === 'zt', rfc4193: settings.v6AssignMode === 'rfc4193', '6plane': false };
+    body.v6AssignMode =
+      settings.v6AssignMode === 'none'
+        ? 'none'
+        : { zt: settings.v6AssignMode === 'zt', rfc4193: settings.v6AssignMode === 'rfc4193', '6plane': false };
   }
   if (settings.ipPools !== undefined) body.ipAssignmentPools = settings.ipPools.map(rangeOfPool);
-  if (settings.etherTypes !== undefined) body.rules = rulesFor(settings.etherTypes);
+  if (settings.etherTypes !== undefined) body.rules = rulesFromEtherTypes(settings.etherTypes);
   if (settings.multicastLimit !== undefined) body.multicastLimit = settings.multicastLimit;
   if (settings.multicastRates !== undefined) body.multicastRates = settings.multicastRates;
   if (settings.comRevisionMaxDelta !== undefined) body.comRevisionMaxDelta = Number(settings.comRevisionMaxDelta);
