@@ -88,7 +88,8 @@ export async function pruneMembers(context: MasterContext, nwid: string | bigint
   const policy = checkPolicy(options);
   const dryRun = options.dryRun ?? false;
   if (typeof dryRun !== 'boolean') throw new InvalidArgumentError('dryRun must be true or false');
-  const before = context.now() - policy.notSeenFor;
+  // Not seen for `notSeenFor` ms: last seen at or before now - notSeenFor.
+  const before = context.now() - policy.notSeenFor + 1;
   if (dryRun) {
     const addresses = await context.store.read(function* (reader) {
       yield* requireNetwork(reader, id);
