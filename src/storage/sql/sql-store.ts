@@ -681,7 +681,8 @@ class SqlTx extends SqlRead implements NetconfStoreTx {
   pruneAuditEntries(before: number | null, keep: number | null): void {
     if (before !== null) this.#run(`DELETE FROM AuditEntry WHERE time < ?`, [before]);
     if (keep !== null) {
-      this.#run(`DELETE FROM AuditEntry WHERE id <= (SELECT id FROM AuditEntry ORDER BY id DESC LIMIT 1 OFFSET ?)`, [keep]);
+      // Ids only grow, so the newest `keep` entries are those above max(id) - keep: one index lookup.
+      this.#run(`DELETE FROM AuditEntry WHERE id <= (SELECT max(id) FROM AuditEntry) - ?`, [keep]);
     }
   }
 }
