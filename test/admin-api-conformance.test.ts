@@ -388,6 +388,8 @@ describe('members', () => {
       revision: Number((await s.master.getNetwork(nwid))!.revision),
       lastAuthorizedTime: s.now(),
       lastDeauthorizedTime: 0,
+      lastAuthorizedCredentialType: 'api',
+      lastAuthorizedCredential: null,
       vMajor: -1,
       vMinor: -1,
       vRev: -1,

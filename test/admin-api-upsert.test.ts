@@ -15,6 +15,8 @@ test('a member deleted between the POST\'s read and its write comes back unautho
     let raced = false;
     // The master as a concurrent DELETE would leave it: the member is gone when the write arrives.
     const racing: NetconfMaster = Object.create(s.master, {
+      // The service acts through the master as its caller (for the audit trail): still this double.
+      as: { value: () => racing },
       updateMember: {
         value: async (...args: Parameters<NetconfMaster['updateMember']>) => {
           if (!raced) {

@@ -3,6 +3,7 @@
  * the implementation both ways: every route and every field answered is described, and every
  * route and field described is answered.
  */
+import { accessPaths, AUDIT_ENTRY_SCHEMA, JOIN_TOKEN_SCHEMA } from './access-openapi.js';
 
 const hex16 = { type: 'string', pattern: '^[0-9a-f]{16}$', description: 'network ID (hex, lower case; upper case accepted in paths)' };
 const hex10 = { type: 'string', pattern: '^[0-9a-f]{10}$', description: 'node address (hex, lower case; upper case accepted in paths)' };
@@ -98,6 +99,8 @@ export const MEMBER_SCHEMA = {
     physicalAddress: readOnly({ type: ['string', 'null'], description: 'ip/port last heard from' }),
     online: readOnly({ type: 'boolean' }),
     clientReportedRevision: readOnly({ type: ['integer', 'null'] }),
+    lastAuthorizedCredentialType: readOnly({ type: ['string', 'null'], enum: ['api', 'token', 'public', null], description: 'how the member was last authorized' }),
+    lastAuthorizedCredential: readOnly({ type: ['string', 'null'], description: 'the join token\'s id when a token authorized it' }),
   },
 } as const;
 
@@ -163,7 +166,10 @@ export function openApiDocument(version: string): Record<string, unknown> {
         authQuery: { type: 'apiKey', in: 'query', name: 'auth' },
         bearer: { type: 'http', scheme: 'bearer' },
       },
-      schemas: { Network: NETWORK_SCHEMA, Member: MEMBER_SCHEMA, Peer: PEER_SCHEMA, Error: ERROR_SCHEMA },
+      schemas: {
+        Network: NETWORK_SCHEMA, Member: MEMBER_SCHEMA, Peer: PEER_SCHEMA, Error: ERROR_SCHEMA,
+        JoinToken: JOIN_TOKEN_SCHEMA, AuditEntry: AUDIT_ENTRY_SCHEMA,
+      },
     },
     paths: {
       '/health': {
@@ -267,6 +273,7 @@ export function openApiDocument(version: string): Record<string, unknown> {
           },
         },
       },
+      ...accessPaths(errors),
       '/peer': { get: { summary: 'Nodes that asked this master', responses: { '200': json({ type: 'array', items: { $ref: '#/components/schemas/Peer' } }), ...errors } } },
       '/peer/{address}': {
         parameters: [addressParam],

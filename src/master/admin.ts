@@ -20,11 +20,12 @@ import { MAX_ZT_ASSIGNED_ADDRESSES } from '../protocol/assigned-addresses.js';
 import { searchFirstFree, wrappingRanges } from '../protocol/free-range.js';
 import { formatCidr, parseCidr, type Cidr } from '../protocol/ip.js';
 import { newMember } from './request.js';
+import { memberAuditFields, recordAudit, type AuditSnapshot } from './audit.js';
 import {
   boundedText, DEFAULT_SETTINGS, MAX_MEMBER_NAME_BYTES, MAX_MEMBER_NOTES_BYTES, readPool, readPools,
   sameSettings, perGroupMulticastRates, validateSettings, type NetworkSettings, type NetworkSettingsInput,
 } from './settings.js';
-import { call, type MemberRow, type NetconfStoreReader, type NetconfStoreTx, type NetworkRow, type StorageWork } from './store.js';
+import { call, type CredentialType, type MemberRow, type NetconfStoreReader, type NetconfStoreTx, type NetworkRow, type StorageWork } from './store.js';
 
 /** A network as `getNetwork` shows it. */
 export interface NetworkInfo extends NetworkSettings {
@@ -47,6 +48,10 @@ export interface MemberInfo {
   deauthorizedAt: number | null;
   /** The revision the member last reported having, or null before its first request. */
   clientReportedRevision: bigint | null;
+  /** How the member was last authorized ('api', 'token', 'public'), or null when it never was. */
+  lastAuthorizedCredentialType: CredentialType | null;
+  /** The join token's id when a token authorized it last, else null. */
+  lastAuthorizedCredential: string | null;
   /** CIDR strings, IPv4 first, ascending. */
   ipAssignments: string[];
   /** The node's public identity, or null when it never asked for a config. */
@@ -77,6 +82,7 @@ export async function createNetwork(context: MasterContext, input?: NetworkSetti
     // The lists first: with no network row yet, the store's revision triggers have nothing to raise.
     yield* writeListSettings(tx, id, settings);
     yield* call(tx.insertNetwork({ id, ...rowSettings(settings), revision: 1n, creationTime: now }));
+    yield* recordAudit(context, tx, context.actor, { action: 'networkCreated', nwid: id, before: undefined, after: { ...settings } });
     return id;
   });
   context.events.emit('change', changeEvent({ type: 'networkCreated', nwid, revision: 1n }, async () => []));
@@ -129,7 +135,9 @@ export async function deleteNetwork(context: MasterContext, nwid: string | bigin
     const network = yield* requireNetwork(tx, id);
     // Every authorized member should ask again (and learn the network is gone).
     const refresh = yield* call(tx.membersBehind(id, network.revision + 1n));
+    const before = yield* auditSnapshot(tx, id, undefined);
     yield* call(tx.deleteNetwork(id));
+    yield* recordAudit(context, tx, context.actor, { action: 'networkDeleted', nwid: id, before, after: undefined });
     return { revision: network.revision, refresh };
   });
   context.events.emit('change', changeEvent({ type: 'networkDeleted', nwid: id, revision }, async () => refresh));
@@ -253,18 +261,27 @@ async function setAuthorization(
     changedMembers.length = 0; // the work runs again after another program's edit is reloaded, or a lost race
     for (const member of members) {
       const row = yield* call(tx.getMember(nwid, member));
+      let after: MemberRow;
       if (row === undefined) {
-        const created = newMember(nwid, member, authorized, now);
-        yield* call(tx.insertMember(authorized ? created : { ...created, deauthorizedAt: now }));
+        const created = newMember(nwid, member, now, authorized ? { type: 'api', id: null } : null);
+        after = authorized ? created : { ...created, deauthorizedAt: now };
+        yield* call(tx.insertMember(after));
       } else if (row.authorized !== authorized) {
-        yield* call(tx.updateMember(authorized ? { ...row, authorized, authorizedAt: now } : { ...row, authorized, deauthorizedAt: now }));
+        after = authorized
+          ? { ...row, authorized, authorizedAt: now, lastAuthorizedCredentialType: 'api', lastAuthorizedCredential: null }
+          : { ...row, authorized, deauthorizedAt: now };
+        yield* call(tx.updateMember(after));
       } else {
         continue;
       }
+      yield* recordAudit(context, tx, context.actor, {
+        action: authorized ? 'memberAuthorized' : 'memberDeauthorized', nwid, address: member,
+        before: row === undefined ? undefined : memberAuditFields(row), after: memberAuditFields(after),
+      });
       changedMembers.push(member);
     }
     return changedMembers.length > 0;
-  }, () => (event.address === undefined ? { addresses: changedMembers } : {}));
+  }, () => (event.address === undefined ? { addresses: changedMembers } : {}), 'byApply');
 }
 
 export async function setActiveBridge(
@@ -374,7 +391,7 @@ export async function deleteMember(context: MasterContext, nwid: string | bigint
 // Shared pieces
 
 /** What a change event says besides the network and its revision. */
-interface ChangeDescription {
+export interface ChangeDescription {
   type: NetworkChangeType;
   address?: string;
 }
@@ -387,12 +404,13 @@ const NOTHING_CHANGED = Symbol('nothing changed');
  * raises it at most once (src/storage/schema.ts). `apply` returns whether it changed anything;
  * when it did, a 'change' event follows the commit (with `extra()` fields). Returns whether it did.
  */
-async function change(
+export async function change(
   context: MasterContext,
   nwid: string,
   description: ChangeDescription,
   apply: (tx: NetconfStoreTx, network: NetworkRow) => StorageWork<boolean>,
   extra: () => Partial<NetworkChangeEvent> = () => ({}),
+  audit: 'snapshots' | 'byApply' = 'snapshots',
 ): Promise<boolean> {
   let revision: bigint;
   try {
@@ -400,7 +418,15 @@ async function change(
       yield* context.externalChanges.notice(tx);
       const network = yield* requireNetwork(tx, nwid);
       yield* call(tx.holdRevision(nwid));
+      // The audit trail records the fields that changed (a bulk change records each member itself).
+      const before = audit === 'snapshots' ? yield* auditSnapshot(tx, nwid, description.address) : undefined;
       if (!(yield* apply(tx, network))) throw NOTHING_CHANGED;
+      if (audit === 'snapshots') {
+        yield* recordAudit(context, tx, context.actor, {
+          action: description.type, nwid, address: description.address ?? null,
+          before, after: yield* auditSnapshot(tx, nwid, description.address),
+        });
+      }
       yield* call(tx.releaseRevision(nwid));
       const after = (yield* requireNetwork(tx, nwid)).revision;
       if (after !== network.revision) yield* context.externalChanges.ownChange(tx);
@@ -414,6 +440,17 @@ async function change(
   }
   context.events.emit('change', changeEvent({ ...description, ...extra(), nwid, revision }, membersBehind(context, nwid, revision)));
   return true;
+}
+
+/** A network's settings, or a member's fields and addresses, as the audit trail shows them. */
+function* auditSnapshot(reader: NetconfStoreReader, nwid: string, address: string | undefined): StorageWork<AuditSnapshot> {
+  if (address === undefined) {
+    const network = yield* call(reader.getNetwork(nwid));
+    return network === undefined ? undefined : { ...(yield* readSettings(reader, network)) };
+  }
+  const row = yield* call(reader.getMember(nwid, address));
+  if (row === undefined) return undefined;
+  return { ...memberAuditFields(row), ipAssignments: (yield* call(reader.getAssignments(nwid, address))).map(formatCidr) };
 }
 
 function membersBehind(context: MasterContext, nwid: string, revision: bigint): () => Promise<string[]> {
@@ -441,7 +478,7 @@ function warnOfPerGroupRates(context: MasterContext, nwid: string, settings: Net
   });
 }
 
-function* requireNetwork(reader: NetconfStoreReader, nwid: string): StorageWork<NetworkRow> {
+export function* requireNetwork(reader: NetconfStoreReader, nwid: string): StorageWork<NetworkRow> {
   const network = yield* call(reader.getNetwork(nwid));
   if (network === undefined) throw new NotFoundError(`no network ${nwid}`);
   return network;
@@ -553,6 +590,8 @@ function* memberInfo(reader: NetconfStoreReader, row: MemberRow, assignments: Ci
     deauthorizedAt: row.deauthorizedAt,
     ipAssignments: assignments.map(formatCidr),
     clientReportedRevision: row.clientReportedRevision,
+    lastAuthorizedCredentialType: row.lastAuthorizedCredentialType,
+    lastAuthorizedCredential: row.lastAuthorizedCredential,
     identity: node?.identity ?? null,
     firstSeen: node?.firstSeen ?? null,
     lastSeen: node?.lastSeen ?? null,

@@ -141,6 +141,10 @@ export interface MemberRow {
   /** When the member was last de-authorized (ms), or null. */
   deauthorizedAt: number | null;
   clientReportedRevision: bigint | null;
+  /** How the member was last authorized, or null when it never was. */
+  lastAuthorizedCredentialType: CredentialType | null;
+  /** The join token's id when it was last authorized by a token, else null. */
+  lastAuthorizedCredential: string | null;
 }
 
 /** A network whose revision moved, and the sequence number of that move (see the schema, version 4). */
@@ -202,6 +206,21 @@ export interface NetconfStoreReader {
   /** Ethernet types of the network's rules with action `accept`. */
   getAcceptedEtherTypes(nwid: string): Awaitable<number[]>;
   getMulticastRates(nwid: string): Awaitable<MulticastRateRow[]>;
+
+  /** A join token by its id (in any network), with its secret's hash. */
+  getJoinToken(id: string): Awaitable<JoinTokenRow | undefined>;
+  /** The network's join tokens, oldest first. */
+  listJoinTokens(nwid: string): Awaitable<JoinTokenRow[]>;
+  getMemberExpiry(nwid: string): Awaitable<MemberExpiryRow | undefined>;
+  /** Every network's expiry policy, by network ID ascending. */
+  listMemberExpiries(): Awaitable<MemberExpiryRow[]>;
+  /**
+   * Members of the network whose node was last seen before `time` (ms), addresses ascending.
+   * Members whose node never asked for a config are not listed.
+   */
+  membersNotSeenSince(nwid: string, time: number): Awaitable<string[]>;
+  /** Audit entries matching the query, oldest first. */
+  listAuditEntries(query: AuditQuery): Awaitable<AuditEntryRow[]>;
 }
 
 export interface NetconfStoreTx extends NetconfStoreReader {
@@ -244,6 +263,23 @@ export interface NetconfStoreTx extends NetconfStoreReader {
   setPools(nwid: string, pools: Cidr[]): Awaitable<void>;
   setAcceptedEtherTypes(nwid: string, etherTypes: number[]): Awaitable<void>;
   setMulticastRates(nwid: string, rates: MulticastRateRow[]): Awaitable<void>;
+
+  insertJoinToken(token: JoinTokenRow): Awaitable<void>;
+  /**
+   * Spends one use of the token if it is still good at `now` (not revoked, not expired, uses left):
+   * one atomic check-and-increment, so that concurrent spenders never exceed `maxUses`. Returns
+   * whether a use was spent.
+   */
+  spendJoinToken(id: string, now: number): Awaitable<boolean>;
+  /** Marks the token revoked; returns whether it was not revoked before. */
+  revokeJoinToken(id: string): Awaitable<boolean>;
+  /** Sets (or with null removes) the network's member expiry policy. */
+  setMemberExpiry(nwid: string, policy: Omit<MemberExpiryRow, 'networkId'> | null): Awaitable<void>;
+  /** Deletes the nodes among `addresses` that are a member of no network; returns them, ascending. */
+  forgetNodesWithoutMembers(addresses: readonly string[]): Awaitable<string[]>;
+  insertAuditEntry(entry: Omit<AuditEntryRow, 'id'>): Awaitable<void>;
+  /** Deletes audit entries older than `before` (ms) and all but the newest `keep`; either may be null. */
+  pruneAuditEntries(before: number | null, keep: number | null): Awaitable<void>;
 }
 
 export interface TransactionOptions {
@@ -284,4 +320,64 @@ export interface NetconfStore {
   flush(): Promise<void>;
   /** Flushes and releases the storage. */
   close(): Promise<void>;
+}
+
+/** How a member got in: by an administrator, by a join token, or by joining a public network. */
+export type CredentialType = 'api' | 'token' | 'public';
+export const CREDENTIAL_TYPES: readonly CredentialType[] = ['api', 'token', 'public'];
+
+/** A join token as stored (schema version 5): the secret only as its SHA-256. */
+export interface JoinTokenRow {
+  /** 16 lower-case hex digits. */
+  id: string;
+  networkId: string;
+  name: string;
+  /** SHA-256 of the secret (32 bytes). */
+  secretHash: Uint8Array;
+  createdAt: number;
+  /** ms since the epoch, or null for no expiry. */
+  expiresAt: number | null;
+  /** null for no limit. */
+  maxUses: number | null;
+  uses: number;
+  revoked: boolean;
+}
+
+export type MemberExpiryAction = 'deauthorize' | 'delete';
+export const MEMBER_EXPIRY_ACTIONS: readonly MemberExpiryAction[] = ['deauthorize', 'delete'];
+
+/** A network's member expiry policy. */
+export interface MemberExpiryRow {
+  networkId: string;
+  /** Members whose node was not seen for this long (ms) expire. */
+  notSeenFor: number;
+  action: MemberExpiryAction;
+}
+
+/** One administrative change (schema version 5). */
+export interface AuditEntryRow {
+  /** Ascending in the order entries were recorded. */
+  id: number;
+  time: number;
+  /** Who: an admin service token's name, `cli`, a library caller's label, `token:<id>`, `expiry`. */
+  actor: string;
+  /** What: `networkCreated`, `memberAuthorized`, `joinTokenCreated`, ... */
+  action: string;
+  networkId: string | null;
+  address: string | null;
+  /** The fields changed, before and after, as JSON objects (null when there was none). */
+  before: string | null;
+  after: string | null;
+}
+
+/** Which audit entries to read: every condition given must hold. */
+export interface AuditQuery {
+  nwid?: string;
+  address?: string;
+  /** From this time (ms), inclusive. */
+  since?: number;
+  /** Before this time (ms), exclusive. */
+  until?: number;
+  /** The newest `limit` matching entries (still returned oldest first). */
+  limit?: number;
 }

@@ -8,6 +8,7 @@ import { MAX_MEMBER_NAME_BYTES, MAX_MEMBER_NOTES_BYTES, boundedText, readPools }
 import { formatCidr } from '../../protocol/ip.js';
 import { CliError, ExitCode } from '../exit-codes.js';
 import type { AdminClient, MemberRecord, NetworkRecord } from './admin-client.js';
+import type { AuditEntry, CreatedJoinToken, JoinTokenInfo, PruneResult } from '../../master/index.js';
 import { errorFromAnswer } from './remote-errors.js';
 import { memberFromJson, networkBody, networkFromJson, rangeOfPool, type Json } from './remote-records.js';
 
@@ -162,6 +163,27 @@ export function createRemoteClient(options: RemoteClientOptions): AdminClient {
     setIpAssignments: (nwid, address, cidrs) => postMember(nwid, address, { ipAssignments: [...cidrs] }),
     async deleteMember(nwid, address) {
       await call('DELETE', memberPath(nwid, address));
+    },
+    async createJoinToken(nwid, options) {
+      const created = (await call('POST', `/unstable${networkPath(nwid)}/token`, { ...options })) as CreatedJoinToken;
+      return { id: created.id, token: created.token };
+    },
+    async listJoinTokens(nwid) {
+      return ((await call('GET', `/unstable${networkPath(nwid)}/token`)) as { data: JoinTokenInfo[] }).data;
+    },
+    async revokeJoinToken(nwid, id) {
+      await call('DELETE', `/unstable${networkPath(nwid)}/token/${encodeURIComponent(id)}`);
+    },
+    async pruneMembers(nwid, options) {
+      return (await call('POST', `/unstable${networkPath(nwid)}/prune`, { ...options })) as PruneResult;
+    },
+    async listAuditEntries(query = {}) {
+      const params = new URLSearchParams();
+      if (query.address !== undefined) params.set('member', idText(query.address, 10));
+      for (const key of ['since', 'until', 'limit'] as const) if (query[key] !== undefined) params.set(key, String(query[key]));
+      const path = query.nwid === undefined ? '/unstable/controller/audit' : `/unstable${networkPath(query.nwid)}/audit`;
+      const search = params.size === 0 ? '' : `?${params}`;
+      return ((await call('GET', path + search)) as { data: AuditEntry[] }).data;
     },
     async masterIdentity() {
       const answer = await status();

@@ -6,7 +6,7 @@
 import { InvalidArgumentError } from '../../errors.js';
 import { assignableRange, familyBits, formatCidr, formatIp, parseCidr, parseIp, type Cidr } from '../../protocol/ip.js';
 import { validateSettings } from '../../master/settings.js';
-import type { V4AssignMode, V6AssignMode } from '../../master/store.js';
+import { CREDENTIAL_TYPES, type V4AssignMode, type V6AssignMode } from '../../master/store.js';
 import type { MulticastRate } from '../../protocol/network-config.js';
 import { rulesFromEtherTypes } from '../../admin-api/zerotier-model.js';
 import type { MemberRecord, NetworkRecord, NetworkSettingsPatch } from './admin-client.js';
@@ -138,6 +138,8 @@ export function memberFromJson(json: Json): MemberRecord {
     deauthorizedAt: timeOrNull(json.lastDeauthorizedTime),
     ipAssignments: Array.isArray(json.ipAssignments) ? json.ipAssignments.map((ip) => ipText(text(ip))) : [],
     clientReportedRevision: revision === null || revision === undefined ? null : bigintOf(revision, 0n),
+    lastAuthorizedCredentialType: CREDENTIAL_TYPES.find((type) => type === json.lastAuthorizedCredentialType) ?? null,
+    lastAuthorizedCredential: text(json.lastAuthorizedCredential) || null,
     identity: text(json.identity) || null,
     firstSeen: timeOrNull(json.firstSeen),
     lastSeen: timeOrNull(json.lastSeen),

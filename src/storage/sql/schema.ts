@@ -13,7 +13,7 @@ import { NotANetconfDatabaseError, SchemaTooNewError } from '../../errors.js';
 import type { SchemaManager, SqlReader, SqlWriter } from '../sqljs/engine.js';
 import { formatIp, parseIp } from '../../protocol/ip.js';
 
-export const CURRENT_SCHEMA_VERSION = 4;
+export const CURRENT_SCHEMA_VERSION = 5;
 export const SCHEMA_VERSION_KEY = 'schemaVersion';
 /** The Config row counting revision moves (schema version 4; see Network.changeSequence). */
 export const CHANGE_SEQUENCE_KEY = 'changeSequence';
@@ -127,16 +127,27 @@ const VERSION_4_COLUMNS: Readonly<Record<string, readonly string[]>> = {
   RevisionHold: ['networkId', 'pendingRaise'],
 };
 
+const VERSION_5_COLUMNS: Readonly<Record<string, readonly string[]>> = {
+  ...VERSION_4_COLUMNS,
+  Member: [...VERSION_4_COLUMNS.Member!, 'lastAuthorizedCredentialType', 'lastAuthorizedCredential'],
+  JoinToken: ['id', 'networkId', 'name', 'secretHash', 'createdAt', 'expiresAt', 'maxUses', 'uses', 'revoked'],
+  MemberExpiry: ['networkId', 'notSeenFor', 'action'],
+  AuditEntry: ['id', 'time', 'actor', 'action', 'networkId', 'nodeId', 'before', 'after'],
+};
+
 const COLUMNS_BY_VERSION: ReadonlyArray<Readonly<Record<string, readonly string[]>> | undefined> = [
   undefined,
   VERSION_1_COLUMNS,
   VERSION_2_COLUMNS,
   VERSION_3_COLUMNS,
   VERSION_4_COLUMNS,
+  VERSION_5_COLUMNS,
 ];
 
 /** Version n-1 → n, for n = 2..CURRENT. Each runs inside the migration's write transaction. */
-const MIGRATIONS: ReadonlyArray<(writer: SqlWriter) => void> = [migrateVersion1To2, migrateVersion2To3, migrateVersion3To4];
+const MIGRATIONS: ReadonlyArray<(writer: SqlWriter) => void> = [
+  migrateVersion1To2, migrateVersion2To3, migrateVersion3To4, migrateVersion4To5,
+];
 
 /**
  * Version 2: a schema version row; multicast rates; member name, notes, authorization times and
@@ -276,6 +287,66 @@ function migrateVersion3To4(writer: SqlWriter): void {
   writer.run(`INSERT OR REPLACE INTO Config (k, v) VALUES (?, '0')`, [CHANGE_SEQUENCE_KEY]);
   for (const sql of REVISION_TRIGGERS) writer.run(sql);
   setSchemaVersion(writer, 4);
+}
+
+/**
+ * Version 5: join tokens, member expiry and the audit trail.
+ * - `JoinToken`: a network's pre-authorization keys. The secret is never stored: `secretHash` is
+ *   its SHA-256. `uses` counts the members it admitted; `maxUses` / `expiresAt` NULL mean no limit.
+ * - `Member.lastAuthorizedCredentialType` ('api', 'token', 'public') and
+ *   `Member.lastAuthorizedCredential` (the token's id): how the member was last authorized. Members
+ *   authorized before this version count as 'public' on a public network and 'api' otherwise.
+ * - `MemberExpiry`: a network's expiry policy: members not seen for `notSeenFor` ms are
+ *   'deauthorize'd or 'delete'd.
+ * - `AuditEntry`: every administrative change (who, when, what, the fields before and after as JSON).
+ * Deleting a network deletes its tokens and expiry policy (trigger `Network_delete_access`); its
+ * audit entries stay. None of these columns is part of a member's config: no revision trigger.
+ */
+function migrateVersion4To5(writer: SqlWriter): void {
+  const statements = [
+    `CREATE TABLE JoinToken (
+      id char(16) PRIMARY KEY NOT NULL,
+      networkId char(16) NOT NULL,
+      name varchar(128) NOT NULL DEFAULT(''),
+      secretHash blob NOT NULL,
+      createdAt integer NOT NULL,
+      expiresAt integer,
+      maxUses integer,
+      uses integer NOT NULL DEFAULT(0),
+      revoked integer(1) NOT NULL DEFAULT(0)
+    ) WITHOUT ROWID`,
+    `CREATE INDEX JoinToken_networkId ON JoinToken (networkId, createdAt)`,
+    `ALTER TABLE Member ADD COLUMN lastAuthorizedCredentialType varchar(8)`,
+    `ALTER TABLE Member ADD COLUMN lastAuthorizedCredential varchar(32)`,
+    `UPDATE Member SET lastAuthorizedCredentialType =
+       CASE WHEN (SELECT private FROM Network WHERE Network.id = Member.networkId) = 0 THEN 'public' ELSE 'api' END
+     WHERE authorized = 1 OR authorizedAt IS NOT NULL`,
+    `CREATE TABLE MemberExpiry (
+      networkId char(16) PRIMARY KEY NOT NULL,
+      notSeenFor integer NOT NULL,
+      "action" varchar(16) NOT NULL
+    ) WITHOUT ROWID`,
+    `CREATE TABLE AuditEntry (
+      id integer PRIMARY KEY AUTOINCREMENT,
+      time integer NOT NULL,
+      actor varchar(128) NOT NULL,
+      "action" varchar(64) NOT NULL,
+      networkId char(16),
+      nodeId char(10),
+      before text,
+      after text
+    )`,
+    `CREATE INDEX AuditEntry_time ON AuditEntry (time)`,
+    `CREATE INDEX AuditEntry_networkId_time ON AuditEntry (networkId, time)`,
+    `CREATE INDEX AuditEntry_networkId_nodeId_time ON AuditEntry (networkId, nodeId, time)`,
+    `CREATE TRIGGER Network_delete_access AFTER DELETE ON Network
+      BEGIN
+        DELETE FROM JoinToken WHERE networkId = OLD.id;
+        DELETE FROM MemberExpiry WHERE networkId = OLD.id;
+      END`,
+  ];
+  for (const sql of statements) writer.run(sql);
+  setSchemaVersion(writer, 5);
 }
 
 /** SQL raising network `nwid`'s revision by `amount` (both SQL expressions), or recording it in a hold. */

@@ -11,7 +11,8 @@ import type {
   NetworkRevisionChange, NetworkRow, NetworkRowSettings, NodeRecord, RequestState, StorageWork, Synchronous, TransactionOptions,
 } from '../../master/store.js';
 import { runSync } from '../../master/store.js';
-import { V4_ASSIGN_MODES, V6_ASSIGN_MODES } from '../../master/store.js';
+import { CREDENTIAL_TYPES, MEMBER_EXPIRY_ACTIONS, V4_ASSIGN_MODES, V6_ASSIGN_MODES } from '../../master/store.js';
+import type { AuditEntryRow, AuditQuery, JoinTokenRow, MemberExpiryRow } from '../../master/store.js';
 import type { SqlEngine, SqlReader, SqlRow, SqlValue, SqlWriter } from '../sqljs/engine.js';
 import { scheduleSoon } from '../../schedule-soon.js';
 import {
@@ -172,7 +173,8 @@ function writeCachedNetconf(writer: SqlWriter, nwid: string, address: string, ne
 const CONFIG_CHANGE_SEQUENCE: RowPlace = { table: 'Config', row: 'changeSequence' };
 
 const MEMBER_COLUMNS =
-  'networkId, nodeId, authorized, activeBridge, name, notes, authorizedAt, deauthorizedAt, clientReportedRevision';
+  'networkId, nodeId, authorized, activeBridge, name, notes, authorizedAt, deauthorizedAt, clientReportedRevision, ' +
+  'lastAuthorizedCredentialType, lastAuthorizedCredential';
 const MEMBER_SELECT = MEMBER_COLUMNS.replace('clientReportedRevision', uint64Select('clientReportedRevision', 'clientReportedRevision'));
 
 const NETWORK_COLUMNS =
@@ -429,6 +431,57 @@ class SqlRead implements NetconfStoreReader {
         };
       });
   }
+
+  getJoinToken(id: string): JoinTokenRow | undefined {
+    const row = this.sql.get(`SELECT ${JOIN_TOKEN_COLUMNS} FROM JoinToken WHERE id = ?`, [id]);
+    return row === undefined ? undefined : joinTokenFromRow(row);
+  }
+
+  listJoinTokens(nwid: string): JoinTokenRow[] {
+    return this.sql
+      .all(`SELECT ${JOIN_TOKEN_COLUMNS} FROM JoinToken WHERE networkId = ? ORDER BY createdAt, id`, [nwid])
+      .map(joinTokenFromRow);
+  }
+
+  getMemberExpiry(nwid: string): MemberExpiryRow | undefined {
+    const row = this.sql.get(`SELECT networkId, notSeenFor, "action" FROM MemberExpiry WHERE networkId = ?`, [nwid]);
+    return row === undefined ? undefined : memberExpiryFromRow(row);
+  }
+
+  listMemberExpiries(): MemberExpiryRow[] {
+    return this.sql.all(`SELECT networkId, notSeenFor, "action" FROM MemberExpiry ORDER BY networkId`).map(memberExpiryFromRow);
+  }
+
+  membersNotSeenSince(nwid: string, time: number): string[] {
+    return this.sql
+      .all(
+        `SELECT Member.nodeId AS nodeId FROM Member JOIN Node ON Node.id = Member.nodeId
+         WHERE Member.networkId = ? AND Node.lastSeen < ?`,
+        [nwid, time],
+      )
+      .map((row) => readText(row, 'nodeId', MEMBER_TABLE))
+      // A sighting not yet written is newer than the stored lastSeen.
+      .filter((address) => (this.pendingSightings.get(address)?.lastSeen ?? -Infinity) < time)
+      .sort();
+  }
+
+  listAuditEntries(query: AuditQuery): AuditEntryRow[] {
+    const conditions: string[] = [];
+    const params: SqlValue[] = [];
+    if (query.nwid !== undefined) (conditions.push('networkId = ?'), params.push(query.nwid));
+    if (query.address !== undefined) (conditions.push('nodeId = ?'), params.push(query.address));
+    if (query.since !== undefined) (conditions.push('time >= ?'), params.push(query.since));
+    if (query.until !== undefined) (conditions.push('time < ?'), params.push(query.until));
+    const where = conditions.length === 0 ? '' : `WHERE ${conditions.join(' AND ')}`;
+    const limit = query.limit === undefined ? '' : ` LIMIT ${Math.max(0, Math.floor(query.limit))}`;
+    return this.sql
+      .all(
+        `SELECT id, time, actor, "action", networkId, nodeId, before, after FROM AuditEntry ${where} ORDER BY id DESC${limit}`,
+        params,
+      )
+      .map(auditEntryFromRow)
+      .reverse();
+  }
 }
 
 class SqlTx extends SqlRead implements NetconfStoreTx {
@@ -506,7 +559,7 @@ class SqlTx extends SqlRead implements NetconfStoreTx {
   }
 
   insertMember(member: MemberRow): void {
-    this.#run(`INSERT INTO Member (${MEMBER_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`, [
+    this.#run(`INSERT INTO Member (${MEMBER_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, [
       member.networkId, member.address, ...memberFieldsToSql(member),
     ]);
   }
@@ -514,7 +567,8 @@ class SqlTx extends SqlRead implements NetconfStoreTx {
   updateMember(member: MemberRow): void {
     this.#run(
       `UPDATE Member SET authorized = ?, activeBridge = ?, name = ?, notes = ?, authorizedAt = ?, deauthorizedAt = ?,
-       clientReportedRevision = ? WHERE networkId = ? AND nodeId = ?`,
+       clientReportedRevision = ?, lastAuthorizedCredentialType = ?, lastAuthorizedCredential = ?
+       WHERE networkId = ? AND nodeId = ?`,
       [...memberFieldsToSql(member), member.networkId, member.address],
     );
   }
@@ -577,6 +631,104 @@ class SqlTx extends SqlRead implements NetconfStoreTx {
       );
     }
   }
+
+  insertJoinToken(token: JoinTokenRow): void {
+    this.#run(`INSERT INTO JoinToken (${JOIN_TOKEN_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`, [
+      token.id, token.networkId, token.name, token.secretHash, token.createdAt, token.expiresAt, token.maxUses,
+      token.uses, flag(token.revoked),
+    ]);
+  }
+
+  spendJoinToken(id: string, now: number): boolean {
+    return this.#run(
+      `UPDATE JoinToken SET uses = uses + 1
+       WHERE id = ? AND revoked = 0 AND (expiresAt IS NULL OR expiresAt > ?) AND (maxUses IS NULL OR uses < maxUses)`,
+      [id, now],
+    ) === 1;
+  }
+
+  revokeJoinToken(id: string): boolean {
+    return this.#run(`UPDATE JoinToken SET revoked = 1 WHERE id = ? AND revoked = 0`, [id]) === 1;
+  }
+
+  setMemberExpiry(nwid: string, policy: Omit<MemberExpiryRow, 'networkId'> | null): void {
+    if (policy === null) this.#run(`DELETE FROM MemberExpiry WHERE networkId = ?`, [nwid]);
+    else {
+      this.#run(`INSERT OR REPLACE INTO MemberExpiry (networkId, notSeenFor, "action") VALUES (?, ?, ?)`, [
+        nwid, policy.notSeenFor, policy.action,
+      ]);
+    }
+  }
+
+  forgetNodesWithoutMembers(addresses: readonly string[]): string[] {
+    const forgotten: string[] = [];
+    for (const address of [...new Set(addresses)].sort()) {
+      // A pending sighting of a forgotten node later updates no row: harmless.
+      if (this.#run(`DELETE FROM Node WHERE id = ? AND NOT EXISTS (SELECT 1 FROM Member WHERE nodeId = ?)`, [address, address]) === 1) {
+        forgotten.push(address);
+      }
+    }
+    return forgotten;
+  }
+
+  insertAuditEntry(entry: Omit<AuditEntryRow, 'id'>): void {
+    this.#run(
+      `INSERT INTO AuditEntry (time, actor, "action", networkId, nodeId, before, after) VALUES (?, ?, ?, ?, ?, ?, ?)`,
+      [entry.time, entry.actor, entry.action, entry.networkId, entry.address, entry.before, entry.after],
+    );
+  }
+
+  pruneAuditEntries(before: number | null, keep: number | null): void {
+    if (before !== null) this.#run(`DELETE FROM AuditEntry WHERE time < ?`, [before]);
+    if (keep !== null) {
+      // Ids only grow, so the newest `keep` entries are those above max(id) - keep: one index lookup.
+      this.#run(`DELETE FROM AuditEntry WHERE id <= (SELECT max(id) FROM AuditEntry) - ?`, [keep]);
+    }
+  }
+}
+
+const JOIN_TOKEN_COLUMNS = 'id, networkId, name, secretHash, createdAt, expiresAt, maxUses, uses, revoked';
+
+function joinTokenFromRow(row: SqlRow): JoinTokenRow {
+  const place: RowPlace = { table: 'JoinToken', row: `token ${String(row.id)}` };
+  const hash = row.secretHash;
+  if (!(hash instanceof Uint8Array) || hash.length !== 32) {
+    throw new CorruptDatabaseError(`JoinToken.secretHash of ${place.row} is not a 32-byte hash`);
+  }
+  return {
+    id: readText(row, 'id', place),
+    networkId: readText(row, 'networkId', place),
+    name: readText(row, 'name', place),
+    secretHash: hash,
+    createdAt: readInteger(row, 'createdAt', place),
+    expiresAt: readOptionalInteger(row, 'expiresAt', place),
+    maxUses: readOptionalInteger(row, 'maxUses', place),
+    uses: readInteger(row, 'uses', place),
+    revoked: readFlag(row, 'revoked', place),
+  };
+}
+
+function memberExpiryFromRow(row: SqlRow): MemberExpiryRow {
+  const place: RowPlace = { table: 'MemberExpiry', row: `network ${String(row.networkId)}` };
+  return {
+    networkId: readText(row, 'networkId', place),
+    notSeenFor: readInteger(row, 'notSeenFor', place),
+    action: readOneOf(row, 'action', place, MEMBER_EXPIRY_ACTIONS),
+  };
+}
+
+function auditEntryFromRow(row: SqlRow): AuditEntryRow {
+  const place: RowPlace = { table: 'AuditEntry', row: `entry ${String(row.id)}` };
+  return {
+    id: readInteger(row, 'id', place),
+    time: readInteger(row, 'time', place),
+    actor: readText(row, 'actor', place),
+    action: readText(row, 'action', place),
+    networkId: readOptionalText(row, 'networkId', place),
+    address: readOptionalText(row, 'nodeId', place),
+    before: readOptionalText(row, 'before', place),
+    after: readOptionalText(row, 'after', place),
+  };
 }
 
 function networkFromRow(row: SqlRow, place: RowPlace): NetworkRow {
@@ -615,6 +767,9 @@ function memberFromRow(row: SqlRow, place: RowPlace): MemberRow {
     authorizedAt: readOptionalInteger(row, 'authorizedAt', place),
     deauthorizedAt: readOptionalInteger(row, 'deauthorizedAt', place),
     clientReportedRevision: readOptionalUint64(row, 'clientReportedRevision', place),
+    lastAuthorizedCredentialType:
+      row.lastAuthorizedCredentialType === null ? null : readOneOf(row, 'lastAuthorizedCredentialType', place, CREDENTIAL_TYPES),
+    lastAuthorizedCredential: readOptionalText(row, 'lastAuthorizedCredential', place),
   };
 }
 
@@ -622,6 +777,7 @@ function memberFieldsToSql(member: MemberRow): SqlValue[] {
   return [
     flag(member.authorized), flag(member.activeBridge), member.name, member.notes, member.authorizedAt,
     member.deauthorizedAt, member.clientReportedRevision === null ? null : uint64ToSql(member.clientReportedRevision),
+    member.lastAuthorizedCredentialType, member.lastAuthorizedCredential,
   ];
 }
 
