@@ -24,8 +24,9 @@ import type { MasterContext } from './context.js';
 import type { IpPoolExhaustedEvent } from './events.js';
 import { reportExternalChanges } from './external-changes.js';
 import { memberAddresses } from './ip-assignment.js';
+import { UNKNOWN_VERSION, versionFromMetadata } from './node-version.js';
 import type { NetworkParts } from './network-parts.js';
-import { call, type MemberRow, type NetconfStoreTx, type StorageWork } from './store.js';
+import { call, type MemberRow, type NetconfStoreTx, type NodeVersion, type StorageWork } from './store.js';
 
 /** The outcome of a request (master.md §1) and what the host node does with it. */
 export const ResultCode = {
@@ -94,6 +95,8 @@ interface CheckedRequest {
   nwid: bigint;
   fromAddr: string | null;
   haveRevision: bigint;
+  /** The software version the metadata tells, or null. */
+  version: NodeVersion | null;
 }
 
 export async function doNetworkConfigRequest(
@@ -218,7 +221,7 @@ function checkRequest(context: MasterContext, request: NetworkConfigRequestInput
   else if (typeof have === 'number' && Number.isSafeInteger(have) && have >= 0) haveRevision = BigInt(have);
   else return { code: ResultCode.ACCESS_DENIED, error: 'haveRevision must be a uint64' };
 
-  return { identity, publicIdentity, nwid, fromAddr, haveRevision };
+  return { identity, publicIdentity, nwid, fromAddr, haveRevision, version: versionFromMetadata(request.metaData) };
 }
 
 /**
@@ -257,10 +260,12 @@ function* answer(
   // 1. Node record: an address belongs to the first identity that claimed it.
   if (stored.nodeIdentity !== undefined) {
     if (!sameIdentity(stored.nodeIdentity, request.identity)) return answered({ code: ResultCode.ACCESS_DENIED });
-    tx.touchNode(address, now, fromAddr);
+    tx.touchNode(address, now, fromAddr, request.version);
   } else {
     if (!proofChecked) return NEEDS_PROOF_OF_WORK;
-    yield* call(tx.insertNode({ address, identity: publicIdentity, lastAt: fromAddr, firstSeen: now, lastSeen: now }));
+    yield* call(tx.insertNode({
+      address, identity: publicIdentity, lastAt: fromAddr, firstSeen: now, lastSeen: now, version: request.version ?? { ...UNKNOWN_VERSION },
+    }));
     tx.requireDurable();
   }
 
@@ -297,7 +302,7 @@ function* answer(
 
   // 8. A new config, signed once this transaction has committed.
   const parts = yield* context.networkParts.get(tx, nwidHex, network.revision);
-  return yield* buildUnsigned(context, tx, parts, request.identity, now);
+  return yield* buildUnsigned(context, tx, parts, request.identity, now, member.noAutoAssignIps);
 }
 
 /** An answer decided without a new netconf. */
@@ -311,9 +316,13 @@ function* buildUnsigned(
   parts: NetworkParts,
   identity: Identity,
   now: number,
+  noAutoAssignIps: boolean,
 ): StorageWork<Answer> {
   const { network, template } = parts;
-  const addresses = yield* memberAddresses(tx, network, identity.address, identity.addressValue);
+  const addresses = yield* memberAddresses(tx, network, identity.address, identity.addressValue, {
+    routes: parts.routes,
+    noAutoAssignIps,
+  });
   // The COM's signature is made with the netconf's, after the commit: until then a stand-in of
   // the same size holds its place, so the netconf's bytes, and its size, are final here.
   const com = network.private
@@ -381,6 +390,7 @@ export function newMember(nwid: string, address: string, authorized: boolean, no
     notes: '',
     authorizedAt: authorized ? now : null,
     deauthorizedAt: null,
+    noAutoAssignIps: false,
     clientReportedRevision: null,
   };
 }

@@ -4,8 +4,7 @@
  * and typed errors. The token travels in the X-ZT1-Auth header.
  */
 import { NotFoundError } from '../../errors.js';
-import { readPools } from '../../master/settings.js';
-import { formatCidr } from '../../protocol/ip.js';
+import { poolText, readPools } from '../../master/settings.js';
 import { CliError, ExitCode } from '../exit-codes.js';
 import type { AdminClient, MemberRecord, NetworkRecord } from './admin-client.js';
 import { errorFromAnswer } from './remote-errors.js';
@@ -118,13 +117,13 @@ export function createRemoteClient(options: RemoteClientOptions): AdminClient {
       await call('DELETE', networkPath(nwid));
     },
     async addIpPool(nwid, cidr) {
-      const pool = formatCidr(readPools([cidr])[0]!);
+      const pool = poolText(readPools([cidr])[0]!);
       const network = await existingNetwork(nwid);
       if (network.ipPools.includes(pool)) return;
       await postPools(nwid, [...network.ipPools, pool]);
     },
     async removeIpPool(nwid, cidr) {
-      const pool = formatCidr(readPools([cidr])[0]!);
+      const pool = poolText(readPools([cidr])[0]!);
       const network = await existingNetwork(nwid);
       if (!network.ipPools.includes(pool)) throw new NotFoundError(`network ${network.id} has no pool ${pool}`);
       await postPools(

@@ -100,6 +100,12 @@ export function networkFromJson(json: Json): NetworkRecord {
     v4AssignMode: v4ModeOf(json.v4AssignMode),
     v6AssignMode: v6ModeOf(json.v6AssignMode),
     ipPools: poolsOf(json.ipAssignmentPools),
+    ipAssignmentPools: Array.isArray(json.ipAssignmentPools) ? (json.ipAssignmentPools as NetworkRecord['ipAssignmentPools']) : [],
+    routes: Array.isArray(json.routes)
+      ? (json.routes as Json[]).map((route) => ({ target: text(route.target), via: route.via == null ? null : text(route.via) }))
+      : [],
+    dns: { domain: text((json.dns as Json | undefined)?.domain), servers: ((json.dns as Json | undefined)?.servers as string[] | undefined) ?? [] },
+    mtu: integer(json.mtu, 2800),
     etherTypes: etherTypesOf(json.rules),
     multicastLimit: integer(json.multicastLimit, 32),
     multicastRates: multicastRatesOf(json.multicastRates),
@@ -126,6 +132,11 @@ export function memberFromJson(json: Json): MemberRecord {
     firstSeen: timeOrNull(json.firstSeen),
     lastSeen: timeOrNull(json.lastSeen),
     lastAt: text(json.physicalAddress) || null,
+    noAutoAssignIps: flag(json.noAutoAssignIps, false),
+    vMajor: integer(json.vMajor, -1),
+    vMinor: integer(json.vMinor, -1),
+    vRev: integer(json.vRev, -1),
+    vProto: integer(json.vProto, -1),
   };
 }
 

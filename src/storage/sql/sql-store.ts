@@ -152,13 +152,14 @@ export class SqlNetconfStore implements NetconfStore {
       .write(
         (writer) => {
           for (const [address, { lastSeen, lastAt, version }] of batch) {
-            if (lastAt === null) writer.run(`UPDATE Node SET lastSeen = ? WHERE id = ?`, [lastSeen, address]);
-            else writer.run(`UPDATE Node SET lastSeen = ?, lastAt = ? WHERE id = ?`, [lastSeen, lastAt, address]);
             if (version !== null) {
-              writer.run(`UPDATE Node SET vMajor = ?, vMinor = ?, vRev = ?, vProto = ? WHERE id = ?`, [
-                version.major, version.minor, version.revision, version.protocol, address,
-              ]);
-            }
+              // One statement per node, as without a version.
+              writer.run(
+                `UPDATE Node SET lastSeen = ?, lastAt = coalesce(?, lastAt), vMajor = ?, vMinor = ?, vRev = ?, vProto = ? WHERE id = ?`,
+                [lastSeen, lastAt, version.major, version.minor, version.revision, version.protocol, address],
+              );
+            } else if (lastAt === null) writer.run(`UPDATE Node SET lastSeen = ? WHERE id = ?`, [lastSeen, address]);
+            else writer.run(`UPDATE Node SET lastSeen = ?, lastAt = ? WHERE id = ?`, [lastSeen, lastAt, address]);
           }
           this.#writePendingNetconfs(writer);
         },
