@@ -89,6 +89,7 @@ describe('records from the admin API', () => {
       networkId: 'a2656c03226175be', address: '1a2b3c4d5e', authorized: true, activeBridge: false, name: 'box',
       notes: '', authorizedAt: 1700000000000, deauthorizedAt: null, ipAssignments: ['10.1.0.7'],
       clientReportedRevision: 3n, identity: null, firstSeen: null, lastSeen: null, lastAt: null,
+      noAutoAssignIps: false, vMajor: -1, vMinor: -1, vRev: -1, vProto: -1,
     });
   });
 });

@@ -8,7 +8,7 @@ import type { MemberInfo, NetworkInfo } from '../master/admin.js';
 import { parseCidr } from '../protocol/ip.js';
 import type { NetconfMaster } from '../master/master.js';
 import { MAX_MEMBER_NAME_BYTES, MAX_MEMBER_NOTES_BYTES } from '../master/settings.js';
-import { FieldError, memberBodySchema, type MemberChanges, memberChangesFromBody, networkBodySchema, networkSettingsFromBody, readBody } from './zerotier-model.js';
+import { FieldError, memberBodySchema, memberChangesFromBody, networkBodySchema, networkSettingsFromBody, readBody } from './zerotier-model.js';
 
 /** Creates a network from a POST body; answers it. */
 export async function createNetworkFromBody(master: NetconfMaster, body: unknown): Promise<NetworkInfo> {
@@ -17,12 +17,24 @@ export async function createNetworkFromBody(master: NetconfMaster, body: unknown
   return (await master.getNetwork(nwid))!;
 }
 
-/** Changes the keys a POST body holds on an existing network (one transaction); answers it. */
-export async function updateNetworkFromBody(master: NetconfMaster, nwid: string, body: unknown): Promise<NetworkInfo> {
+/**
+ * Changes the keys a POST body holds on a network (one transaction); a network ID on this
+ * master's prefix that does not exist yet is created with that ID. Answers the network.
+ */
+export async function upsertNetworkFromBody(master: NetconfMaster, nwid: string, body: unknown): Promise<NetworkInfo> {
   const parsed = readBody(networkBodySchema, body);
   const current = await master.getNetwork(nwid);
-  if (current === null) throw new NotFoundError(`no network ${nwid}`);
-  await master.updateNetwork(nwid, networkSettingsFromBody(parsed, current));
+  if (current === null) {
+    try {
+      await master.createNetwork({ id: nwid, ...networkSettingsFromBody(parsed, null) });
+    } catch (error) {
+      // Created by a concurrent POST meanwhile: this one changes it, as an upsert does.
+      if (!(error instanceof ConflictError)) throw error;
+      return upsertNetworkFromBody(master, nwid, body);
+    }
+  } else {
+    await master.updateNetwork(nwid, networkSettingsFromBody(parsed, current));
+  }
   const after = await master.getNetwork(nwid);
   if (after === null) throw new NotFoundError(`no network ${nwid}`);
   return after;
@@ -48,47 +60,20 @@ export async function upsertMemberFromBody(
   checkText('notes', changes.notes, MAX_MEMBER_NOTES_BYTES);
   if (changes.ipAssignments !== undefined) await checkAssignments(master, nwid, address, changes.ipAssignments);
 
+  // One master call, one transaction. A member that does not exist yet (a node that never asked)
+  // is created: authorized when the body says so (or the network is public), else not.
+  const createAs = changes.authorized ?? !network.private;
   try {
-    await applyMemberChanges(master, nwid, address, network, existing, changes);
+    await master.updateMember(nwid, address, existing === null ? { ...changes, authorized: createAs } : changes);
   } catch (error) {
     // Deleted by a concurrent DELETE between our read and our write (zero-ui sends DELETE and
     // POST together): the POST is an upsert, so it starts again from an absent member, once.
     if (!(error instanceof NotFoundError) || existing === null || (await master.getNetwork(nwid)) === null) throw error;
-    if ((await master.getMember(nwid, address)) !== null) throw error;
-    await applyMemberChanges(master, nwid, address, network, null, changes);
+    await master.updateMember(nwid, address, { ...changes, authorized: createAs });
   }
   const after = await master.getMember(nwid, address);
   if (after === null) throw new NotFoundError(`network ${nwid} has no member ${address}`);
   return { member: after, network: (await master.getNetwork(nwid)) ?? network };
-}
-
-async function applyMemberChanges(
-  master: NetconfMaster,
-  nwid: string,
-  address: string,
-  network: NetworkInfo,
-  existing: MemberInfo | null,
-  changes: MemberChanges,
-): Promise<void> {
-  let member = existing;
-  if (member === null) {
-    const authorize = changes.authorized ?? !network.private;
-    await (authorize ? master.authorizeMember(nwid, address) : master.deauthorizeMember(nwid, address));
-    member = await master.getMember(nwid, address);
-    if (member === null) throw new NotFoundError(`network ${nwid} has no member ${address}`);
-  }
-  if (changes.ipAssignments !== undefined) await master.setIpAssignments(nwid, address, changes.ipAssignments);
-  if (changes.activeBridge !== undefined && changes.activeBridge !== member.activeBridge) {
-    await master.setActiveBridge(nwid, address, changes.activeBridge);
-  }
-  const text = {
-    ...(changes.name !== undefined && changes.name !== member.name ? { name: changes.name } : {}),
-    ...(changes.notes !== undefined && changes.notes !== member.notes ? { notes: changes.notes } : {}),
-  };
-  if (Object.keys(text).length > 0) await master.updateMember(nwid, address, text);
-  if (changes.authorized !== undefined && changes.authorized !== member.authorized) {
-    await (changes.authorized ? master.authorizeMember(nwid, address) : master.deauthorizeMember(nwid, address));
-  }
 }
 
 /** A 2015 node refuses a netconf with more ZeroTier-assigned addresses than this. */

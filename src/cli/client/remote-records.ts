@@ -100,7 +100,6 @@ export function networkFromJson(json: Json): NetworkRecord {
     v4AssignMode: v4ModeOf(json.v4AssignMode),
     v6AssignMode: v6ModeOf(json.v6AssignMode),
     ipPools: poolsOf(json.ipAssignmentPools),
-    ipAssignmentPools: Array.isArray(json.ipAssignmentPools) ? (json.ipAssignmentPools as NetworkRecord['ipAssignmentPools']) : [],
     routes: Array.isArray(json.routes)
       ? (json.routes as Json[]).map((route) => ({ target: text(route.target), via: route.via == null ? null : text(route.via) }))
       : [],
@@ -110,6 +109,7 @@ export function networkFromJson(json: Json): NetworkRecord {
     multicastLimit: integer(json.multicastLimit, 32),
     multicastRates: multicastRatesOf(json.multicastRates),
     comRevisionMaxDelta: bigintOf(json.comRevisionMaxDelta, 16n),
+    ipAssignmentPools: Array.isArray(json.ipAssignmentPools) ? (json.ipAssignmentPools as NetworkRecord['ipAssignmentPools']) : [],
     revision: bigintOf(json.revision, 0n),
     creationTime: integer(json.creationTime, 0),
   };
