@@ -82,3 +82,26 @@ test('a member POST is one master call (one transaction): every field at once, o
     await s.close();
   }
 });
+
+test('a member\'s version from its request metadata is answered as vMajor… and in /peer', async () => {
+  const s = await served();
+  try {
+    const nwid = await s.master.createNetwork({ name: 'versions', private: false });
+    const { Dictionary } = await import('../src/protocol/dictionary.js');
+    const reply = await s.master.doNetworkConfigRequest({
+      identity: ids[2]!.publicOnly(), nwid, metaData: new Dictionary([['majv', '1'], ['minv', '0'], ['revv', '4']]),
+    });
+    assert.equal(reply.code, 0);
+    const api = createAdminApi(s.master, { tokens: [{ name: 'root', token: 'version-token-0123456789', scope: 'admin' }] });
+    const get = async (path: string) =>
+      (await api.handle(new Request(`http://x${path}`, { headers: { 'X-ZT1-Auth': 'version-token-0123456789' } }))).json() as
+        Promise<Record<string, unknown>>;
+    const member = await get(`/controller/network/${nwid}/member/${ids[2]!.address}`);
+    assert.deepEqual([member.vMajor, member.vMinor, member.vRev, member.vProto], [1, 0, 4, -1]);
+    const peer = await get(`/peer/${ids[2]!.address}`);
+    assert.deepEqual([peer.version, peer.versionMajor, peer.versionMinor, peer.versionRev], ['1.0.4', 1, 0, 4]);
+    api.close();
+  } finally {
+    await s.close();
+  }
+});
