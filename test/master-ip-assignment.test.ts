@@ -213,3 +213,23 @@ test('the request-path lookups use indexes (query plans)', async () => {
   for (const [sql, expected] of checks) assert.match(plan(sql), expected, sql);
   await storage.close();
 });
+
+test('a range pool: the first candidate is the range start plus the member bits modulo its size, and a search is at most two index lookups', () => {
+  const pool = readPool('10.0.0.10-10.255.255.200');
+  const size = pool.last - pool.first + 1n;
+  const member = 0xc60e885d9en;
+  assert.equal(firstCandidate(pool, member), pool.first + ((member & 0xffffffffn) % size));
+  // Every address from the candidate to the end is held: the search wraps once, never walks them.
+  const candidate = firstCandidate(pool, member);
+  let lookups = 0;
+  const found = runSync(findFreeAddress({
+    firstFreeAddress: (_nwid, _family, from, to) => {
+      lookups++;
+      return from >= candidate ? null : from <= to ? from : null;
+    },
+  }, 'network', pool, member));
+  assert.equal(found, pool.first);
+  assert.equal(lookups, 2);
+  const v6 = readPool('fd00::100-fd00::1ff');
+  assert.ok(firstCandidate(v6, member) >= v6.first && firstCandidate(v6, member) <= v6.last);
+});
