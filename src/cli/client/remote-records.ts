@@ -48,7 +48,7 @@ function v4ModeOf(value: unknown): V4AssignMode {
 function v6ModeOf(value: unknown): V6AssignMode {
   if (typeof value !== 'object' || value === null) return 'none';
   const modes = value as Json;
-  if (modes.rfc4193 === true) return 'rfc4193';
+  if (modes.rfc4193 === true) return modes.zt === true ? 'zt+rfc4193' : 'rfc4193';
   return modes.zt === true ? 'zt' : 'none';
 }
 
@@ -66,7 +66,7 @@ function cidrOfRange(startText: string, endText: string): string {
       }
     }
   }
-  return `${startText}-${endText}`;
+  return `${formatIp(start.family, start.address)}-${formatIp(end.family, end.address)}`; // the library's range text
 }
 
 function poolsOf(value: unknown): string[] {
@@ -151,6 +151,8 @@ function rulesFor(etherTypes: readonly number[]): Json[] {
 
 /** A pool CIDR as the API's range: the CIDR without its network and broadcast addresses. */
 export function rangeOfPool(cidr: string): Json {
+  const dash = cidr.indexOf('-');
+  if (dash >= 0) return { ipRangeStart: cidr.slice(0, dash), ipRangeEnd: cidr.slice(dash + 1) };
   const [address = '', bits = ''] = cidr.split('/');
   const { family, address: value } = parseIp(address);
   const range = assignableRange({ family, address: value, bits: Number(bits) });
@@ -176,8 +178,12 @@ export function networkBody(patch: NetworkSettingsPatch): Json {
   }
   if (settings.v6AssignMode !== undefined) {
     if (settings.v6AssignMode === 'dhcp6') throw unavailable('IPv6 assign mode "dhcp6"');
-    body.v6AssignMode = { zt: settings.v6AssignMode === 'zt', rfc4193: settings.v6AssignMode === 'rfc4193', '6plane': false };
+    const both = settings.v6AssignMode === 'zt+rfc4193';
+    body.v6AssignMode = { zt: both || settings.v6AssignMode === 'zt', rfc4193: both || settings.v6AssignMode === 'rfc4193', '6plane': false };
   }
+  if (settings.mtu !== undefined) body.mtu = settings.mtu;
+  if (settings.routes !== undefined) body.routes = settings.routes;
+  if (settings.dns !== undefined) body.dns = settings.dns;
   if (settings.ipPools !== undefined) body.ipAssignmentPools = settings.ipPools.map(rangeOfPool);
   if (settings.etherTypes !== undefined) body.rules = rulesFor(settings.etherTypes);
   if (settings.multicastLimit !== undefined) body.multicastLimit = settings.multicastLimit;
