@@ -91,6 +91,7 @@ describe('records from the admin API', () => {
       notes: '', authorizedAt: 1700000000000, deauthorizedAt: null, ipAssignments: ['10.1.0.7'],
       clientReportedRevision: 3n, lastAuthorizedCredentialType: 'token', lastAuthorizedCredential: '0123456789abcdef',
       identity: null, firstSeen: null, lastSeen: null, lastAt: null,
+      noAutoAssignIps: false, vMajor: -1, vMinor: -1, vRev: -1, vProto: -1,
     });
     // An older service's member, without them: null.
     const older = memberFromJson({ address: '1a2b3c4d5e', authorized: false });

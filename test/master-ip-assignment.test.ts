@@ -13,6 +13,10 @@ import { firstFreeInRange, wrappingRanges } from '../src/protocol/free-range.js'
 import { runSync } from '../src/master/store.js';
 import { assignableRange, formatCidr, parseCidr, rfc4193Address, type Cidr } from '../src/protocol/ip.js';
 import { openSqlJsStorage } from '../src/storage/index.js';
+import { readPool } from '../src/master/settings.js';
+
+/** A CIDR as the pool it makes (its range without the network and broadcast addresses). */
+const asPool = (cidr: Cidr) => readPool(formatCidr(cidr));
 
 const ids = TEST_IDENTITIES.map((text) => Identity.fromString(text));
 const masterIdentity = ids[0]!;
@@ -26,7 +30,7 @@ function fabricatedIdentity(address: bigint): Identity {
 /** The store's "first free address in [from, to]" over a set of held addresses. */
 /** findFreeAddress over a store whose free-address lookup is `lookup`. */
 function find(pool: Cidr, member: bigint, lookup: (family: 4 | 6, from: bigint, to: bigint) => bigint | null): bigint | null {
-  return runSync(findFreeAddress({ firstFreeAddress: (_nwid, family, from, to) => lookup(family, from, to) }, 'network', pool, member));
+  return runSync(findFreeAddress({ firstFreeAddress: (_nwid, family, from, to) => lookup(family, from, to) }, 'network', asPool(pool), member));
 }
 
 function usedFrom(values: Iterable<bigint>) {
@@ -45,7 +49,7 @@ function naiveFree(pool: Cidr, member: bigint, used: Set<bigint>): bigint | null
   const range = assignableRange(pool);
   if (range === null) return null;
   const size = range.last - range.first + 1n;
-  let candidate = firstCandidate(pool, member);
+  let candidate = firstCandidate(asPool(pool), member);
   for (let i = 0n; i <= size + 2n; i++) {
     if (candidate >= range.first && candidate <= range.last && !used.has(candidate)) return candidate;
     candidate = candidate >= range.last ? range.first : candidate + 1n;
@@ -54,10 +58,10 @@ function naiveFree(pool: Cidr, member: bigint, used: Set<bigint>): bigint | null
 }
 
 test('the first candidate is the pool network OR the member address low bits under the host mask', () => {
-  assert.equal(formatCidr({ ...parseCidr('10.0.0.0/8'), address: firstCandidate(parseCidr('10.0.0.0/8'), 0xc60e885d9en) }), '10.136.93.158/8');
-  assert.equal(firstCandidate(parseCidr('192.168.7.0/24'), 0x12345678abn), (192n << 24n) | (168n << 16n) | (7n << 8n) | 0xabn);
+  assert.equal(formatCidr({ ...parseCidr('10.0.0.0/8'), address: firstCandidate(asPool(parseCidr('10.0.0.0/8')), 0xc60e885d9en) }), '10.136.93.158/8');
+  assert.equal(firstCandidate(asPool(parseCidr('192.168.7.0/24')), 0x12345678abn), (192n << 24n) | (168n << 16n) | (7n << 8n) | 0xabn);
   const v6 = parseCidr('fd00:1:2:3::/64');
-  assert.equal(firstCandidate(v6, 0x89e92ceee5n), v6.address | 0x89e92ceee5n);
+  assert.equal(firstCandidate(asPool(v6), 0x89e92ceee5n), v6.address | 0x89e92ceee5n);
 });
 
 test('network and broadcast addresses are skipped; the search wraps inside the pool', () => {
@@ -208,4 +212,24 @@ test('the request-path lookups use indexes (query plans)', async () => {
   ];
   for (const [sql, expected] of checks) assert.match(plan(sql), expected, sql);
   await storage.close();
+});
+
+test('a range pool: the first candidate is the range start plus the member bits modulo its size, and a search is at most two index lookups', () => {
+  const pool = readPool('10.0.0.10-10.255.255.200');
+  const size = pool.last - pool.first + 1n;
+  const member = 0xc60e885d9en;
+  assert.equal(firstCandidate(pool, member), pool.first + ((member & 0xffffffffn) % size));
+  // Every address from the candidate to the end is held: the search wraps once, never walks them.
+  const candidate = firstCandidate(pool, member);
+  let lookups = 0;
+  const found = runSync(findFreeAddress({
+    firstFreeAddress: (_nwid, _family, from, to) => {
+      lookups++;
+      return from >= candidate ? null : from <= to ? from : null;
+    },
+  }, 'network', pool, member));
+  assert.equal(found, pool.first);
+  assert.equal(lookups, 2);
+  const v6 = readPool('fd00::100-fd00::1ff');
+  assert.ok(firstCandidate(v6, member) >= v6.first && firstCandidate(v6, member) <= v6.last);
 });

@@ -15,7 +15,7 @@ import { HttpErrorCode, errorResponse, jsonResponse, responseForError, unauthori
 import { createMetricsState, type AdminMetrics } from './metrics.js';
 import { openApiDocument } from './openapi.js';
 import { PROMETHEUS_CONTENT_TYPE, renderPrometheusText } from './prometheus-text.js';
-import { createNetworkFromBody, updateNetworkFromBody, upsertMemberFromBody } from './upsert.js';
+import { createNetworkFromBody, upsertMemberFromBody, upsertNetworkFromBody } from './upsert.js';
 import { memberJson, networkJson, peerJson } from './zerotier-model.js';
 import { registerAccessRoutes } from './access-routes.js';
 
@@ -137,7 +137,7 @@ export function createAdminApi(master: NetconfMaster, options: AdminApiOptions):
     if (!nwid.startsWith(master.address)) {
       throw new InvalidArgumentError(`network ${nwid} belongs to another master (this one is ${master.address})`);
     }
-    return jsonResponse(networkJson(await updateNetworkFromBody(as(c), nwid, body)));
+    return jsonResponse(networkJson(await upsertNetworkFromBody(as(c), nwid, body)));
   };
   app.post('/controller/network/:nwid', postNetwork);
   app.put('/controller/network/:nwid', postNetwork);

@@ -11,7 +11,7 @@ import type { SigningCounts, ValidationCounts } from '../crypto/signing/pool-typ
 import { InvalidArgumentError } from '../errors.js';
 import { MAX_WIRE_DICTIONARY_BYTES } from '../protocol/wire.js';
 import * as admin from './admin.js';
-import type { MemberInfo, MemberUpdate, NetworkInfo } from './admin.js';
+import type { MemberInfo, MemberUpdate, NetworkCreation, NetworkInfo } from './admin.js';
 import type { MasterContext } from './context.js';
 import { MasterEventEmitter, type MasterEventName, type MasterListener, type NetworkChangeEvent } from './events.js';
 import { BoundedSet } from './bounded-set.js';
@@ -85,7 +85,8 @@ export interface NetconfMaster {
 
   doNetworkConfigRequest(request: NetworkConfigRequestInput): Promise<NetworkConfigReply>;
 
-  createNetwork(settings?: NetworkSettingsInput): Promise<string>;
+  /** Creates a network with a free random ID, or with `settings.id` (this master's prefix; taken → ConflictError). */
+  createNetwork(settings?: NetworkCreation): Promise<string>;
   getNetwork(nwid: string | bigint): Promise<NetworkInfo | null>;
   listNetworks(): Promise<NetworkInfo[]>;
   updateNetwork(nwid: string | bigint, patch: NetworkSettingsInput): Promise<void>;
@@ -102,6 +103,7 @@ export interface NetconfMaster {
   /** De-authorizes many members in one transaction: one revision raise, one 'change' event. */
   deauthorizeMembers(nwid: string | bigint, addresses: readonly (string | bigint)[]): Promise<void>;
   setActiveBridge(nwid: string | bigint, address: string | bigint, on: boolean): Promise<void>;
+  /** Changes any of a member's fields in one transaction (see MemberUpdate). */
   updateMember(nwid: string | bigint, address: string | bigint, update: MemberUpdate): Promise<void>;
   setMemberName(nwid: string | bigint, address: string | bigint, name: string): Promise<void>;
   setMemberNotes(nwid: string | bigint, address: string | bigint, notes: string): Promise<void>;

@@ -24,11 +24,13 @@ import type { MasterContext } from './context.js';
 import type { IpPoolExhaustedEvent } from './events.js';
 import { reportExternalChanges } from './external-changes.js';
 import { memberAddresses } from './ip-assignment.js';
+import { UNKNOWN_VERSION, versionFromMetadata } from './node-version.js';
 import type { NetworkParts } from './network-parts.js';
-import { call, type CredentialType, type JoinTokenRow, type MemberRow, type NetconfStoreTx, type StorageWork } from './store.js';
+import { call, type JoinTokenRow, type MemberRow, type NetconfStoreTx, type NodeVersion, type StorageWork } from './store.js';
 import { memberAuditFields, recordAudit } from './audit.js';
 import { changeEvent } from './events.js';
 import { findJoinToken, presentedJoinToken } from './join-tokens.js';
+import { newMember, PUBLIC, type Credential } from './new-member.js';
 
 /** The outcome of a request (master.md §1) and what the host node does with it. */
 export const ResultCode = {
@@ -99,6 +101,8 @@ interface CheckedRequest {
   nwid: bigint;
   fromAddr: string | null;
   haveRevision: bigint;
+  /** The software version the metadata tells, or null. */
+  version: NodeVersion | null;
 }
 
 export async function doNetworkConfigRequest(
@@ -224,7 +228,7 @@ function checkRequest(context: MasterContext, request: NetworkConfigRequestInput
   else if (typeof have === 'number' && Number.isSafeInteger(have) && have >= 0) haveRevision = BigInt(have);
   else return { code: ResultCode.ACCESS_DENIED, error: 'haveRevision must be a uint64' };
 
-  return { identity, metaData: request.metaData, publicIdentity, nwid, fromAddr, haveRevision };
+  return { identity, metaData: request.metaData, publicIdentity, nwid, fromAddr, haveRevision, version: versionFromMetadata(request.metaData) };
 }
 
 /**
@@ -263,10 +267,12 @@ function* answer(
   // 1. Node record: an address belongs to the first identity that claimed it.
   if (stored.nodeIdentity !== undefined) {
     if (!sameIdentity(stored.nodeIdentity, request.identity)) return answered({ code: ResultCode.ACCESS_DENIED });
-    tx.touchNode(address, now, fromAddr);
+    tx.touchNode(address, now, fromAddr, request.version);
   } else {
     if (!proofChecked) return NEEDS_PROOF_OF_WORK;
-    yield* call(tx.insertNode({ address, identity: publicIdentity, lastAt: fromAddr, firstSeen: now, lastSeen: now }));
+    yield* call(tx.insertNode({
+      address, identity: publicIdentity, lastAt: fromAddr, firstSeen: now, lastSeen: now, version: request.version ?? { ...UNKNOWN_VERSION },
+    }));
     tx.requireDurable();
   }
 
@@ -328,15 +334,9 @@ function* answer(
 
   // 8. A new config, signed once this transaction has committed.
   const parts = yield* context.networkParts.get(tx, nwidHex, revision);
-  return withJoined(yield* buildUnsigned(context, tx, parts, request.identity, now));
+  return withJoined(yield* buildUnsigned(context, tx, parts, request.identity, now, member.noAutoAssignIps));
 }
 
-/** How a member was admitted, for its record. */
-interface Credential {
-  type: CredentialType;
-  id: string | null;
-}
-const PUBLIC: Credential = { type: 'public', id: null };
 const byToken = (token: JoinTokenRow): Credential => ({ type: 'token', id: token.id });
 
 /** The reply to a join token that admits nobody: it says no more (which part was wrong stays unsaid). */
@@ -411,9 +411,13 @@ function* buildUnsigned(
   parts: NetworkParts,
   identity: Identity,
   now: number,
+  noAutoAssignIps: boolean,
 ): StorageWork<Answer> {
   const { network, template } = parts;
-  const addresses = yield* memberAddresses(tx, network, identity.address, identity.addressValue);
+  const addresses = yield* memberAddresses(tx, network, identity.address, identity.addressValue, {
+    routes: parts.routes,
+    noAutoAssignIps,
+  });
   // The COM's signature is made with the netconf's, after the commit: until then a stand-in of
   // the same size holds its place, so the netconf's bytes, and its size, are final here.
   const com = network.private
@@ -471,22 +475,6 @@ async function signNetconf(context: MasterContext, unsigned: UnsignedNetconf): P
   return netconf;
 }
 
-/** A new member row, authorized by `credential` or (null) not authorized. */
-export function newMember(nwid: string, address: string, now: number, credential: Credential | null): MemberRow {
-  return {
-    networkId: nwid,
-    address,
-    authorized: credential !== null,
-    activeBridge: false,
-    name: '',
-    notes: '',
-    authorizedAt: credential !== null ? now : null,
-    deauthorizedAt: null,
-    clientReportedRevision: null,
-    lastAuthorizedCredentialType: credential?.type ?? null,
-    lastAuthorizedCredential: credential?.id ?? null,
-  };
-}
 
 function sameIdentity(stored: string, identity: Identity): boolean {
   if (stored === identity.toString(false)) return true;

@@ -79,9 +79,36 @@ export async function runAsync<T>(work: StorageWork<T>): Promise<T> {
 }
 
 export type V4AssignMode = 'none' | 'zt' | 'dhcp';
-export type V6AssignMode = 'none' | 'zt' | 'rfc4193' | 'dhcp6';
+/** `zt+rfc4193`: addresses from IPv6 pools and the computed rfc4193 address, both. */
+export type V6AssignMode = 'none' | 'zt' | 'rfc4193' | 'zt+rfc4193' | 'dhcp6';
 export const V4_ASSIGN_MODES: readonly V4AssignMode[] = ['none', 'zt', 'dhcp'];
-export const V6_ASSIGN_MODES: readonly V6AssignMode[] = ['none', 'zt', 'rfc4193', 'dhcp6'];
+export const V6_ASSIGN_MODES: readonly V6AssignMode[] = ['none', 'zt', 'rfc4193', 'zt+rfc4193', 'dhcp6'];
+
+/** A node's software version from its request metadata; -1 where it did not say. */
+export interface NodeVersion {
+  major: number;
+  minor: number;
+  revision: number;
+  protocol: number;
+}
+
+/** A managed route: `target` (network address and prefix) reached directly (`via` null) or through a gateway. */
+export interface ManagedRoute {
+  target: Cidr;
+  via: { family: IpFamily; address: bigint } | null;
+}
+
+/**
+ * An address pool: the addresses first..last of one family. `bits` is the prefix length of a pool
+ * given as a CIDR (its range is the CIDR without the network and broadcast addresses), null for a
+ * pool given as a range.
+ */
+export interface IpPool {
+  family: IpFamily;
+  first: bigint;
+  last: bigint;
+  bits: number | null;
+}
 
 export interface NodeRecord {
   address: string;
@@ -91,6 +118,8 @@ export interface NodeRecord {
   lastAt: string | null;
   firstSeen: number;
   lastSeen: number;
+  /** From the latest request that carried it. */
+  version: NodeVersion;
 }
 
 /** Network settings as stored in the network row itself. */
@@ -106,6 +135,12 @@ export interface NetworkRow {
   v6AssignMode: V6AssignMode;
   multicastLimit: number;
   comRevisionMaxDelta: bigint;
+  /** The MTU members use (1280..10000). */
+  mtu: number;
+  /** The DNS search domain members are told ('' for none). */
+  dnsDomain: string;
+  /** DNS servers members are told, in order. */
+  dnsServers: { family: IpFamily; address: bigint }[];
   revision: bigint;
   creationTime: number;
 }
@@ -114,7 +149,7 @@ export type NetworkRowSettings = Omit<NetworkRow, 'id' | 'revision' | 'creationT
 
 export type NetworkStatus = Pick<NetworkRow, 'private' | 'revision'>;
 
-export interface MemberStatus extends Pick<MemberRow, 'authorized' | 'clientReportedRevision'> {
+export interface MemberStatus extends Pick<MemberRow, 'authorized' | 'clientReportedRevision' | 'noAutoAssignIps'> {
   /** The revision the stored cached netconf was made at, or null when none is stored. */
   cachedNetconfRevision: bigint | null;
 }
@@ -140,6 +175,8 @@ export interface MemberRow {
   authorizedAt: number | null;
   /** When the member was last de-authorized (ms), or null. */
   deauthorizedAt: number | null;
+  /** The member gets no address from pools (only those an administrator gives). */
+  noAutoAssignIps: boolean;
   clientReportedRevision: bigint | null;
   /** How the member was last authorized, or null when it never was. */
   lastAuthorizedCredentialType: CredentialType | null;
@@ -202,7 +239,9 @@ export interface NetconfStoreReader {
    */
   firstFreeAddress(nwid: string, family: IpFamily, from: bigint, to: bigint): Awaitable<bigint | null>;
   /** Pools in the order they were added. */
-  getPools(nwid: string): Awaitable<Cidr[]>;
+  getPools(nwid: string): Awaitable<IpPool[]>;
+  /** Managed routes in the order they were given. */
+  getRoutes(nwid: string): Awaitable<ManagedRoute[]>;
   /** Ethernet types of the network's rules with action `accept`. */
   getAcceptedEtherTypes(nwid: string): Awaitable<number[]>;
   getMulticastRates(nwid: string): Awaitable<MulticastRateRow[]>;
@@ -231,8 +270,8 @@ export interface NetconfStoreTx extends NetconfStoreReader {
   requireDurable(): void;
 
   insertNode(node: NodeRecord): Awaitable<void>;
-  /** Updates lastSeen, and lastAt when given. */
-  touchNode(address: string, lastSeen: number, lastAt: string | null): void;
+  /** Updates lastSeen, lastAt when given, and the version when given. */
+  touchNode(address: string, lastSeen: number, lastAt: string | null, version?: NodeVersion | null): void;
 
   insertNetwork(network: NetworkRow): Awaitable<void>;
   updateNetworkRow(nwid: string, settings: NetworkRowSettings): Awaitable<void>;
@@ -243,7 +282,7 @@ export interface NetconfStoreTx extends NetconfStoreReader {
    */
   holdRevision(nwid: string): Awaitable<void>;
   releaseRevision(nwid: string): Awaitable<void>;
-  /** Deletes the network with its members, assignments, pools, rules and multicast rates. */
+  /** Deletes the network with its members, assignments, pools, routes, rules and multicast rates. */
   deleteNetwork(nwid: string): Awaitable<void>;
 
   insertMember(member: MemberRow): Awaitable<void>;
@@ -259,8 +298,9 @@ export interface NetconfStoreTx extends NetconfStoreReader {
   insertAssignment(nwid: string, address: string, assignment: Cidr, automatic?: boolean): Awaitable<void>;
   deleteAssignments(nwid: string, address: string): Awaitable<void>;
 
-  /** Replace the network's pools, accepted Ethernet types and multicast rates. */
-  setPools(nwid: string, pools: Cidr[]): Awaitable<void>;
+  /** Replace the network's pools, routes, accepted Ethernet types and multicast rates. */
+  setPools(nwid: string, pools: IpPool[]): Awaitable<void>;
+  setRoutes(nwid: string, routes: ManagedRoute[]): Awaitable<void>;
   setAcceptedEtherTypes(nwid: string, etherTypes: number[]): Awaitable<void>;
   setMulticastRates(nwid: string, rates: MulticastRateRow[]): Awaitable<void>;
 

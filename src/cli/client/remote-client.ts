@@ -4,8 +4,7 @@
  * and typed errors. The token travels in the X-ZT1-Auth header.
  */
 import { NotFoundError } from '../../errors.js';
-import { MAX_MEMBER_NAME_BYTES, MAX_MEMBER_NOTES_BYTES, boundedText, readPools } from '../../master/settings.js';
-import { formatCidr } from '../../protocol/ip.js';
+import { MAX_MEMBER_NAME_BYTES, MAX_MEMBER_NOTES_BYTES, boundedText, poolText, readPools } from '../../master/settings.js';
 import { CliError, ExitCode } from '../exit-codes.js';
 import type { AdminClient, MemberRecord, NetworkRecord } from './admin-client.js';
 import type { AuditEntry, CreatedJoinToken, JoinTokenInfo, PruneResult } from '../../master/index.js';
@@ -119,13 +118,13 @@ export function createRemoteClient(options: RemoteClientOptions): AdminClient {
       await call('DELETE', networkPath(nwid));
     },
     async addIpPool(nwid, cidr) {
-      const pool = formatCidr(readPools([cidr])[0]!);
+      const pool = poolText(readPools([cidr])[0]!);
       const network = await existingNetwork(nwid);
       if (network.ipPools.includes(pool)) return;
       await postPools(nwid, [...network.ipPools, pool]);
     },
     async removeIpPool(nwid, cidr) {
-      const pool = formatCidr(readPools([cidr])[0]!);
+      const pool = poolText(readPools([cidr])[0]!);
       const network = await existingNetwork(nwid);
       if (!network.ipPools.includes(pool)) throw new NotFoundError(`network ${network.id} has no pool ${pool}`);
       await postPools(

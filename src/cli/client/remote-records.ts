@@ -49,7 +49,7 @@ function v4ModeOf(value: unknown): V4AssignMode {
 function v6ModeOf(value: unknown): V6AssignMode {
   if (typeof value !== 'object' || value === null) return 'none';
   const modes = value as Json;
-  if (modes.rfc4193 === true) return 'rfc4193';
+  if (modes.rfc4193 === true) return modes.zt === true ? 'zt+rfc4193' : 'rfc4193';
   return modes.zt === true ? 'zt' : 'none';
 }
 
@@ -67,7 +67,7 @@ function cidrOfRange(startText: string, endText: string): string {
       }
     }
   }
-  return `${startText}-${endText}`;
+  return `${formatIp(start.family, start.address)}-${formatIp(end.family, end.address)}`; // the library's range text
 }
 
 function poolsOf(value: unknown): string[] {
@@ -101,10 +101,16 @@ export function networkFromJson(json: Json): NetworkRecord {
     v4AssignMode: v4ModeOf(json.v4AssignMode),
     v6AssignMode: v6ModeOf(json.v6AssignMode),
     ipPools: poolsOf(json.ipAssignmentPools),
+    routes: Array.isArray(json.routes)
+      ? (json.routes as Json[]).map((route) => ({ target: text(route.target), via: route.via == null ? null : text(route.via) }))
+      : [],
+    dns: { domain: text((json.dns as Json | undefined)?.domain), servers: ((json.dns as Json | undefined)?.servers as string[] | undefined) ?? [] },
+    mtu: integer(json.mtu, 2800),
     etherTypes: etherTypesOf(json.rules),
     multicastLimit: integer(json.multicastLimit, 32),
     multicastRates: multicastRatesOf(json.multicastRates),
     comRevisionMaxDelta: bigintOf(json.comRevisionMaxDelta, 16n),
+    ipAssignmentPools: Array.isArray(json.ipAssignmentPools) ? (json.ipAssignmentPools as NetworkRecord['ipAssignmentPools']) : [],
     revision: bigintOf(json.revision, 0n),
     creationTime: integer(json.creationTime, 0),
   };
@@ -144,11 +150,18 @@ export function memberFromJson(json: Json): MemberRecord {
     firstSeen: timeOrNull(json.firstSeen),
     lastSeen: timeOrNull(json.lastSeen),
     lastAt: text(json.physicalAddress) || null,
+    noAutoAssignIps: flag(json.noAutoAssignIps, false),
+    vMajor: integer(json.vMajor, -1),
+    vMinor: integer(json.vMinor, -1),
+    vRev: integer(json.vRev, -1),
+    vProto: integer(json.vProto, -1),
   };
 }
 
 /** A pool CIDR as the API's range: the CIDR without its network and broadcast addresses. */
 export function rangeOfPool(cidr: string): Json {
+  const dash = cidr.indexOf('-');
+  if (dash >= 0) return { ipRangeStart: cidr.slice(0, dash), ipRangeEnd: cidr.slice(dash + 1) };
   const [address = '', bits = ''] = cidr.split('/');
   const { family, address: value } = parseIp(address);
   const range = assignableRange({ family, address: value, bits: Number(bits) });
@@ -176,11 +189,15 @@ export function networkBody(patch: NetworkSettingsPatch): Json {
   }
   if (settings.v6AssignMode !== undefined) {
     if (settings.v6AssignMode === 'dhcp6') throw unavailable('IPv6 assign mode "dhcp6"');
+    const both = settings.v6AssignMode === 'zt+rfc4193';
     body.v6AssignMode =
       settings.v6AssignMode === 'none'
         ? 'none'
-        : { zt: settings.v6AssignMode === 'zt', rfc4193: settings.v6AssignMode === 'rfc4193', '6plane': false };
+        : { zt: both || settings.v6AssignMode === 'zt', rfc4193: both || settings.v6AssignMode === 'rfc4193', '6plane': false };
   }
+  if (settings.mtu !== undefined) body.mtu = settings.mtu;
+  if (settings.routes !== undefined) body.routes = settings.routes;
+  if (settings.dns !== undefined) body.dns = settings.dns;
   if (settings.ipPools !== undefined) body.ipAssignmentPools = settings.ipPools.map(rangeOfPool);
   if (settings.etherTypes !== undefined) body.rules = rulesFromEtherTypes(settings.etherTypes);
   if (settings.multicastLimit !== undefined) body.multicastLimit = settings.multicastLimit;

@@ -4,10 +4,10 @@
  */
 import { ConflictError, CorruptDatabaseError } from '../../errors.js';
 import { firstFreeInRange } from '../../protocol/free-range.js';
-import { formatIp, parseCidr } from '../../protocol/ip.js';
+import { assignableRange, formatIp, parseCidr, parseIp } from '../../protocol/ip.js';
 import type { Cidr, IpFamily } from '../../protocol/ip.js';
 import type {
-  CachedNetconf, MemberRow, MulticastRateRow, NetconfStore, NetconfStoreReader, NetconfStoreTx,
+  CachedNetconf, IpPool, ManagedRoute, MemberRow, NodeVersion, MulticastRateRow, NetconfStore, NetconfStoreReader, NetconfStoreTx,
   NetworkRevisionChange, NetworkRow, NetworkRowSettings, NodeRecord, RequestState, StorageWork, Synchronous, TransactionOptions,
 } from '../../master/store.js';
 import { runSync } from '../../master/store.js';
@@ -24,6 +24,8 @@ import {
 interface NodeSighting {
   lastSeen: number;
   lastAt: string | null;
+  /** The version the latest request carried, when one did. */
+  version: NodeVersion | null;
 }
 
 /** Sightings of nodes not yet written, by address. */
@@ -113,6 +115,7 @@ export class SqlNetconfStore implements NetconfStore {
       this.#sightings.set(address, {
         lastSeen: sighting.lastSeen,
         lastAt: sighting.lastAt ?? earlier?.lastAt ?? null,
+        version: sighting.version ?? earlier?.version ?? null,
       });
     }
     this.#scheduleWrite();
@@ -149,8 +152,14 @@ export class SqlNetconfStore implements NetconfStore {
     this.#engine
       .write(
         (writer) => {
-          for (const [address, { lastSeen, lastAt }] of batch) {
-            if (lastAt === null) writer.run(`UPDATE Node SET lastSeen = ? WHERE id = ?`, [lastSeen, address]);
+          for (const [address, { lastSeen, lastAt, version }] of batch) {
+            if (version !== null) {
+              // One statement per node, as without a version.
+              writer.run(
+                `UPDATE Node SET lastSeen = ?, lastAt = coalesce(?, lastAt), vMajor = ?, vMinor = ?, vRev = ?, vProto = ? WHERE id = ?`,
+                [lastSeen, lastAt, version.major, version.minor, version.revision, version.protocol, address],
+              );
+            } else if (lastAt === null) writer.run(`UPDATE Node SET lastSeen = ? WHERE id = ?`, [lastSeen, address]);
             else writer.run(`UPDATE Node SET lastSeen = ?, lastAt = ? WHERE id = ?`, [lastSeen, lastAt, address]);
           }
           this.#writePendingNetconfs(writer);
@@ -173,13 +182,13 @@ function writeCachedNetconf(writer: SqlWriter, nwid: string, address: string, ne
 const CONFIG_CHANGE_SEQUENCE: RowPlace = { table: 'Config', row: 'changeSequence' };
 
 const MEMBER_COLUMNS =
-  'networkId, nodeId, authorized, activeBridge, name, notes, authorizedAt, deauthorizedAt, clientReportedRevision, ' +
-  'lastAuthorizedCredentialType, lastAuthorizedCredential';
+  'networkId, nodeId, authorized, activeBridge, name, notes, authorizedAt, deauthorizedAt, noAutoAssignIps, ' +
+  'clientReportedRevision, lastAuthorizedCredentialType, lastAuthorizedCredential';
 const MEMBER_SELECT = MEMBER_COLUMNS.replace('clientReportedRevision', uint64Select('clientReportedRevision', 'clientReportedRevision'));
 
 const NETWORK_COLUMNS =
   'id, name, description, private, enableBroadcast, allowPassiveBridging, v4AssignMode, v6AssignMode, ' +
-  'multicastLimit, comRevisionMaxDelta, revision, creationTime';
+  'multicastLimit, comRevisionMaxDelta, mtu, dnsDomain, dnsServers, revision, creationTime';
 const NETWORK_SELECT = NETWORK_COLUMNS
   .replace('comRevisionMaxDelta', uint64Select('comRevisionMaxDelta', 'comRevisionMaxDelta'))
   .replace(' revision,', ` ${uint64Select('revision', 'revision')},`);
@@ -190,7 +199,7 @@ const NETWORK_SELECT = NETWORK_COLUMNS
  * "no such row". Built once: statements are cached by their text.
  */
 const REQUEST_STATE_SQL = `SELECT Node.identity AS identity, Network.private AS private, ${uint64Select('Network.revision', 'revision')},
-              Member.authorized AS authorized, ${uint64Select('Member.clientReportedRevision', 'clientReportedRevision')},
+              Member.authorized AS authorized, Member.noAutoAssignIps AS noAutoAssignIps, ${uint64Select('Member.clientReportedRevision', 'clientReportedRevision')},
               ${uint64Select('Member.cachedNetconfRevision', 'cachedNetconfRevision')}
        FROM (SELECT ?1 AS nodeId, ?2 AS networkId) AS request
        LEFT JOIN Node ON Node.id = request.nodeId
@@ -209,7 +218,10 @@ class SqlRead implements NetconfStoreReader {
   ) {}
 
   getNode(address: string): NodeRecord | undefined {
-    const row = this.sql.get(`SELECT id, identity, lastAt, firstSeen, lastSeen FROM Node WHERE id = ?`, [address]);
+    const row = this.sql.get(
+      `SELECT id, identity, lastAt, firstSeen, lastSeen, vMajor, vMinor, vRev, vProto FROM Node WHERE id = ?`,
+      [address],
+    );
     if (row === undefined) return undefined;
     const place: RowPlace = { table: 'Node', row: `node ${address}` };
     const pending = this.pendingSightings.get(address);
@@ -219,6 +231,12 @@ class SqlRead implements NetconfStoreReader {
       lastAt: pending?.lastAt ?? readOptionalText(row, 'lastAt', place),
       firstSeen: readInteger(row, 'firstSeen', place),
       lastSeen: pending?.lastSeen ?? readInteger(row, 'lastSeen', place),
+      version: pending?.version ?? {
+        major: readInteger(row, 'vMajor', place),
+        minor: readInteger(row, 'vMinor', place),
+        revision: readInteger(row, 'vRev', place),
+        protocol: readInteger(row, 'vProto', place),
+      },
     };
   }
 
@@ -241,6 +259,7 @@ class SqlRead implements NetconfStoreReader {
           ? undefined
           : {
               authorized: readFlag(row, 'authorized', member),
+              noAutoAssignIps: readFlag(row, 'noAutoAssignIps', member),
               clientReportedRevision: readOptionalUint64(row, 'clientReportedRevision', member),
               cachedNetconfRevision: readOptionalUint64(row, 'cachedNetconfRevision', member),
             },
@@ -388,20 +407,31 @@ class SqlRead implements NetconfStoreReader {
   }
 
 
-  getPools(nwid: string): Cidr[] {
+  getPools(nwid: string): IpPool[] {
     const rows = this.sql.all(
-      `SELECT ipNetwork, ipNetmaskBits FROM IpAssignmentPool WHERE networkId = ? ORDER BY rowid`,
+      `SELECT ipNetwork, ipNetmaskBits, ipRangeStart, ipRangeEnd FROM IpAssignmentPool WHERE networkId = ? ORDER BY rowid`,
       [nwid],
     );
-    const pools: Cidr[] = [];
+    const pools: IpPool[] = [];
     for (const row of rows) {
       try {
-        pools.push(parseCidr(`${String(row.ipNetwork)}/${String(row.ipNetmaskBits)}`));
+        pools.push(poolFromRow(row));
       } catch {
         // A pool row this library cannot read (written by other software) is ignored.
       }
     }
     return pools;
+  }
+
+  getRoutes(nwid: string): ManagedRoute[] {
+    const place: RowPlace = { table: 'Route', row: `a route of network ${nwid}` };
+    return this.sql
+      .all(`SELECT target, targetBits, via FROM Route WHERE networkId = ? ORDER BY rowid`, [nwid])
+      .map((row) => {
+        const target = readAddress(row, 'target', place);
+        const via = readOptionalText(row, 'via', place) === null ? null : readAddress(row, 'via', place);
+        return { target: { ...target, bits: readInteger(row, 'targetBits', place) }, via };
+      });
   }
 
   getAcceptedEtherTypes(nwid: string): number[] {
@@ -516,17 +546,26 @@ class SqlTx extends SqlRead implements NetconfStoreTx {
   }
 
   insertNode(node: NodeRecord): void {
-    this.#run(`INSERT INTO Node (id, identity, lastAt, lastSeen, firstSeen) VALUES (?, ?, ?, ?, ?)`, [
-      node.address, node.identity, node.lastAt, node.lastSeen, node.firstSeen,
-    ]);
+    this.#run(
+      `INSERT INTO Node (id, identity, lastAt, lastSeen, firstSeen, vMajor, vMinor, vRev, vProto) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      [
+        node.address, node.identity, node.lastAt, node.lastSeen, node.firstSeen,
+        node.version.major, node.version.minor, node.version.revision, node.version.protocol,
+      ],
+    );
   }
 
-  touchNode(address: string, lastSeen: number, lastAt: string | null): void {
-    this.sightings.set(address, { lastSeen, lastAt: lastAt ?? this.sightings.get(address)?.lastAt ?? null });
+  touchNode(address: string, lastSeen: number, lastAt: string | null, version: NodeVersion | null = null): void {
+    const earlier = this.sightings.get(address);
+    this.sightings.set(address, {
+      lastSeen,
+      lastAt: lastAt ?? earlier?.lastAt ?? null,
+      version: version ?? earlier?.version ?? null,
+    });
   }
 
   insertNetwork(network: NetworkRow): void {
-    this.#run(`INSERT INTO Network (${NETWORK_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, [
+    this.#run(`INSERT INTO Network (${NETWORK_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, [
       network.id, ...networkSettingsToSql(network), uint64ToSql(network.revision), network.creationTime,
     ]);
   }
@@ -534,7 +573,8 @@ class SqlTx extends SqlRead implements NetconfStoreTx {
   updateNetworkRow(nwid: string, settings: NetworkRowSettings): void {
     this.#run(
       `UPDATE Network SET name = ?, description = ?, private = ?, enableBroadcast = ?, allowPassiveBridging = ?,
-       v4AssignMode = ?, v6AssignMode = ?, multicastLimit = ?, comRevisionMaxDelta = ? WHERE id = ?`,
+       v4AssignMode = ?, v6AssignMode = ?, multicastLimit = ?, comRevisionMaxDelta = ?, mtu = ?, dnsDomain = ?,
+       dnsServers = ? WHERE id = ?`,
       [...networkSettingsToSql(settings), nwid],
     );
   }
@@ -553,13 +593,13 @@ class SqlTx extends SqlRead implements NetconfStoreTx {
     this.#beforeDeletion();
     // The network row first: the revision triggers of the rows below then have nothing to raise.
     this.#run(`DELETE FROM Network WHERE id = ?`, [nwid]);
-    for (const table of ['IpAssignment', 'IpAssignmentPool', 'Member', 'Rule', 'MulticastRate']) {
+    for (const table of ['IpAssignment', 'IpAssignmentPool', 'Route', 'Member', 'Rule', 'MulticastRate']) {
       this.#run(`DELETE FROM ${table} WHERE networkId = ?`, [nwid]);
     }
   }
 
   insertMember(member: MemberRow): void {
-    this.#run(`INSERT INTO Member (${MEMBER_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, [
+    this.#run(`INSERT INTO Member (${MEMBER_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, [
       member.networkId, member.address, ...memberFieldsToSql(member),
     ]);
   }
@@ -567,7 +607,7 @@ class SqlTx extends SqlRead implements NetconfStoreTx {
   updateMember(member: MemberRow): void {
     this.#run(
       `UPDATE Member SET authorized = ?, activeBridge = ?, name = ?, notes = ?, authorizedAt = ?, deauthorizedAt = ?,
-       clientReportedRevision = ?, lastAuthorizedCredentialType = ?, lastAuthorizedCredential = ?
+       noAutoAssignIps = ?, clientReportedRevision = ?, lastAuthorizedCredentialType = ?, lastAuthorizedCredential = ?
        WHERE networkId = ? AND nodeId = ?`,
       [...memberFieldsToSql(member), member.networkId, member.address],
     );
@@ -606,11 +646,27 @@ class SqlTx extends SqlRead implements NetconfStoreTx {
     this.#run(`DELETE FROM IpAssignment WHERE networkId = ? AND nodeId = ?`, [nwid, address]);
   }
 
-  setPools(nwid: string, pools: Cidr[]): void {
+  setPools(nwid: string, pools: IpPool[]): void {
     this.#run(`DELETE FROM IpAssignmentPool WHERE networkId = ?`, [nwid]);
     for (const pool of pools) {
-      this.#run(`INSERT INTO IpAssignmentPool (networkId, ipNetwork, ipNetmaskBits) VALUES (?, ?, ?)`, [
-        nwid, formatIp(pool.family, pool.address), pool.bits,
+      // A CIDR pool is stored as the reference stored it; a range keeps its ends (ipNetwork = start, bits 0).
+      const start = formatIp(pool.family, pool.first);
+      const cidrNetwork = pool.bits === null ? null : formatIp(pool.family, pool.first - 1n);
+      this.#run(
+        `INSERT INTO IpAssignmentPool (networkId, ipNetwork, ipNetmaskBits, ipRangeStart, ipRangeEnd) VALUES (?, ?, ?, ?, ?)`,
+        pool.bits === null
+          ? [nwid, start, 0, start, formatIp(pool.family, pool.last)]
+          : [nwid, cidrNetwork, pool.bits, null, null],
+      );
+    }
+  }
+
+  setRoutes(nwid: string, routes: ManagedRoute[]): void {
+    this.#run(`DELETE FROM Route WHERE networkId = ?`, [nwid]);
+    for (const route of routes) {
+      this.#run(`INSERT INTO Route (networkId, target, targetBits, via) VALUES (?, ?, ?, ?)`, [
+        nwid, formatIp(route.target.family, route.target.address), route.target.bits,
+        route.via === null ? null : formatIp(route.via.family, route.via.address),
       ]);
     }
   }
@@ -743,6 +799,17 @@ function networkFromRow(row: SqlRow, place: RowPlace): NetworkRow {
     v6AssignMode: readOneOf(row, 'v6AssignMode', place, V6_ASSIGN_MODES),
     multicastLimit: readInteger(row, 'multicastLimit', place),
     comRevisionMaxDelta: readUint64(row, 'comRevisionMaxDelta', place),
+    mtu: readInteger(row, 'mtu', place),
+    dnsDomain: readText(row, 'dnsDomain', place),
+    dnsServers: readText(row, 'dnsServers', place) === ''
+      ? []
+      : readText(row, 'dnsServers', place).split(',').map((text) => {
+          try {
+            return parseIp(text);
+          } catch {
+            throw new CorruptDatabaseError(`Network.dnsServers of ${place.row} holds ${JSON.stringify(text)}, not an address`);
+          }
+        }),
     revision: readUint64(row, 'revision', place),
     creationTime: readInteger(row, 'creationTime', place),
   };
@@ -752,7 +819,8 @@ function networkSettingsToSql(settings: NetworkRowSettings): SqlValue[] {
   return [
     settings.name, settings.description, flag(settings.private), flag(settings.enableBroadcast),
     flag(settings.allowPassiveBridging), settings.v4AssignMode, settings.v6AssignMode, settings.multicastLimit,
-    uint64ToSql(settings.comRevisionMaxDelta),
+    uint64ToSql(settings.comRevisionMaxDelta), settings.mtu, settings.dnsDomain,
+    settings.dnsServers.map((server) => formatIp(server.family, server.address)).join(','),
   ];
 }
 
@@ -766,6 +834,7 @@ function memberFromRow(row: SqlRow, place: RowPlace): MemberRow {
     notes: readText(row, 'notes', place),
     authorizedAt: readOptionalInteger(row, 'authorizedAt', place),
     deauthorizedAt: readOptionalInteger(row, 'deauthorizedAt', place),
+    noAutoAssignIps: readFlag(row, 'noAutoAssignIps', place),
     clientReportedRevision: readOptionalUint64(row, 'clientReportedRevision', place),
     lastAuthorizedCredentialType:
       row.lastAuthorizedCredentialType === null ? null : readOneOf(row, 'lastAuthorizedCredentialType', place, CREDENTIAL_TYPES),
@@ -776,7 +845,8 @@ function memberFromRow(row: SqlRow, place: RowPlace): MemberRow {
 function memberFieldsToSql(member: MemberRow): SqlValue[] {
   return [
     flag(member.authorized), flag(member.activeBridge), member.name, member.notes, member.authorizedAt,
-    member.deauthorizedAt, member.clientReportedRevision === null ? null : uint64ToSql(member.clientReportedRevision),
+    member.deauthorizedAt, flag(member.noAutoAssignIps),
+    member.clientReportedRevision === null ? null : uint64ToSql(member.clientReportedRevision),
     member.lastAuthorizedCredentialType, member.lastAuthorizedCredential,
   ];
 }
@@ -792,6 +862,30 @@ function ipv6FromRow(row: SqlRow, place: RowPlace): bigint {
   const ip = readText(row, 'ip', place);
   if (!/^[0-9a-f]{4}(:[0-9a-f]{4}){7}$/.test(ip)) throw new CorruptDatabaseError(`${place.table}.ip of ${place.row} is ${JSON.stringify(ip)}, not an IPv6 address`);
   return BigInt('0x' + ip.replaceAll(':', ''));
+}
+
+/** A pool row: a range (ipRangeStart/ipRangeEnd set) or a CIDR (its assignable range). Throws on what it cannot read. */
+function poolFromRow(row: SqlRow): IpPool {
+  if (row.ipRangeStart !== null && row.ipRangeStart !== undefined) {
+    const first = parseIp(String(row.ipRangeStart));
+    const last = parseIp(String(row.ipRangeEnd));
+    if (first.family !== last.family || first.address > last.address) throw new Error('not a range');
+    return { family: first.family, first: first.address, last: last.address, bits: null };
+  }
+  const cidr = parseCidr(`${String(row.ipNetwork)}/${String(row.ipNetmaskBits)}`);
+  const range = assignableRange(cidr);
+  if (range === null) throw new Error('no assignable address');
+  return { family: cidr.family, first: range.first, last: range.last, bits: cidr.bits };
+}
+
+/** An address column in formatIp's form. */
+function readAddress(row: SqlRow, column: string, place: RowPlace): { family: IpFamily; address: bigint } {
+  const text = readText(row, column, place);
+  try {
+    return parseIp(text);
+  } catch {
+    throw new CorruptDatabaseError(`${place.table}.${column} of ${place.row} is ${JSON.stringify(text)}, not an address`);
+  }
 }
 
 function byAddress(a: Cidr, b: Cidr): number {
