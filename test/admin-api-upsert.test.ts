@@ -53,14 +53,18 @@ test('a member POST is one master call (one transaction): every field at once, o
     const nwid = await s.master.createNetwork({ name: 'one', v4AssignMode: 'zt', ipPools: ['10.3.0.0/24'] });
     const address = ids[1]!.address;
     const calls: string[] = [];
-    const counting: NetconfMaster = Object.create(s.master, Object.fromEntries(
-      ['updateMember', 'authorizeMember', 'deauthorizeMember', 'setActiveBridge', 'setIpAssignments'].map((name) => [name, {
-        value: (...args: unknown[]) => {
-          calls.push(name);
-          return (s.master as unknown as Record<string, (...a: unknown[]) => Promise<void>>)[name]!(...args);
-        },
-      }]),
-    ));
+    const counting: NetconfMaster = Object.create(s.master, {
+      ...Object.fromEntries(
+        ['updateMember', 'authorizeMember', 'deauthorizeMember', 'setActiveBridge', 'setIpAssignments'].map((name) => [name, {
+          value: (...args: unknown[]) => {
+            calls.push(name);
+            return (s.master as unknown as Record<string, (...a: unknown[]) => Promise<void>>)[name]!(...args);
+          },
+        }]),
+      ),
+      // The service acts as the calling token (master.as): keep counting there.
+      as: { value: () => counting },
+    });
     const api = createAdminApi(counting, { tokens: [{ name: 'root', token: 'one-token-0123456789', scope: 'admin' }] });
     const before = (await s.master.getNetwork(nwid))!.revision;
     const response = await api.handle(

@@ -1,4 +1,5 @@
 import { test } from 'node:test';
+import { backToVersion5 } from './support/schema-versions.js';
 import assert from 'node:assert/strict';
 import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -253,32 +254,16 @@ test('version 5 on the 2015 file: MTU, DNS and routes raise the revision like ot
   seed.close();
 });
 
-test('a version 4 database migrates to version 5 keeping its pools, members and nodes', () => {
-  const db = new SQL.Database();
-  const writer = access(db);
-  netconfSchema.migrate(writer, 0);
-  // Bring a fresh database back to what version 4 had, as a version 4 library left it.
-  writer.run(`DROP TABLE Route`);
-  writer.run(`UPDATE Config SET v = '4' WHERE k = 'schemaVersion'`);
-  const image = db.export();
-  db.close();
-  const old = new SQL.Database(image);
+test('a version 5 database migrates to version 6 keeping its pools, members and nodes', () => {
+  const old = new SQL.Database();
   const oldWriter = access(old);
-  oldWriter.run(`DROP TRIGGER Network_settings`);
-  oldWriter.run(`DROP TRIGGER Member_noAutoAssignIps`);
-  for (const [table, column] of [['Network', 'mtu'], ['Network', 'dnsDomain'], ['Network', 'dnsServers'], ['Node', 'vMajor'],
-    ['Node', 'vMinor'], ['Node', 'vRev'], ['Node', 'vProto'], ['Member', 'noAutoAssignIps'], ['IpAssignmentPool', 'ipRangeStart'],
-    ['IpAssignmentPool', 'ipRangeEnd']] as const) {
-    oldWriter.run(`ALTER TABLE ${table} DROP COLUMN ${column}`);
-  }
-  // Version 4's trigger on the network row (its columns only).
-  oldWriter.run(`CREATE TRIGGER Network_settings AFTER UPDATE OF name ON Network WHEN OLD.name IS NOT NEW.name
-    BEGIN UPDATE Network SET revision = revision + 1 WHERE id = NEW.id; END`);
+  netconfSchema.migrate(oldWriter, 0);
+  backToVersion5((sql) => oldWriter.run(sql));
   oldWriter.run(`INSERT INTO Network (id, name, revision) VALUES ('8056c2e21c000001', 'n', 3)`);
   oldWriter.run(`INSERT INTO IpAssignmentPool (networkId, ipNetwork, ipNetmaskBits) VALUES ('8056c2e21c000001', '10.1.0.0', 16)`);
   oldWriter.run(`INSERT INTO Member (networkId, nodeId, authorized) VALUES ('8056c2e21c000001', '1cf1e07ca5', 1)`);
-  assert.equal(netconfSchema.check(oldWriter).fromVersion, 4);
-  netconfSchema.migrate(oldWriter, 4);
+  assert.equal(netconfSchema.check(oldWriter).fromVersion, 5);
+  netconfSchema.migrate(oldWriter, 0);
   assert.equal(netconfSchema.check(oldWriter).needsMigration, false);
   assert.deepEqual(oldWriter.get(`SELECT ipNetwork, ipNetmaskBits, ipRangeStart FROM IpAssignmentPool`), {
     ipNetwork: '10.1.0.0', ipNetmaskBits: 16, ipRangeStart: null,

@@ -1,4 +1,5 @@
 import { test } from 'node:test';
+import { backToVersion4 } from './support/schema-versions.js';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import initSqlJs from 'sql.js';
@@ -64,14 +65,10 @@ test('a version 4 database migrates to version 5 with the same tables, indexes a
   const fresh = new SQL.Database();
   netconfSchema.migrate(access(fresh), 0);
 
-  // Version 4: the current schema without what version 5 added.
+  // Version 4: the current schema without what versions 5 and 6 added.
   const old = new SQL.Database();
   netconfSchema.migrate(access(old), 0);
-  for (const sql of [
-    `DROP TRIGGER Network_delete_access`, `DROP TABLE JoinToken`, `DROP TABLE MemberExpiry`, `DROP TABLE AuditEntry`,
-    `ALTER TABLE Member DROP COLUMN lastAuthorizedCredentialType`, `ALTER TABLE Member DROP COLUMN lastAuthorizedCredential`,
-    `UPDATE Config SET v = '4' WHERE k = 'schemaVersion'`,
-  ]) old.run(sql);
+  backToVersion4((sql) => old.run(sql));
   assert.deepEqual(netconfSchema.check(access(old)), { needsMigration: true, fromVersion: 4 });
   withMembers(old);
   netconfSchema.migrate(access(old), 0);

@@ -110,7 +110,10 @@ export function networkFromJson(json: Json): NetworkRecord {
     multicastLimit: integer(json.multicastLimit, 32),
     multicastRates: multicastRatesOf(json.multicastRates),
     comRevisionMaxDelta: bigintOf(json.comRevisionMaxDelta, 16n),
-    ipAssignmentPools: Array.isArray(json.ipAssignmentPools) ? (json.ipAssignmentPools as NetworkRecord['ipAssignmentPools']) : [],
+    // In the library's text form (IPv6 written out in full), as a local record has them.
+    ipAssignmentPools: Array.isArray(json.ipAssignmentPools)
+      ? (json.ipAssignmentPools as Json[]).map((pool) => ({ ipRangeStart: ipText(text(pool.ipRangeStart)), ipRangeEnd: ipText(text(pool.ipRangeEnd)) }))
+      : [],
     revision: bigintOf(json.revision, 0n),
     creationTime: integer(json.creationTime, 0),
   };
@@ -142,6 +145,7 @@ export function memberFromJson(json: Json): MemberRecord {
     notes: text(json.notes),
     authorizedAt: timeOrNull(json.lastAuthorizedTime),
     deauthorizedAt: timeOrNull(json.lastDeauthorizedTime),
+    noAutoAssignIps: flag(json.noAutoAssignIps, false),
     ipAssignments: Array.isArray(json.ipAssignments) ? json.ipAssignments.map((ip) => ipText(text(ip))) : [],
     clientReportedRevision: revision === null || revision === undefined ? null : bigintOf(revision, 0n),
     lastAuthorizedCredentialType: CREDENTIAL_TYPES.find((type) => type === json.lastAuthorizedCredentialType) ?? null,
@@ -150,7 +154,6 @@ export function memberFromJson(json: Json): MemberRecord {
     firstSeen: timeOrNull(json.firstSeen),
     lastSeen: timeOrNull(json.lastSeen),
     lastAt: text(json.physicalAddress) || null,
-    noAutoAssignIps: flag(json.noAutoAssignIps, false),
     vMajor: integer(json.vMajor, -1),
     vMinor: integer(json.vMinor, -1),
     vRev: integer(json.vRev, -1),
