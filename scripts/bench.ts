@@ -385,7 +385,15 @@ async function main(): Promise<void> {
     log('signing through the signing pool...');
     for (const workers of [1, 2]) pooled.push(await poolRate(masterIdentity, workers));
   }
-  const bundle = JSON.parse(execFileSync(process.execPath, ['scripts/bundle-size.mjs', '--json'], { encoding: 'utf8' })) as {
+  // bundle-size exits 1 when the bundle is over its target; the figures are reported all the same.
+  const bundleReport = (() => {
+    try {
+      return execFileSync(process.execPath, ['scripts/bundle-size.mjs', '--json'], { encoding: 'utf8' });
+    } catch (error) {
+      return String((error as { stdout?: string }).stdout ?? '');
+    }
+  })();
+  const bundle = JSON.parse(bundleReport) as {
     libraryOnly: { minKB: number; gzipKB: number };
     withDependencies: { minKB: number; gzipKB: number };
     sqlJsWasm: { KB: number; gzipKB: number };
