@@ -81,3 +81,10 @@ test('src/ has no import loop', () => {
   for (const file of graph.keys()) if (!state.has(file)) visit(file);
   assert.deepEqual(loops, []);
 });
+
+test('docs/architecture.md lists every file of src/, as scripts/file-map.mjs prints it', async () => {
+  const { fileMap } = (await import('../scripts/file-map.mjs')) as { fileMap: () => string };
+  const doc = readFileSync(new URL('../docs/architecture.md', import.meta.url), 'utf8');
+  const listed = /<!-- file-map -->\n([\s\S]*?)\n<!-- \/file-map -->/.exec(doc)?.[1];
+  assert.equal(listed, fileMap(), 'run: node scripts/update-file-map.mjs');
+});
