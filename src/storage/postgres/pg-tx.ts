@@ -1,0 +1,165 @@
+/**
+ * The master's storage writes (src/master/store.ts NetconfStoreTx) as PostgreSQL statements inside
+ * one transaction.
+ *
+ * A statement that fails aborts a PostgreSQL transaction, so a claim that may lose to another
+ * writer (an address, a node, a member) is an `INSERT ... ON CONFLICT DO NOTHING` whose row count
+ * tells who won, and the loser gets the library's ConflictError with the transaction still usable.
+ */
+import { ConflictError } from '../../errors.js';
+import { formatIp, type Cidr } from '../../master/ip.js';
+import type { MemberRow, MulticastRateRow, NetworkRow, NetworkRowSettings, NodeRecord } from '../../master/store.js';
+import { MEMBER_COLUMNS, NETWORK_COLUMNS, PgRead } from './pg-read.js';
+import type { PgQueryable } from './pg-types.js';
+import { uint64ToPg } from './values.js';
+
+/** A node seen by a request: its new lastSeen, and lastAt when the request came directly. */
+export interface NodeSighting {
+  lastSeen: number;
+  lastAt: string | null;
+}
+
+export class PgTx extends PgRead {
+  /** Nodes seen in this transaction; the store writes them in a batch once it commits. */
+  readonly sightings = new Map<string, NodeSighting>();
+  /** Networks and members whose signed netconfs must not be cached any more. */
+  readonly dropped: { nwid: string; address?: string }[] = [];
+
+  constructor(db: PgQueryable) {
+    super(db);
+  }
+
+  async #run(sql: string, values?: readonly unknown[]): Promise<number> {
+    return (await this.db.query(sql, values)).rowCount ?? 0;
+  }
+
+  requireDurable(): void {
+    // Every PostgreSQL transaction is acknowledged only after its commit.
+  }
+
+  async insertNode(node: NodeRecord): Promise<void> {
+    const inserted = await this.#run(
+      `INSERT INTO node (id, identity, lastat, lastseen, firstseen) VALUES ($1, $2, $3, $4, $5) ON CONFLICT (id) DO NOTHING`,
+      [node.address, node.identity, node.lastAt, node.lastSeen, node.firstSeen],
+    );
+    if (inserted === 0) throw new ConflictError(`node ${node.address} was claimed by another writer`);
+  }
+
+  touchNode(address: string, lastSeen: number, lastAt: string | null): void {
+    this.sightings.set(address, { lastSeen, lastAt: lastAt ?? this.sightings.get(address)?.lastAt ?? null });
+  }
+
+  async insertNetwork(network: NetworkRow): Promise<void> {
+    this.dropped.push({ nwid: network.id });
+    const inserted = await this.#run(
+      `INSERT INTO network (${NETWORK_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
+       ON CONFLICT (id) DO NOTHING`,
+      [network.id, ...networkSettingsToPg(network), uint64ToPg(network.revision), network.creationTime],
+    );
+    if (inserted === 0) throw new ConflictError(`network ${network.id} exists already`);
+  }
+
+  async updateNetworkRow(nwid: string, settings: NetworkRowSettings): Promise<void> {
+    await this.#run(
+      `UPDATE network SET name = $1, description = $2, private = $3, enablebroadcast = $4, allowpassivebridging = $5,
+       v4assignmode = $6, v6assignmode = $7, multicastlimit = $8, comrevisionmaxdelta = $9 WHERE id = $10`,
+      [...networkSettingsToPg(settings), nwid],
+    );
+  }
+
+  async setNetworkRevision(nwid: string, revision: bigint): Promise<void> {
+    await this.#run(`UPDATE network SET revision = $1 WHERE id = $2`, [uint64ToPg(revision), nwid]);
+  }
+
+  async deleteNetwork(nwid: string): Promise<void> {
+    this.dropped.push({ nwid });
+    // Members, assignments, pools, rules and rates go with it (ON DELETE CASCADE).
+    await this.#run(`DELETE FROM network WHERE id = $1`, [nwid]);
+  }
+
+  async insertMember(member: MemberRow): Promise<void> {
+    const inserted = await this.#run(
+      `INSERT INTO member (${MEMBER_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+       ON CONFLICT (networkid, nodeid) DO NOTHING`,
+      [member.networkId, member.address, ...memberFieldsToPg(member)],
+    );
+    if (inserted === 0) throw new ConflictError(`member ${member.address} of ${member.networkId} was created by another writer`);
+  }
+
+  async updateMember(member: MemberRow): Promise<void> {
+    await this.#run(
+      `UPDATE member SET authorized = $1, activebridge = $2, name = $3, notes = $4, authorizedat = $5, deauthorizedat = $6,
+       clientreportedrevision = $7 WHERE networkid = $8 AND nodeid = $9`,
+      [...memberFieldsToPg(member), member.networkId, member.address],
+    );
+  }
+
+  async updateMemberReportedRevision(nwid: string, address: string, revision: bigint): Promise<void> {
+    await this.#run(`UPDATE member SET clientreportedrevision = $1 WHERE networkid = $2 AND nodeid = $3`, [
+      uint64ToPg(revision), nwid, address,
+    ]);
+  }
+
+  async deleteMember(nwid: string, address: string): Promise<void> {
+    this.dropped.push({ nwid, address });
+    await this.deleteAssignments(nwid, address);
+    await this.#run(`DELETE FROM member WHERE networkid = $1 AND nodeid = $2`, [nwid, address]);
+  }
+
+  async insertAssignment(nwid: string, address: string, assignment: Cidr): Promise<void> {
+    const inserted = await this.#run(
+      `INSERT INTO ipassignment (networkid, nodeid, ipversion, ipint, ipnetmaskbits) VALUES ($1, $2, $3, $4, $5)
+       ON CONFLICT DO NOTHING`,
+      [nwid, address, assignment.family, String(assignment.address), assignment.bits],
+    );
+    if (inserted === 0) {
+      throw new ConflictError(`${formatIp(assignment.family, assignment.address)} is already held in network ${nwid}`);
+    }
+  }
+
+  async deleteAssignments(nwid: string, address: string): Promise<void> {
+    await this.#run(`DELETE FROM ipassignment WHERE networkid = $1 AND nodeid = $2`, [nwid, address]);
+  }
+
+  async setPools(nwid: string, pools: Cidr[]): Promise<void> {
+    await this.#run(`DELETE FROM ipassignmentpool WHERE networkid = $1`, [nwid]);
+    for (const pool of pools) {
+      await this.#run(`INSERT INTO ipassignmentpool (networkid, ipnetwork, ipnetmaskbits) VALUES ($1, $2, $3)`, [
+        nwid, formatIp(pool.family, pool.address), pool.bits,
+      ]);
+    }
+  }
+
+  async setAcceptedEtherTypes(nwid: string, etherTypes: number[]): Promise<void> {
+    await this.#run(`DELETE FROM rule WHERE networkid = $1 AND action = 'accept'`, [nwid]);
+    if (etherTypes.length === 0) return;
+    await this.#run(
+      `INSERT INTO rule (networkid, ethertype, action) SELECT $1, t, 'accept' FROM unnest($2::integer[]) AS t ON CONFLICT DO NOTHING`,
+      [nwid, etherTypes],
+    );
+  }
+
+  async setMulticastRates(nwid: string, rates: MulticastRateRow[]): Promise<void> {
+    await this.#run(`DELETE FROM multicastrate WHERE networkid = $1`, [nwid]);
+    for (const rate of rates) {
+      await this.#run(
+        `INSERT INTO multicastrate (networkid, mgmac, mgadi, preload, maxbalance, accrual) VALUES ($1, $2, $3, $4, $5, $6)`,
+        [nwid, rate.mac, rate.adi, rate.preload, rate.maxBalance, rate.accrual],
+      );
+    }
+  }
+}
+
+function networkSettingsToPg(settings: NetworkRowSettings): unknown[] {
+  return [
+    settings.name, settings.description, settings.private, settings.enableBroadcast, settings.allowPassiveBridging,
+    settings.v4AssignMode, settings.v6AssignMode, settings.multicastLimit, uint64ToPg(settings.comRevisionMaxDelta),
+  ];
+}
+
+function memberFieldsToPg(member: MemberRow): unknown[] {
+  return [
+    member.authorized, member.activeBridge, member.name, member.notes, member.authorizedAt, member.deauthorizedAt,
+    member.clientReportedRevision === null ? null : uint64ToPg(member.clientReportedRevision),
+  ];
+}
