@@ -3,6 +3,8 @@ import { test } from 'node:test';
 import pg from 'pg';
 import { NotANetconfDatabaseError, SchemaTooNewError } from '../src/errors.js';
 import { openPostgresStorage } from '../src/storage/postgres/open.js';
+import { StorageUnavailableError } from '../src/storage/postgres/pg-store.js';
+import { startPostgres } from './support/postgres-server.js';
 import { freshPostgresDatabase, postgresAvailable } from './support/postgres.js';
 
 const skip = !postgresAvailable();
@@ -89,4 +91,45 @@ test('the first free address skips runs of held addresses in one lookup, for IPv
       assert.equal(found, expected, `family ${family} from ${from}`);
     }
   }
+});
+
+test('concurrent claims from two pools never hold an address twice, and every claim lands after retries', { skip }, async (t) => {
+  const url = await freshPostgresDatabase(t);
+  const stores = [await openPostgresStorage({ connectionString: url }), await openPostgresStorage({ connectionString: url })];
+  t.after(() => Promise.all(stores.map((store) => store.close())));
+  await stores[0]!.transaction((tx) => tx.insertNetwork(networkRow(NWID)));
+  const base = 0x0a000000n;
+  const claims = Array.from({ length: 120 }, (_, i) => {
+    const store = stores[i % 2]!;
+    const member = `c${String(i).padStart(9, '0')}`;
+    return store.transaction(async (tx) => {
+      const free = await tx.firstFreeAddress(NWID, 4, base, base + 255n);
+      assert.notEqual(free, null);
+      await tx.insertAssignment(NWID, member, { family: 4, address: free!, bits: 24 });
+      return free!;
+    });
+  });
+  const addresses = await Promise.all(claims);
+  assert.equal(new Set(addresses).size, 120);
+  const held = await stores[1]!.read((reader) => reader.listAssignments(NWID));
+  assert.equal(held.size, 120);
+  assert.deepEqual([...addresses].sort((a, b) => (a < b ? -1 : 1)), Array.from({ length: 120 }, (_, i) => base + BigInt(i)));
+});
+
+test('while the server is down a transaction rejects with a typed error, and the same storage works again once it is back', { skip }, async (t) => {
+  // A server of this test's own, since it is shut down.
+  const server = startPostgres({ port: 55_000 + (process.pid % 500) });
+  t.after(() => server.stop());
+  const store = await openPostgresStorage({ connectionString: server.url });
+  t.after(() => store.close());
+  await store.transaction((tx) => tx.insertNetwork(networkRow(NWID)));
+  server.down();
+  await assert.rejects(
+    store.transaction((tx) => tx.setNetworkRevision(NWID, 5n)),
+    (error: unknown) => error instanceof StorageUnavailableError && error.code === 'ERR_STORAGE_UNAVAILABLE',
+  );
+  await assert.rejects(store.read((reader) => reader.getNetwork(NWID)), StorageUnavailableError);
+  server.up();
+  await store.transaction((tx) => tx.setNetworkRevision(NWID, 5n));
+  assert.equal((await store.read((reader) => reader.getNetwork(NWID)))?.revision, 5n);
 });

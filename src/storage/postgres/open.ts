@@ -33,8 +33,6 @@ export async function openPostgresStorage(options: PostgresStorageOptions): Prom
       // Idle connections must not keep the process alive once the master is done.
       allowExitOnIdle: true,
     });
-  // A connection that breaks while idle in the pool is reported here; the next use reconnects.
-  if (given === undefined) pool.on('error', () => {});
   const store = new PostgresNetconfStore(pool, given === undefined);
   try {
     await store.withClient((client) => ensurePostgresSchema(client));

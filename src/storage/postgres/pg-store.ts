@@ -2,12 +2,12 @@
  * The master's storage interface over PostgreSQL (node-postgres), for several master processes
  * sharing one database.
  *
- * Every transaction is SERIALIZABLE: whatever runs at the same time in any process, the outcome is
- * that of some order of whole transactions, so no address is held twice, no update is lost, the
+ * Transactions run at READ COMMITTED with the row and claim locks of `./pg-tx.ts`, so that
+ * whatever runs at the same time in any process, no address is held twice, no update is lost, the
  * first identity that claims an address keeps it, and a revision never goes backwards. A
- * transaction that PostgreSQL cancels to keep that promise (serialization failure, deadlock) runs
- * again, a bounded number of times, then fails with StorageContentionError. A transaction is
- * acknowledged only once committed.
+ * transaction that lost a race (a deadlock, a row another writer created first) runs again, a
+ * bounded number of times, then fails with StorageContentionError. A transaction is acknowledged
+ * only once committed.
  *
  * Statistics (a node's lastSeen, lastAt) and signed netconfs are written in batches after the
  * requests that produced them, as on sql.js: a crash may lose the last of them, never a claim.
@@ -17,10 +17,10 @@ import { ClosedError, StorageError } from '../../errors.js';
 import type { CachedNetconf } from '../../master/store.js';
 import { scheduleSoon } from '../../schedule-soon.js';
 import { PgRead } from './pg-read.js';
-import { PgTx, type NodeSighting } from './pg-tx.js';
+import { PgTx, RunAgain, type NodeSighting } from './pg-tx.js';
 import { uint64ToPg } from './values.js';
 
-/** PostgreSQL cancelled the transaction to keep it serializable: running it again is safe. */
+/** PostgreSQL cancelled the transaction (deadlock, serialization failure): running it again is safe. */
 const RETRYABLE_CODES = new Set(['40001', '40P01']);
 const MAX_ATTEMPTS = 12;
 
@@ -62,6 +62,10 @@ export class PostgresNetconfStore {
   constructor(pool: Pool, ownsPool: boolean) {
     this.#pool = pool;
     this.#ownsPool = ownsPool;
+    // A connection that breaks (the server restarts) fails the statement running on it, which is
+    // answered as StorageUnavailableError; its 'error' event must not crash the process too.
+    pool.on('connect', (client) => client.on('error', () => {}));
+    pool.on('error', () => {});
   }
 
   /** Another process's change is read by the next statement: nothing in memory goes stale. */
@@ -73,19 +77,19 @@ export class PostgresNetconfStore {
       const tx = new PgTx(client);
       let value: T;
       try {
-        await client.query('BEGIN ISOLATION LEVEL SERIALIZABLE');
+        await client.query('BEGIN');
         value = await fn(tx);
         await client.query('COMMIT');
       } catch (error) {
         await client.query('ROLLBACK').catch(() => {});
         client.release(isUnavailable(error));
         const code = (error as { code?: unknown } | null)?.code;
-        if (typeof code === 'string' && RETRYABLE_CODES.has(code)) {
+        if (error instanceof RunAgain || (typeof code === 'string' && RETRYABLE_CODES.has(code))) {
           if (attempt < MAX_ATTEMPTS) {
             await backoff(attempt);
             continue;
           }
-          throw new StorageContentionError(`transaction cancelled ${attempt} times by concurrent writers`, { cause: error });
+          throw new StorageContentionError(`transaction run ${attempt} times, losing to concurrent writers each time`, { cause: error });
         }
         throw this.#mapError(error);
       }

@@ -1,15 +1,20 @@
 /**
  * The master's storage writes (src/master/store.ts NetconfStoreTx) as PostgreSQL statements inside
- * one transaction.
- *
- * A statement that fails aborts a PostgreSQL transaction, so a claim that may lose to another
- * writer (an address, a node, a member) is an `INSERT ... ON CONFLICT DO NOTHING` whose row count
- * tells who won, and the loser gets the library's ConflictError with the transaction still usable.
+ * one READ COMMITTED transaction, with the locks that make it behave as if transactions ran one at
+ * a time where that matters:
+ * - the network and member rows a transaction reads are locked (`FOR UPDATE`), so two changes of
+ *   one record never lose each other's fields and a revision never goes backwards;
+ * - address claims in a network take that network's claim lock first, so the first free address
+ *   found is still free when it is inserted;
+ * - a node or member that another writer created meanwhile (`INSERT ... ON CONFLICT DO NOTHING`
+ *   inserted nothing) makes the whole transaction run again, and then it reads the winner's row:
+ *   the first identity that claims an address keeps it.
  */
 import { ConflictError } from '../../errors.js';
 import { formatIp, type Cidr } from '../../master/ip.js';
+import type { IpFamily } from '../../master/ip.js';
 import type { MemberRow, MulticastRateRow, NetworkRow, NetworkRowSettings, NodeRecord } from '../../master/store.js';
-import { MEMBER_COLUMNS, NETWORK_COLUMNS, PgRead } from './pg-read.js';
+import { MEMBER_COLUMNS, NETWORK_COLUMNS, PgRead, memberFromRow, networkFromRow } from './pg-read.js';
 import type { PgQueryable } from './pg-types.js';
 import { uint64ToPg } from './values.js';
 
@@ -18,6 +23,16 @@ export interface NodeSighting {
   lastSeen: number;
   lastAt: string | null;
 }
+
+/** Thrown inside a transaction to have it run again from the start (another writer won a race). */
+export class RunAgain extends Error {
+  constructor(reason: string) {
+    super(reason);
+  }
+}
+
+/** The advisory lock class of per-network address claims. */
+const CLAIM_LOCK_CLASS = 0x7a74;
 
 export class PgTx extends PgRead {
   /** Nodes seen in this transaction; the store writes them in a batch once it commits. */
@@ -29,8 +44,37 @@ export class PgTx extends PgRead {
     super(db);
   }
 
+  readonly #claimLocks = new Set<string>();
+
   async #run(sql: string, values?: readonly unknown[]): Promise<number> {
     return (await this.db.query(sql, values)).rowCount ?? 0;
+  }
+
+  /** Serializes address claims in `nwid` until this transaction ends. */
+  async #lockClaims(nwid: string): Promise<void> {
+    if (this.#claimLocks.has(nwid)) return;
+    await this.db.query(`SELECT pg_advisory_xact_lock($1, hashtext($2))`, [CLAIM_LOCK_CLASS, nwid]);
+    this.#claimLocks.add(nwid);
+  }
+
+  override async getNetwork(nwid: string): Promise<NetworkRow | undefined> {
+    const row = await this.row(`SELECT ${NETWORK_COLUMNS} FROM network WHERE id = $1 FOR UPDATE`, [nwid]);
+    return row === undefined ? undefined : networkFromRow(row);
+  }
+
+  override async getMember(nwid: string, address: string): Promise<MemberRow | undefined> {
+    const row = await this.row(`SELECT ${MEMBER_COLUMNS} FROM member WHERE networkid = $1 AND nodeid = $2 FOR UPDATE`, [nwid, address]);
+    return row === undefined ? undefined : memberFromRow(row);
+  }
+
+  override async firstFreeAddress(nwid: string, family: IpFamily, from: bigint, to: bigint): Promise<bigint | null> {
+    await this.#lockClaims(nwid);
+    return super.firstFreeAddress(nwid, family, from, to);
+  }
+
+  override async assignmentHolder(nwid: string, family: IpFamily, value: bigint): Promise<string | undefined> {
+    await this.#lockClaims(nwid);
+    return super.assignmentHolder(nwid, family, value);
   }
 
   requireDurable(): void {
@@ -42,7 +86,7 @@ export class PgTx extends PgRead {
       `INSERT INTO node (id, identity, lastat, lastseen, firstseen) VALUES ($1, $2, $3, $4, $5) ON CONFLICT (id) DO NOTHING`,
       [node.address, node.identity, node.lastAt, node.lastSeen, node.firstSeen],
     );
-    if (inserted === 0) throw new ConflictError(`node ${node.address} was claimed by another writer`);
+    if (inserted === 0) throw new RunAgain(`node ${node.address} was created by another writer`);
   }
 
   touchNode(address: string, lastSeen: number, lastAt: string | null): void {
@@ -83,7 +127,7 @@ export class PgTx extends PgRead {
        ON CONFLICT (networkid, nodeid) DO NOTHING`,
       [member.networkId, member.address, ...memberFieldsToPg(member)],
     );
-    if (inserted === 0) throw new ConflictError(`member ${member.address} of ${member.networkId} was created by another writer`);
+    if (inserted === 0) throw new RunAgain(`member ${member.address} of ${member.networkId} was created by another writer`);
   }
 
   async updateMember(member: MemberRow): Promise<void> {
@@ -107,6 +151,7 @@ export class PgTx extends PgRead {
   }
 
   async insertAssignment(nwid: string, address: string, assignment: Cidr): Promise<void> {
+    await this.#lockClaims(nwid);
     const inserted = await this.#run(
       `INSERT INTO ipassignment (networkid, nodeid, ipversion, ipint, ipnetmaskbits) VALUES ($1, $2, $3, $4, $5)
        ON CONFLICT DO NOTHING`,
