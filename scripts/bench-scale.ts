@@ -23,7 +23,7 @@ import { isNativeSigningAvailable } from '../src/crypto/signing-backend.js';
 import { TEST_IDENTITIES } from '../src/crypto/test-identities.js';
 import { createNetconfMaster, ResultCode, type NetconfMaster } from '../src/master/index.js';
 import { openSqlJsStorage } from '../src/storage/index.js';
-import type { SqlNetconfStore } from '../src/storage/sql-store.js';
+import type { SqlNetconfStore } from '../src/storage/sql/sql-store.js';
 import { fmt, log, percentile, syntheticIdentity, useSigner } from './bench-common.js';
 
 export const MEMBERS_PER_NETWORK = 100;

@@ -25,7 +25,7 @@ import { createSigningPool } from '../src/crypto/signing-pool.js';
 import { TEST_IDENTITIES } from '../src/crypto/test-identities.js';
 import { createNetconfMaster, ResultCode, type NetconfMaster } from '../src/master/index.js';
 import { openSqlJsStorage } from '../src/storage/index.js';
-import type { SqlNetconfStore } from '../src/storage/sql-store.js';
+import type { SqlNetconfStore } from '../src/storage/sql/sql-store.js';
 import { fmt, log, median, percentile, syntheticIdentity, useSigner, type Signer } from './bench-common.js';
 import { scaleFigures, scaleTable, worstP99Ratio, MEASURED } from './bench-scale.js';
 

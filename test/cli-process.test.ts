@@ -5,7 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { spawn, execFile } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
@@ -18,6 +18,18 @@ const storageModule = new URL('../src/storage/index.ts', import.meta.url).href;
 
 const dir = mkdtempSync(join(tmpdir(), 'cli-process-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
+
+/** The lock message docs/operations.md quotes, as a pattern: each <placeholder> matches anything. */
+function documentedLockMessage(): RegExp {
+  const docs = readFileSync(new URL('../docs/operations.md', import.meta.url), 'utf8');
+  const quoted = docs.split('\n').filter((line) => line.startsWith('zt-netconf-master: ') && line.includes('in use by process'));
+  assert.equal(quoted.length, 1, 'docs/operations.md quotes the lock message once');
+  const pattern = quoted[0]!
+    .split(/<[^>]+>/)
+    .map((part) => part.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'))
+    .join('.+');
+  return new RegExp(`^${pattern}$`);
+}
 
 interface Run {
   code: number;
@@ -51,10 +63,19 @@ test('init creates the secret (0600), the public file and the database, and refu
   assert.equal(report.identity, secret.toString(false));
   assert.ok(statSync(join(dir, 'netconf.db')).isFile());
 
+  // The admin API's token, beside the database: ZeroTier's form, no trailing newline, 0600.
+  const tokenFile = join(dir, 'authtoken.secret');
+  const token = readFileSync(tokenFile, 'utf8');
+  assert.match(token, /^[a-z0-9]{24}$/);
+  assert.equal(statSync(tokenFile).mode & 0o777, 0o600);
+  assert.equal((report as unknown as { authTokenFile: string }).authTokenFile, join('.', 'authtoken.secret'));
+
   const again = await run(['--identity', 'second.secret', 'init']);
   assert.equal(again.code, 0, again.stderr);
   assert.match(again.stderr, /^generating the master identity .*\.\.\.\ngenerated master identity [0-9a-f]{10}\n$/);
   assert.match(again.stdout, /database: +\.\/netconf\.db \(already there, kept\)/);
+  assert.match(again.stdout, /admin token: +authtoken\.secret \(already there, kept\)/);
+  assert.equal(readFileSync(tokenFile, 'utf8'), token, 'an existing token is kept');
   assert.equal(statSync(join(dir, 'second.secret')).mode & 0o777, 0o600);
   assert.ok(statSync(join(dir, 'second.public')).isFile());
 
@@ -62,6 +83,23 @@ test('init creates the secret (0600), the public file and the database, and refu
   assert.equal(second.code, 1);
   assert.match(second.stderr, /identity\.secret already exists; refusing to overwrite/);
   assert.equal(readFileSync(join(dir, 'identity.secret'), 'utf8').trim(), secretText, 'the secret is untouched');
+});
+
+test('npm run cli reads relative paths in the folder it was started from, not the package folder', async () => {
+  const caller = mkdtempSync(join(dir, 'caller-'));
+  const packageRoot = fileURLToPath(new URL('..', import.meta.url));
+  const secret = readFileSync(join(dir, 'identity.secret'));
+  writeFileSync(join(caller, 'identity.secret'), secret, { mode: 0o600 });
+  const shown = await new Promise<Run>((resolve) => {
+    execFile(
+      process.platform === 'win32' ? 'npm.cmd' : 'npm',
+      ['--prefix', packageRoot, 'run', '--silent', 'cli', '--', '--json', 'identity', 'show'],
+      { cwd: caller },
+      (error, out, err) => resolve({ code: error ? (typeof error.code === 'number' ? error.code : -1) : 0, stdout: out, stderr: err }),
+    );
+  });
+  assert.equal(shown.code, 0, shown.stderr);
+  assert.equal((JSON.parse(shown.stdout) as { address: string }).address, Identity.fromString(secret.toString().trim()).address);
 });
 
 test('help exits 0 on stdout; no command or an unknown one is a usage error (1)', async () => {
@@ -110,6 +148,8 @@ test('a command on a database held by a running master says so and exits 2, chan
     assert.equal(blocked.code, 2);
     assert.match(blocked.stderr, new RegExp(`in use by process ${holder.pid}`));
     assert.equal(blocked.stderr.trim().split('\n').length, 1);
+    // docs/operations.md quotes this line; its <placeholders> stand for what varies.
+    assert.match(blocked.stderr.trim(), documentedLockMessage());
     assert.deepEqual(readFileSync(join(dir, 'netconf.db')), dbBefore);
 
     const restore = await run(['restore', '--force', 'netconf.db']);

@@ -3,6 +3,7 @@
  * outlives the state it was read from: a caller cannot change it, and a rollback drops it.
  */
 import { test } from 'node:test';
+import { execFileSync } from 'node:child_process';
 import assert from 'node:assert/strict';
 import { Identity } from '../src/crypto/identity.js';
 import { TEST_IDENTITIES } from '../src/crypto/test-identities.js';
@@ -10,6 +11,7 @@ import { NetworkConfig } from '../src/protocol/network-config.js';
 import { createNetconfMaster, ResultCode } from '../src/master/index.js';
 import { openSqlJsStorage } from '../src/storage/index.js';
 import { createFaultFs, makeTempDir } from './fixtures/durability-helpers.js';
+import type { SqlNetconfStore } from '../src/storage/sql/sql-store.js';
 
 const masterIdentity = Identity.fromString(TEST_IDENTITIES[0]!);
 
@@ -88,4 +90,91 @@ test('after a restart the stored netconf is served byte for byte; after a change
   } finally {
     cleanup();
   }
+});
+
+/** Runs `after` once the next transaction has committed, before its caller goes on. */
+function afterNextTransaction(storage: SqlNetconfStore, after: () => Promise<unknown>): void {
+  const transaction = storage.transaction.bind(storage);
+  storage.transaction = ((fn, options) => {
+    storage.transaction = transaction;
+    return transaction(fn, options).then(async (value) => {
+      await after();
+      return value;
+    });
+  }) as typeof storage.transaction;
+}
+
+test('a netconf signed while its network is deleted and made again under the same ID and revision is never served', async (t) => {
+  const storage = await openSqlJsStorage();
+  t.after(() => storage.close());
+  // Constant randomness: the second network gets the first one's number back.
+  const master = createNetconfMaster(storage, masterIdentity, { random: (n) => new Uint8Array(n).fill(3), signingWorkers: 0, validateIdentities: false });
+  t.after(() => master.close());
+  const member = Identity.fromString(TEST_IDENTITIES[1]!).publicOnly();
+  const nwid = await master.createNetwork({ name: 'one', private: false });
+
+  // The request's transaction commits; before its netconf is signed, the network is replaced.
+  const generations: number[] = [];
+  afterNextTransaction(storage, async () => {
+    generations.push(storage.generation);
+    await master.deleteNetwork(nwid);
+    generations.push(storage.generation);
+    assert.equal(await master.createNetwork({ name: 'two', private: false }), nwid);
+  });
+  const first = await master.doNetworkConfigRequest({ fromAddr: null, identity: member, nwid });
+  assert.equal(first.code, ResultCode.OK, 'the request was answered from the first network');
+  assert.equal(NetworkConfig.fromDictionary(first.netconf!).name, 'one');
+  assert.notEqual(generations[0], generations[1], 'deleting a network moves the generation');
+  await storage.flush();
+  assert.equal(storage.read((reader) => reader.getCachedNetconf(nwid, member.address, 1n)), undefined, 'not stored');
+
+  const again = await master.doNetworkConfigRequest({ fromAddr: null, identity: member, nwid });
+  assert.equal(NetworkConfig.fromDictionary(again.netconf!).name, 'two', 'not kept in memory');
+  await storage.flush();
+  assert.deepEqual(storage.read((reader) => reader.getCachedNetconf(nwid, member.address, 1n))?.bytes, again.netconf!.toBytes());
+});
+
+test('a repeated request is answered from memory, reading no stored netconf', async (t) => {
+  const storage = await openSqlJsStorage();
+  t.after(() => storage.close());
+  const master = createNetconfMaster(storage, masterIdentity, { signingWorkers: 0 });
+  t.after(() => master.close());
+  const member = Identity.fromString(TEST_IDENTITIES[1]!).publicOnly();
+  const nwid = await master.createNetwork({ name: 'memory', private: false });
+  const first = await master.doNetworkConfigRequest({ fromAddr: null, identity: member, nwid });
+  await storage.flush();
+
+  let storedReads = 0;
+  const transaction = storage.transaction.bind(storage);
+  storage.transaction = ((fn, options) =>
+    transaction((tx) => {
+      const getCachedNetconf = tx.getCachedNetconf.bind(tx);
+      tx.getCachedNetconf = (...args) => (storedReads++, getCachedNetconf(...args));
+      return fn(tx);
+    }, options)) as typeof storage.transaction;
+  const second = await master.doNetworkConfigRequest({ fromAddr: null, identity: member, nwid });
+  assert.deepEqual(second.netconf!.toBytes(), first.netconf!.toBytes());
+  assert.equal(storedReads, 0, 'served from memory');
+});
+
+test('a netconf handed to the store before another program\'s edit is reloaded is not written after it', async (t) => {
+  const { dbPath, cleanup } = makeTempDir();
+  t.after(cleanup);
+  const storage = await openSqlJsStorage({ path: dbPath });
+  t.after(() => storage.close());
+  const master = createNetconfMaster(storage, masterIdentity, { signingWorkers: 0 });
+  t.after(() => master.close());
+  const member = Identity.fromString(TEST_IDENTITIES[1]!).publicOnly();
+  const nwid = await master.createNetwork({ name: 'edited', private: false });
+  assert.equal((await master.doNetworkConfigRequest({ fromAddr: null, identity: member, nwid })).code, ResultCode.OK);
+  await storage.flush();
+  const generation = storage.generation;
+
+  storage.cacheNetconf(nwid, member.address, { bytes: new Uint8Array([1, 2, 3]), revision: 1n, timestamp: 1 });
+  // Any edit will do (the network and member are still in the log, not in the main file).
+  execFileSync('sqlite3', [dbPath, `INSERT INTO Config (k, v) VALUES ('editedBy', 'sqlite3')`]);
+  await storage.transaction((tx) => tx.updateMemberReportedRevision(nwid, member.address, 1n));
+  await storage.flush();
+  assert.notEqual(storage.generation, generation, 'the edit was reloaded');
+  assert.notDeepEqual(storage.read((reader) => reader.getCachedNetconf(nwid, member.address, 1n))?.bytes, new Uint8Array([1, 2, 3]));
 });

@@ -357,3 +357,45 @@ test('the store reads a request\'s node, network and member in one read, each ab
   assert.deepEqual(state(missingNwid, carol.address), { nodeIdentity: undefined, network: undefined, member: undefined });
   await master.close();
 });
+
+test('an object that only pretends to be an Identity is denied, not a TypeError, and nothing is written', async () => {
+  const { storage, master } = await setup();
+  const nwid = await master.createNetwork({ private: false });
+  const before = storage.backup();
+  const pretenders: unknown[] = [
+    Object.create(Identity.prototype),
+    Object.create(Identity.prototype, {
+      address: { value: alice.address },
+      addressValue: { value: alice.addressValue },
+      toString: { value: () => alice.toString() },
+    }),
+    new Proxy(alice, {}),
+    Object.assign(Identity.fromString(alice.toString()), { locallyValidate: () => true }),
+    { address: alice.address, addressValue: alice.addressValue, toString: () => alice.toString() },
+    42,
+  ];
+  for (const identity of pretenders) {
+    const reply = await master.doNetworkConfigRequest({ identity: identity as Identity, nwid });
+    assert.equal(reply.code, ResultCode.ACCESS_DENIED);
+    assert.match(reply.error!, /bad identity/);
+  }
+  assert.deepEqual(storage.backup(), before);
+  await storage.close();
+});
+
+test('a uint64 haveRevision of any 64 bits is recorded exactly, the member created', async () => {
+  const { storage, master } = await setup();
+  const nwid = await master.createNetwork({ private: false });
+  for (const [i, haveRevision] of [0n, 2n ** 53n, 2n ** 63n - 1n, 2n ** 63n, 2n ** 64n - 1n].entries()) {
+    const identity = ids[i + 1]!.publicOnly();
+    const reply = await master.doNetworkConfigRequest({ identity, nwid, haveRevision });
+    assert.equal(reply.code, ResultCode.OK, reply.error);
+    read(reply.netconf);
+    const member = await master.getMember(nwid, identity.address);
+    assert.ok(member, 'the member is created');
+    assert.equal(member.clientReportedRevision, haveRevision);
+  }
+  // A member that reports a revision beyond the network's is not "behind" it.
+  assert.deepEqual(await master.membersToRefresh(nwid), [ids[1]!.address]);
+  await storage.close();
+});

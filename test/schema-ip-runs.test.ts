@@ -13,7 +13,7 @@ import { Identity } from '../src/crypto/identity.js';
 import { TEST_IDENTITIES } from '../src/crypto/test-identities.js';
 import { createNetconfMaster, ResultCode } from '../src/master/index.js';
 import { openSqlJsStorage } from '../src/storage/index.js';
-import type { SqlNetconfStore } from '../src/storage/sql-store.js';
+import type { SqlNetconfStore } from '../src/storage/sql/sql-store.js';
 
 const NWID = 'aaaaaaaaaa000001';
 const SEED = new URL('./fixtures/netconf-2015-original.db', import.meta.url);
@@ -23,20 +23,18 @@ function ipText(value: number): string {
   return [value >>> 24, (value >>> 16) & 255, (value >>> 8) & 255, value & 255].join('.');
 }
 
+/** The member holding host number `host` (one address each). */
+const holder = (host: number) => host.toString(16).padStart(10, '0');
+
 function insert(store: SqlNetconfStore, hosts: number[]): Promise<void> {
-  return store.engine.write((writer) => {
-    for (const host of hosts) {
-      writer.run(
-        'INSERT INTO IpAssignment (networkId, nodeId, ip, ipNetmaskBits, ipVersion, ipInt) VALUES (?, ?, ?, 8, 4, ?)',
-        [NWID, host.toString(16).padStart(10, '0'), ipText(BASE + host), BASE + host],
-      );
-    }
+  return store.transaction((tx) => {
+    for (const host of hosts) tx.insertAssignment(NWID, holder(host), { family: 4, address: BigInt(BASE + host), bits: 8 });
   });
 }
 
 function remove(store: SqlNetconfStore, hosts: number[]): Promise<void> {
-  return store.engine.write((writer) => {
-    for (const host of hosts) writer.run('DELETE FROM IpAssignment WHERE networkId = ? AND ipInt = ?', [NWID, BASE + host]);
+  return store.transaction((tx) => {
+    for (const host of hosts) tx.deleteAssignments(NWID, holder(host));
   });
 }
 
@@ -65,7 +63,7 @@ test('property: after any inserts and deletes, IpRun holds exactly the maximal r
         maxLength: 12,
       }),
       async (steps) => {
-        await store.engine.write((writer) => void writer.run('DELETE FROM IpAssignment WHERE networkId = ?', [NWID]));
+        await store.transaction((tx) => tx.deleteNetwork(NWID)); // its addresses with it
         const held = new Set<number>();
         for (const step of steps) {
           if (step.add) {
@@ -117,12 +115,9 @@ test('a member whose first candidate falls inside a long run gets the address ri
   const master = createNetconfMaster(store, masterIdentity, { validateIdentities: false, now: () => 1_800_000_000_000 });
   const nwid = await master.createNetwork({ name: 'dense', private: false, v4AssignMode: 'zt', ipPools: ['10.0.0.0/8'] });
   const base = 10 * 2 ** 24;
-  await store.engine.write((writer) => {
+  await store.transaction((tx) => {
     for (let host = 1; host <= 5_000; host++) {
-      writer.run(
-        'INSERT INTO IpAssignment (networkId, nodeId, ip, ipNetmaskBits, ipVersion, ipInt) VALUES (?, ?, ?, 8, 4, ?)',
-        [nwid, (0x4000000000 + host).toString(16), ipText(base + host), base + host],
-      );
+      tx.insertAssignment(nwid, (0x4000000000 + host).toString(16), { family: 4, address: BigInt(base + host), bits: 8 });
     }
   });
   // Address low 24 bits = 0x000100 (256): its first candidate, 10.0.1.0, is inside the run 10.0.0.1–10.0.19.136.

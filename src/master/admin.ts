@@ -28,7 +28,19 @@ export interface NetworkInfo extends NetworkSettings {
 }
 
 /** A member as `getMember` / `listMembers` show it, with what is known of its node. */
-export interface MemberInfo extends MemberRow {
+export interface MemberInfo {
+  networkId: string;
+  address: string;
+  authorized: boolean;
+  activeBridge: boolean;
+  name: string;
+  notes: string;
+  /** When the member was last authorized (ms), or null. */
+  authorizedAt: number | null;
+  /** When the member was last de-authorized (ms), or null. */
+  deauthorizedAt: number | null;
+  /** The revision the member last reported having, or null before its first request. */
+  clientReportedRevision: bigint | null;
   /** CIDR strings, IPv4 first, ascending. */
   ipAssignments: string[];
   /** The node's public identity, or null when it never asked for a config. */
@@ -58,8 +70,6 @@ export async function createNetwork(context: MasterContext, input?: NetworkSetti
     const id = allocateNetworkId(context, tx, randomStart);
     tx.insertNetwork({ id, ...rowSettings(settings), revision: 1n, creationTime: now });
     writeListSettings(tx, id, settings);
-    context.networkParts.forget(id);
-    context.netconfs.forget(id);
     return id;
   });
   context.events.emit('change', { type: 'networkCreated', nwid, revision: 1n, refresh: [] });
@@ -105,8 +115,6 @@ export async function deleteNetwork(context: MasterContext, nwid: string | bigin
     // Every authorized member should ask again (and learn the network is gone).
     const refresh = tx.membersBehind(id, network.revision + 1n);
     tx.deleteNetwork(id);
-    context.networkParts.forget(id);
-    context.netconfs.forget(id);
     return { revision: network.revision, refresh };
   });
   context.events.emit('change', { type: 'networkDeleted', nwid: id, ...result });

@@ -8,7 +8,7 @@
  * pool's prefix length.
  *
  * Probing never loads every assignment: the store answers "the first free address at or after the
- * candidate" through an index (for IPv4, the runs of held addresses; see src/storage/schema.ts).
+ * candidate" through an index (for IPv4, the runs of held addresses; see src/storage/sql/schema.ts).
  */
 import { firstFreeWrapping } from './free-range.js';
 import { assignableRange, formatCidr, hostMask, rfc4193Address, type Cidr, type IpFamily } from './ip.js';

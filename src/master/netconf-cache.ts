@@ -1,72 +1,68 @@
 /**
- * Signed netconfs by member and network revision (master.md §1 step 7), in memory and in the store.
- * A repeated request at an unchanged revision is answered from memory without reading and parsing
- * the stored bytes; an entry made at an older revision is never served.
+ * The one owner of signed netconfs (master.md §1 step 7). A member's netconf is kept with the
+ * network revision it was made at, in memory (parsed, so a repeated request neither reads nor parses
+ * anything) and in the store (`NetconfStore.cacheNetconf`: the member row, written in the store's next
+ * batch, read back after a restart or when memory has let it go).
  *
- * A fresh netconf is signed after its request's transaction commits, so it reaches the cache later:
- * `ticket()` is taken inside the transaction and `keep` drops the netconf when the state it was
- * made from may have been replaced meanwhile (the store's generation moved, or a network was
- * created or deleted, which may bring an ID back at an old revision).
+ * The rule: a netconf is served only at the revision it was made at, and only in the store
+ * generation it was made in. The generation (`NetconfStore.generation`) moves whenever a revision
+ * could come back with other contents: a network or member deleted (its ID may return at a revision
+ * already used), the stored state reloaded after another program's edit or rolled back after a
+ * failed write. When it moves, memory is emptied, a netconf signed from the earlier state is not kept,
+ * and the store does not write what it was given in the earlier generation.
  */
-import type { Dictionary } from '../protocol/dictionary.js';
+import { Dictionary } from '../protocol/dictionary.js';
 import { generationCheck } from './generation.js';
-import type { CachedNetconf, NetconfStore } from './store.js';
+import type { CachedNetconf, NetconfStore, NetconfStoreReader } from './store.js';
 
 const MAX_ENTRIES = 65_536;
 
 export class NetconfCache {
   readonly #networks = new Map<string, Map<string, { revision: bigint; netconf: Dictionary }>>();
   #size = 0;
-  /** Moves whenever entries are dropped for a reason other than their revision. */
-  #epoch = 0;
   readonly #checkGeneration: () => void;
 
   constructor(private readonly store: NetconfStore) {
-    this.#checkGeneration = generationCheck(() => store.generation, () => this.clear());
+    this.#checkGeneration = generationCheck(() => store.generation, () => this.#clear());
   }
 
-  get(nwid: string, address: string, revision: bigint): Dictionary | undefined {
+  /**
+   * The member's netconf made at `revision`, the network's current revision in `reader`: from memory,
+   * else from the store when its member row says it holds one made at that revision (`storedRevision`,
+   * MemberStatus.cachedNetconfRevision), then kept in memory. A copy: its holder may change it.
+   */
+  get(reader: NetconfStoreReader, nwid: string, address: string, revision: bigint, storedRevision: bigint | null): Dictionary | undefined {
     this.#checkGeneration();
     const entry = this.#networks.get(nwid)?.get(address);
-    return entry !== undefined && entry.revision === revision ? entry.netconf.clone() : undefined;
+    if (entry !== undefined && entry.revision === revision) return entry.netconf.clone();
+    if (storedRevision !== revision) return undefined;
+    const stored = reader.getCachedNetconf(nwid, address, revision);
+    if (stored === undefined) return undefined;
+    const netconf = Dictionary.parse(stored.bytes);
+    this.#remember(nwid, address, revision, netconf);
+    return netconf;
   }
 
-  /** Keeps in memory a netconf read from the store. */
-  set(nwid: string, address: string, revision: bigint, netconf: Dictionary): void {
+  /**
+   * Keeps a netconf signed after the transaction that made it, in memory and in the store, unless
+   * the generation moved since that transaction (`generation`: the store's, read inside it).
+   */
+  keep(generation: number, nwid: string, address: string, netconf: Dictionary, stored: CachedNetconf): void {
     this.#checkGeneration();
-    if (this.#size >= MAX_ENTRIES) this.#dropEntries();
+    if (this.store.generation !== generation) return;
+    this.#remember(nwid, address, stored.revision, netconf);
+    this.store.cacheNetconf(nwid, address, stored);
+  }
+
+  #remember(nwid: string, address: string, revision: bigint, netconf: Dictionary): void {
+    if (this.#size >= MAX_ENTRIES) this.#clear();
     let members = this.#networks.get(nwid);
     if (members === undefined) this.#networks.set(nwid, (members = new Map()));
     if (!members.has(address)) this.#size++;
     members.set(address, { revision, netconf: netconf.clone() });
   }
 
-  /** Taken inside the transaction that read the state a fresh netconf is made from. */
-  ticket(): number {
-    this.#checkGeneration();
-    return this.#epoch;
-  }
-
-  /** Keeps a freshly signed netconf in memory and in the store, unless its ticket is stale. */
-  keep(ticket: number, nwid: string, address: string, netconf: Dictionary, stored: CachedNetconf): void {
-    if (this.ticket() !== ticket) return;
-    this.set(nwid, address, stored.revision, netconf);
-    this.store.cacheNetconf(nwid, address, stored);
-  }
-
-  /** A network created or deleted may come back under the same ID and revision. */
-  forget(nwid: string): void {
-    this.#size -= this.#networks.get(nwid)?.size ?? 0;
-    this.#networks.delete(nwid);
-    this.#epoch++;
-  }
-
-  clear(): void {
-    this.#dropEntries();
-    this.#epoch++;
-  }
-
-  #dropEntries(): void {
+  #clear(): void {
     this.#networks.clear();
     this.#size = 0;
   }

@@ -2,8 +2,9 @@
  * The per-network parts of a netconf, kept in memory by network revision: the network's row and
  * the template of its entries (from the row, Ethernet types, multicast rates and active bridges).
  * Only administrative changes alter them, and every such change raises the revision (master.md
- * §4), so an entry made at the current revision is current: a fresh netconf then reads only the
- * member's own rows.
+ * §4), so an entry made at the current revision in the store's current generation is current (the
+ * generation moves when a network is deleted: its ID may come back at revision 1). A fresh netconf
+ * then reads only the member's own rows.
  */
 import { NetconfTemplate } from '../protocol/netconf-template.js';
 import { generationCheck } from './generation.js';
@@ -53,10 +54,5 @@ export class NetworkPartsCache {
     if (this.#entries.size >= MAX_NETWORKS) this.#entries.delete(this.#entries.keys().next().value!);
     this.#entries.set(network.id, { revision: network.revision, parts });
     return parts;
-  }
-
-  /** A network created or deleted may come back under the same ID and revision. */
-  forget(nwid: string): void {
-    this.#entries.delete(nwid);
   }
 }

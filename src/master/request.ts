@@ -19,7 +19,7 @@ import { Dictionary } from '../protocol/dictionary.js';
 import { hex16, parseNetworkId } from '../protocol/ids.js';
 import { MAX_NETCONF_BYTES } from '../protocol/network-config.js';
 import type { PreparedNetconf } from '../protocol/netconf-template.js';
-import { LimitExceededError } from '../errors.js';
+import { InvalidArgumentError, LimitExceededError } from '../errors.js';
 import type { MasterContext } from './context.js';
 import type { IpPoolExhaustedEvent } from './events.js';
 import { memberAddresses } from './ip-assignment.js';
@@ -72,6 +72,8 @@ const COM_SIGNATURE_STAND_IN = new Uint8Array(C25519_SIGNATURE_BYTES);
 
 interface CheckedRequest {
   identity: Identity;
+  /** The identity's public string form. */
+  publicIdentity: string;
   nwid: bigint;
   fromAddr: string | null;
   haveRevision: bigint;
@@ -93,8 +95,7 @@ async function answerRequest(context: MasterContext, request: NetworkConfigReque
   const checked = checkRequest(context, request);
   if ('code' in checked) return checked;
 
-  const { identity, fromAddr } = checked;
-  const publicIdentity = identity.toString(false);
+  const { identity, publicIdentity, fromAddr } = checked;
 
   // A node seen for the first time must prove that its address belongs to its key (the memory-hard
   // hash, done once). The transaction stops before writing anything when it meets such a node;
@@ -147,8 +148,8 @@ interface UnsignedNetconf {
   readonly prepared: PreparedNetconf;
   /** What the COM's signature covers, or null on a public network (no COM). */
   readonly comMessage: Uint8Array | null;
-  /** See NetconfCache.ticket. */
-  readonly cacheTicket: number;
+  /** The store's generation in the transaction that made it (see NetconfCache.keep). */
+  readonly generation: number;
 }
 
 /** Checks every input before anything is read or written. */
@@ -164,8 +165,10 @@ function checkRequest(context: MasterContext, request: NetworkConfigRequestInput
   }
 
   let identity: Identity;
+  let publicIdentity: string;
   try {
-    identity = request.identity instanceof Identity ? request.identity : Identity.fromString(request.identity);
+    identity = requestIdentity(request.identity);
+    publicIdentity = identity.toString(false);
   } catch (error) {
     return { code: ResultCode.ACCESS_DENIED, error: `bad identity: ${describeError(error)}` };
   }
@@ -189,7 +192,25 @@ function checkRequest(context: MasterContext, request: NetworkConfigRequestInput
   else if (typeof have === 'number' && Number.isSafeInteger(have) && have >= 0) haveRevision = BigInt(have);
   else return { code: ResultCode.ACCESS_DENIED, error: 'haveRevision must be a uint64' };
 
-  return { identity, nwid, fromAddr, haveRevision };
+  return { identity, publicIdentity, nwid, fromAddr, haveRevision };
+}
+
+/**
+ * The request's identity: parsed from its string form, or the Identity given, when it is one. An
+ * object that only looks like one (another prototype, properties of its own, no key inside: a
+ * Proxy, `Object.create(Identity.prototype)`) is refused rather than trusted or left to throw later.
+ */
+function requestIdentity(value: unknown): Identity {
+  if (typeof value === 'string') return Identity.fromString(value);
+  if (value instanceof Identity && Object.getPrototypeOf(value) === Identity.prototype && Reflect.ownKeys(value).length === 0) {
+    try {
+      Identity.prototype.toString.call(value, false); // reads the key inside: a TypeError when there is none
+      return value;
+    } catch {
+      // refused below
+    }
+  }
+  throw new InvalidArgumentError('identity must be an Identity or its string form');
 }
 
 /** The eight steps of master.md §1, inside one transaction. */
@@ -245,14 +266,8 @@ function answer(
   }
 
   // 7. The config already made at this revision, byte for byte, signing nothing.
-  const remembered = context.netconfs.get(nwidHex, address, network.revision);
-  if (remembered !== undefined) return answered({ code: ResultCode.OK, netconf: remembered });
-  const cached = member.cachedNetconfRevision === network.revision ? tx.getCachedNetconf(nwidHex, address, network.revision) : undefined;
-  if (cached !== undefined) {
-    const netconf = Dictionary.parse(cached.bytes);
-    context.netconfs.set(nwidHex, address, network.revision, netconf);
-    return answered({ code: ResultCode.OK, netconf });
-  }
+  const cached = context.netconfs.get(tx, nwidHex, address, network.revision, member.cachedNetconfRevision);
+  if (cached !== undefined) return answered({ code: ResultCode.OK, netconf: cached });
 
   // 8. A new config, signed once this transaction has committed.
   return buildUnsigned(context, tx, context.networkParts.get(tx, nwidHex, network.revision), request.identity, now);
@@ -308,7 +323,7 @@ function buildUnsigned(
     timestamp: now,
     prepared,
     comMessage: com?.signingMessage() ?? null,
-    cacheTicket: context.netconfs.ticket(),
+    generation: context.store.generation,
   };
   return { reply, shortages, unsigned };
 }
@@ -325,7 +340,7 @@ async function signNetconf(context: MasterContext, unsigned: UnsignedNetconf): P
     const [comSignature, signature] = await context.signer.signPair(comMessage, prepared.message, prepared.comSignatureAt, options);
     netconf = prepared.complete(signature, comSignature);
   }
-  context.netconfs.keep(unsigned.cacheTicket, unsigned.nwid, unsigned.address, netconf, {
+  context.netconfs.keep(unsigned.generation, unsigned.nwid, unsigned.address, netconf, {
     bytes: netconf.toBytes(),
     revision: unsigned.revision,
     timestamp: unsigned.timestamp,

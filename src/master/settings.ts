@@ -20,8 +20,8 @@ export const DEFAULT_COM_REVISION_MAX_DELTA = 16n;
 /** Keeps `revision + maxDelta + 1` far inside the database's integer range. */
 export const MAX_COM_REVISION_MAX_DELTA = 0xffffffffn;
 
-export const V4_ASSIGN_MODES: readonly V4AssignMode[] = ['none', 'zt', 'dhcp'];
-export const V6_ASSIGN_MODES: readonly V6AssignMode[] = ['none', 'zt', 'rfc4193', 'dhcp6'];
+import { V4_ASSIGN_MODES, V6_ASSIGN_MODES } from './store.js';
+export { V4_ASSIGN_MODES, V6_ASSIGN_MODES };
 
 /** A network's settings as read back (`getNetwork`): the network row's, and its lists. */
 export interface NetworkSettings extends NetworkRowSettings {

@@ -1,23 +1,28 @@
 /**
  * The storage interface the master talks to (master.md §5). It is domain-level: no SQL here, so a
  * store over another engine (PostgreSQL, ...) can be written without touching the master.
- * src/storage/sql-store.ts implements it over sql.js.
+ * src/storage/sql/sql-store.ts implements it over sql.js.
  *
  * Transactions are synchronous inside: `transaction(fn)` runs `fn` with a transaction object whose
  * methods return values directly, and commits when `fn` returns (rolls back when it throws). The
- * master does everything one request needs, signing included, inside one such call, so requests
- * can never interleave inside a transaction: concurrency is safe by construction. sql.js and the
- * signature code are synchronous, which makes this possible. A store over an asynchronous engine
- * would need an asynchronous variant of this interface (and a lock per network or serializable
- * transactions to keep the same guarantee).
+ * master decides everything one request needs inside one such call (node, member, addresses, and
+ * the netconf with its size checked), so requests can never interleave inside a transaction:
+ * concurrency is safe by construction. Signing comes after the commit, outside any transaction;
+ * the signed netconf then reaches the store through `cacheNetconf`. sql.js is synchronous, which
+ * makes this possible. A store over an asynchronous engine would need an asynchronous variant of
+ * this interface (and a lock per network or serializable transactions to keep the same guarantee).
  *
  * Conventions: network IDs are hex16 strings, node addresses hex10 strings (both lower case),
- * revisions `bigint`, timestamps milliseconds since the epoch as `number`.
+ * revisions and other 64-bit values `bigint` (every uint64 must round-trip exactly), timestamps
+ * milliseconds since the epoch as `number`. A stored value the store cannot read as its type is a
+ * CorruptDatabaseError, never a default.
  */
 import type { Cidr, IpFamily } from './ip.js';
 
 export type V4AssignMode = 'none' | 'zt' | 'dhcp';
 export type V6AssignMode = 'none' | 'zt' | 'rfc4193' | 'dhcp6';
+export const V4_ASSIGN_MODES: readonly V4AssignMode[] = ['none', 'zt', 'dhcp'];
+export const V6_ASSIGN_MODES: readonly V6AssignMode[] = ['none', 'zt', 'rfc4193', 'dhcp6'];
 
 export interface NodeRecord {
   address: string;
@@ -172,9 +177,10 @@ export interface TransactionOptions {
 
 export interface NetconfStore {
   /**
-   * Changes whenever the stored state changed other than through this interface's transactions
-   * (reloaded after another program's edit, rolled back after a failed write): what the master
-   * keeps in memory from earlier reads is then dropped.
+   * Changes whenever a revision could come back with other contents: a transaction deleted a
+   * network or a member (its ID may return at a revision already used), or the stored state was
+   * replaced (reloaded after another program's edit, rolled back after a failed write). What the
+   * master keeps in memory from an earlier generation is then dropped (see master/netconf-cache.ts).
    */
   readonly generation: number;
   /** Runs `fn` as one transaction: committed when it returns, rolled back when it throws. */
@@ -183,8 +189,10 @@ export interface NetconfStore {
   read<T>(fn: (reader: NetconfStoreReader) => T): T;
   /**
    * Stores a member's signed netconf outside any request's transaction (it is signed after the
-   * request commits). Only a cache: it may be written later in a batch, may be lost in a crash, and
-   * is dropped when a transaction deletes or creates its network or deletes its member first.
+   * request commits). Only a cache: it may be written later in a batch and may be lost in a crash.
+   * It is written only in the generation it was given in: a transaction that deletes a network or
+   * a member first writes what is pending (so nothing lands on a row made afterwards), and after a
+   * replaced state what was pending is not written.
    */
   cacheNetconf(nwid: string, address: string, netconf: CachedNetconf): void;
   /** A consistent image of the whole database as an ordinary SQLite file. */

@@ -2,13 +2,13 @@
  * Opening the master's storage: sql.js with durable persistence (master.md §5), the netconf
  * schema, and the SQL implementation of the master's storage interface.
  */
-import { netconfSchema } from './schema.js';
+import { netconfSchema } from './sql/schema.js';
 import { restoreDatabaseFile as restoreWithSchema } from './restore.js';
-import { SqlNetconfStore } from './sql-store.js';
+import { SqlNetconfStore } from './sql/sql-store.js';
 import { openSqlJsEngine, type SqlJsEngineOptions } from './sqljs-engine.js';
 
-export { SqlNetconfStore } from './sql-store.js';
-export { CURRENT_SCHEMA_VERSION, netconfSchema } from './schema.js';
+export { SqlNetconfStore } from './sql/sql-store.js';
+export { CURRENT_SCHEMA_VERSION, netconfSchema } from './sql/schema.js';
 
 export type SqlJsStorageOptions = Omit<SqlJsEngineOptions, 'schema'>;
 

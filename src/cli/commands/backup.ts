@@ -1,7 +1,7 @@
 /**
  * `backup <file>` and `restore <file>`: the fail-over path of master.md §5. A backup is an ordinary
  * SQLite file; together with the master's secret identity it is everything needed to bring the
- * master up elsewhere.
+ * master up elsewhere. Both work on the database file, so they run where it is (not with --url).
  */
 import { open, readFile, rename, unlink } from 'node:fs/promises';
 import { dirname, basename, join } from 'node:path';
@@ -9,25 +9,61 @@ import type { Command } from 'commander';
 import { openSqlJsStorage, restoreDatabaseFile } from '../../storage/index.js';
 import { CliError, ExitCode } from '../exit-codes.js';
 import { renderJson } from '../format.js';
-import { databaseExists, requireDatabase, type CommandContext } from '../context.js';
+import { requireLocal, type CommandContext } from '../context.js';
+import { checkReadableFilePath, checkWritableFilePath, requireDatabase } from '../paths.js';
+import { PROGRESS_DELAY_MS, withDelayedProgress } from '../progress.js';
+import type { CliIo } from '../io.js';
 
-/** Writes `bytes` to `path` through a temporary file and a rename, so `path` is never half-written. */
-async function writeFileAtomically(path: string, bytes: Uint8Array, overwrite: boolean): Promise<void> {
-  if (!overwrite && (await databaseExists(path))) {
-    throw new CliError(ExitCode.BAD_INPUT, `${path} already exists (pass --force to replace it)`);
-  }
+/** Bytes written per step, so progress can be shown on a big backup. */
+const WRITE_CHUNK_BYTES = 4 * 1024 * 1024;
+
+function megabytes(bytes: number): string {
+  return `${(bytes / 1024 / 1024).toFixed(1)} MB`;
+}
+
+/**
+ * Writes `bytes` to `path` through a temporary file and a rename, so `path` is never half-written
+ * and a failure (full disk, a folder in the way) leaves no temporary file behind.
+ */
+async function writeFileAtomically(path: string, bytes: Uint8Array, onProgress: (detail: string) => void): Promise<void> {
   const temporary = join(dirname(path), `.${basename(path)}.${process.pid}.tmp`);
-  const handle = await open(temporary, 'wx', 0o600);
+  let handle;
   try {
-    await handle.writeFile(bytes);
-    await handle.sync();
+    handle = await open(temporary, 'wx', 0o600);
   } catch (error) {
-    await handle.close();
-    await unlink(temporary).catch(() => undefined);
-    throw error;
+    throw new CliError(ExitCode.BAD_INPUT, `cannot write backup ${path}: ${(error as Error).message}`);
   }
-  await handle.close();
-  await rename(temporary, path);
+  try {
+    for (let offset = 0; offset < bytes.length; offset += WRITE_CHUNK_BYTES) {
+      const chunk = bytes.subarray(offset, offset + WRITE_CHUNK_BYTES);
+      await handle.write(chunk);
+      onProgress(`${megabytes(offset + chunk.length)} of ${megabytes(bytes.length)}`);
+    }
+    await handle.sync();
+    await handle.close();
+    handle = undefined;
+    await rename(temporary, path);
+  } catch (error) {
+    await handle?.close().catch(() => undefined);
+    await unlink(temporary).catch(() => undefined);
+    throw new CliError(ExitCode.BAD_INPUT, `cannot write backup ${path}: ${(error as Error).message}`);
+  }
+}
+
+function progressOptions(context: CommandContext): { quiet: boolean; delayMs: number } {
+  return { quiet: context.globals.json, delayMs: PROGRESS_DELAY_MS };
+}
+
+async function takeBackup(io: CliIo, context: CommandContext): Promise<Uint8Array> {
+  const db = context.globals.db;
+  return withDelayedProgress(io, `reading ${db}`, progressOptions(context), async () => {
+    const storage = await openSqlJsStorage({ path: db });
+    try {
+      return await storage.backup();
+    } finally {
+      await storage.close();
+    }
+  });
 }
 
 export function registerBackupCommands(program: Command, context: () => CommandContext): void {
@@ -38,15 +74,16 @@ export function registerBackupCommands(program: Command, context: () => CommandC
     .option('--force', 'replace <file> if it exists')
     .action(async (file: string, flags: { force?: boolean }) => {
       const ctx = context();
+      requireLocal(ctx, 'backup');
       await requireDatabase(ctx.globals.db);
-      const storage = await openSqlJsStorage({ path: ctx.globals.db });
-      let image: Uint8Array;
-      try {
-        image = await storage.backup();
-      } finally {
-        await storage.close();
+      const exists = await checkWritableFilePath(file, 'backup', ExitCode.BAD_INPUT);
+      if (exists && !flags.force) {
+        throw new CliError(ExitCode.BAD_INPUT, `${file} already exists (pass --force to replace it)`);
       }
-      await writeFileAtomically(file, image, Boolean(flags.force));
+      const image = await takeBackup(ctx.io, ctx);
+      await withDelayedProgress(ctx.io, `writing ${file}`, progressOptions(ctx), (progress) =>
+        writeFileAtomically(file, image, progress.update),
+      );
       ctx.io.out(
         ctx.globals.json
           ? renderJson({ backup: file, bytes: image.length, database: ctx.globals.db })
@@ -64,17 +101,22 @@ export function registerBackupCommands(program: Command, context: () => CommandC
     .option('--force', 'replace an existing database')
     .action(async (file: string, flags: { force?: boolean }) => {
       const ctx = context();
+      requireLocal(ctx, 'restore');
       const db = ctx.globals.db;
+      await checkReadableFilePath(file, 'backup', ExitCode.BAD_INPUT);
+      const exists = await checkWritableFilePath(db, '--db', ExitCode.STORAGE);
+      if (exists && !flags.force) {
+        throw new CliError(ExitCode.BAD_INPUT, `${db} already exists (pass --force to replace it with the backup)`);
+      }
       let image: Uint8Array;
       try {
         image = new Uint8Array(await readFile(file));
       } catch (error) {
         throw new CliError(ExitCode.BAD_INPUT, `cannot read backup ${file}: ${(error as Error).message}`);
       }
-      if (!flags.force && (await databaseExists(db))) {
-        throw new CliError(ExitCode.BAD_INPUT, `${db} already exists (pass --force to replace it with the backup)`);
-      }
-      await restoreDatabaseFile(db, image);
+      await withDelayedProgress(ctx.io, `restoring ${db} from ${file}`, progressOptions(ctx), () =>
+        restoreDatabaseFile(db, image),
+      );
       ctx.io.out(
         ctx.globals.json
           ? renderJson({ restored: file, database: db, bytes: image.length })

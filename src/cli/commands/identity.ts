@@ -1,12 +1,14 @@
 /** `init` (create the master identity and database) and `identity validate | show`. */
-import { readFile, stat } from 'node:fs/promises';
+import { readFile, stat, unlink } from 'node:fs/promises';
 import type { Command } from 'commander';
 import { Identity } from '../../crypto/identity.js';
 import { openSqlJsStorage } from '../../storage/index.js';
 import { CliError, ExitCode } from '../exit-codes.js';
 import { renderFields, renderJson } from '../format.js';
-import { databaseExists, type CommandContext } from '../context.js';
+import { requireLocal, withClient, type CommandContext } from '../context.js';
 import { assertIdentityFilesAbsent, loadMasterIdentity, writeIdentityFiles } from '../identity-files.js';
+import { defaultAuthTokenPath, writeAuthTokenIfMissing } from '../auth-token.js';
+import { checkWritableFilePath } from '../paths.js';
 import { startProgress } from '../progress.js';
 
 /** An identity string, or the path of a file holding one. */
@@ -20,25 +22,48 @@ async function readIdentityArgument(text: string): Promise<string> {
   return (await readFile(text, 'utf8')).trim();
 }
 
+/** The master's public identity: from the identity file, or from the running master with --url. */
+async function showableIdentity(context: CommandContext): Promise<{ address: string; identity: string }> {
+  if (context.globals.url === undefined) {
+    const identity = await loadMasterIdentity(context.globals.identity);
+    return { address: identity.address, identity: identity.toString(false) };
+  }
+  return withClient(context, (client) => client.masterIdentity());
+}
+
 export function registerIdentityCommands(program: Command, context: () => CommandContext): void {
   program
     .command('init')
     .description(
-      'create the master identity (--identity, mode 0600, plus a .public file beside it) ' +
-        'and an empty database (--db) if there is none; never overwrites an identity',
+      'create the master identity (--identity, mode 0600, plus a .public file beside it), ' +
+        'an empty database (--db) and the admin API token (authtoken.secret beside the database, mode 0600) ' +
+        'where there are none; never overwrites an identity',
     )
     .action(async () => {
       const ctx = context();
+      requireLocal(ctx, 'init');
       const { identity: secretPath, db, json } = ctx.globals;
+      // Every path is checked before the slow proof of work, so a mistake costs nothing.
+      await checkWritableFilePath(secretPath, '--identity', ExitCode.IDENTITY);
       await assertIdentityFilesAbsent(secretPath);
+      const createdDatabase = !(await checkWritableFilePath(db, '--db', ExitCode.STORAGE));
+      const tokenPath = defaultAuthTokenPath(db);
       const progress = startProgress(ctx.io, 'generating the master identity (a proof of work; may take a few seconds)', json);
       const identity = await Identity.generate({ onProgress: (attempts) => progress.update(`${attempts} attempts`) });
       progress.done(`generated master identity ${identity.address}`);
       const publicPath = await writeIdentityFiles(secretPath, identity);
-      const createdDatabase = !(await databaseExists(db));
-      if (createdDatabase) {
-        const storage = await openSqlJsStorage({ path: db });
-        await storage.close();
+      let createdToken = false;
+      try {
+        if (createdDatabase) {
+          const storage = await openSqlJsStorage({ path: db });
+          await storage.close();
+        }
+        createdToken = await writeAuthTokenIfMissing(tokenPath);
+      } catch (error) {
+        // A failed init leaves nothing behind: the identity it wrote goes again.
+        await unlink(secretPath).catch(() => undefined);
+        await unlink(publicPath).catch(() => undefined);
+        throw error;
       }
       if (json) {
         ctx.io.out(
@@ -49,6 +74,8 @@ export function registerIdentityCommands(program: Command, context: () => Comman
             publicFile: publicPath,
             database: db,
             createdDatabase,
+            authTokenFile: tokenPath,
+            createdAuthToken: createdToken,
           }),
         );
         return;
@@ -59,6 +86,7 @@ export function registerIdentityCommands(program: Command, context: () => Comman
           ['secret', `${secretPath} (keep it safe and back it up: network IDs carry this address)`],
           ['public', publicPath],
           ['database', `${db}${createdDatabase ? ' (created)' : ' (already there, kept)'}`],
+          ['admin token', `${tokenPath}${createdToken ? ' (created)' : ' (already there, kept)'}`],
         ]),
       );
     });
@@ -96,11 +124,11 @@ export function registerIdentityCommands(program: Command, context: () => Comman
     .description('print the master identity\'s address and public identity (never the secret)')
     .action(async () => {
       const ctx = context();
-      const master = await loadMasterIdentity(ctx.globals.identity);
+      const master = await showableIdentity(ctx);
       if (ctx.globals.json) {
-        ctx.io.out(renderJson({ address: master.address, identity: master.toString(false) }));
+        ctx.io.out(renderJson(master));
       } else {
-        ctx.io.out(renderFields([['address', master.address], ['public', master.toString(false)]]));
+        ctx.io.out(renderFields([['address', master.address], ['public', master.identity]]));
       }
     });
 }

@@ -3,14 +3,13 @@ import type { Command } from 'commander';
 import { parseAddress, parseCidr, parseNetworkId, parseOnOff } from '../arguments.js';
 import { CliError, ExitCode } from '../exit-codes.js';
 import { renderFields, renderJson, renderTable, renderTime } from '../format.js';
-import { withMaster, type CommandContext, type Master } from '../context.js';
+import { withClient, type CommandContext } from '../context.js';
+import type { AdminClient, MemberRecord } from '../client/admin-client.js';
 import { requireNetwork } from './network.js';
 
-type MemberRecord = NonNullable<Awaited<ReturnType<Master['getMember']>>>;
-
-async function requireMember(master: Master, nwid: string, address: string): Promise<MemberRecord> {
-  const member = await master.getMember(nwid, address);
-  if (!member) throw new CliError(ExitCode.BAD_INPUT, `no member ${address} in network ${nwid}`);
+async function requireMember(client: AdminClient, nwid: string, address: string): Promise<MemberRecord> {
+  const member = await client.getMember(nwid, address);
+  if (!member) throw new CliError(ExitCode.BAD_INPUT, `no member ${address} in network ${nwid}`, 'ERR_NOT_FOUND');
   return member;
 }
 
@@ -24,7 +23,7 @@ function renderMember(member: MemberRecord): string {
     ['deauthorized at', renderTime(member.deauthorizedAt)],
     ['active bridge', member.activeBridge],
     ['IP assignments', member.ipAssignments.join(', ') || '-'],
-    ['reported revision', member.clientReportedRevision],
+    ['held revision', member.clientReportedRevision],
     ['first seen', renderTime(member.firstSeen)],
     ['last seen', renderTime(member.lastSeen)],
     ['last physical address', member.lastAt || '-'],
@@ -37,14 +36,14 @@ async function changeMember(
   context: CommandContext,
   nwidText: string,
   addressText: string,
-  change: (master: Master, nwid: string, address: string) => Promise<unknown>,
+  change: (client: AdminClient, nwid: string, address: string) => Promise<unknown>,
 ): Promise<void> {
   const nwid = parseNetworkId(nwidText);
   const address = parseAddress(addressText);
-  await withMaster(context, async (master) => {
-    await requireNetwork(master, nwid);
-    await change(master, nwid, address);
-    const member = await requireMember(master, nwid, address);
+  await withClient(context, async (client) => {
+    await requireNetwork(client, nwid);
+    await change(client, nwid, address);
+    const member = await requireMember(client, nwid, address);
     context.io.out(context.globals.json ? renderJson(member) : renderMember(member));
   });
 }
@@ -56,14 +55,17 @@ export function registerMemberCommands(program: Command, context: () => CommandC
 
   member
     .command('list')
-    .description('list a network\'s members')
+    .description(
+      'list a network\'s members; HELD REVISION is the network revision of the config the member ' +
+        'last said it holds (compare it with the network\'s revision)',
+    )
     .argument(...nwidArgument)
     .action(async (nwidText: string) => {
       const ctx = context();
       const nwid = parseNetworkId(nwidText);
-      await withMaster(ctx, async (master) => {
-        await requireNetwork(master, nwid);
-        const members = await master.listMembers(nwid);
+      await withClient(ctx, async (client) => {
+        await requireNetwork(client, nwid);
+        const members = await client.listMembers(nwid);
         if (ctx.globals.json) {
           ctx.io.out(renderJson(members));
           return;
@@ -74,7 +76,7 @@ export function registerMemberCommands(program: Command, context: () => CommandC
         }
         ctx.io.out(
           renderTable(
-            ['ADDRESS', 'NAME', 'AUTHORIZED', 'BRIDGE', 'REVISION', 'LAST SEEN', 'IP ASSIGNMENTS'],
+            ['ADDRESS', 'NAME', 'AUTHORIZED', 'BRIDGE', 'HELD REVISION', 'LAST SEEN', 'IP ASSIGNMENTS'],
             members.map((m) => [
               m.address,
               m.name || '-',
@@ -104,8 +106,8 @@ export function registerMemberCommands(program: Command, context: () => CommandC
     .argument(...nwidArgument)
     .argument(...addressArgument)
     .action(async (nwidText: string, addressText: string) => {
-      await changeMember(context(), nwidText, addressText, (master, nwid, address) =>
-        master.authorizeMember(nwid, address),
+      await changeMember(context(), nwidText, addressText, (client, nwid, address) =>
+        client.authorizeMember(nwid, address),
       );
     });
 
@@ -115,9 +117,9 @@ export function registerMemberCommands(program: Command, context: () => CommandC
     .argument(...nwidArgument)
     .argument(...addressArgument)
     .action(async (nwidText: string, addressText: string) => {
-      await changeMember(context(), nwidText, addressText, async (master, nwid, address) => {
-        await requireMember(master, nwid, address);
-        await master.deauthorizeMember(nwid, address);
+      await changeMember(context(), nwidText, addressText, async (client, nwid, address) => {
+        await requireMember(client, nwid, address);
+        await client.deauthorizeMember(nwid, address);
       });
     });
 
@@ -129,9 +131,9 @@ export function registerMemberCommands(program: Command, context: () => CommandC
     .argument('<on|off>', '"on" or "off"')
     .action(async (nwidText: string, addressText: string, onOff: string) => {
       const on = parseOnOff(onOff);
-      await changeMember(context(), nwidText, addressText, async (master, nwid, address) => {
-        await requireMember(master, nwid, address);
-        await master.setActiveBridge(nwid, address, on);
+      await changeMember(context(), nwidText, addressText, async (client, nwid, address) => {
+        await requireMember(client, nwid, address);
+        await client.setActiveBridge(nwid, address, on);
       });
     });
 
@@ -142,9 +144,9 @@ export function registerMemberCommands(program: Command, context: () => CommandC
     .argument(...addressArgument)
     .argument('<name>', 'the name; "" clears it')
     .action(async (nwidText: string, addressText: string, name: string) => {
-      await changeMember(context(), nwidText, addressText, async (master, nwid, address) => {
-        await requireMember(master, nwid, address);
-        await master.setMemberName(nwid, address, name);
+      await changeMember(context(), nwidText, addressText, async (client, nwid, address) => {
+        await requireMember(client, nwid, address);
+        await client.setMemberName(nwid, address, name);
       });
     });
 
@@ -155,9 +157,9 @@ export function registerMemberCommands(program: Command, context: () => CommandC
     .argument(...addressArgument)
     .argument('<text>', 'the notes; "" clears them')
     .action(async (nwidText: string, addressText: string, notes: string) => {
-      await changeMember(context(), nwidText, addressText, async (master, nwid, address) => {
-        await requireMember(master, nwid, address);
-        await master.setMemberNotes(nwid, address, notes);
+      await changeMember(context(), nwidText, addressText, async (client, nwid, address) => {
+        await requireMember(client, nwid, address);
+        await client.setMemberNotes(nwid, address, notes);
       });
     });
 
@@ -169,9 +171,9 @@ export function registerMemberCommands(program: Command, context: () => CommandC
     .argument('[cidrs...]', 'addresses with prefix length, such as 10.1.0.5/16')
     .action(async (nwidText: string, addressText: string, cidrTexts: string[]) => {
       const cidrs = cidrTexts.map(parseCidr);
-      await changeMember(context(), nwidText, addressText, async (master, nwid, address) => {
-        await requireMember(master, nwid, address);
-        await master.setIpAssignments(nwid, address, cidrs);
+      await changeMember(context(), nwidText, addressText, async (client, nwid, address) => {
+        await requireMember(client, nwid, address);
+        await client.setIpAssignments(nwid, address, cidrs);
       });
     });
 
@@ -184,10 +186,10 @@ export function registerMemberCommands(program: Command, context: () => CommandC
       const ctx = context();
       const nwid = parseNetworkId(nwidText);
       const address = parseAddress(addressText);
-      await withMaster(ctx, async (master) => {
-        await requireNetwork(master, nwid);
-        await requireMember(master, nwid, address);
-        await master.deleteMember(nwid, address);
+      await withClient(ctx, async (client) => {
+        await requireNetwork(client, nwid);
+        await requireMember(client, nwid, address);
+        await client.deleteMember(nwid, address);
         ctx.io.out(
           ctx.globals.json ? renderJson({ deleted: address, network: nwid }) : `deleted member ${address} of ${nwid}\n`,
         );

@@ -10,10 +10,8 @@ import {
 } from '../arguments.js';
 import { CliError, ExitCode } from '../exit-codes.js';
 import { renderFields, renderJson, renderTable, renderTime } from '../format.js';
-import { withMaster, type CommandContext, type Master } from '../context.js';
-
-type NetworkRecord = NonNullable<Awaited<ReturnType<Master['getNetwork']>>>;
-type NetworkSettings = NonNullable<Parameters<Master['createNetwork']>[0]>;
+import { withClient, type CommandContext } from '../context.js';
+import type { AdminClient, NetworkRecord, NetworkSettingsPatch } from '../client/admin-client.js';
 
 interface SettingsFlags {
   name?: string;
@@ -53,7 +51,7 @@ function collect(value: string, previous: string[] | undefined): string[] {
 }
 
 /** Turns flags into a settings object holding only what was given; validates every value first. */
-function settingsFromFlags(flags: SettingsFlags): Partial<NetworkSettings> {
+function settingsFromFlags(flags: SettingsFlags): NetworkSettingsPatch {
   if (flags.private && flags.public) {
     throw new CliError(ExitCode.BAD_INPUT, '--private and --public cannot both be given');
   }
@@ -74,12 +72,12 @@ function settingsFromFlags(flags: SettingsFlags): Partial<NetworkSettings> {
   if (flags.comMaxDelta !== undefined) {
     settings.comRevisionMaxDelta = BigInt(parseNonNegativeInteger(flags.comMaxDelta, '--com-max-delta'));
   }
-  return settings as Partial<NetworkSettings>;
+  return settings as NetworkSettingsPatch;
 }
 
-export async function requireNetwork(master: Master, nwid: string): Promise<NetworkRecord> {
-  const network = await master.getNetwork(nwid);
-  if (!network) throw new CliError(ExitCode.BAD_INPUT, `unknown network ${nwid}`);
+export async function requireNetwork(client: AdminClient, nwid: string): Promise<NetworkRecord> {
+  const network = await client.getNetwork(nwid);
+  if (!network) throw new CliError(ExitCode.BAD_INPUT, `unknown network ${nwid}`, 'ERR_NOT_FOUND');
   return network;
 }
 
@@ -107,20 +105,6 @@ export function renderNetwork(network: NetworkRecord): string {
   ]);
 }
 
-async function listNetworkRecords(master: Master): Promise<NetworkRecord[]> {
-  const listed: unknown[] = await master.listNetworks();
-  const records: NetworkRecord[] = [];
-  for (const entry of listed) {
-    if (typeof entry === 'string') {
-      const network = await master.getNetwork(entry);
-      if (network) records.push(network);
-    } else {
-      records.push(entry as NetworkRecord);
-    }
-  }
-  return records;
-}
-
 export function registerNetworkCommands(program: Command, context: () => CommandContext): void {
   const network = program
     .command('network')
@@ -133,10 +117,10 @@ export function registerNetworkCommands(program: Command, context: () => Command
   ).action(async (flags: SettingsFlags) => {
     const ctx = context();
     const settings = settingsFromFlags(flags);
-    await withMaster(ctx, async (master) => {
-      const nwid = await master.createNetwork(settings);
+    await withClient(ctx, async (client) => {
+      const nwid = await client.createNetwork(settings);
       if (ctx.globals.json) {
-        ctx.io.out(renderJson(await master.getNetwork(nwid)));
+        ctx.io.out(renderJson(await client.getNetwork(nwid)));
       } else {
         ctx.io.out(`${nwid}\n`);
       }
@@ -148,16 +132,17 @@ export function registerNetworkCommands(program: Command, context: () => Command
     .description('list networks')
     .action(async () => {
       const ctx = context();
-      await withMaster(ctx, async (master) => {
-        const networks = await listNetworkRecords(master);
-        const foreign = networks.filter((n) => !n.id.startsWith(master.address));
+      await withClient(ctx, async (client) => {
+        const networks = await client.listNetworks();
+        const { address } = await client.masterIdentity();
+        const foreign = networks.filter((n) => !n.id.startsWith(address));
         if (foreign.length > 0) {
           // Typical after a restore with the wrong identity file: this master would answer
           // OBJECT_NOT_FOUND for these networks.
           ctx.io.err(
             `warning: ${foreign.length} network(s) were created by another master identity ` +
               `(${[...new Set(foreign.map((n) => n.id.slice(0, 10)))].join(', ')}); ` +
-              `this identity (${master.address}) will not serve them\n`,
+              `this identity (${address}) will not serve them\n`,
           );
         }
         if (ctx.globals.json) {
@@ -184,8 +169,8 @@ export function registerNetworkCommands(program: Command, context: () => Command
     .action(async (nwidText: string) => {
       const ctx = context();
       const nwid = parseNetworkId(nwidText);
-      await withMaster(ctx, async (master) => {
-        const record = await requireNetwork(master, nwid);
+      await withClient(ctx, async (client) => {
+        const record = await requireNetwork(client, nwid);
         ctx.io.out(ctx.globals.json ? renderJson(record) : renderNetwork(record));
       });
     });
@@ -202,10 +187,10 @@ export function registerNetworkCommands(program: Command, context: () => Command
     if (Object.keys(patch).length === 0) {
       throw new CliError(ExitCode.BAD_INPUT, 'nothing to change: give at least one setting (see "network set --help")');
     }
-    await withMaster(ctx, async (master) => {
-      await requireNetwork(master, nwid);
-      await master.updateNetwork(nwid, patch);
-      const record = await requireNetwork(master, nwid);
+    await withClient(ctx, async (client) => {
+      await requireNetwork(client, nwid);
+      await client.updateNetwork(nwid, patch);
+      const record = await requireNetwork(client, nwid);
       ctx.io.out(ctx.globals.json ? renderJson(record) : renderNetwork(record));
     });
   });
@@ -217,9 +202,9 @@ export function registerNetworkCommands(program: Command, context: () => Command
     .action(async (nwidText: string) => {
       const ctx = context();
       const nwid = parseNetworkId(nwidText);
-      await withMaster(ctx, async (master) => {
-        await requireNetwork(master, nwid);
-        await master.deleteNetwork(nwid);
+      await withClient(ctx, async (client) => {
+        await requireNetwork(client, nwid);
+        await client.deleteNetwork(nwid);
         ctx.io.out(ctx.globals.json ? renderJson({ deleted: nwid }) : `deleted network ${nwid}\n`);
       });
     });

@@ -1,9 +1,9 @@
 /** `pool add | remove`: the IP pools a network assigns member addresses from. */
 import type { Command } from 'commander';
-import type { NetconfMaster } from '../../master/index.js';
+import type { AdminClient } from '../client/admin-client.js';
 import { parseCidr, parseNetworkId } from '../arguments.js';
 import { renderJson } from '../format.js';
-import { withMaster, type CommandContext } from '../context.js';
+import { withClient, type CommandContext } from '../context.js';
 import { renderNetwork, requireNetwork } from './network.js';
 
 export function registerPoolCommands(program: Command, context: () => CommandContext): void {
@@ -14,13 +14,13 @@ export function registerPoolCommands(program: Command, context: () => CommandCon
       name: 'add',
       description: 'add an IP pool to a network (host bits are cleared; adding a pool it has changes nothing)',
       cidrHelp: 'pool such as 10.1.0.0/16 or fd00:1::/64',
-      apply: (master: NetconfMaster, nwid: string, cidr: string) => master.addIpPool(nwid, cidr),
+      apply: (client: AdminClient, nwid: string, cidr: string) => client.addIpPool(nwid, cidr),
     },
     {
       name: 'remove',
       description: 'remove an IP pool from a network (members keep addresses already assigned)',
       cidrHelp: 'the pool, as listed by "network show"',
-      apply: (master: NetconfMaster, nwid: string, cidr: string) => master.removeIpPool(nwid, cidr),
+      apply: (client: AdminClient, nwid: string, cidr: string) => client.removeIpPool(nwid, cidr),
     },
   ];
   for (const action of actions) {
@@ -33,10 +33,10 @@ export function registerPoolCommands(program: Command, context: () => CommandCon
         const ctx = context();
         const nwid = parseNetworkId(nwidText);
         const cidr = parseCidr(cidrText);
-        await withMaster(ctx, async (master) => {
-          await requireNetwork(master, nwid);
-          await action.apply(master, nwid, cidr);
-          const record = await requireNetwork(master, nwid);
+        await withClient(ctx, async (client) => {
+          await requireNetwork(client, nwid);
+          await action.apply(client, nwid, cidr);
+          const record = await requireNetwork(client, nwid);
           ctx.io.out(ctx.globals.json ? renderJson(record) : renderNetwork(record));
         });
       });

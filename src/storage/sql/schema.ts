@@ -9,9 +9,9 @@
  * A new database is made by creating version 1 and running every migration, so there is one path
  * to the current schema and the migrations are exercised on every new database.
  */
-import { NotANetconfDatabaseError, SchemaTooNewError } from '../errors.js';
-import type { SchemaManager, SqlReader, SqlWriter } from './engine.js';
-import { formatIp, parseIp } from '../master/ip.js';
+import { NotANetconfDatabaseError, SchemaTooNewError } from '../../errors.js';
+import type { SchemaManager, SqlReader, SqlWriter } from '../engine.js';
+import { formatIp, parseIp } from '../../master/ip.js';
 
 export const CURRENT_SCHEMA_VERSION = 3;
 export const SCHEMA_VERSION_KEY = 'schemaVersion';

@@ -1,17 +1,22 @@
 /**
  * The master's storage interface (src/master/store.ts) over a SQL engine (src/storage/engine.ts),
- * on the schema of src/storage/schema.ts. All SQL of the master lives here.
+ * on the schema of src/storage/sql/schema.ts. All SQL of the master lives here.
  */
-import { ConflictError, StorageError } from '../errors.js';
-import { firstFreeInRange } from '../master/free-range.js';
-import { formatIp, parseCidr } from '../master/ip.js';
-import type { Cidr, IpFamily } from '../master/ip.js';
+import { ConflictError, CorruptDatabaseError } from '../../errors.js';
+import { firstFreeInRange } from '../../master/free-range.js';
+import { formatIp, parseCidr } from '../../master/ip.js';
+import type { Cidr, IpFamily } from '../../master/ip.js';
 import type {
   CachedNetconf, MemberRow, MulticastRateRow, NetconfStore, NetconfStoreReader, NetconfStoreTx,
-  NetworkRow, NetworkRowSettings, NodeRecord, RequestState, TransactionOptions, V4AssignMode, V6AssignMode,
-} from '../master/store.js';
-import type { SqlEngine, SqlReader, SqlRow, SqlValue, SqlWriter } from './engine.js';
-import { scheduleSoon } from '../schedule-soon.js';
+  NetworkRow, NetworkRowSettings, NodeRecord, RequestState, TransactionOptions,
+} from '../../master/store.js';
+import { V4_ASSIGN_MODES, V6_ASSIGN_MODES } from '../../master/store.js';
+import type { SqlEngine, SqlReader, SqlRow, SqlValue, SqlWriter } from '../engine.js';
+import { scheduleSoon } from '../../schedule-soon.js';
+import {
+  readFlag, readInteger, readOneOf, readOptionalInteger, readOptionalText, readOptionalUint64, readText, readUint64,
+  uint64Below, uint64Select, uint64ToSql, type RowPlace,
+} from './column-values.js';
 
 /** A node seen by a request: its new lastSeen, and lastAt when the request came directly. */
 interface NodeSighting {
@@ -22,30 +27,47 @@ interface NodeSighting {
 /** Sightings of nodes not yet written, by address. */
 type PendingSightings = Map<string, NodeSighting>;
 
-/** Signed netconfs not yet written, by `nwid/address`. */
-type PendingNetconfs = Map<string, { nwid: string; address: string; netconf: CachedNetconf }>;
+/** Signed netconfs not yet written, by `nwid/address`, with the store generation they were cached in. */
+type PendingNetconfs = Map<string, { nwid: string; address: string; netconf: CachedNetconf; generation: number }>;
 
+/** What a transaction that deletes rows tells the store (see SqlNetconfStore.generation). */
+interface RowDeletion {
+  /** Writes the pending netconfs in the deleting transaction, before its deletions. */
+  writePendingNetconfs(writer: SqlWriter): void;
+  /** Moves the generation: a deleted network or member may come back at a revision already used. */
+  rowsDeleted(): void;
+}
 
 /**
- * Statistics are batched (issue: "statistics may be flushed in batches"): a request's `touchNode`
- * is kept in memory once its transaction commits and written, for every node seen meanwhile, in one
- * deferred transaction at the next turn of the event loop, or before anything reads a backup,
- * flushes or closes. Reads of a node see its pending sighting. So a repeated request (cached or
- * not newer) writes nothing at all. A crash may lose the last moments of lastSeen / lastAt, never
- * a claim. Netconfs signed after their request committed (`cacheNetconf`) ride in the same batch.
+ * Statistics are batched: a request's `touchNode` is kept in memory once its transaction commits
+ * and written, for every node seen meanwhile, in one deferred transaction at the next turn of the
+ * event loop, or before anything reads a backup, flushes or closes. Reads of a node see its pending
+ * sighting. So a repeated request (cached or not newer) writes nothing at all. A crash may lose the
+ * last moments of lastSeen / lastAt, never a claim. Netconfs signed after their request committed
+ * (`cacheNetconf`) ride in the same batch.
  */
 export class SqlNetconfStore implements NetconfStore {
   readonly #engine: SqlEngine;
   readonly #sightings: PendingSightings = new Map();
   readonly #netconfs: PendingNetconfs = new Map();
   #writeScheduled = false;
+  /** Transactions that deleted a network or a member. */
+  #deletions = 0;
+  readonly #rowDeletion: RowDeletion = {
+    writePendingNetconfs: (writer) => this.#writePendingNetconfs(writer),
+    rowsDeleted: () => void this.#deletions++,
+  };
 
   constructor(engine: SqlEngine) {
     this.#engine = engine;
   }
 
+  /**
+   * Moves when the engine's state is replaced (reloaded after another program's edit, rolled back
+   * after a failed write) and when a transaction deletes a network or a member.
+   */
   get generation(): number {
-    return this.#engine.generation;
+    return this.#engine.generation + this.#deletions;
   }
 
   /** The engine underneath, for storage-level tools (restore, integrity checks). */
@@ -55,7 +77,7 @@ export class SqlNetconfStore implements NetconfStore {
 
   transaction<T>(fn: (tx: NetconfStoreTx) => T, options?: TransactionOptions): Promise<T> {
     return this.#engine.write((writer) => {
-      const tx = new SqlTx(writer, this.#sightings, this.#netconfs);
+      const tx = new SqlTx(writer, this.#sightings, this.#rowDeletion);
       const value = fn(tx);
       // Reached only when fn did not throw: a rolled-back request records no sighting.
       if (tx.sightings.size > 0) this.#addSightings(tx.sightings);
@@ -94,8 +116,17 @@ export class SqlNetconfStore implements NetconfStore {
   }
 
   cacheNetconf(nwid: string, address: string, netconf: CachedNetconf): void {
-    this.#netconfs.set(`${nwid}/${address}`, { nwid, address, netconf });
+    this.#netconfs.set(`${nwid}/${address}`, { nwid, address, netconf, generation: this.generation });
     this.#scheduleWrite();
+  }
+
+  /** Writes the pending netconfs cached in the current generation; those of an earlier one go. */
+  #writePendingNetconfs(writer: SqlWriter): void {
+    const generation = this.generation;
+    for (const pending of this.#netconfs.values()) {
+      if (pending.generation === generation) writeCachedNetconf(writer, pending.nwid, pending.address, pending.netconf);
+    }
+    this.#netconfs.clear();
   }
 
   #scheduleWrite(): void {
@@ -112,8 +143,6 @@ export class SqlNetconfStore implements NetconfStore {
     if (this.#sightings.size === 0 && this.#netconfs.size === 0) return;
     const batch = [...this.#sightings];
     this.#sightings.clear();
-    const netconfs = [...this.#netconfs.values()];
-    this.#netconfs.clear();
     this.#engine
       .write(
         (writer) => {
@@ -121,7 +150,7 @@ export class SqlNetconfStore implements NetconfStore {
             if (lastAt === null) writer.run(`UPDATE Node SET lastSeen = ? WHERE id = ?`, [lastSeen, address]);
             else writer.run(`UPDATE Node SET lastSeen = ?, lastAt = ? WHERE id = ?`, [lastSeen, lastAt, address]);
           }
-          for (const { nwid, address, netconf } of netconfs) writeCachedNetconf(writer, nwid, address, netconf);
+          this.#writePendingNetconfs(writer);
         },
         { durability: 'deferred' },
       )
@@ -134,16 +163,38 @@ function writeCachedNetconf(writer: SqlWriter, nwid: string, address: string, ne
   writer.run(
     `UPDATE Member SET cachedNetconf = ?, cachedNetconfRevision = ?, cachedNetconfTimestamp = ?
      WHERE networkId = ? AND nodeId = ?`,
-    [netconf.bytes, revisionToSql(netconf.revision), netconf.timestamp, nwid, address],
+    [netconf.bytes, uint64ToSql(netconf.revision), netconf.timestamp, nwid, address],
   );
 }
 
 const MEMBER_COLUMNS =
   'networkId, nodeId, authorized, activeBridge, name, notes, authorizedAt, deauthorizedAt, clientReportedRevision';
+const MEMBER_SELECT = MEMBER_COLUMNS.replace('clientReportedRevision', uint64Select('clientReportedRevision', 'clientReportedRevision'));
 
 const NETWORK_COLUMNS =
   'id, name, description, private, enableBroadcast, allowPassiveBridging, v4AssignMode, v6AssignMode, ' +
   'multicastLimit, comRevisionMaxDelta, revision, creationTime';
+const NETWORK_SELECT = NETWORK_COLUMNS
+  .replace('comRevisionMaxDelta', uint64Select('comRevisionMaxDelta', 'comRevisionMaxDelta'))
+  .replace(' revision,', ` ${uint64Select('revision', 'revision')},`);
+
+/**
+ * A request's node, network and member in one statement instead of three: a request's fixed cost
+ * is mostly statements run. The columns tested for NULL are NOT NULL in their tables, so NULL means
+ * "no such row". Built once: statements are cached by their text.
+ */
+const REQUEST_STATE_SQL = `SELECT Node.identity AS identity, Network.private AS private, ${uint64Select('Network.revision', 'revision')},
+              Member.authorized AS authorized, ${uint64Select('Member.clientReportedRevision', 'clientReportedRevision')},
+              ${uint64Select('Member.cachedNetconfRevision', 'cachedNetconfRevision')}
+       FROM (SELECT ?1 AS nodeId, ?2 AS networkId) AS request
+       LEFT JOIN Node ON Node.id = request.nodeId
+       LEFT JOIN Network ON Network.id = request.networkId
+       LEFT JOIN Member ON Member.networkId = request.networkId AND Member.nodeId = request.nodeId`;
+
+const NETWORK_TABLE: RowPlace = { table: 'Network', row: 'a network' };
+const MEMBER_TABLE: RowPlace = { table: 'Member', row: 'a member' };
+const networkPlace = (nwid: string): RowPlace => ({ table: 'Network', row: `network ${nwid}` });
+const memberPlace = (nwid: string, address: string): RowPlace => ({ table: 'Member', row: `member ${address} of network ${nwid}` });
 
 class SqlRead implements NetconfStoreReader {
   constructor(
@@ -154,81 +205,76 @@ class SqlRead implements NetconfStoreReader {
   getNode(address: string): NodeRecord | undefined {
     const row = this.sql.get(`SELECT id, identity, lastAt, firstSeen, lastSeen FROM Node WHERE id = ?`, [address]);
     if (row === undefined) return undefined;
+    const place: RowPlace = { table: 'Node', row: `node ${address}` };
     const pending = this.pendingSightings.get(address);
     return {
-      address: text(row.id),
-      identity: text(row.identity),
-      lastAt: pending?.lastAt ?? (row.lastAt === null ? null : text(row.lastAt)),
-      firstSeen: int(row.firstSeen),
-      lastSeen: pending?.lastSeen ?? int(row.lastSeen),
+      address: readText(row, 'id', place),
+      identity: readText(row, 'identity', place),
+      lastAt: pending?.lastAt ?? readOptionalText(row, 'lastAt', place),
+      firstSeen: readInteger(row, 'firstSeen', place),
+      lastSeen: pending?.lastSeen ?? readInteger(row, 'lastSeen', place),
     };
   }
 
   getNetwork(nwid: string): NetworkRow | undefined {
-    const row = this.sql.get(`SELECT ${NETWORK_COLUMNS} FROM Network WHERE id = ?`, [nwid]);
-    return row === undefined ? undefined : networkFromRow(row);
+    const row = this.sql.get(`SELECT ${NETWORK_SELECT} FROM Network WHERE id = ?`, [nwid]);
+    return row === undefined ? undefined : networkFromRow(row, networkPlace(nwid));
   }
 
   getRequestState(nwid: string, address: string): RequestState {
-    // One statement instead of three: a request's fixed cost is mostly statements run. The
-    // columns tested for NULL are NOT NULL in their tables, so NULL means "no such row".
-    const row = this.sql.get(
-      `SELECT Node.identity AS identity, Network.private AS private, Network.revision AS revision,
-              Member.authorized AS authorized, Member.clientReportedRevision AS clientReportedRevision,
-              Member.cachedNetconfRevision AS cachedNetconfRevision
-       FROM (SELECT ?1 AS nodeId, ?2 AS networkId) AS request
-       LEFT JOIN Node ON Node.id = request.nodeId
-       LEFT JOIN Network ON Network.id = request.networkId
-       LEFT JOIN Member ON Member.networkId = request.networkId AND Member.nodeId = request.nodeId`,
-      [address, nwid],
-    )!;
+    const row = this.sql.get(REQUEST_STATE_SQL, [address, nwid])!;
+    const member = memberPlace(nwid, address);
     return {
-      nodeIdentity: row.identity === null ? undefined : text(row.identity),
-      network: row.revision === null ? undefined : { private: int(row.private) !== 0, revision: BigInt(int(row.revision)) },
+      nodeIdentity: row.identity === null ? undefined : readText(row, 'identity', { table: 'Node', row: `node ${address}` }),
+      network:
+        row.revision === null
+          ? undefined
+          : { private: readFlag(row, 'private', networkPlace(nwid)), revision: readUint64(row, 'revision', networkPlace(nwid)) },
       member:
         row.authorized === null
           ? undefined
           : {
-              authorized: int(row.authorized) !== 0,
-              clientReportedRevision: row.clientReportedRevision === null ? null : BigInt(int(row.clientReportedRevision)),
-              cachedNetconfRevision: row.cachedNetconfRevision === null ? null : BigInt(int(row.cachedNetconfRevision)),
+              authorized: readFlag(row, 'authorized', member),
+              clientReportedRevision: readOptionalUint64(row, 'clientReportedRevision', member),
+              cachedNetconfRevision: readOptionalUint64(row, 'cachedNetconfRevision', member),
             },
     };
   }
 
   listNetworkIds(): string[] {
-    return this.sql.all(`SELECT id FROM Network ORDER BY id`).map((row) => text(row.id));
+    return this.sql.all(`SELECT id FROM Network ORDER BY id`).map((row) => readText(row, 'id', NETWORK_TABLE));
   }
 
   networkIdsInRange(from: string, to: string, limit: number): string[] {
     return this.sql
       .all(`SELECT id FROM Network WHERE id BETWEEN ? AND ? ORDER BY id LIMIT ?`, [from, to, limit])
-      .map((row) => text(row.id));
+      .map((row) => readText(row, 'id', NETWORK_TABLE));
   }
 
   getMember(nwid: string, address: string): MemberRow | undefined {
-    const row = this.sql.get(`SELECT ${MEMBER_COLUMNS} FROM Member WHERE networkId = ? AND nodeId = ?`, [nwid, address]);
-    return row === undefined ? undefined : memberFromRow(row);
+    const row = this.sql.get(`SELECT ${MEMBER_SELECT} FROM Member WHERE networkId = ? AND nodeId = ?`, [nwid, address]);
+    return row === undefined ? undefined : memberFromRow(row, memberPlace(nwid, address));
   }
 
   listMembers(nwid: string): MemberRow[] {
     return this.sql
-      .all(`SELECT ${MEMBER_COLUMNS} FROM Member WHERE networkId = ? ORDER BY nodeId`, [nwid])
-      .map(memberFromRow);
+      .all(`SELECT ${MEMBER_SELECT} FROM Member WHERE networkId = ? ORDER BY nodeId`, [nwid])
+      .map((row) => memberFromRow(row, memberPlace(nwid, String(row.nodeId))));
   }
 
   getCachedNetconf(nwid: string, address: string, revision: bigint): CachedNetconf | undefined {
     const row = this.sql.get(
-      `SELECT cachedNetconf, cachedNetconfRevision, cachedNetconfTimestamp FROM Member
+      `SELECT cachedNetconf, cachedNetconfTimestamp FROM Member
        WHERE networkId = ? AND nodeId = ? AND cachedNetconf IS NOT NULL AND cachedNetconfRevision = ?`,
-      [nwid, address, revisionToSql(revision)],
+      [nwid, address, uint64ToSql(revision)],
     );
     if (row === undefined) return undefined;
+    const place = memberPlace(nwid, address);
     const bytes = row.cachedNetconf;
     return {
-      bytes: bytes instanceof Uint8Array ? bytes : new TextEncoder().encode(text(bytes)),
-      revision: BigInt(int(row.cachedNetconfRevision)),
-      timestamp: row.cachedNetconfTimestamp === null ? 0 : int(row.cachedNetconfTimestamp),
+      bytes: bytes instanceof Uint8Array ? bytes : new TextEncoder().encode(readText(row, 'cachedNetconf', place)),
+      revision,
+      timestamp: readOptionalInteger(row, 'cachedNetconfTimestamp', place) ?? 0,
     };
   }
 
@@ -238,17 +284,17 @@ class SqlRead implements NetconfStoreReader {
         `SELECT nodeId FROM Member WHERE networkId = ? AND activeBridge = 1 AND authorized = 1 ORDER BY nodeId`,
         [nwid],
       )
-      .map((row) => text(row.nodeId));
+      .map((row) => readText(row, 'nodeId', MEMBER_TABLE));
   }
 
   membersBehind(nwid: string, revision: bigint): string[] {
     return this.sql
       .all(
         `SELECT nodeId FROM Member WHERE networkId = ? AND authorized = 1
-         AND (clientReportedRevision IS NULL OR clientReportedRevision < ?)`,
-        [nwid, revisionToSql(revision)],
+         AND (clientReportedRevision IS NULL OR ${uint64Below('clientReportedRevision', revision)})`,
+        [nwid, uint64ToSql(revision)],
       )
-      .map((row) => text(row.nodeId))
+      .map((row) => readText(row, 'nodeId', MEMBER_TABLE))
       .sort(); // sorted here: ORDER BY would make SQLite walk the (networkId, nodeId) index instead
 
   }
@@ -260,7 +306,11 @@ class SqlRead implements NetconfStoreReader {
       `SELECT ip, ipNetmaskBits, ipVersion, ipInt FROM IpAssignment WHERE networkId = ? AND nodeId = ?`,
       [nwid, address],
     );
-    return rows.filter((row) => row.ipVersion === 4 || row.ipVersion === 6).map(assignmentFromRow).sort(byAddress);
+    const place: RowPlace = { table: 'IpAssignment', row: `an address of member ${address} in network ${nwid}` };
+    return rows
+      .filter((row) => row.ipVersion === 4 || row.ipVersion === 6)
+      .map((row) => assignmentFromRow(row, place))
+      .sort(byAddress);
   }
 
   listAssignments(nwid: string): Map<string, Cidr[]> {
@@ -271,10 +321,11 @@ class SqlRead implements NetconfStoreReader {
     );
     const byMember = new Map<string, Cidr[]>();
     for (const row of rows) {
-      const node = text(row.nodeId);
+      const place: RowPlace = { table: 'IpAssignment', row: `an address in network ${nwid}` };
+      const node = readText(row, 'nodeId', place);
       let list = byMember.get(node);
       if (list === undefined) byMember.set(node, (list = []));
-      list.push(assignmentFromRow(row));
+      list.push(assignmentFromRow(row, place));
     }
     return byMember;
   }
@@ -284,7 +335,7 @@ class SqlRead implements NetconfStoreReader {
       family === 4
         ? this.sql.get(`SELECT nodeId FROM IpAssignment WHERE networkId = ? AND ipInt = ?`, [nwid, Number(value)])
         : this.sql.get(`SELECT nodeId FROM IpAssignment WHERE networkId = ? AND ip = ?`, [nwid, formatIp(6, value)]);
-    return row === undefined ? undefined : text(row.nodeId);
+    return row === undefined ? undefined : readText(row, 'nodeId', { table: 'IpAssignment', row: `an address in network ${nwid}` });
   }
 
   firstFreeAddress(nwid: string, family: IpFamily, from: bigint, to: bigint): bigint | null {
@@ -295,7 +346,8 @@ class SqlRead implements NetconfStoreReader {
         `SELECT last FROM IpRun WHERE networkId = ? AND first <= ? ORDER BY first DESC LIMIT 1`,
         [nwid, Number(from)],
       );
-      const free = run !== undefined && BigInt(int(run.last)) >= from ? BigInt(int(run.last)) + 1n : from;
+      const last = run === undefined ? undefined : BigInt(readInteger(run, 'last', { table: 'IpRun', row: `a run in network ${nwid}` }));
+      const free = last !== undefined && last >= from ? last + 1n : from;
       return free <= to ? free : null;
     }
     return firstFreeInRange(from, to, (low, high, limit) =>
@@ -304,7 +356,7 @@ class SqlRead implements NetconfStoreReader {
           `SELECT ip FROM IpAssignment WHERE networkId = ? AND ipVersion = 6 AND ip BETWEEN ? AND ? ORDER BY ip LIMIT ?`,
           [nwid, formatIp(6, low), formatIp(6, high), limit],
         )
-        .map((row) => BigInt('0x' + text(row.ip).replaceAll(':', ''))),
+        .map((row) => ipv6FromRow(row, { table: 'IpAssignment', row: `an address in network ${nwid}` })),
     );
   }
 
@@ -317,7 +369,7 @@ class SqlRead implements NetconfStoreReader {
     const pools: Cidr[] = [];
     for (const row of rows) {
       try {
-        pools.push(parseCidr(`${text(row.ipNetwork)}/${int(row.ipNetmaskBits)}`));
+        pools.push(parseCidr(`${String(row.ipNetwork)}/${String(row.ipNetmaskBits)}`));
       } catch {
         // A pool row this library cannot read (written by other software) is ignored.
       }
@@ -332,7 +384,7 @@ class SqlRead implements NetconfStoreReader {
          ORDER BY etherType`,
         [nwid],
       )
-      .map((row) => int(row.etherType));
+      .map((row) => readInteger(row, 'etherType', { table: 'Rule', row: `a rule of network ${nwid}` }));
   }
 
   getMulticastRates(nwid: string): MulticastRateRow[] {
@@ -341,13 +393,16 @@ class SqlRead implements NetconfStoreReader {
         `SELECT mgMac, mgAdi, preload, maxBalance, accrual FROM MulticastRate WHERE networkId = ? ORDER BY mgMac, mgAdi`,
         [nwid],
       )
-      .map((row) => ({
-        mac: text(row.mgMac),
-        adi: int(row.mgAdi),
-        preload: int(row.preload),
-        maxBalance: int(row.maxBalance),
-        accrual: int(row.accrual),
-      }));
+      .map((row) => {
+        const place: RowPlace = { table: 'MulticastRate', row: `a rate of network ${nwid}` };
+        return {
+          mac: readText(row, 'mgMac', place),
+          adi: readInteger(row, 'mgAdi', place),
+          preload: readInteger(row, 'preload', place),
+          maxBalance: readInteger(row, 'maxBalance', place),
+          accrual: readInteger(row, 'accrual', place),
+        };
+      });
   }
 }
 
@@ -359,17 +414,19 @@ class SqlTx extends SqlRead implements NetconfStoreTx {
   constructor(
     writer: SqlWriter,
     pendingSightings: PendingSightings,
-    private readonly pendingNetconfs: PendingNetconfs,
+    private readonly rowDeletion: RowDeletion,
   ) {
     super(writer, pendingSightings);
     this.#writer = writer;
   }
 
-  /** A network or member that goes away may come back under the same ID at an old revision. */
-  #dropPendingNetconfs(nwid: string, address?: string): void {
-    for (const [key, pending] of this.pendingNetconfs) {
-      if (pending.nwid === nwid && (address === undefined || pending.address === address)) this.pendingNetconfs.delete(key);
-    }
+  /**
+   * Before a network or member goes: what is pending is written first (so it can never land on a
+   * row made afterwards under the same key), and the generation moves (a revision may come back).
+   */
+  #beforeDeletion(): void {
+    this.rowDeletion.writePendingNetconfs(this.#writer);
+    this.rowDeletion.rowsDeleted();
   }
 
   requireDurable(): void {
@@ -391,9 +448,8 @@ class SqlTx extends SqlRead implements NetconfStoreTx {
   }
 
   insertNetwork(network: NetworkRow): void {
-    this.#dropPendingNetconfs(network.id);
     this.#run(`INSERT INTO Network (${NETWORK_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, [
-      network.id, ...networkSettingsToSql(network), revisionToSql(network.revision), network.creationTime,
+      network.id, ...networkSettingsToSql(network), uint64ToSql(network.revision), network.creationTime,
     ]);
   }
 
@@ -406,11 +462,11 @@ class SqlTx extends SqlRead implements NetconfStoreTx {
   }
 
   setNetworkRevision(nwid: string, revision: bigint): void {
-    this.#run(`UPDATE Network SET revision = ? WHERE id = ?`, [revisionToSql(revision), nwid]);
+    this.#run(`UPDATE Network SET revision = ? WHERE id = ?`, [uint64ToSql(revision), nwid]);
   }
 
   deleteNetwork(nwid: string): void {
-    this.#dropPendingNetconfs(nwid);
+    this.#beforeDeletion();
     for (const table of ['IpAssignment', 'IpAssignmentPool', 'Member', 'Rule', 'MulticastRate']) {
       this.#run(`DELETE FROM ${table} WHERE networkId = ?`, [nwid]);
     }
@@ -433,12 +489,12 @@ class SqlTx extends SqlRead implements NetconfStoreTx {
 
   updateMemberReportedRevision(nwid: string, address: string, revision: bigint): void {
     this.#run(`UPDATE Member SET clientReportedRevision = ? WHERE networkId = ? AND nodeId = ?`, [
-      revisionToSql(revision), nwid, address,
+      uint64ToSql(revision), nwid, address,
     ]);
   }
 
   deleteMember(nwid: string, address: string): void {
-    this.#dropPendingNetconfs(nwid, address);
+    this.#beforeDeletion();
     this.deleteAssignments(nwid, address);
     this.#run(`DELETE FROM Member WHERE networkId = ? AND nodeId = ?`, [nwid, address]);
   }
@@ -491,20 +547,20 @@ class SqlTx extends SqlRead implements NetconfStoreTx {
   }
 }
 
-function networkFromRow(row: SqlRow): NetworkRow {
+function networkFromRow(row: SqlRow, place: RowPlace): NetworkRow {
   return {
-    id: text(row.id),
-    name: text(row.name),
-    description: text(row.description),
-    private: int(row.private) !== 0,
-    enableBroadcast: int(row.enableBroadcast) !== 0,
-    allowPassiveBridging: int(row.allowPassiveBridging) !== 0,
-    v4AssignMode: text(row.v4AssignMode) as V4AssignMode,
-    v6AssignMode: text(row.v6AssignMode) as V6AssignMode,
-    multicastLimit: int(row.multicastLimit),
-    comRevisionMaxDelta: BigInt(int(row.comRevisionMaxDelta)),
-    revision: BigInt(int(row.revision)),
-    creationTime: int(row.creationTime),
+    id: readText(row, 'id', place),
+    name: readText(row, 'name', place),
+    description: readText(row, 'description', place),
+    private: readFlag(row, 'private', place),
+    enableBroadcast: readFlag(row, 'enableBroadcast', place),
+    allowPassiveBridging: readFlag(row, 'allowPassiveBridging', place),
+    v4AssignMode: readOneOf(row, 'v4AssignMode', place, V4_ASSIGN_MODES),
+    v6AssignMode: readOneOf(row, 'v6AssignMode', place, V6_ASSIGN_MODES),
+    multicastLimit: readInteger(row, 'multicastLimit', place),
+    comRevisionMaxDelta: readUint64(row, 'comRevisionMaxDelta', place),
+    revision: readUint64(row, 'revision', place),
+    creationTime: readInteger(row, 'creationTime', place),
   };
 }
 
@@ -512,35 +568,42 @@ function networkSettingsToSql(settings: NetworkRowSettings): SqlValue[] {
   return [
     settings.name, settings.description, flag(settings.private), flag(settings.enableBroadcast),
     flag(settings.allowPassiveBridging), settings.v4AssignMode, settings.v6AssignMode, settings.multicastLimit,
-    revisionToSql(settings.comRevisionMaxDelta),
+    uint64ToSql(settings.comRevisionMaxDelta),
   ];
 }
 
-function memberFromRow(row: SqlRow): MemberRow {
+function memberFromRow(row: SqlRow, place: RowPlace): MemberRow {
   return {
-    networkId: text(row.networkId),
-    address: text(row.nodeId),
-    authorized: int(row.authorized) !== 0,
-    activeBridge: int(row.activeBridge) !== 0,
-    name: text(row.name),
-    notes: text(row.notes),
-    authorizedAt: row.authorizedAt === null ? null : int(row.authorizedAt),
-    deauthorizedAt: row.deauthorizedAt === null ? null : int(row.deauthorizedAt),
-    clientReportedRevision: row.clientReportedRevision === null ? null : BigInt(int(row.clientReportedRevision)),
+    networkId: readText(row, 'networkId', place),
+    address: readText(row, 'nodeId', place),
+    authorized: readFlag(row, 'authorized', place),
+    activeBridge: readFlag(row, 'activeBridge', place),
+    name: readText(row, 'name', place),
+    notes: readText(row, 'notes', place),
+    authorizedAt: readOptionalInteger(row, 'authorizedAt', place),
+    deauthorizedAt: readOptionalInteger(row, 'deauthorizedAt', place),
+    clientReportedRevision: readOptionalUint64(row, 'clientReportedRevision', place),
   };
 }
 
 function memberFieldsToSql(member: MemberRow): SqlValue[] {
   return [
     flag(member.authorized), flag(member.activeBridge), member.name, member.notes, member.authorizedAt,
-    member.deauthorizedAt, member.clientReportedRevision === null ? null : revisionToSql(member.clientReportedRevision),
+    member.deauthorizedAt, member.clientReportedRevision === null ? null : uint64ToSql(member.clientReportedRevision),
   ];
 }
 
-function assignmentFromRow(row: SqlRow): Cidr {
-  const family = int(row.ipVersion) as IpFamily;
-  const address = family === 4 ? BigInt(int(row.ipInt)) : BigInt('0x' + text(row.ip).replaceAll(':', ''));
-  return { family, address, bits: int(row.ipNetmaskBits) };
+function assignmentFromRow(row: SqlRow, place: RowPlace): Cidr {
+  const bits = readInteger(row, 'ipNetmaskBits', place);
+  if (row.ipVersion === 4) return { family: 4, address: BigInt(readInteger(row, 'ipInt', place)), bits };
+  return { family: 6, address: ipv6FromRow(row, place), bits };
+}
+
+/** An IPv6 address column, stored as 32 hex digits in groups of 4 (formatIp's full form). */
+function ipv6FromRow(row: SqlRow, place: RowPlace): bigint {
+  const ip = readText(row, 'ip', place);
+  if (!/^[0-9a-f]{4}(:[0-9a-f]{4}){7}$/.test(ip)) throw new CorruptDatabaseError(`${place.table}.ip of ${place.row} is ${JSON.stringify(ip)}, not an IPv6 address`);
+  return BigInt('0x' + ip.replaceAll(':', ''));
 }
 
 function byAddress(a: Cidr, b: Cidr): number {
@@ -550,24 +613,4 @@ function byAddress(a: Cidr, b: Cidr): number {
 
 function flag(value: boolean): number {
   return value ? 1 : 0;
-}
-
-/** SQLite integers are 64-bit signed; sql.js hands them to JS as numbers, so keep them safe. */
-function revisionToSql(value: bigint): number {
-  if (value < 0n || value > BigInt(Number.MAX_SAFE_INTEGER)) {
-    throw new StorageError('ERR_STORAGE_RANGE', `value ${value} does not fit the database's integer range`);
-  }
-  return Number(value);
-}
-
-function text(value: SqlValue | undefined): string {
-  if (typeof value === 'string') return value;
-  if (value instanceof Uint8Array) return new TextDecoder().decode(value);
-  return value === null || value === undefined ? '' : String(value);
-}
-
-function int(value: SqlValue | undefined): number {
-  if (typeof value === 'number') return value;
-  if (typeof value === 'string' && /^-?[0-9]+$/.test(value)) return Number(value);
-  return 0;
 }
