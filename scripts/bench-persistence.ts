@@ -7,9 +7,9 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { openSqlJsEngine } from '../src/storage/sqljs-engine.js';
-import type { SchemaManager } from '../src/storage/engine.js';
-import { nodePersistenceFs, type PersistenceFs } from '../src/storage/persistence/file.js';
+import { openSqlJsEngine } from '../src/storage/sqljs/open.js';
+import type { SchemaManager } from '../src/storage/sqljs/engine.js';
+import { nodePersistenceFs, type PersistenceFs } from '../src/storage/sqljs/persistence/fs.js';
 
 /** Same file calls without the syncs: isolates the engine's own cost from the disk's fsync latency. */
 const noSyncFs: PersistenceFs = { ...nodePersistenceFs, fdatasync: async () => {}, fsync: async () => {} };

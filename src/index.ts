@@ -28,4 +28,4 @@ export type {
 export type { MulticastRate } from './protocol/network-config.js';
 export type { Cidr, IpFamily } from './protocol/ip.js';
 export type { SqlJsStorageOptions, SqlNetconfStore } from './storage/index.js';
-export type { SqlJsEngineOptions } from './storage/sqljs-engine.js';
+export type { SqlJsEngineOptions } from './storage/sqljs/open.js';

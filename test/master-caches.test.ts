@@ -10,7 +10,7 @@ import { TEST_IDENTITIES } from '../src/crypto/test-identities.js';
 import { NetworkConfig } from '../src/protocol/network-config.js';
 import { createNetconfMaster, ResultCode } from '../src/master/index.js';
 import { openSqlJsStorage } from '../src/storage/index.js';
-import { createFaultFs, makeTempDir } from './fixtures/durability-helpers.js';
+import { createFaultFs, tempDatabase } from './fixtures/durability-helpers.js';
 import type { SqlNetconfStore } from '../src/storage/sql/sql-store.js';
 
 const masterIdentity = Identity.fromString(TEST_IDENTITIES[0]!);
@@ -35,61 +35,53 @@ test('changing a returned netconf changes nothing the master serves next', async
   await storage.close();
 });
 
-test('after a failed write is rolled back, no member is served an address the disk does not hold', async () => {
-  const { dbPath, cleanup } = makeTempDir();
-  try {
-    const faults = createFaultFs();
-    const storage = await openSqlJsStorage({ path: dbPath, fs: faults.fs });
-    const master = createNetconfMaster(storage, masterIdentity, { validateIdentities: false });
-    // A /30 holds two addresses; both members' first candidate is .1 (address low bits 01).
-    const nwid = await master.createNetwork({ name: 'tight', private: false, v4AssignMode: 'zt', ipPools: ['10.7.0.0/30'] });
-    const a = memberAt('1111111101');
-    const b = memberAt('2222222201');
+test('after a failed write is rolled back, no member is served an address the disk does not hold', async (t) => {
+  const { dbPath } = tempDatabase(t);
+  const faults = createFaultFs();
+  const storage = await openSqlJsStorage({ path: dbPath, fs: faults.fs });
+  const master = createNetconfMaster(storage, masterIdentity, { validateIdentities: false });
+  // A /30 holds two addresses; both members' first candidate is .1 (address low bits 01).
+  const nwid = await master.createNetwork({ name: 'tight', private: false, v4AssignMode: 'zt', ipPools: ['10.7.0.0/30'] });
+  const a = memberAt('1111111101');
+  const b = memberAt('2222222201');
 
-    faults.fail('fdatasync', 'EIO', { pathIncludes: '-log' });
-    const failed = await master.doNetworkConfigRequest({ fromAddr: null, identity: a, nwid });
-    assert.equal(failed.code, ResultCode.INTERNAL_SERVER_ERROR, 'the claim could not be made durable');
-    faults.clearFaults();
+  faults.fail('fdatasync', 'EIO', { pathIncludes: '-log' });
+  const failed = await master.doNetworkConfigRequest({ fromAddr: null, identity: a, nwid });
+  assert.equal(failed.code, ResultCode.INTERNAL_SERVER_ERROR, 'the claim could not be made durable');
+  faults.clearFaults();
 
-    const forB = await master.doNetworkConfigRequest({ fromAddr: null, identity: b, nwid });
-    const forA = await master.doNetworkConfigRequest({ fromAddr: null, identity: a, nwid });
-    assert.equal(forB.code, ResultCode.OK);
-    assert.equal(forA.code, ResultCode.OK);
-    const ipB = NetworkConfig.fromDictionary(forB.netconf!).staticIps;
-    const ipA = NetworkConfig.fromDictionary(forA.netconf!).staticIps;
-    assert.deepEqual(ipB, ['10.7.0.1/30']);
-    assert.deepEqual(ipA, ['10.7.0.2/30']);
-    const held = (await master.listMembers(nwid)).flatMap((member) => member.ipAssignments).sort();
-    assert.deepEqual(held, ['10.7.0.1/30', '10.7.0.2/30']);
-    await storage.close();
-  } finally {
-    cleanup();
-  }
+  const forB = await master.doNetworkConfigRequest({ fromAddr: null, identity: b, nwid });
+  const forA = await master.doNetworkConfigRequest({ fromAddr: null, identity: a, nwid });
+  assert.equal(forB.code, ResultCode.OK);
+  assert.equal(forA.code, ResultCode.OK);
+  const ipB = NetworkConfig.fromDictionary(forB.netconf!).staticIps;
+  const ipA = NetworkConfig.fromDictionary(forA.netconf!).staticIps;
+  assert.deepEqual(ipB, ['10.7.0.1/30']);
+  assert.deepEqual(ipA, ['10.7.0.2/30']);
+  const held = (await master.listMembers(nwid)).flatMap((member) => member.ipAssignments).sort();
+  assert.deepEqual(held, ['10.7.0.1/30', '10.7.0.2/30']);
+  await storage.close();
 });
 
-test('after a restart the stored netconf is served byte for byte; after a change, a new one', async () => {
-  const { dbPath, cleanup } = makeTempDir();
-  try {
-    const member = Identity.fromString(TEST_IDENTITIES[2]!).publicOnly();
-    const first = await openSqlJsStorage({ path: dbPath });
-    const master = createNetconfMaster(first, masterIdentity, { now: () => 1_800_000_000_000 });
-    const nwid = await master.createNetwork({ name: 'restart', private: true });
-    await master.authorizeMember(nwid, member.address);
-    const before = await master.doNetworkConfigRequest({ fromAddr: null, identity: member, nwid });
-    await first.close();
+test('after a restart the stored netconf is served byte for byte; after a change, a new one', async (t) => {
+  const { dbPath } = tempDatabase(t);
+  const member = Identity.fromString(TEST_IDENTITIES[2]!).publicOnly();
+  const first = await openSqlJsStorage({ path: dbPath });
+  const master = createNetconfMaster(first, masterIdentity, { now: () => 1_800_000_000_000 });
+  const nwid = await master.createNetwork({ name: 'restart', private: true });
+  await master.authorizeMember(nwid, member.address);
+  const before = await master.doNetworkConfigRequest({ fromAddr: null, identity: member, nwid });
+  await first.close();
 
-    const second = await openSqlJsStorage({ path: dbPath });
-    const restarted = createNetconfMaster(second, masterIdentity, { now: () => 1_900_000_000_000 });
-    const again = await restarted.doNetworkConfigRequest({ fromAddr: null, identity: member, nwid });
-    assert.deepEqual(again.netconf!.toBytes(), before.netconf!.toBytes(), 'no new signature after a restart');
-    await restarted.updateNetwork(nwid, { description: 'changed' });
-    const changed = await restarted.doNetworkConfigRequest({ fromAddr: null, identity: member, nwid });
-    assert.equal(NetworkConfig.fromDictionary(changed.netconf!).timestamp, 1_900_000_000_000n);
-    assert.equal(NetworkConfig.fromDictionary(changed.netconf!).description, 'changed');
-    await second.close();
-  } finally {
-    cleanup();
-  }
+  const second = await openSqlJsStorage({ path: dbPath });
+  const restarted = createNetconfMaster(second, masterIdentity, { now: () => 1_900_000_000_000 });
+  const again = await restarted.doNetworkConfigRequest({ fromAddr: null, identity: member, nwid });
+  assert.deepEqual(again.netconf!.toBytes(), before.netconf!.toBytes(), 'no new signature after a restart');
+  await restarted.updateNetwork(nwid, { description: 'changed' });
+  const changed = await restarted.doNetworkConfigRequest({ fromAddr: null, identity: member, nwid });
+  assert.equal(NetworkConfig.fromDictionary(changed.netconf!).timestamp, 1_900_000_000_000n);
+  assert.equal(NetworkConfig.fromDictionary(changed.netconf!).description, 'changed');
+  await second.close();
 });
 
 /** Runs `after` once the next transaction has committed, before its caller goes on. */
@@ -158,8 +150,7 @@ test('a repeated request is answered from memory, reading no stored netconf', as
 });
 
 test('a netconf handed to the store before another program\'s edit is reloaded is not written after it', async (t) => {
-  const { dbPath, cleanup } = makeTempDir();
-  t.after(cleanup);
+  const { dbPath } = tempDatabase(t);
   const storage = await openSqlJsStorage({ path: dbPath });
   t.after(() => storage.close());
   const master = createNetconfMaster(storage, masterIdentity, { signingWorkers: 0 });

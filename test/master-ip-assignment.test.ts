@@ -8,8 +8,8 @@ import { deterministicRandom } from '../src/crypto/deterministic-random.js';
 import { NetworkConfig } from '../src/protocol/network-config.js';
 import { createNetconfMaster, ResultCode, type IpPoolExhaustedEvent } from '../src/master/index.js';
 import { findFreeAddress, firstCandidate } from '../src/master/ip-assignment.js';
-import { firstFreeInRange, firstFreeWrapping } from '../src/master/free-range.js';
-import { assignableRange, formatCidr, parseCidr, rfc4193Address, type Cidr } from '../src/master/ip.js';
+import { firstFreeInRange, firstFreeWrapping } from '../src/protocol/free-range.js';
+import { assignableRange, formatCidr, parseCidr, rfc4193Address, type Cidr } from '../src/protocol/ip.js';
 import { openSqlJsStorage } from '../src/storage/index.js';
 
 const ids = TEST_IDENTITIES.map((text) => Identity.fromString(text));

@@ -401,3 +401,49 @@ test('property: any mix of set, delete, clone, parse and reads agrees with a pla
     { numRuns: 300 },
   );
 });
+
+/** The entries of `dict` with `key`'s entry split again at the `=` after `at` bytes of its value. */
+function resplit(dict: Dictionary, key: string, at: number): Dictionary {
+  const value = dict.getBytes(key)!;
+  assert.equal(value[at], 0x3d, 'the value holds = where the forgery splits it');
+  const forged = dict.clone();
+  forged.delete(key);
+  const newKey = new Uint8Array([...utf8(key), 0x3d, ...value.subarray(0, at)]);
+  forged.set(newKey, value.subarray(at + 1));
+  return forged;
+}
+
+test('a re-split forgery (a value moved into a key across its =) signs the same bytes but does not verify', () => {
+  // a dictionary signed by the 2015 reference: its description holds "="
+  const vector = reference.signedDictionaries[0];
+  const signer = Identity.fromString(vector.signer);
+  const signed = Dictionary.parse(latin1Bytes(vector.signed));
+  assert.equal(signed.verify(signer), true);
+  const description = signed.getBytes('d')!;
+  const forged = resplit(signed, 'd', description.indexOf(0x3d));
+  assert.equal(forged.has('d'), false, 'the description is gone from where a reader looks for it');
+  assert.equal(forged.size, signed.size);
+  // the forgery leaves the signed bytes as they were: only the check of its keys can refuse it
+  const message = (dict: Dictionary): Uint8Array => {
+    const out: number[] = [];
+    const entries = dict.entryBytes().filter(([key]) => bytesLatin1(key) !== '~!ed25519');
+    for (const [key, value] of entries) out.push(...key, 0x3d, ...value, 0);
+    out.push(0xff, 0, 0, 0, entries.length);
+    return Uint8Array.from(out);
+  };
+  assert.deepEqual(message(forged), message(signed));
+  assert.equal(signer.verify(message(forged), Buffer.from(forged.get('~!ed25519')!, 'hex')), true);
+  assert.equal(forged.verify(signer), false);
+  // the same through its serialized form (the = of the key written escaped)
+  const wire = forged.toBytes();
+  assert.ok(bytesLatin1(wire).startsWith('d\\=desc '));
+  assert.equal(Dictionary.parse(wire).verify(signer), false);
+
+  // a key holding = is never signed: the dictionary is left as it was
+  const signerWithKey = privateSigner(vector.signer);
+  const unsigned = forged.clone().removeSignature();
+  const before = unsigned.toBytes();
+  assert.throws(() => unsigned.sign(signerWithKey, 1n), InvalidArgumentError);
+  assert.throws(() => unsigned.beginSignature(vector.signer, 1n), InvalidArgumentError);
+  assert.deepEqual(unsigned.toBytes(), before);
+});

@@ -9,8 +9,11 @@ import {
   parseHexDigits,
   parseNetworkId,
 } from '../src/protocol/ids.js';
-import { formatCidr, formatIpv4, formatIpv6Full, parseCidr, parseIpv4, parseIpv6 } from '../src/protocol/ip.js';
-import { ParseError } from '../src/errors.js';
+import {
+  assignableRange, formatCidr, formatIp, formatIpv4, formatIpv6Full, hostMask, networkOf, parseCidr, parseIp, parseIpv4, parseIpv6,
+  parseNetconfCidr,
+} from '../src/protocol/ip.js';
+import { InvalidArgumentError, ParseError } from '../src/errors.js';
 
 const MAX64 = (1n << 64n) - 1n;
 
@@ -50,10 +53,10 @@ test('IPv4 and IPv6 parsing and the netconf forms', () => {
   for (const bad of ['', ':', ':::', '1::2::3', '1:2:3:4:5:6:7', '1:2:3:4:5:6:7:8:9', '1::2:3:4:5:6:7:8', '12345::', 'g::', 'fe80::1%eth0', '::1.2.3']) {
     assert.throws(() => parseIpv6(bad), ParseError, bad);
   }
-  assert.deepEqual(parseCidr('10.0.0.0/8'), { family: 4, address: 0x0a000000n, bits: 8 });
-  assert.equal(formatCidr(parseCidr('fd00::1/88')), 'fd00:0000:0000:0000:0000:0000:0000:0001/88');
+  assert.deepEqual(parseNetconfCidr('10.0.0.0/8'), { family: 4, address: 0x0a000000n, bits: 8 });
+  assert.equal(formatCidr(parseNetconfCidr('fd00::1/88')), 'fd00:0000:0000:0000:0000:0000:0000:0001/88');
   for (const bad of ['10.0.0.0', '10.0.0.0/33', '10.0.0.0/08', '10.0.0.0/8/8', 'fd00::/129', '/8', 'fd00::/-1']) {
-    assert.throws(() => parseCidr(bad), ParseError, bad);
+    assert.throws(() => parseNetconfCidr(bad), ParseError, bad);
   }
 });
 
@@ -61,7 +64,7 @@ test('property: addresses survive format → parse', () => {
   fc.assert(
     fc.property(fc.bigInt({ min: 0n, max: (1n << 128n) - 1n }), fc.integer({ min: 0, max: 128 }), (address, bits) => {
       assert.equal(parseIpv6(formatIpv6Full(address)), address);
-      assert.deepEqual(parseCidr(formatCidr({ family: 6, address, bits })), { family: 6, address, bits });
+      assert.deepEqual(parseNetconfCidr(formatCidr({ family: 6, address, bits })), { family: 6, address, bits });
     }),
     { numRuns: 200 },
   );
@@ -76,11 +79,41 @@ test('property: addresses survive format → parse', () => {
   fc.assert(
     fc.property(fc.string({ maxLength: 40 }), (text) => {
       try {
-        parseCidr(text);
+        parseNetconfCidr(text);
       } catch (error) {
         assert.ok(error instanceof ParseError);
       }
     }),
     { numRuns: 300 },
   );
+});
+
+test("a caller's CIDR or address: the full width by default, InvalidArgumentError for bad text", () => {
+  assert.deepEqual(parseCidr('10.1.2.3'), { family: 4, address: 0x0a010203n, bits: 32 });
+  assert.deepEqual(parseCidr('fd00::1'), { family: 6, address: (0xfdn << 120n) | 1n, bits: 128 });
+  assert.deepEqual(parseCidr('10.1.2.3/8'), { family: 4, address: 0x0a010203n, bits: 8 }, 'host bits kept');
+  assert.deepEqual(parseIp('fd00::1'), { family: 6, address: (0xfdn << 120n) | 1n });
+  for (const run of [
+    () => parseCidr('10.1.2.3', { requirePrefix: true }),
+    () => parseCidr('10.1.2.256/8'),
+    () => parseCidr(5 as unknown as string),
+    () => parseIp('10.1.2.3/8'),
+    () => parseIp('nonsense'),
+  ]) {
+    assert.throws(run, InvalidArgumentError);
+  }
+  const error = (() => {
+    try {
+      parseCidr('10.0.0.0/33');
+    } catch (caught) {
+      return caught as InvalidArgumentError;
+    }
+  })();
+  assert.ok(error?.cause instanceof ParseError, 'the parser\'s error is the cause');
+  assert.equal(formatIp(4, 0x0a010203n), '10.1.2.3');
+  assert.equal(formatIp(6, 1n), '0000:0000:0000:0000:0000:0000:0000:0001');
+  assert.deepEqual(networkOf(parseCidr('10.1.2.3/8')), { family: 4, address: 0x0a000000n, bits: 8 });
+  assert.deepEqual(assignableRange(parseCidr('10.0.0.0/30')), { first: 0x0a000001n, last: 0x0a000002n });
+  assert.equal(assignableRange(parseCidr('10.0.0.0/31')), null);
+  assert.equal(hostMask(6, 120), 0xffn);
 });

@@ -78,12 +78,12 @@ const awkwardText = fc
   .map((parts) => parts.join(''));
 
 const staticIp: fc.Arbitrary<StaticIp> = fc.oneof(
-  fc.tuple(fc.array(fc.integer({ min: 0, max: 255 }), { minLength: 4, maxLength: 4 }), fc.integer({ min: 0, max: 32 })).map(([octets, bits]) => {
+  fc.tuple(fc.array(fc.integer({ min: 0, max: 255 }), { minLength: 4, maxLength: 4 }), fc.integer({ min: 1, max: 32 })).map(([octets, bits]) => {
     const text = `${octets.join('.')}/${bits}`;
     return { input: text, netconf: text, family: 4 as const };
   }),
   fc
-    .tuple(fc.array(fc.integer({ min: 0, max: 0xffff }), { minLength: 8, maxLength: 8 }), fc.integer({ min: 0, max: 128 }), fc.constantFrom('full', 'short', 'upper', 'compressed'))
+    .tuple(fc.array(fc.integer({ min: 0, max: 0xffff }), { minLength: 8, maxLength: 8 }), fc.integer({ min: 1, max: 128 }), fc.constantFrom('full', 'short', 'upper', 'compressed'))
     .map(([groups, bits, form]) => {
       const netconf = `${groups.map((g) => hex(g, 4)).join(':')}/${bits}`;
       let address = groups.map((g) => hex(g, 4)).join(':');

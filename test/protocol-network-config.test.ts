@@ -6,8 +6,14 @@ import fc from 'fast-check';
 import { Identity } from '../src/crypto/identity.js';
 import { CertificateOfMembership } from '../src/protocol/certificate.js';
 import { Dictionary } from '../src/protocol/dictionary.js';
-import { NetworkConfig, buildNetconfDictionary, type NetconfFields } from '../src/protocol/network-config.js';
-import { InvalidArgumentError, ParseError } from '../src/errors.js';
+import {
+  MAX_NETCONF_NAME_BYTES, MAX_ZT_ASSIGNED_ADDRESSES, NetworkConfig, buildNetconfDictionary, type NetconfFields,
+} from '../src/protocol/network-config.js';
+import { NetconfTemplate } from '../src/protocol/netconf-template.js';
+import { TEST_IDENTITIES } from '../src/crypto/test-identities.js';
+import { requireAssignableCidr, requireAssignedAddressCount } from '../src/protocol/assigned-addresses.js';
+import { parseCidr } from '../src/protocol/ip.js';
+import { InvalidArgumentError, LimitExceededError, ParseError } from '../src/errors.js';
 
 const reference = JSON.parse(readFileSync(new URL('./vectors/reference.json', import.meta.url), 'utf8'));
 const latin1Bytes = (text: string): Uint8Array => Uint8Array.from(text, (c) => c.charCodeAt(0));
@@ -278,8 +284,8 @@ const fieldsArbitrary: fc.Arbitrary<NetconfFields> = fc.record({
   activeBridges: fc.array(fc.bigInt({ min: 0n, max: (1n << 40n) - 1n }), { maxLength: 3 }),
   staticIps: fc.array(
     fc.oneof(
-      fc.tuple(fc.ipV4(), fc.integer({ min: 0, max: 32 })).map(([ip, bits]) => `${ip}/${bits}`),
-      fc.tuple(fc.ipV6(), fc.integer({ min: 0, max: 128 })).map(([ip, bits]) => `${ip}/${bits}`),
+      fc.tuple(fc.ipV4(), fc.integer({ min: 1, max: 32 })).map(([ip, bits]) => `${ip}/${bits}`),
+      fc.tuple(fc.ipV6(), fc.integer({ min: 1, max: 128 })).map(([ip, bits]) => `${ip}/${bits}`),
     ),
     { maxLength: 3 },
   ),
@@ -318,4 +324,78 @@ test('property: arbitrary dictionaries read as a NetworkConfig or a ParseError, 
     }),
     { numRuns: 400 },
   );
+});
+
+/** `count` distinct addresses as the builder takes them: IPv4 first, then IPv6, the last an rfc4193 one. */
+function assignedAddresses(count: number): string[] {
+  const ips = Array.from({ length: count - 1 }, (_, i) => (i % 2 === 0 ? `10.0.${i}.1/16` : `fd00::${i.toString(16)}/64`));
+  return [...ips, 'fd3f:5bca:409b:0000:0a99:93b8:4663:63f4/88'];
+}
+
+test('a netconf assigns at most 16 addresses in v4s and v6s together, an rfc4193 one included', () => {
+  assert.equal(MAX_ZT_ASSIGNED_ADDRESSES, 16);
+  const sixteen = buildNetconfDictionary({ ...fullFields, staticIps: assignedAddresses(16) });
+  assert.equal(NetworkConfig.fromDictionary(sixteen).staticIps.length, 16);
+
+  // the reader refuses a seventeenth, whichever list holds it
+  for (const [key, extra] of [['v4s', '10.9.9.9/8'], ['v6s', 'fd00:0000:0000:0000:0000:0000:0000:0099/64']] as const) {
+    const dict = sixteen.clone().set(key, `${sixteen.get(key)},${extra}`);
+    assert.throws(
+      () => NetworkConfig.fromDictionary(dict),
+      (e: unknown) => e instanceof ParseError && /17 addresses/.test(e.message) && e.message.includes('"v4s"'),
+      key,
+    );
+  }
+  // the check the master's administration applies before it assigns
+  assert.doesNotThrow(() => requireAssignedAddressCount(16));
+  assert.throws(() => requireAssignedAddressCount(17), LimitExceededError);
+});
+
+test('a /0 assignment is refused by the reader, the builder and the assignment check', () => {
+  const good = buildNetconfDictionary(fullFields);
+  for (const [key, value] of [['v4s', '10.1.2.3/0'], ['v4s', '10.1.2.3/8,0.0.0.0/0'], ['v6s', 'fd00:0000:0000:0000:0000:0000:0000:0001/0']] as const) {
+    const dict = good.clone().set(key, value);
+    assert.throws(() => NetworkConfig.fromDictionary(dict), (e: unknown) => e instanceof ParseError && e.message.includes(`"${key}"`), value);
+  }
+  for (const ip of ['10.1.2.3/0', '0.0.0.0/0', '::/0', 'fd00:0000:0000:0000:0000:0000:0000:0001/0']) {
+    assert.throws(() => buildNetconfDictionary({ ...fullFields, staticIps: [ip] }), InvalidArgumentError, ip);
+    assert.throws(() => requireAssignableCidr(parseCidr(ip)), InvalidArgumentError, ip);
+  }
+  assert.deepEqual(requireAssignableCidr(parseCidr('10.1.2.3/1')), { family: 4, address: 0x0a010203n, bits: 1 });
+  assert.equal(buildNetconfDictionary({ ...fullFields, staticIps: ['10.1.2.3/1', '::1/1'] }).get('v4s'), '10.1.2.3/1');
+});
+
+test('a network name over 255 bytes is refused by the reader and never written', () => {
+  const good = buildNetconfDictionary(fullFields);
+  const longest = 'é'.repeat(127) + 'x'; // 255 bytes, 128 characters
+  assert.equal(NetworkConfig.fromDictionary(good.clone().set('n', longest)).name, longest);
+  assert.equal(buildNetconfDictionary({ ...fullFields, name: longest }).get('n'), longest);
+  for (const name of ['é'.repeat(128), 'x'.repeat(256)]) {
+    assert.throws(
+      () => NetworkConfig.fromDictionary(good.clone().set('n', name)),
+      (e: unknown) => e instanceof ParseError && e.message.includes('"n"') && e.message.includes('256 bytes'),
+    );
+    assert.throws(() => buildNetconfDictionary({ ...fullFields, name }), InvalidArgumentError);
+  }
+  assert.equal(MAX_NETCONF_NAME_BYTES, 255);
+});
+
+test('a signed netconf with its multicast rates or description moved into a key does not verify', () => {
+  const signer = Identity.fromString(TEST_IDENTITIES[1]!);
+  const verifier = Identity.fromString(signer.toString());
+  const signed = new NetconfTemplate({ ...fullFields, description: 'rules: a=b' }).sign(fullFields, signer, 0x1234n);
+  assert.equal(signed.verify(verifier), true);
+  for (const key of ['mr', 'd']) {
+    const value = signed.getBytes(key)!;
+    const at = value.indexOf(0x3d);
+    const forged = signed.clone();
+    forged.delete(key);
+    forged.set(Uint8Array.from([...new TextEncoder().encode(key), 0x3d, ...value.subarray(0, at)]), value.subarray(at + 1));
+    // what a member would read: the network's default rate or description gone
+    const read = NetworkConfig.fromDictionary(forged);
+    if (key === 'mr') assert.deepEqual(read.multicastRates, []);
+    else assert.equal(read.description, '');
+    assert.equal(forged.verify(verifier), false, key);
+    assert.equal(Dictionary.parse(forged.toBytes()).verify(verifier), false, key);
+  }
 });

@@ -10,7 +10,7 @@ import { TEST_IDENTITIES } from '../src/crypto/test-identities.js';
 import { NetworkConfig } from '../src/protocol/network-config.js';
 import { createNetconfMaster, ResultCode } from '../src/master/index.js';
 import { CURRENT_SCHEMA_VERSION, netconfSchema, openSqlJsStorage, type SqlNetconfStore } from '../src/storage/index.js';
-import type { SqlReader, SqlRow, SqlWriter } from '../src/storage/engine.js';
+import type { SqlReader, SqlRow, SqlWriter } from '../src/storage/sqljs/engine.js';
 import { NotANetconfDatabaseError, SchemaTooNewError } from '../src/errors.js';
 
 const SEED = new URL('./fixtures/netconf-2015-original.db', import.meta.url);

@@ -1,5 +1,5 @@
 /**
- * Durability under kill -9 (issue 4): a child process writes in a loop and prints each
+ * Durability under kill -9: a child process writes in a loop and prints each
  * acknowledgment; it is killed with SIGKILL at random moments. Every acknowledged change must be
  * there after reopening, the main file must pass `PRAGMA integrity_check` in the sqlite3 CLI, and
  * the lock the killed process left behind must be taken over.
@@ -9,10 +9,10 @@ import assert from 'node:assert/strict';
 import { spawn, execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { openSqlJsEngine } from '../src/storage/sqljs-engine.js';
+import { openSqlJsEngine } from '../src/storage/sqljs/open.js';
 import { DatabaseLockedError } from '../src/errors.js';
 import { testSchema } from './fixtures/durability-schema.js';
-import { makeTempDir } from './fixtures/durability-helpers.js';
+import { tempDatabase } from './fixtures/durability-helpers.js';
 
 const WRITER = fileURLToPath(new URL('./fixtures/durability-writer.ts', import.meta.url));
 const ROUNDS = 10;
@@ -71,40 +71,36 @@ function startWriter(dbPath: string, firstId: number): Promise<Child> {
   });
 }
 
-test('every acknowledged write survives kill -9 at random moments; stale locks are taken over', async () => {
-  const { dbPath, cleanup } = makeTempDir();
-  try {
-    const allAcked = new Set<number>();
-    let nextId = 1;
-    for (let round = 0; round < ROUNDS; round++) {
-      const child = await startWriter(dbPath, nextId);
-      if (round === 0) {
-        await assert.rejects(openSqlJsEngine({ path: dbPath, schema: testSchema }), (error: unknown) => {
-          assert.ok(error instanceof DatabaseLockedError);
-          assert.match(error.message, new RegExp(`process ${child.pid}\\b`));
-          return true;
-        });
-      }
-      await child.waitForAcks(1 + Math.floor(Math.random() * 40));
-      await new Promise((r) => setTimeout(r, Math.random() * 30));
-      await child.kill();
-      for (const id of child.acked) allAcked.add(id);
-      nextId += 100_000;
-
-      assert.ok(existsSync(`${dbPath}.lock`), 'the killed writer leaves its lock behind');
-      assert.equal(sqlite3(dbPath, 'PRAGMA integrity_check'), 'ok');
-
-      const engine = await openSqlJsEngine({ path: dbPath, schema: testSchema });
-      const present = new Set(engine.read((r) => r.all<{ id: number }>('SELECT id FROM Item')).map((row) => row.id));
-      const missing = [...allAcked].filter((id) => !present.has(id));
-      assert.deepEqual(missing, [], `round ${round}: acknowledged ids missing after kill -9`);
-      await engine.close();
-      assert.ok(!existsSync(`${dbPath}.lock`));
+test('every acknowledged write survives kill -9 at random moments; stale locks are taken over', async (t) => {
+  const { dbPath } = tempDatabase(t);
+  const allAcked = new Set<number>();
+  let nextId = 1;
+  for (let round = 0; round < ROUNDS; round++) {
+    const child = await startWriter(dbPath, nextId);
+    if (round === 0) {
+      await assert.rejects(openSqlJsEngine({ path: dbPath, schema: testSchema }), (error: unknown) => {
+        assert.ok(error instanceof DatabaseLockedError);
+        assert.match(error.message, new RegExp(`process ${child.pid}\\b`));
+        return true;
+      });
     }
+    await child.waitForAcks(1 + Math.floor(Math.random() * 40));
+    await new Promise((r) => setTimeout(r, Math.random() * 30));
+    await child.kill();
+    for (const id of child.acked) allAcked.add(id);
+    nextId += 100_000;
+
+    assert.ok(existsSync(`${dbPath}.lock`), 'the killed writer leaves its lock behind');
     assert.equal(sqlite3(dbPath, 'PRAGMA integrity_check'), 'ok');
-    const count = Number(sqlite3(dbPath, 'SELECT count(*) FROM Item'));
-    assert.ok(count >= allAcked.size);
-  } finally {
-    cleanup();
+
+    const engine = await openSqlJsEngine({ path: dbPath, schema: testSchema });
+    const present = new Set(engine.read((r) => r.all<{ id: number }>('SELECT id FROM Item')).map((row) => row.id));
+    const missing = [...allAcked].filter((id) => !present.has(id));
+    assert.deepEqual(missing, [], `round ${round}: acknowledged ids missing after kill -9`);
+    await engine.close();
+    assert.ok(!existsSync(`${dbPath}.lock`));
   }
+  assert.equal(sqlite3(dbPath, 'PRAGMA integrity_check'), 'ok');
+  const count = Number(sqlite3(dbPath, 'SELECT count(*) FROM Item'));
+  assert.ok(count >= allAcked.size);
 });

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { decodeStatements, encodeStatements, type RecordedStatement } from '../src/storage/persistence/record-codec.js';
+import { decodeStatements, encodeStatements, type RecordedStatement } from '../src/storage/sqljs/persistence/record-codec.js';
 
 const value = fc.oneof(
   fc.constant(null),

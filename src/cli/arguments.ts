@@ -2,7 +2,7 @@
  * Checks for command-line arguments, so a typo gets a one-line explanation before anything is
  * opened or changed. The library checks everything again; these exist for the message.
  */
-import { parseCidr as parseIpCidr } from '../master/ip.js';
+import { parseCidr as parseIpCidr } from '../protocol/ip.js';
 import { CliError, ExitCode } from './exit-codes.js';
 
 export function parseNetworkId(text: string): string {

@@ -7,12 +7,13 @@
  * commit a 'change' event lists the members to send NETWORK_CONFIG_REFRESH.
  */
 import { addressToHex, isReservedAddress, parseAddress } from '../crypto/address.js';
-import { ConflictError, InvalidArgumentError, LimitExceededError, NotFoundError, ParseError } from '../errors.js';
+import { ConflictError, InvalidArgumentError, LimitExceededError, NotFoundError } from '../errors.js';
+import { asInvalidArgument } from '../protocol/as-invalid-argument.js';
 import { hex16, parseNetworkId } from '../protocol/ids.js';
 import type { MasterContext } from './context.js';
 import type { NetworkChangeType } from './events.js';
-import { firstFreeInRange, firstFreeWrapping } from './free-range.js';
-import { formatCidr, parseCidr, type Cidr } from './ip.js';
+import { firstFreeInRange, firstFreeWrapping } from '../protocol/free-range.js';
+import { formatCidr, parseCidr, type Cidr } from '../protocol/ip.js';
 import { newMember } from './request.js';
 import {
   boundedText, DEFAULT_SETTINGS, MAX_MEMBER_NAME_BYTES, MAX_MEMBER_NOTES_BYTES, readPool, readPools,
@@ -351,22 +352,11 @@ function insertNewMember(tx: NetconfStoreTx, network: NetworkRow, address: strin
 }
 
 export function requireNetworkId(nwid: string | bigint): string {
-  try {
-    return hex16(parseNetworkId(nwid));
-  } catch (error) {
-    if (error instanceof ParseError) throw new InvalidArgumentError(error.message, { cause: error });
-    throw error;
-  }
+  return asInvalidArgument(() => hex16(parseNetworkId(nwid)));
 }
 
 function requireMemberAddress(address: string | bigint): string {
-  let value: bigint;
-  try {
-    value = parseAddress(address);
-  } catch (error) {
-    if (error instanceof ParseError) throw new InvalidArgumentError(error.message, { cause: error });
-    throw error;
-  }
+  const value = asInvalidArgument(() => parseAddress(address));
   if (isReservedAddress(value)) throw new InvalidArgumentError(`address ${addressToHex(value)} is reserved`);
   return addressToHex(value);
 }

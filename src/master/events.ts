@@ -2,7 +2,7 @@
  * What the master reports to its host (master.md §3, §4): committed administrative changes, with
  * the members that should be sent NETWORK_CONFIG_REFRESH, and shortages met while answering.
  */
-import type { IpFamily } from './ip.js';
+import type { IpFamily } from '../protocol/ip.js';
 
 export type NetworkChangeType =
   | 'networkCreated'

@@ -10,8 +10,8 @@
  * Probing never loads every assignment: the store answers "the first free address at or after the
  * candidate" through an index (for IPv4, the runs of held addresses; see src/storage/sql/schema.ts).
  */
-import { firstFreeWrapping } from './free-range.js';
-import { assignableRange, formatCidr, hostMask, rfc4193Address, type Cidr, type IpFamily } from './ip.js';
+import { firstFreeWrapping } from '../protocol/free-range.js';
+import { assignableRange, formatCidr, hostMask, rfc4193Address, type Cidr, type IpFamily } from '../protocol/ip.js';
 import type { NetconfStoreTx, NetworkRow } from './store.js';
 
 export function firstCandidate(pool: Cidr, memberAddress: bigint): bigint {

@@ -17,7 +17,7 @@ import { Identity } from '../crypto/identity.js';
 import { CertificateOfMembership } from '../protocol/certificate.js';
 import { Dictionary } from '../protocol/dictionary.js';
 import { hex16, parseNetworkId } from '../protocol/ids.js';
-import { MAX_NETCONF_BYTES } from '../protocol/network-config.js';
+import { MAX_WIRE_DICTIONARY_BYTES as MAX_NETCONF_BYTES } from '../protocol/wire.js';
 import type { PreparedNetconf } from '../protocol/netconf-template.js';
 import { InvalidArgumentError, LimitExceededError } from '../errors.js';
 import type { MasterContext } from './context.js';

@@ -6,8 +6,10 @@
  * network name 128, description 4096, member name 128, member notes 4096.
  */
 import { InvalidArgumentError } from '../errors.js';
-import type { MulticastRate } from '../protocol/network-config.js';
-import { assignableRange, formatCidr, networkOf, parseCidr, type Cidr } from './ip.js';
+import { DEFAULT_MULTICAST_LIMIT, type MulticastRate } from '../protocol/network-config.js';
+
+export { DEFAULT_MULTICAST_LIMIT } from '../protocol/network-config.js';
+import { assignableRange, formatCidr, networkOf, parseCidr, type Cidr } from '../protocol/ip.js';
 import type { NetworkRowSettings, V4AssignMode, V6AssignMode } from './store.js';
 
 export const MAX_NETWORK_NAME_BYTES = 128;
@@ -15,7 +17,6 @@ export const MAX_DESCRIPTION_BYTES = 4096;
 export const MAX_MEMBER_NAME_BYTES = 128;
 export const MAX_MEMBER_NOTES_BYTES = 4096;
 export const DEFAULT_ETHER_TYPES: readonly number[] = Object.freeze([0x0800, 0x0806, 0x86dd]);
-export const DEFAULT_MULTICAST_LIMIT = 32;
 export const DEFAULT_COM_REVISION_MAX_DELTA = 16n;
 /** Keeps `revision + maxDelta + 1` far inside the database's integer range. */
 export const MAX_COM_REVISION_MAX_DELTA = 0xffffffffn;

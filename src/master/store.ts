@@ -17,7 +17,7 @@
  * milliseconds since the epoch as `number`. A stored value the store cannot read as its type is a
  * CorruptDatabaseError, never a default.
  */
-import type { Cidr, IpFamily } from './ip.js';
+import type { Cidr, IpFamily } from '../protocol/ip.js';
 
 export type V4AssignMode = 'none' | 'zt' | 'dhcp';
 export type V6AssignMode = 'none' | 'zt' | 'rfc4193' | 'dhcp6';

@@ -6,11 +6,12 @@
  * set → serialize → parse unchanged when the byte APIs (`getBytes`, `toBytes`) are used.
  * Entries are kept in the order of their key bytes compared unsigned (memcmp), not UTF-16.
  */
+import { equalBytes } from '@noble/curves/utils.js';
 import { bytesToHex, hexToBytes } from '@noble/hashes/utils.js';
 import { InvalidArgumentError, ParseError } from '../errors.js';
-import {
-  SIGNED_MESSAGE_END_BYTES, dictionaryInternals, isEscapedByte, signatureTime, writeSignedMessageEnd,
-} from './dictionary-internal.js';
+import { SIGNATURE_KEY, serializeEntries, signingMessage, type WrittenEntry } from './dictionary-writer.js';
+import { SerializedEntries } from './entry-layout.js';
+import { signatureTime } from './signature-time.js';
 import { describeInput } from './ids.js';
 
 /** A key or value: text (stored as UTF-8) or raw bytes. */
@@ -29,7 +30,7 @@ export interface SignatureVerifier {
 }
 
 /** Reserved keys written by `sign`. Every key starting with `~!` is reserved. */
-export const SIGNATURE_KEY = '~!ed25519';
+export { SIGNATURE_KEY } from './dictionary-writer.js';
 export const SIGNER_IDENTITY_KEY = '~!sigid';
 export const SIGNATURE_TIMESTAMP_KEY = '~!sigts';
 /** Length in bytes of the signature `~!ed25519` holds (as 192 hex digits). */
@@ -45,15 +46,12 @@ const BACKSLASH = 0x5c;
 const utf8Decoder = new TextDecoder('utf-8');
 const utf8Encoder = new TextEncoder();
 
-/** One entry. Never changed once made, so dictionaries and their clones share entries freely. */
-interface Entry {
+/** One entry. Never changed once made (but for the writer's count of its escapes, a cache), so
+ * dictionaries and their clones share entries freely. */
+interface Entry extends WrittenEntry {
   /** The key bytes read as latin1 (one char per byte): a 1:1 form whose code-unit order is
    * exactly the unsigned byte order of the keys. */
   readonly index: string;
-  readonly key: Uint8Array;
-  readonly value: Uint8Array;
-  /** How many bytes of key and value `esc` doubles; -1 until counted (a cache, not a change). */
-  escapes: number;
 }
 
 export class Dictionary {
@@ -66,15 +64,6 @@ export class Dictionary {
   #map: Map<string, Entry> | null = new Map();
   #sorted: readonly Entry[] | null = null;
   #serialized: Uint8Array | null = null;
-
-  static {
-    dictionaryInternals.fromCanonicalBytes = (bytes: Uint8Array): Dictionary => {
-      const dict = new Dictionary();
-      dict.#map = null;
-      dict.#serialized = bytes;
-      return dict;
-    };
-  }
 
   /**
    * Entries from pairs or a plain object. As with `Map`, a key given twice keeps the last value.
@@ -124,6 +113,20 @@ export class Dictionary {
     } else {
       dict.#map = read.map;
     }
+    return dict;
+  }
+
+  /**
+   * The dictionary whose serialized form the dictionary writer made (a netconf template's output):
+   * those bytes are kept as they are, and the entries are read from them only when asked for.
+   */
+  static fromSerialized(serialized: SerializedEntries): Dictionary {
+    if (!(serialized instanceof SerializedEntries)) {
+      throw new InvalidArgumentError(`serialized entries from the dictionary writer expected, got ${describeInput(serialized)}`);
+    }
+    const dict = new Dictionary();
+    dict.#map = null;
+    dict.#serialized = serialized.bytes;
     return dict;
   }
 
@@ -218,10 +221,7 @@ export class Dictionary {
   equals(other: Dictionary): boolean {
     const a = this.#bytes();
     const b = other.#bytes();
-    if (a === b) return true;
-    if (a.length !== b.length) return false;
-    for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
-    return true;
+    return a === b || equalBytes(a, b);
   }
 
   /** The exact serialized form (§4): `esc(key) "=" esc(value) "\n"` per entry in key byte order. */
@@ -245,8 +245,9 @@ export class Dictionary {
   /**
    * Signs (§4): sets `~!sigid` to the signer's public identity string and `~!sigts` to the time in
    * ms as unpadded hex (default: now), then `~!ed25519` to the hex signature of the message made of
-   * every other entry. Throws when the identity holds no private key, and when its signature is
-   * not 96 bytes (InvalidArgumentError); a failing signer leaves the dictionary as it was.
+   * every other entry. Throws when the identity holds no private key, when its signature is not
+   * 96 bytes, and when a key holds `=` (InvalidArgumentError); a failing signer leaves the
+   * dictionary as it was.
    * The same as `beginSignature`, `identity.sign(message)`, `completeSignature`.
    */
   sign(identity: DictionarySigner, nowMs?: number | bigint): this {
@@ -276,7 +277,7 @@ export class Dictionary {
    * the time in ms as unpadded hex (default: now), and returns the message to sign (§4: every
    * entry except `~!ed25519` as `key "=" value NUL`, then 0xff, then BE32(count)). An earlier
    * `~!ed25519` stays until `completeSignature` replaces it. Changing the dictionary in between
-   * makes the signature not match.
+   * makes the signature not match. A key holding `=` → InvalidArgumentError, nothing changed.
    */
   beginSignature(signerIdentityText: string, nowMs?: number | bigint): Uint8Array {
     if (typeof signerIdentityText !== 'string') {
@@ -300,13 +301,16 @@ export class Dictionary {
 
   /**
    * True when `~!ed25519` (192 lower-case hex digits) is this identity's valid signature over the
-   * other entries. Does not compare `~!sigid` with the identity. Never throws.
+   * other entries and no key holds `=`. Does not compare `~!sigid` with the identity. Never throws.
    */
   verify(identity: SignatureVerifier): boolean {
     try {
       const signatureHex = this.get(SIGNATURE_KEY);
       // Lower case only, as signers write it, so the signature text has exactly one valid form.
       if (signatureHex === undefined || !SIGNATURE_HEX.test(signatureHex)) return false;
+      // The signed form cannot tell where a key holding `=` ends: such a dictionary is another
+      // one's entries re-split (the master never writes one).
+      if (this.#keyHoldingEquals() !== undefined) return false;
       const signature = hexToBytes(signatureHex);
       return identity.verify(this.#signedMessage(), signature) === true;
     } catch {
@@ -328,9 +332,21 @@ export class Dictionary {
   }
 
   #beginSignature(signerText: ByteString, now: bigint): Uint8Array {
+    const key = this.#keyHoldingEquals();
+    if (key !== undefined) {
+      throw new InvalidArgumentError(
+        `a key holding "=" cannot be signed (the signed form could not tell where it ends): ${describeInput(bytesToText(key))}`,
+      );
+    }
     this.set(SIGNER_IDENTITY_KEY, signerText);
     this.set(SIGNATURE_TIMESTAMP_KEY, now.toString(16));
     return this.#signedMessage();
+  }
+
+  /** The first key (in byte order) that holds `=`, if any. */
+  #keyHoldingEquals(): Uint8Array | undefined {
+    for (const entry of this.#sortedEntries()) if (entry.key.includes(EQUALS)) return entry.key;
+    return undefined;
   }
 
   #find(index: string): Entry | undefined {
@@ -384,51 +400,12 @@ export class Dictionary {
 
   /** Every entry except the signature as `key "=" value NUL` (raw), then 0xff, then BE32(count). */
   #signedMessage(): Uint8Array {
-    const sorted = this.#sortedEntries();
-    let length = SIGNED_MESSAGE_END_BYTES;
-    let count = 0;
-    for (const entry of sorted) {
-      if (entry.index === SIGNATURE_KEY) continue;
-      length += entry.key.length + entry.value.length + 2;
-      count++;
-    }
-    const message = new Uint8Array(length);
-    let at = 0;
-    for (const entry of sorted) {
-      if (entry.index === SIGNATURE_KEY) continue;
-      at = copyBytes(message, at, entry.key);
-      message[at++] = EQUALS;
-      at = copyBytes(message, at, entry.value);
-      message[at++] = NUL;
-    }
-    writeSignedMessageEnd(message, at, count);
-    return message;
+    return signingMessage(this.#sortedEntries(), this.#find(SIGNATURE_KEY));
   }
 
   #bytes(): Uint8Array {
-    if (this.#serialized !== null) return this.#serialized;
-    const sorted = this.#sortedEntries();
-    let length = 0;
-    for (const entry of sorted) {
-      if (entry.escapes < 0) entry.escapes = escapeCount(entry.key) + escapeCount(entry.value);
-      length += entry.key.length + entry.value.length + entry.escapes + 2;
-    }
-    const out = new Uint8Array(length);
-    let at = 0;
-    for (const entry of sorted) {
-      if (entry.escapes === 0) {
-        at = copyBytes(out, at, entry.key);
-        out[at++] = EQUALS;
-        at = copyBytes(out, at, entry.value);
-      } else {
-        at = writeEscaped(out, at, entry.key);
-        out[at++] = EQUALS;
-        at = writeEscaped(out, at, entry.value);
-      }
-      out[at++] = LF;
-    }
-    this.#serialized = out;
-    return out;
+    if (this.#serialized === null) this.#serialized = serializeEntries(this.#sortedEntries());
+    return this.#serialized;
   }
 }
 
@@ -520,61 +497,13 @@ function search(sorted: readonly Entry[], index: string): number {
   return ~low;
 }
 
+/** A new entry; the writer counts its escapes when it first writes it. */
 function makeEntry(key: ByteString, value: ByteString): Entry {
-  let keyBytes: Uint8Array;
-  let index: string;
-  let escapes: number;
-  if (typeof key === 'string') {
-    keyBytes = textToBytes(key);
-    escapes = textEscapes;
-    // As many UTF-8 bytes as UTF-16 code units only when every unit is ASCII: then the text is
-    // already the latin1 form of its bytes.
-    index = keyBytes.length === key.length ? key : bytesToLatin1(keyBytes);
-  } else {
-    keyBytes = toBytes(key, 'key');
-    escapes = -1;
-    index = bytesToLatin1(keyBytes);
-  }
-  let valueBytes: Uint8Array;
-  if (typeof value === 'string') {
-    valueBytes = textToBytes(value);
-    escapes = escapes < 0 || textEscapes < 0 ? -1 : escapes + textEscapes;
-  } else {
-    valueBytes = toBytes(value, 'value');
-    escapes = -1;
-  }
-  return { index, key: keyBytes, value: valueBytes, escapes };
-}
-
-function escapeCount(bytes: Uint8Array): number {
-  let count = 0;
-  for (let i = 0; i < bytes.length; i++) {
-    const byte = bytes[i]!;
-    if (isEscapedByte(byte)) count++;
-  }
-  return count;
-}
-
-function writeEscaped(out: Uint8Array, start: number, bytes: Uint8Array): number {
-  let at = start;
-  for (let i = 0; i < bytes.length; i++) {
-    const byte = bytes[i]!;
-    if (isEscapedByte(byte)) {
-      out[at++] = BACKSLASH;
-      out[at++] = byte === NUL ? 0x30 : byte === CR ? 0x72 : byte === LF ? 0x6e : byte;
-    } else {
-      out[at++] = byte;
-    }
-  }
-  return at;
-}
-
-/** Copies `bytes` into `out` at `at`; short runs by hand, which beats `set`'s per-call cost. */
-function copyBytes(out: Uint8Array, at: number, bytes: Uint8Array): number {
-  const length = bytes.length;
-  if (length > 24) out.set(bytes, at);
-  else for (let i = 0; i < length; i++) out[at + i] = bytes[i]!;
-  return at + length;
+  const keyBytes = toBytes(key, 'key');
+  // As many UTF-8 bytes as UTF-16 code units only when every unit is ASCII: then the text is
+  // already the latin1 form of its bytes.
+  const index = typeof key === 'string' && keyBytes.length === key.length ? key : bytesToLatin1(keyBytes);
+  return { index, key: keyBytes, value: toBytes(value, 'value'), escapes: -1 };
 }
 
 function toBytes(value: ByteString, what: string): Uint8Array {
@@ -586,29 +515,18 @@ function toBytes(value: ByteString, what: string): Uint8Array {
   );
 }
 
-/** 1 for each byte `esc` doubles (NUL, CR, LF, `=`, `\\`), among the ASCII bytes. */
-const ESCAPED = Uint8Array.from({ length: 128 }, (_, byte) => (isEscapedByte(byte) ? 1 : 0));
-
-/** Set by `textToBytes`: how many of the bytes `esc` doubles, or -1 when not counted. */
-let textEscapes = -1;
-
 /**
  * UTF-8 bytes of a string. Netconf keys and most values are short ASCII, for which a plain loop
- * (counting the bytes to escape on the way) beats TextEncoder's per-call cost; anything else goes
- * to TextEncoder.
+ * beats TextEncoder's per-call cost; anything else goes to TextEncoder.
  */
 function textToBytes(text: string): Uint8Array {
-  textEscapes = -1;
   if (text.length > 256) return utf8Encoder.encode(text);
   const out = new Uint8Array(text.length);
-  let escapes = 0;
   for (let i = 0; i < text.length; i++) {
     const code = text.charCodeAt(i);
     if (code > 0x7f) return utf8Encoder.encode(text);
-    escapes += ESCAPED[code]!;
     out[i] = code;
   }
-  textEscapes = escapes;
   return out;
 }
 

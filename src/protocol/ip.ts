@@ -1,9 +1,16 @@
 /**
- * IP addresses with a prefix length (CIDR), as they appear in a netconf's `v4s` / `v6s`
- * (protocol.md §6): IPv4 as `a.b.c.d/bits`, IPv6 as 8 groups of 4 hex digits, no `::`, `/bits`.
- * Parsing accepts the usual shortened IPv6 forms (`::`, 1-4 digit groups, dotted IPv4 tail).
+ * IP addresses with a prefix length (CIDR): their text forms as a netconf's `v4s` / `v6s` carry
+ * them (protocol.md §6: IPv4 as `a.b.c.d/bits`, IPv6 as 8 groups of 4 hex digits, no `::`,
+ * `/bits`), and the arithmetic of pools and assignments over them (master.md §3).
+ *
+ * Reading accepts the usual shortened IPv6 forms (`::`, 1-4 digit groups, dotted IPv4 tail).
+ * `parseNetconfCidr` reads what a netconf carries (ParseError); `parseCidr` and `parseIp` read a
+ * caller's input (InvalidArgumentError). Text written for IPv6 is always the full 8-group form:
+ * being fixed-width, its text order is its numeric order, which the SQL store relies on for range
+ * queries.
  */
-import { ParseError } from '../errors.js';
+import { InvalidArgumentError, ParseError } from '../errors.js';
+import { asInvalidArgument } from './as-invalid-argument.js';
 import { describeInput } from './ids.js';
 
 export type IpFamily = 4 | 6;
@@ -88,8 +95,8 @@ export function formatIpv6Full(address: bigint): string {
   return groups.join(':');
 }
 
-/** Reads `address/bits` for either family (the family is told by the address's form). */
-export function parseCidr(text: string): Cidr {
+/** Reads `address/bits` for either family (the family is told by the address's form); ParseError. */
+export function parseNetconfCidr(text: string): Cidr {
   if (typeof text !== 'string') throw new ParseError(`CIDR expected, got ${describeInput(text)}`);
   const slash = text.indexOf('/');
   if (slash < 0 || slash !== text.lastIndexOf('/')) {
@@ -110,6 +117,65 @@ export function parseCidr(text: string): Cidr {
 export function formatCidr(cidr: Cidr): string {
   const address = cidr.family === 4 ? formatIpv4(cidr.address) : formatIpv6Full(cidr.address);
   return `${address}/${cidr.bits}`;
+}
+
+/** Reads a caller's CIDR. Without `/bits` the prefix is the full width (/32, /128) unless
+ * `requirePrefix` is set. Host bits are kept (an assignment names one address). Bad text →
+ * InvalidArgumentError. */
+export function parseCidr(text: string, options: { requirePrefix?: boolean } = {}): Cidr {
+  if (typeof text !== 'string') throw new InvalidArgumentError(`CIDR text expected, got ${describeInput(text)}`);
+  let withPrefix = text;
+  if (!text.includes('/')) {
+    if (options.requirePrefix) {
+      throw new InvalidArgumentError(`CIDR needs a prefix length (address/bits): ${describeInput(text)}`);
+    }
+    withPrefix = `${text}/${familyBits(text.includes(':') ? 6 : 4)}`;
+  }
+  return asInvalidArgument(() => parseNetconfCidr(withPrefix));
+}
+
+/** Reads a caller's address (either family) with no prefix; bad text → InvalidArgumentError. */
+export function parseIp(text: string): { family: IpFamily; address: bigint } {
+  const cidr = parseCidr(text);
+  if (text.includes('/')) throw new InvalidArgumentError(`an address without /bits expected: ${describeInput(text)}`);
+  return { family: cidr.family, address: cidr.address };
+}
+
+/** The address alone, in the netconf form of its family. */
+export function formatIp(family: IpFamily, address: bigint): string {
+  return family === 4 ? formatIpv4(address) : formatIpv6Full(address);
+}
+
+/** Width in bits of an address of this family. */
+export function familyBits(family: IpFamily): number {
+  return family === 4 ? 32 : 128;
+}
+
+/** The mask of the host part of a prefix (all ones in the low `width - bits` bits). */
+export function hostMask(family: IpFamily, bits: number): bigint {
+  return (1n << BigInt(familyBits(family) - bits)) - 1n;
+}
+
+/** The prefix with its host bits cleared (a pool's network address). */
+export function networkOf(cidr: Cidr): Cidr {
+  return { family: cidr.family, address: cidr.address & ~hostMask(cidr.family, cidr.bits), bits: cidr.bits };
+}
+
+/** The lowest and highest assignable addresses of a pool: its network and broadcast excluded. */
+export function assignableRange(pool: Cidr): { first: bigint; last: bigint } | null {
+  const mask = hostMask(pool.family, pool.bits);
+  if (mask < 3n) return null;
+  const network = pool.address & ~mask;
+  return { first: network + 1n, last: network + mask - 1n };
+}
+
+/**
+ * The RFC 4193 address later ZeroTier versions compute for a member (master.md §3):
+ * `fd` + the 8 network ID bytes + `99 93` + the 5 address bytes, prefix /88.
+ */
+export function rfc4193Address(nwid: bigint, memberAddress: bigint): Cidr {
+  const address = (0xfdn << 120n) | (nwid << 56n) | (0x9993n << 40n) | memberAddress;
+  return { family: 6, address, bits: 88 };
 }
 
 function assertRange(address: bigint, bits: number): void {

@@ -2,11 +2,13 @@
  * Checking and formatting the master's netconf fields into §6 values (protocol.md §6), shared by
  * `buildNetconfDictionary` and `NetconfTemplate`. Internal: not exported from any index.
  */
-import { InvalidArgumentError, NetconfError } from '../errors.js';
+import { InvalidArgumentError } from '../errors.js';
+import { asInvalidArgument } from './as-invalid-argument.js';
+import { requireAssignableCidr } from './assigned-addresses.js';
 import { addressToHex, parseAddress } from '../crypto/address.js';
 import { Dictionary } from './dictionary.js';
 import { describeInput } from './ids.js';
-import { formatCidr, parseCidr } from './ip.js';
+import { formatCidr, parseNetconfCidr } from './ip.js';
 import type { CertificateOfMembership } from './certificate.js';
 
 /** The §6 keys. */
@@ -110,20 +112,20 @@ export function formatMulticastRates(rates: readonly MulticastRate[]): Uint8Arra
 }
 
 export function formatActiveBridges(bridges: readonly (string | bigint)[]): string {
-  const hex = bridges.map((bridge) => argument('activeBridges', () => addressToHex(parseAddress(bridge))));
+  const hex = bridges.map((bridge) => asInvalidArgument(() => addressToHex(parseAddress(bridge)), 'netconf activeBridges'));
   return [...new Set(hex)].sort().join(',');
 }
 
 /**
  * Text already in the netconf form, which formatting would give back unchanged: IPv4 without
- * leading zeros, IPv6 as 8 groups of 4 lower-case hex digits, prefix lengths in range without
- * leading zeros. The master's own addresses come this way; anything else is parsed.
+ * leading zeros, IPv6 as 8 groups of 4 lower-case hex digits, prefix lengths of at least 1 and in
+ * range, without leading zeros. The master's own addresses come this way; anything else is parsed.
  */
 const NETCONF_IPV4_CIDR =
-  /^(?:(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])\.){3}(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])\/(?:3[0-2]|[12]?[0-9])$/;
-const NETCONF_IPV6_CIDR = /^(?:[0-9a-f]{4}:){7}[0-9a-f]{4}\/(?:12[0-8]|1[01][0-9]|[1-9]?[0-9])$/;
+  /^(?:(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])\.){3}(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])\/(?:3[0-2]|[12][0-9]|[1-9])$/;
+const NETCONF_IPV6_CIDR = /^(?:[0-9a-f]{4}:){7}[0-9a-f]{4}\/(?:12[0-8]|1[01][0-9]|[1-9][0-9]?)$/;
 
-/** The `v4s` and `v6s` lists, each address in the netconf form, in the order given. */
+/** The `v4s` and `v6s` lists, each address in the netconf form, in the order given. A /0 → InvalidArgumentError. */
 export function splitStaticIps(ips: readonly string[]): { v4: string[]; v6: string[] } {
   const v4: string[] = [];
   const v6: string[] = [];
@@ -131,7 +133,7 @@ export function splitStaticIps(ips: readonly string[]): { v4: string[]; v6: stri
     if (typeof ip === 'string' && NETCONF_IPV4_CIDR.test(ip)) v4.push(ip);
     else if (typeof ip === 'string' && NETCONF_IPV6_CIDR.test(ip)) v6.push(ip);
     else {
-      const cidr = argument('staticIps', () => parseCidr(ip));
+      const cidr = requireAssignableCidr(asInvalidArgument(() => parseNetconfCidr(ip), 'netconf staticIps'));
       (cidr.family === 4 ? v4 : v6).push(formatCidr(cidr));
     }
   }
@@ -148,6 +150,20 @@ export function requireString(value: string, what: string): string {
   return value;
 }
 
+/** A 2015 node refuses a netconf whose network name (`n`) is longer, in UTF-8 bytes. */
+export const MAX_NETCONF_NAME_BYTES = 255;
+
+/** The network name, at most MAX_NETCONF_NAME_BYTES of UTF-8. */
+export function requireName(value: string): string {
+  const bytes = utf8Encoder.encode(requireString(value, 'name')).length;
+  if (bytes > MAX_NETCONF_NAME_BYTES) {
+    throw new InvalidArgumentError(`netconf name is ${bytes} bytes; a node accepts at most ${MAX_NETCONF_NAME_BYTES}`);
+  }
+  return value;
+}
+
+const utf8Encoder = new TextEncoder();
+
 export function requireBigint(value: bigint): bigint {
   if (typeof value !== 'bigint') throw new InvalidArgumentError(`a bigint is needed, got ${describeInput(value)}`);
   return value;
@@ -156,17 +172,4 @@ export function requireBigint(value: bigint): bigint {
 export function toBigint(value: bigint | number): bigint {
   if (typeof value === 'number' && Number.isSafeInteger(value)) return BigInt(value);
   return requireBigint(value as bigint);
-}
-
-/** Runs a conversion of a caller's field; its typed error becomes InvalidArgumentError naming the field. */
-export function argument<T>(what: string, convert: () => T): T {
-  try {
-    return convert();
-  } catch (error) {
-    if (error instanceof InvalidArgumentError) throw error;
-    if (error instanceof NetconfError) {
-      throw new InvalidArgumentError(`netconf ${what}: ${error.message}`, { cause: error });
-    }
-    throw error;
-  }
 }

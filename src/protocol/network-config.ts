@@ -7,16 +7,16 @@ import { addressToHex } from '../crypto/address.js';
 import { CertificateOfMembership } from './certificate.js';
 import { Dictionary } from './dictionary.js';
 import { describeInput, hex16, parseHexDigits } from './ids.js';
-import { formatCidr, parseCidr } from './ip.js';
-import { ALL_ETHER_TYPES, NetconfKey, type MulticastRate, type NetconfFields } from './netconf-fields.js';
+import { MAX_ZT_ASSIGNED_ADDRESSES, requireAssignableCidr } from './assigned-addresses.js';
+import { formatCidr, parseNetconfCidr } from './ip.js';
+import { ALL_ETHER_TYPES, MAX_NETCONF_NAME_BYTES, NetconfKey, type MulticastRate, type NetconfFields } from './netconf-fields.js';
 import { NetconfTemplate } from './netconf-template.js';
 
-/** A netconf must fit a 16-bit length on the wire. */
-export const MAX_NETCONF_BYTES = 65535;
 /** What a member uses when `ml` is absent or 0 (the reference's default). */
 export const DEFAULT_MULTICAST_LIMIT = 32;
 
-export { ALL_ETHER_TYPES, NetconfKey } from './netconf-fields.js';
+export { ALL_ETHER_TYPES, MAX_NETCONF_NAME_BYTES, NetconfKey } from './netconf-fields.js';
+export { MAX_ZT_ASSIGNED_ADDRESSES } from './assigned-addresses.js';
 export type { MulticastRate, NetconfFields } from './netconf-fields.js';
 
 const MAC_ADI_KEY = /^([0-9a-fA-F]{12})\/([0-9a-fA-F]{1,8})$/;
@@ -63,8 +63,10 @@ export class NetworkConfig {
 
   /**
    * Reads a netconf the way a member's node does. Required: `nwid` (non-zero), `ts`, `et`, `id`,
-   * `n`; `r` defaults to 1, `p` to private, `eb` to on, `pb` to off, `ml` (absent or 0) to 32.
-   * Throws ParseError naming the key for a missing required key or a malformed value.
+   * `n` (at most 255 bytes); `r` defaults to 1, `p` to private, `eb` to on, `pb` to off, `ml`
+   * (absent or 0) to 32. Throws ParseError naming the key for a missing required key or a
+   * malformed value, and for what a 2015 node refuses: a /0 address, more than 16 addresses in
+   * `v4s` and `v6s` together.
    * Does not check the signature: call `dict.verify(masterIdentity)` for that.
    */
   static fromDictionary(dict: Dictionary): NetworkConfig {
@@ -78,7 +80,11 @@ export class NetworkConfig {
     const revision = read(dict, NetconfKey.REVISION, false, (v) => parseHexDigits(v, 16, 'revision')) ?? 1n;
     const issuedTo = read(dict, NetconfKey.ISSUED_TO, true, (v) => addressToHex(parseHexDigits(v, 10, 'address')));
     const isPrivate = read(dict, NetconfKey.PRIVATE, false, parseFlag) ?? true;
-    const name = read(dict, NetconfKey.NAME, true, (v) => v);
+    const name = read(dict, NetconfKey.NAME, true, (v) => {
+      const bytes = dict.getBytes(NetconfKey.NAME)!.length;
+      if (bytes > MAX_NETCONF_NAME_BYTES) throw new ParseError(`network name is ${bytes} bytes; at most ${MAX_NETCONF_NAME_BYTES}`);
+      return v;
+    });
     const description = dict.get(NetconfKey.DESCRIPTION) ?? '';
     const enableBroadcast = read(dict, NetconfKey.ENABLE_BROADCAST, false, parseFlag) ?? true;
     const allowPassiveBridging = read(dict, NetconfKey.ALLOW_PASSIVE_BRIDGING, false, parseFlag) ?? false;
@@ -88,6 +94,11 @@ export class NetworkConfig {
     const activeBridges = read(dict, NetconfKey.ACTIVE_BRIDGES, false, parseActiveBridges) ?? [];
     const v4 = read(dict, NetconfKey.STATIC_IPV4, false, (v) => parseStaticIps(v, 4)) ?? [];
     const v6 = read(dict, NetconfKey.STATIC_IPV6, false, (v) => parseStaticIps(v, 6)) ?? [];
+    if (v4.length + v6.length > MAX_ZT_ASSIGNED_ADDRESSES) {
+      throw new ParseError(
+        `netconf assigns ${v4.length + v6.length} addresses in "v4s" and "v6s"; a node accepts at most ${MAX_ZT_ASSIGNED_ADDRESSES}`,
+      );
+    }
     const com = read(dict, NetconfKey.CERTIFICATE_OF_MEMBERSHIP, false, (v) => CertificateOfMembership.parse(v)) ?? null;
     return new NetworkConfig({
       networkId,
@@ -121,7 +132,7 @@ export class NetworkConfig {
 
 /**
  * Builds the unsigned netconf dictionary with exactly the §6 keys and formats. The caller signs it
- * (`dict.sign(masterIdentity)`) and must keep it within MAX_NETCONF_BYTES after signing (the wire
+ * (`dict.sign(masterIdentity)`) and must keep it within MAX_WIRE_DICTIONARY_BYTES after signing (the wire
  * encoder refuses a larger one). Bad fields → InvalidArgumentError.
  */
 export function buildNetconfDictionary(fields: NetconfFields): Dictionary {
@@ -162,9 +173,9 @@ function parseActiveBridges(value: string): string[] {
 function parseStaticIps(value: string, family: 4 | 6): string[] {
   if (value === '') return [];
   return value.split(',').map((token) => {
-    const cidr = parseCidr(token);
+    const cidr = parseNetconfCidr(token);
     if (cidr.family !== family) throw new ParseError(`expected an IPv${family} CIDR, got ${describeInput(token)}`);
-    return formatCidr(cidr);
+    return formatCidr(requireAssignableCidr(cidr));
   });
 }
 

@@ -5,7 +5,6 @@
 import { InvalidArgumentError, LimitExceededError, ParseError } from '../errors.js';
 import { Dictionary } from './dictionary.js';
 import { describeInput, parseNetworkId } from './ids.js';
-import { MAX_NETCONF_BYTES } from './network-config.js';
 
 export const Verb = {
   ERROR: 2,
@@ -22,7 +21,7 @@ export const WireErrorCode = {
 } as const;
 export type WireErrorCode = (typeof WireErrorCode)[keyof typeof WireErrorCode];
 
-/** The largest dictionary a 16-bit length can carry (metadata or netconf). */
+/** The largest dictionary a 16-bit length can carry (metadata or netconf): a netconf must fit it. */
 export const MAX_WIRE_DICTIONARY_BYTES = 65535;
 
 export interface NetworkConfigRequest {
@@ -151,7 +150,7 @@ function dictionaryBytes(value: Dictionary | Uint8Array, what: string): Uint8Arr
   else if (value instanceof Uint8Array) bytes = value;
   else throw new InvalidArgumentError(`${what} must be a Dictionary or Uint8Array, got ${describeInput(value)}`);
   if (bytes.length > MAX_WIRE_DICTIONARY_BYTES) {
-    throw new LimitExceededError(`${what} is ${bytes.length} bytes; the limit is ${MAX_NETCONF_BYTES}`);
+    throw new LimitExceededError(`${what} is ${bytes.length} bytes; the limit is ${MAX_WIRE_DICTIONARY_BYTES}`);
   }
   return bytes;
 }

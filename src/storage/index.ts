@@ -3,9 +3,9 @@
  * schema, and the SQL implementation of the master's storage interface.
  */
 import { netconfSchema } from './sql/schema.js';
-import { restoreDatabaseFile as restoreWithSchema } from './restore.js';
+import { restoreDatabaseFile as restoreWithSchema } from './sqljs/restore.js';
 import { SqlNetconfStore } from './sql/sql-store.js';
-import { openSqlJsEngine, type SqlJsEngineOptions } from './sqljs-engine.js';
+import { openSqlJsEngine, type SqlJsEngineOptions } from './sqljs/open.js';
 
 export { SqlNetconfStore } from './sql/sql-store.js';
 export { CURRENT_SCHEMA_VERSION, netconfSchema } from './sql/schema.js';

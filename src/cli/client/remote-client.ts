@@ -5,7 +5,7 @@
  */
 import { NotFoundError } from '../../errors.js';
 import { readPools } from '../../master/settings.js';
-import { formatCidr } from '../../master/ip.js';
+import { formatCidr } from '../../protocol/ip.js';
 import { CliError, ExitCode } from '../exit-codes.js';
 import type { AdminClient, MemberRecord, NetworkRecord } from './admin-client.js';
 import { errorFromAnswer } from './remote-errors.js';

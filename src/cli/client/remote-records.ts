@@ -4,7 +4,7 @@
  * with their keys in the library's order: `--json` output is then the same text in both modes.
  */
 import { InvalidArgumentError } from '../../errors.js';
-import { assignableRange, familyBits, formatCidr, formatIp, parseIp, type Cidr } from '../../master/ip.js';
+import { assignableRange, familyBits, formatCidr, formatIp, parseIp, type Cidr } from '../../protocol/ip.js';
 import { validateSettings } from '../../master/settings.js';
 import type { V4AssignMode, V6AssignMode } from '../../master/store.js';
 import type { MulticastRate } from '../../protocol/network-config.js';

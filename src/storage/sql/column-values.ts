@@ -12,7 +12,7 @@
  * through `uint64Select`, which yields the number when it is exact and the decimal text otherwise.
  */
 import { CorruptDatabaseError, StorageError } from '../../errors.js';
-import type { SqlRow, SqlValue } from '../engine.js';
+import type { SqlRow, SqlValue } from '../sqljs/engine.js';
 
 const TWO_TO_64 = 1n << 64n;
 const TWO_TO_63 = 1n << 63n;

@@ -10,8 +10,8 @@
  * to the current schema and the migrations are exercised on every new database.
  */
 import { NotANetconfDatabaseError, SchemaTooNewError } from '../../errors.js';
-import type { SchemaManager, SqlReader, SqlWriter } from '../engine.js';
-import { formatIp, parseIp } from '../../master/ip.js';
+import type { SchemaManager, SqlReader, SqlWriter } from '../sqljs/engine.js';
+import { formatIp, parseIp } from '../../protocol/ip.js';
 
 export const CURRENT_SCHEMA_VERSION = 3;
 export const SCHEMA_VERSION_KEY = 'schemaVersion';
@@ -266,6 +266,17 @@ function hasColumns(reader: SqlReader, tables: Set<string>, wanted: Readonly<Rec
   return true;
 }
 
+/** Whether any table or column that version 2 added to version 1 is present. */
+function hasAddedSinceVersion1(reader: SqlReader, tables: Set<string>): boolean {
+  return Object.entries(VERSION_2_COLUMNS).some(([table, columns]) => {
+    if (!tables.has(table)) return false;
+    const original = VERSION_1_COLUMNS[table];
+    if (original === undefined) return true;
+    const present = reader.all<{ name: string }>(`SELECT name FROM pragma_table_info(?)`, [table]).map((row) => String(row.name));
+    return present.some((column) => columns.includes(column) && !original.includes(column));
+  });
+}
+
 /**
  * The schema version of an open database: null for an empty database, a number for ours.
  * Throws NotANetconfDatabaseError / SchemaTooNewError for a database this library must not touch.
@@ -281,6 +292,13 @@ export function readSchemaVersion(reader: SqlReader): number | null {
   const row = reader.get<{ v: string }>(`SELECT v FROM Config WHERE k = ?`, [SCHEMA_VERSION_KEY]);
   let version: number;
   if (row === undefined) {
+    // Only the reference's first schema has no version row; a file with what a later version
+    // added has lost its row, and migrating it as version 1 would fail half-way.
+    if (hasAddedSinceVersion1(reader, tables)) {
+      throw new NotANetconfDatabaseError(
+        `not a netconf database: Config has no ${SCHEMA_VERSION_KEY} row, but the tables are not those of version 1`,
+      );
+    }
     version = 1;
   } else {
     const text = String(row.v);

@@ -3,15 +3,15 @@
  * on the schema of src/storage/sql/schema.ts. All SQL of the master lives here.
  */
 import { ConflictError, CorruptDatabaseError } from '../../errors.js';
-import { firstFreeInRange } from '../../master/free-range.js';
-import { formatIp, parseCidr } from '../../master/ip.js';
-import type { Cidr, IpFamily } from '../../master/ip.js';
+import { firstFreeInRange } from '../../protocol/free-range.js';
+import { formatIp, parseCidr } from '../../protocol/ip.js';
+import type { Cidr, IpFamily } from '../../protocol/ip.js';
 import type {
   CachedNetconf, MemberRow, MulticastRateRow, NetconfStore, NetconfStoreReader, NetconfStoreTx,
   NetworkRow, NetworkRowSettings, NodeRecord, RequestState, TransactionOptions,
 } from '../../master/store.js';
 import { V4_ASSIGN_MODES, V6_ASSIGN_MODES } from '../../master/store.js';
-import type { SqlEngine, SqlReader, SqlRow, SqlValue, SqlWriter } from '../engine.js';
+import type { SqlEngine, SqlReader, SqlRow, SqlValue, SqlWriter } from '../sqljs/engine.js';
 import { scheduleSoon } from '../../schedule-soon.js';
 import {
   readFlag, readInteger, readOneOf, readOptionalInteger, readOptionalText, readOptionalUint64, readText, readUint64,

@@ -6,8 +6,8 @@
  * point leaves either the old database or the restored one.
  */
 import type { SchemaManager } from './engine.js';
-import { loadFilePersistenceModule, validateDatabaseImage } from './sqljs-engine.js';
-import type { PersistenceFs } from './persistence/file.js';
+import { loadFilePersistenceModule, validateDatabaseImage } from './open.js';
+import type { PersistenceFs } from './persistence/fs.js';
 
 export async function restoreDatabaseFile(
   path: string,

@@ -4,7 +4,7 @@
  * record, in order, on the snapshot they followed rebuilds the database.
  */
 import type { SqlParams, SqlValue } from '../engine.js';
-import { CorruptDatabaseError } from '../../errors.js';
+import { CorruptDatabaseError } from '../../../errors.js';
 
 export interface RecordedStatement {
   readonly sql: string;

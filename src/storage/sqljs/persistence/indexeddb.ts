@@ -5,7 +5,7 @@
  * batch is one IndexedDB transaction with default durability; a snapshot switch (put the image,
  * clear the log) is one transaction, so it is atomic by construction.
  */
-import { PersistenceError } from '../../errors.js';
+import { PersistenceError } from '../../../errors.js';
 import { acquireWebLock, type WebLock } from '../lock-web.js';
 import type { Persistence, PersistenceCounters, StoredState } from './types.js';
 

@@ -7,59 +7,17 @@
  *   <db>.snapshot-tmp  the next snapshot, renamed over <db> once complete and synced
  *   <db>.lock       single-writer lock
  *
- * This module imports node:fs; the engine loads it with a dynamic import only when a path is given.
+ * This module uses node:fs (through fs.ts and the lock); the engine loads it with a dynamic import
+ * only when a path is given.
  */
-import * as nodeFs from 'node:fs';
 import { createHash } from 'node:crypto';
 import { dirname } from 'node:path';
-import { promisify } from 'node:util';
-import { CorruptDatabaseError, ExternalModificationError, PersistenceError } from '../../errors.js';
+import { equalBytes } from '@noble/curves/utils.js';
+import { CorruptDatabaseError, ExternalModificationError, PersistenceError } from '../../../errors.js';
 import { acquireFileLock, type FileLock } from '../lock.js';
-import { LOG_HEADER_SIZE, bytesEqual, encodeLogHeader, frameRecords, parseLog } from './log-format.js';
+import { LOG_HEADER_SIZE, encodeLogHeader, frameRecords, parseLog, type ParsedLog } from './log-format.js';
 import type { ExternalChange, Persistence, PersistenceCounters, StoredState } from './types.js';
-
-/** Identity of a file as seen by stat. */
-export interface FileIdentity {
-  readonly ino: number;
-  readonly size: number;
-  readonly mtimeMs: number;
-}
-
-/** The few file-system calls file persistence makes; inject a wrapper to simulate faults. */
-export interface PersistenceFs {
-  readFile(path: string): Promise<Uint8Array>;
-  /** flags as in fs.open: 'r', 'r+', 'w', 'wx'. */
-  open(path: string, flags: string): Promise<number>;
-  write(fd: number, data: Uint8Array, position: number): Promise<number>;
-  /** fdatasync: file data and the size needed to read it back. */
-  fdatasync(fd: number): Promise<void>;
-  /** fsync of a file or, opened with 'r', a directory. */
-  fsync(fd: number): Promise<void>;
-  ftruncate(fd: number, length: number): Promise<void>;
-  close(fd: number): Promise<void>;
-  rename(from: string, to: string): Promise<void>;
-  unlink(path: string): Promise<void>;
-  copyFileExclusive(from: string, to: string): Promise<void>;
-  /** Synchronous stat; null when the path does not exist. */
-  statSync(path: string): FileIdentity | null;
-}
-
-export const nodePersistenceFs: PersistenceFs = {
-  readFile: async (path) => new Uint8Array(await nodeFs.promises.readFile(path)),
-  open: promisify(nodeFs.open) as (path: string, flags: string) => Promise<number>,
-  write: async (fd, data, position) => (await promisify(nodeFs.write)(fd, data, 0, data.length, position)).bytesWritten,
-  fdatasync: promisify(nodeFs.fdatasync),
-  fsync: promisify(nodeFs.fsync),
-  ftruncate: promisify(nodeFs.ftruncate),
-  close: promisify(nodeFs.close),
-  rename: nodeFs.promises.rename,
-  unlink: nodeFs.promises.unlink,
-  copyFileExclusive: (from, to) => nodeFs.promises.copyFile(from, to, nodeFs.constants.COPYFILE_EXCL),
-  statSync: (path) => {
-    const s = nodeFs.statSync(path, { throwIfNoEntry: false });
-    return s ? { ino: s.ino, size: s.size, mtimeMs: s.mtimeMs } : null;
-  },
-};
+import { nodePersistenceFs, writeFully, type FileIdentity, type PersistenceFs } from './fs.js';
 
 export interface FilePersistenceOptions {
   path: string;
@@ -97,8 +55,9 @@ function sameIdentity(a: FileIdentity | null, b: FileIdentity | null): boolean {
 
 export async function openFilePersistence(options: FilePersistenceOptions): Promise<FilePersistence> {
   const paths = databaseFilePaths(options.path);
-  const lock = options.lock ?? (await acquireFileLock(paths.lock, options.path));
-  return new FilePersistence(options.path, options.fs ?? nodePersistenceFs, lock);
+  const fs = options.fs ?? nodePersistenceFs;
+  const lock = options.lock ?? (await acquireFileLock(paths.lock, options.path, fs));
+  return new FilePersistence(options.path, fs, lock);
 }
 
 interface LoadPlan {
@@ -151,8 +110,9 @@ export class FilePersistence implements Persistence {
     const nextBytes = this.logFd === null ? await this.readOptional(this.paths.logNext) : null;
     if (nextBytes) {
       const next = parseLog(nextBytes);
-      if (next && bytesEqual(next.header.snapshotDigest, digest) && next.header.snapshotSize === snapshotSize) {
+      if (next && equalBytes(next.header.snapshotDigest, digest) && next.header.snapshotSize === snapshotSize) {
         // The snapshot switch completed its first rename: the old log's records are in the snapshot.
+        this.refuseDamage(next, this.paths.logNext);
         this.plan = { adoptNextLog: true, validLength: next.validLength, logExists: true };
         return { snapshot, records: next.records, logMatchesSnapshot: true };
       }
@@ -165,12 +125,32 @@ export class FilePersistence implements Persistence {
     if (!log) {
       throw new CorruptDatabaseError(`${this.paths.log} is not a netconf log file (bad header); move it away to open ${this.location}`);
     }
-    const matches = bytesEqual(log.header.snapshotDigest, digest) && log.header.snapshotSize === snapshotSize;
+    this.refuseDamage(log, this.paths.log);
+    const matches = equalBytes(log.header.snapshotDigest, digest) && log.header.snapshotSize === snapshotSize;
     if (!snapshot && log.records.length > 0) {
       throw new CorruptDatabaseError(`${this.location} is missing but its log ${this.paths.log} holds ${log.records.length} changes`);
     }
+    if (snapshotSize === 0 && log.header.snapshotSize > 0) {
+      // A cleanly closed database has an empty log that follows its last snapshot: opening the
+      // empty or missing main file as a new database would forget that snapshot.
+      throw new CorruptDatabaseError(
+        `${this.location} is ${snapshot ? 'empty' : 'missing'}, but its log ${this.paths.log} follows a snapshot of ` +
+          `${log.header.snapshotSize} bytes. Nothing was changed. Put back the database file (from a backup), or ` +
+          `move ${this.paths.log} away to start a new database.`,
+      );
+    }
     this.plan = { adoptNextLog: false, validLength: log.validLength, logExists: true, resetLog: !matches && log.records.length === 0 };
     return { snapshot, records: log.records, logMatchesSnapshot: matches };
+  }
+
+  /** A bad record followed by intact ones is damage, not a torn tail: dropping it would lose acknowledged changes. */
+  private refuseDamage(log: ParsedLog, path: string): void {
+    if (!log.damaged) return;
+    throw new CorruptDatabaseError(
+      `${path} is damaged: the record at byte ${log.validLength} is bad but intact records follow it, so this is ` +
+        `not the torn end of an interrupted write. Nothing was changed. Restore ${this.location} from a backup; ` +
+        `opening it without the log would lose the changes recorded after the damage.`,
+    );
   }
 
   async acceptLoaded(): Promise<void> {
@@ -185,7 +165,13 @@ export class FilePersistence implements Persistence {
     }
     await fs.unlink(paths.snapshotTmp).catch(ignoreMissing);
     if (!plan.logExists || plan.resetLog) {
-      await this.writeFreshLog(paths.logNext, this.loadedDigest, this.mainSize);
+      try {
+        await this.writeFreshLog(paths.logNext, this.loadedDigest, this.mainSize);
+      } catch (error) {
+        // A full disk: leave no partial log behind for the next open to find.
+        await fs.unlink(paths.logNext).catch(() => {});
+        throw error;
+      }
       await fs.rename(paths.logNext, paths.log);
       await this.syncDirectory();
       plan.validLength = LOG_HEADER_SIZE;
@@ -206,7 +192,7 @@ export class FilePersistence implements Persistence {
     if (this.logFd === null) throw new PersistenceError(`${this.location}: log is not open`);
     const frames = frameRecords(payloads);
     try {
-      await this.writeAll(this.logFd, frames, this.logSize);
+      await writeFully(this.fs, this.logFd, frames, this.logSize);
       this.counters.syncs++;
       await this.fs.fdatasync(this.logFd);
     } catch (error) {
@@ -235,14 +221,12 @@ export class FilePersistence implements Persistence {
       await this.writeWholeFile(paths.snapshotTmp, image);
       await this.writeFreshLog(paths.logNext, digest, image.length);
     } catch (error) {
-      await fs.unlink(paths.snapshotTmp).catch(() => {});
-      await fs.unlink(paths.logNext).catch(() => {});
+      await this.removeSwitchFiles();
       throw new PersistenceError(`${this.location}: could not write a snapshot: ${(error as Error).message}`, { cause: error });
     }
     const current = fs.statSync(paths.main);
     if (this.knownMain !== null && !sameIdentity(current, this.knownMain)) {
-      await fs.unlink(paths.snapshotTmp).catch(() => {});
-      await fs.unlink(paths.logNext).catch(() => {});
+      await this.removeSwitchFiles();
       throw new ExternalModificationError(`${this.location} was changed by another program; the snapshot was not installed`);
     }
     // Writes go on while the rename runs: from the moment it lands, the main file is this one.
@@ -251,8 +235,7 @@ export class FilePersistence implements Persistence {
       await fs.rename(paths.snapshotTmp, paths.main);
       this.knownMain = this.installingMain;
     } catch (error) {
-      await fs.unlink(paths.snapshotTmp).catch(() => {});
-      await fs.unlink(paths.logNext).catch(() => {});
+      await this.removeSwitchFiles();
       throw new PersistenceError(`${this.location}: could not install a snapshot: ${(error as Error).message}`, { cause: error });
     } finally {
       this.installingMain = null;
@@ -341,19 +324,10 @@ export class FilePersistence implements Persistence {
     }
   }
 
-  private async writeAll(fd: number, data: Uint8Array, position: number): Promise<void> {
-    let done = 0;
-    while (done < data.length) {
-      const n = await this.fs.write(fd, data.subarray(done), position + done);
-      if (n <= 0) throw new Error('write made no progress');
-      done += n;
-    }
-  }
-
   private async writeWholeFile(path: string, data: Uint8Array): Promise<void> {
     const fd = await this.fs.open(path, 'w');
     try {
-      await this.writeAll(fd, data, 0);
+      await writeFully(this.fs, fd, data, 0);
       this.counters.syncs++;
       await this.fs.fsync(fd);
     } finally {
@@ -363,6 +337,12 @@ export class FilePersistence implements Persistence {
 
   private async writeFreshLog(path: string, digest: Uint8Array, snapshotSize: number): Promise<void> {
     await this.writeWholeFile(path, encodeLogHeader({ snapshotDigest: digest, snapshotSize }));
+  }
+
+  /** Removes what a snapshot switch that will not complete wrote (its image and its next log). */
+  private async removeSwitchFiles(): Promise<void> {
+    await this.fs.unlink(this.paths.snapshotTmp).catch(() => {});
+    await this.fs.unlink(this.paths.logNext).catch(() => {});
   }
 
   private async syncDirectory(): Promise<void> {

@@ -2,7 +2,7 @@
  * Single-writer lock in a browser (docs/architecture.md, "Persistence"): a Web Lock held for as
  * long as the database is open. Where Web Locks are missing, no lock is taken.
  */
-import { DatabaseLockedError } from '../errors.js';
+import { DatabaseLockedError } from '../../errors.js';
 
 export interface WebLock {
   release(): void;

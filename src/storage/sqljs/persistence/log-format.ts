@@ -7,9 +7,11 @@
  *   record:            u32 payload length | u32 CRC-32 of (length bytes ‖ payload) | payload
  *
  * All integers little-endian. A record whose length runs past the end of the file, or whose CRC
- * does not match, marks the end of the valid log: it and everything after it is a torn tail.
+ * does not match, marks the end of the valid log. If no valid record follows it anywhere, it and
+ * everything after it is a torn tail (a crash during an append). If one does, the log was damaged
+ * in the middle, and what follows the damage must not be dropped.
  */
-import { nodeBuiltin } from '../../crypto/node-builtin.js';
+import { nodeBuiltin } from '../../../crypto/node-builtin.js';
 
 export const LOG_MAGIC = new TextEncoder().encode('ZTNCLOG1');
 export const LOG_FORMAT_VERSION = 1;
@@ -26,8 +28,10 @@ export interface LogHeader {
 export interface ParsedLog {
   readonly header: LogHeader;
   readonly records: Uint8Array[];
-  /** Bytes of header plus valid records; anything past it is a torn tail. */
+  /** Bytes of header plus valid records; what is past it is a torn tail, unless damaged. */
   readonly validLength: number;
+  /** True when a valid record follows the first bad one: damage inside the log, not a torn tail. */
+  readonly damaged: boolean;
 }
 
 const CRC_TABLE = (() => {
@@ -94,27 +98,34 @@ export function frameRecords(payloads: readonly Uint8Array[]): Uint8Array {
   return out;
 }
 
-/** Parses a whole log file; null when its header is not valid. Stops at the first bad record. */
+/** Where the record starting at `offset` ends, or -1 when no intact record starts there. */
+function recordEnd(bytes: Uint8Array, view: DataView, offset: number): number {
+  if (offset + RECORD_HEADER_SIZE > bytes.length) return -1;
+  const length = view.getUint32(offset, true);
+  const end = offset + RECORD_HEADER_SIZE + length;
+  if (length > MAX_RECORD_SIZE || end > bytes.length) return -1;
+  const expected = crc32(bytes.subarray(offset + RECORD_HEADER_SIZE, end), crc32(bytes.subarray(offset, offset + 4)));
+  return view.getUint32(offset + 4, true) === expected ? end : -1;
+}
+
+/**
+ * Parses a whole log file; null when its header is not valid. Takes records up to the first bad
+ * one, then looks at every later byte offset for an intact record (a chance CRC match is one in
+ * 2^32 per offset) to tell a torn tail from damage.
+ */
 export function parseLog(bytes: Uint8Array): ParsedLog | null {
   const header = decodeLogHeader(bytes);
   if (!header) return null;
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const records: Uint8Array[] = [];
   let offset = LOG_HEADER_SIZE;
-  while (offset + RECORD_HEADER_SIZE <= bytes.length) {
-    const length = view.getUint32(offset, true);
-    if (length > MAX_RECORD_SIZE || offset + RECORD_HEADER_SIZE + length > bytes.length) break;
-    const payload = bytes.subarray(offset + RECORD_HEADER_SIZE, offset + RECORD_HEADER_SIZE + length);
-    const expected = crc32(payload, crc32(bytes.subarray(offset, offset + 4)));
-    if (view.getUint32(offset + 4, true) !== expected) break;
-    records.push(payload);
-    offset += RECORD_HEADER_SIZE + length;
+  for (let end = recordEnd(bytes, view, offset); end >= 0; end = recordEnd(bytes, view, offset)) {
+    records.push(bytes.subarray(offset + RECORD_HEADER_SIZE, end));
+    offset = end;
   }
-  return { header, records, validLength: offset };
-}
-
-export function bytesEqual(a: Uint8Array, b: Uint8Array): boolean {
-  if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
-  return true;
+  let damaged = false;
+  for (let later = offset + 1; !damaged && later + RECORD_HEADER_SIZE <= bytes.length; later++) {
+    damaged = recordEnd(bytes, view, later) >= 0;
+  }
+  return { header, records, validLength: offset, damaged };
 }
