@@ -133,3 +133,101 @@ test('while the server is down a transaction rejects with a typed error, and the
   await store.transaction((tx) => tx.setNetworkRevision(NWID, 5n));
   assert.equal((await store.read((reader) => reader.getNetwork(NWID)))?.revision, 5n);
 });
+
+/** Every row of every netconf table of a SQLite image, as text, for exact comparison. */
+async function imageRows(image: Uint8Array): Promise<Record<string, string[]>> {
+  const { default: initSqlJs } = await import('sql.js');
+  const SQL = await initSqlJs();
+  const db = new SQL.Database(image);
+  const rows: Record<string, string[]> = {};
+  for (const table of ['Network', 'Node', 'Member', 'IpAssignment', 'IpAssignmentPool', 'Rule', 'MulticastRate', 'IpRun']) {
+    const result = db.exec(`SELECT * FROM ${table}`);
+    rows[table] = (result[0]?.values ?? []).map((row) => JSON.stringify(row.map((v) => (v instanceof Uint8Array ? Buffer.from(v).toString('hex') : v)))).sort();
+  }
+  db.close();
+  return rows;
+}
+
+test('a database that began as the 2015 file moves into PostgreSQL and back into a SQLite image with every row equal', { skip }, async (t) => {
+  const { readFileSync } = await import('node:fs');
+  const { openSqlJsStorage } = await import('../src/storage/index.js');
+  const { copySqliteImageToPostgres, sqliteImageFromPostgres } = await import('../src/storage/postgres/sqlite-image.js');
+  // The 2015 file migrated to the current schema by sql.js: the reference for "every row".
+  const original = readFileSync(new URL('./fixtures/netconf-2015-original.db', import.meta.url));
+  const { createMemoryPersistence } = await import('../src/storage/sqljs/persistence/memory.js');
+  const persistence = createMemoryPersistence();
+  persistence.load = async () => ({ snapshot: new Uint8Array(original), records: [], logMatchesSnapshot: true });
+  const local = await openSqlJsStorage({ persistence });
+  // Rows of every table, through the sql.js store.
+  const { createNetconfMaster } = await import('../src/master/index.js');
+  const { Identity } = await import('../src/crypto/identity.js');
+  const { TEST_IDENTITIES } = await import('../src/crypto/test-identities.js');
+  const master = createNetconfMaster(local, Identity.fromString(TEST_IDENTITIES[0]!), { validateIdentities: false, signingWorkers: 0 });
+  const nwid = await master.createNetwork({ name: 'moved', v4AssignMode: 'zt', v6AssignMode: 'rfc4193', ipPools: ['10.1.0.0/24', '10.2.0.0/24'] });
+  await master.updateNetwork(nwid, { multicastRates: [{ mac: '000000000000', adi: 0, preload: 1, maxBalance: 2, accrual: 3 }], etherTypes: [0x0800, 0x86dd] });
+  for (const secret of TEST_IDENTITIES.slice(1, 4)) {
+    const member = Identity.fromString(secret);
+    await master.authorizeMember(nwid, member.address);
+    await master.doNetworkConfigRequest({ identity: member, nwid, fromAddr: '192.0.2.1/9993', haveRevision: 0n });
+  }
+  await master.setMemberName(nwid, Identity.fromString(TEST_IDENTITIES[1]!).address, 'named');
+  await master.close();
+  await local.flush();
+  const source = local.backup();
+  const expected = source;
+  await local.close();
+
+  const store = await openPostgresStorage({ connectionString: await freshPostgresDatabase(t) });
+  t.after(() => store.close());
+  const report = await copySqliteImageToPostgres(source, store);
+  assert.equal(report.rows.network, 1);
+  assert.equal(report.rows.member, 3);
+  assert.deepEqual(report.skipped, {});
+  const back = await sqliteImageFromPostgres(store);
+  assert.deepEqual(await imageRows(back), await imageRows(expected));
+  // A second copy into a database that is no longer empty is refused unless told.
+  await assert.rejects(copySqliteImageToPostgres(source, store), /already holds/);
+  await copySqliteImageToPostgres(back, store, { replace: true });
+  assert.deepEqual(await imageRows(await sqliteImageFromPostgres(store)), await imageRows(expected));
+});
+
+test('an image of PostgreSQL keeps 64-bit values, flags, blobs and address runs exactly', { skip }, async (t) => {
+  const { sqliteImageFromPostgres, copySqliteImageToPostgres } = await import('../src/storage/postgres/sqlite-image.js');
+  const store = await openPostgresStorage({ connectionString: await freshPostgresDatabase(t) });
+  t.after(() => store.close());
+  await store.transaction(async (tx) => {
+    await tx.insertNetwork({ ...networkRow(NWID), revision: (1n << 64n) - 2n });
+    await tx.insertNode({ address: '0102030405', identity: 'x', lastAt: '10.0.0.1/9993', firstSeen: 5, lastSeen: 6 });
+    await tx.insertMember({
+      networkId: NWID, address: '0102030405', authorized: true, activeBridge: true, name: 'n', notes: 'x',
+      authorizedAt: 1, deauthorizedAt: null, clientReportedRevision: 1n << 63n,
+    });
+    for (let i = 1; i <= 3; i++) await tx.insertAssignment(NWID, '0102030405', { family: 4, address: 0x0a000000n + BigInt(i), bits: 24 });
+    await tx.insertAssignment(NWID, '0102030405', { family: 6, address: (0xfd00n << 112n) + 1n, bits: 88 });
+    await tx.setPools(NWID, [{ family: 4, address: 0x0a000000n, bits: 24 }]);
+    await tx.setAcceptedEtherTypes(NWID, [0x0800, 0x0806]);
+  });
+  store.cacheNetconf(NWID, '0102030405', { bytes: new Uint8Array([0, 1, 255]), revision: (1n << 64n) - 2n, timestamp: 7 });
+  await store.flush();
+  const image = await sqliteImageFromPostgres(store);
+  const rows = await imageRows(image);
+  assert.equal(rows.IpRun!.length, 1, 'the three consecutive IPv4 addresses are one run in SQLite');
+  const { openSqlJsStorage } = await import('../src/storage/index.js');
+  const { createMemoryPersistence } = await import('../src/storage/sqljs/persistence/memory.js');
+  const persistence = createMemoryPersistence();
+  persistence.load = async () => ({ snapshot: image, records: [], logMatchesSnapshot: true });
+  const local = await openSqlJsStorage({ persistence });
+  t.after(() => local.close());
+  const network = await Promise.resolve(local.read((reader) => reader.getNetwork(NWID)));
+  assert.equal(network?.revision, (1n << 64n) - 2n);
+  const member = await Promise.resolve(local.read((reader) => reader.getMember(NWID, '0102030405')));
+  assert.equal(member?.clientReportedRevision, 1n << 63n);
+  assert.equal(member?.activeBridge, true);
+  const cached = await Promise.resolve(local.read((reader) => reader.getCachedNetconf(NWID, '0102030405', (1n << 64n) - 2n)));
+  assert.deepEqual([...cached!.bytes], [0, 1, 255]);
+  // And back into an empty PostgreSQL database, unchanged.
+  const again = await openPostgresStorage({ connectionString: await freshPostgresDatabase(t) });
+  t.after(() => again.close());
+  await copySqliteImageToPostgres(image, again);
+  assert.deepEqual(await imageRows(await sqliteImageFromPostgres(again)), rows);
+});

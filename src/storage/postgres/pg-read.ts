@@ -3,7 +3,7 @@
  * on one connection: the statements of one transaction, or of one read.
  */
 import { CorruptDatabaseError } from '../../errors.js';
-import { parseCidr, type Cidr, type IpFamily } from '../../master/ip.js';
+import { parseCidr, type Cidr, type IpFamily } from '../../protocol/ip.js';
 import type {
   CachedNetconf, MemberRow, MulticastRateRow, NetworkRow, NodeRecord, RequestState, V4AssignMode, V6AssignMode,
 } from '../../master/store.js';

@@ -11,8 +11,8 @@
  *   the first identity that claims an address keeps it.
  */
 import { ConflictError } from '../../errors.js';
-import { formatIp, type Cidr } from '../../master/ip.js';
-import type { IpFamily } from '../../master/ip.js';
+import { formatIp, type Cidr } from '../../protocol/ip.js';
+import type { IpFamily } from '../../protocol/ip.js';
 import type { MemberRow, MulticastRateRow, NetworkRow, NetworkRowSettings, NodeRecord } from '../../master/store.js';
 import { MEMBER_COLUMNS, NETWORK_COLUMNS, PgRead, memberFromRow, networkFromRow } from './pg-read.js';
 import type { PgQueryable } from './pg-types.js';
