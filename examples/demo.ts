@@ -15,7 +15,7 @@ import {
   openSqlJsStorage,
   type NetworkConfigReply,
 } from '../src/index.js';
-import { TEST_IDENTITIES } from '../src/crypto/test-identities.js';
+import { TEST_IDENTITIES } from '../src/testing/index.js';
 
 const RESULT_NAMES = Object.fromEntries(Object.entries(ResultCode).map(([name, code]) => [code, name]));
 
@@ -123,7 +123,10 @@ say(`the master recorded alice as a member waiting for authorization (authorized
 heading('The administrator authorizes alice and bob');
 await master.authorizeMember(lab, members.alice.address);
 await master.authorizeMember(lab, members.bob.address);
-say(`network revision is now ${(await master.getNetwork(lab))?.revision} (each authorization raised it by one)`);
+say(
+  `network revision is now ${(await master.getNetwork(lab))?.revision} (alice's authorization raised it by one; ` +
+    `bob, authorized before he asked, changes no one's config)`,
+);
 await request('alice', lab);
 await request('bob', lab);
 showAgreement('alice', 'bob', lab);

@@ -20,7 +20,7 @@ import {
   encodeNetworkConfigOk,
   openSqlJsStorage,
 } from '../src/index.js';
-import { TEST_IDENTITIES, deterministicRandom } from '../src/crypto/index.js';
+import { TEST_IDENTITIES, deterministicRandom } from '../src/testing/index.js';
 
 /** A clock that starts at a fixed moment and advances one second each time it is read. */
 function steppingClock(startMs: number): () => number {
@@ -66,6 +66,6 @@ console.log(`certificate:      ${config.com!.toString()}`);
 console.log(`signed config (${netconf.toBytes().length} bytes):`);
 console.log(netconf.toString().trimEnd().replace(/^/gm, '  '));
 console.log(`OK payload SHA-256: ${createHash('sha256').update(payload).digest('hex')}`);
-console.log(`backup SHA-256:     ${createHash('sha256').update(master.backup()).digest('hex')}`);
+console.log(`backup SHA-256:     ${createHash('sha256').update(await master.backup()).digest('hex')}`);
 
 await storage.close();

@@ -1,7 +1,7 @@
 /** Helpers shared by the benchmark scripts: statistics, formatting, synthetic members, signer choice. */
 import { bytesToHex, randomBytes } from '@noble/hashes/utils.js';
 import { Identity } from '../src/crypto/identity.js';
-import { getSigningBackend, setSigningBackend } from '../src/crypto/signing-backend.js';
+import { chooseSigningBackend, type Ed25519Backend } from '../src/crypto/signing/backend.js';
 
 export type Signer = 'noble' | 'native';
 
@@ -28,7 +28,7 @@ export function syntheticIdentity(address: bigint): Identity {
   return Identity.fromString(`${address.toString(16).padStart(10, '0')}:0:${bytesToHex(randomBytes(64))}`);
 }
 
-export function useSigner(signer: Signer): void {
-  setSigningBackend(signer);
-  if (getSigningBackend() !== signer) throw new Error(`signing backend ${signer} is not available`);
+/** The backend named (throws where it is not available). */
+export function signingBackend(signer: Signer): Ed25519Backend {
+  return chooseSigningBackend(signer);
 }

@@ -1,8 +1,8 @@
 // Median milliseconds per memory-hard hash (protocol.md §2): JavaScript vs WebAssembly.
 // Usage: npx tsx scripts/bench-memhash.ts [runs]
 import { randomBytes } from '@noble/hashes/utils.js';
-import { memoryHardHash, type MemoryHardHashFunction } from '../src/crypto/memory-hard-hash.js';
-import { loadWasmMemoryHardHash } from '../src/crypto/memory-hard-hash-wasm.js';
+import { memoryHardHashJs, type MemoryHardHashFunction } from '../src/crypto/memory-hard-hash-js.js';
+import { memoryHardHashWasm } from '../src/crypto/memory-hard-hash-wasm.js';
 
 const runs = Number(process.argv[2] ?? 40);
 const WARMUP_RUNS = 5;
@@ -20,8 +20,7 @@ function medianMilliseconds(hash: MemoryHardHashFunction): { median: number; min
   return { median: times[Math.floor(times.length / 2)]!, min: times[0]! };
 }
 
-const wasm = await loadWasmMemoryHardHash();
-for (const [name, hash] of [['javascript', memoryHardHash], ['webassembly', wasm]] as const) {
+for (const [name, hash] of [['javascript', memoryHardHashJs], ['webassembly', memoryHardHashWasm]] as const) {
   const { median, min } = medianMilliseconds(hash);
   console.log(`${name.padEnd(12)} median ${median.toFixed(2)} ms  min ${min.toFixed(2)} ms  (${runs} runs)`);
 }

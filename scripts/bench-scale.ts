@@ -19,12 +19,11 @@
 import { performance } from 'node:perf_hooks';
 import { bytesToHex, randomBytes } from '@noble/hashes/utils.js';
 import { Identity } from '../src/crypto/identity.js';
-import { isNativeSigningAvailable } from '../src/crypto/signing-backend.js';
 import { TEST_IDENTITIES } from '../src/crypto/test-identities.js';
 import { createNetconfMaster, ResultCode, type NetconfMaster } from '../src/master/index.js';
 import { openSqlJsStorage } from '../src/storage/index.js';
 import type { SqlNetconfStore } from '../src/storage/sql/sql-store.js';
-import { fmt, log, percentile, syntheticIdentity, useSigner } from './bench-common.js';
+import { fmt, log, percentile, syntheticIdentity } from './bench-common.js';
 
 export const MEMBERS_PER_NETWORK = 100;
 export const REQUEST_KINDS = ['fresh', 'first', 'join'] as const;
@@ -172,7 +171,6 @@ async function timed(master: NetconfMaster, identity: Identity, nwid: string, in
  * Iteration i visits network (i × 7919) mod count: on the large setup, a different network each time.
  */
 export async function measureScale(setups: ScaleSetup[], requests: number): Promise<ScaleFigures[]> {
-  useSigner(isNativeSigningAvailable() ? 'native' : 'noble');
   const networkAt = (setup: ScaleSetup, i: number) => setup.networks[(i * 7919) % setup.networks.length]!;
   const samples = setups.map(() => ({ fresh: [] as number[], first: [] as number[], join: [] as number[], deferred: [] as number[] }));
 

@@ -18,15 +18,17 @@ import { ed25519 } from '@noble/curves/ed25519.js';
 import { sha512 } from '@noble/hashes/sha2.js';
 import { hexToBytes, randomBytes } from '@noble/hashes/utils.js';
 import { Identity } from '../src/crypto/identity.js';
-import { memoryHardHash, setMemoryHardHashImplementation } from '../src/crypto/memory-hard-hash.js';
-import { loadWasmMemoryHardHash } from '../src/crypto/memory-hard-hash-wasm.js';
-import { isNativeSigningAvailable } from '../src/crypto/signing-backend.js';
-import { createSigningPool } from '../src/crypto/signing-pool.js';
+import { memoryHardHashJs } from '../src/crypto/memory-hard-hash-js.js';
+import { memoryHardHashWasm } from '../src/crypto/memory-hard-hash-wasm.js';
+import { c25519Sign } from '../src/crypto/c25519.js';
+import { privateKeyOf } from '../src/crypto/identity.js';
+import { isNativeSigningAvailable } from '../src/crypto/signing/backend.js';
+import { createSigningPool } from '../src/crypto/signing/pool.js';
 import { TEST_IDENTITIES } from '../src/crypto/test-identities.js';
 import { createNetconfMaster, ResultCode, type NetconfMaster } from '../src/master/index.js';
 import { openSqlJsStorage } from '../src/storage/index.js';
 import type { SqlNetconfStore } from '../src/storage/sql/sql-store.js';
-import { fmt, log, median, percentile, syntheticIdentity, useSigner, type Signer } from './bench-common.js';
+import { fmt, log, median, percentile, syntheticIdentity, signingBackend, type Signer } from './bench-common.js';
 import { scaleFigures, scaleTable, worstP99Ratio, MEASURED } from './bench-scale.js';
 
 const QUICK = process.argv.includes('--quick');
@@ -69,11 +71,12 @@ function opsPerSecond(operation: (count: number) => void, runs: number, periodMs
 }
 
 function signRate(signer: Signer, identity: Identity, messageBytes = 256, runs = RUNS, periodMs = 400): number {
-  useSigner(signer);
+  const backend = signingBackend(signer);
+  const privateKey = privateKeyOf(identity)!;
   const message = randomBytes(messageBytes);
   return opsPerSecond((count) => {
     message[0] = count & 0xff;
-    identity.sign(message);
+    c25519Sign(privateKey, message, backend);
   }, runs, periodMs);
 }
 
@@ -130,8 +133,7 @@ interface PoolFigures {
  * (each answered one asks for the next), and what each costs the main thread.
  */
 async function poolRate(identity: Identity, workers: number): Promise<PoolFigures> {
-  useSigner('native');
-  const pool = createSigningPool(identity, { workers });
+  const pool = createSigningPool(identity, { workers, backend: 'native' });
   const message = randomBytes(600);
   const burst = () => Promise.all(Array.from({ length: IN_FLIGHT }, () => pool.sign(message)));
   await burst(); // starts the workers
@@ -185,10 +187,9 @@ async function requestRates(
   masterIdentity: Identity,
   netconfBytes: number,
 ): Promise<RequestRates> {
-  useSigner(signer);
   const memberCount = signer === 'noble' ? (QUICK ? 200 : 600) : QUICK ? 1_000 : 4_000;
   const storage = await openStorage(durable);
-  const master = createNetconfMaster(storage, masterIdentity, { validateIdentities: false });
+  const master = createNetconfMaster(storage, masterIdentity, { validateIdentities: false, signingBackend: signer });
   const nwid = await master.createNetwork({ name: 'bench', private: true, v4AssignMode: 'zt', ipPools: ['10.0.0.0/8'] });
   const members = syntheticAddresses(memberCount).map(syntheticIdentity);
   for (const identity of members) await master.doNetworkConfigRequest({ fromAddr: null, identity, nwid });
@@ -203,7 +204,6 @@ async function requestRates(
     // The bounds are measured right beside each fresh round: this machine's speed drifts.
     const nobleBound = signingBound('raw-noble', masterIdentity, netconfBytes, 1, 150);
     const ownBound = signingBound(signer, masterIdentity, netconfBytes, 1, 150);
-    useSigner(signer);
     const freshRound = async (inFlight: number) => {
       await master.updateNetwork(nwid, { description: `round ${run} ${inFlight}` });
       return roundRate(master, nwid, members, 0n, ResultCode.OK, inFlight);
@@ -264,14 +264,12 @@ async function validationMs(): Promise<{ js: number; wasm: number }> {
     }
     return median(samples);
   };
-  const wasm = await loadWasmMemoryHardHash();
-  time(memoryHardHash);
-  time(wasm);
-  const result = { js: time(memoryHardHash), wasm: time(wasm) };
-  // Identity.locallyValidate end to end with the WASM hash installed.
-  setMemoryHardHashImplementation(wasm);
+  time(memoryHardHashJs);
+  time(memoryHardHashWasm);
+  const result = { js: time(memoryHardHashJs), wasm: time(memoryHardHashWasm) };
+  // Identity.locallyValidate end to end with the WASM hash.
   for (const identity of identities) {
-    if (!Identity.fromString(identity.toString(false)).locallyValidate()) throw new Error('test identity does not validate');
+    if (!Identity.fromString(identity.toString(false)).locallyValidate({ memoryHardHash: 'wasm' })) throw new Error('test identity does not validate');
   }
   return result;
 }
@@ -284,7 +282,6 @@ async function validationMs(): Promise<{ js: number; wasm: number }> {
 type Layout = 'spread' | 'block';
 
 async function slash8(held: number, layout: Layout, masterIdentity: Identity): Promise<{ p50: number; p99: number }> {
-  useSigner(isNativeSigningAvailable() ? 'native' : 'noble');
   const storage = await openSqlJsStorage();
   const master = createNetconfMaster(storage, masterIdentity, { validateIdentities: false });
   const nwid = await master.createNetwork({ name: 'slash8', private: false, v4AssignMode: 'zt', ipPools: ['10.0.0.0/8'] });
@@ -326,7 +323,6 @@ async function slash8(held: number, layout: Layout, masterIdentity: Identity): P
 // Persistence cost per change vs database size
 
 async function persistenceCost(sizeMB: number, masterIdentity: Identity): Promise<{ dbMB: number; perChangeMs: number; p99Ms: number }> {
-  useSigner(isNativeSigningAvailable() ? 'native' : 'noble');
   const path = tempPath('persist.db');
   const storage = await openSqlJsStorage({ path });
   const master = createNetconfMaster(storage, masterIdentity, { validateIdentities: false });

@@ -29,8 +29,9 @@ async function bundle(external) {
     minify: true,
     write: false,
     metafile: true,
-    // Node-only modules are reached only through dynamic import() on Node paths.
-    external: ['node:*', ...external],
+    // No node:* external: the browser graph reaches no Node.js module (package.json `browser`
+    // replaces the file persistence); a build that would need one fails.
+    external,
     logLevel: 'error',
   });
   const code = result.outputFiles[0].contents;

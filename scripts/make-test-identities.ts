@@ -6,12 +6,9 @@
 import { writeFileSync } from 'node:fs';
 import { Identity } from '../src/crypto/identity.js';
 import { deterministicRandom } from '../src/crypto/deterministic-random.js';
-import { enableWasmMemoryHardHash } from '../src/crypto/memory-hard-hash-wasm.js';
 
 const COUNT = 8;
 const SEED_PREFIX = 'zt-netconf-master TEST-ONLY identity ';
-
-await enableWasmMemoryHardHash(); // speed only: results are identical with the JavaScript hash
 
 const lines: string[] = [];
 for (let i = 0; i < COUNT; i++) {

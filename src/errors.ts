@@ -95,6 +95,21 @@ export class ExternalModificationError extends StorageError {
   }
 }
 
+/** sql.js's WebAssembly file is not where it was looked for (a bundle that did not copy it). */
+export class WasmNotFoundError extends StorageError {
+  /** The path or URL where the file was looked for. */
+  readonly file: string;
+  constructor(file: string, options?: { cause?: unknown }) {
+    super(
+      'ERR_WASM_NOT_FOUND',
+      `sql.js's WebAssembly file is missing: ${file}. Copy it there (it ships in sql.js/dist), or pass ` +
+        'the locateFile option (file name → its path or URL) or wasmBinary (its bytes) to openSqlJsStorage',
+      options,
+    );
+    this.file = file;
+  }
+}
+
 /** The storage was closed. */
 export class ClosedError extends StorageError {
   constructor(message = 'storage is closed') {

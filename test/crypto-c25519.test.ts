@@ -10,20 +10,17 @@ import {
   c25519Verify,
   constantTimeEqual,
 } from '../src/crypto/c25519.js';
-import { getSigningBackend, setSigningBackend, isNativeSigningAvailable } from '../src/crypto/signing-backend.js';
+import { chooseSigningBackend, isNativeSigningAvailable, type Ed25519Backend } from '../src/crypto/signing/backend.js';
 import { InvalidArgumentError } from '../src/errors.js';
 
 const vectors = JSON.parse(readFileSync(new URL('./vectors/crypto.json', import.meta.url), 'utf8'));
 const backends = isNativeSigningAvailable() ? (['noble', 'native'] as const) : (['noble'] as const);
 
-function withBackend(name: 'noble' | 'native', body: () => void): void {
-  setSigningBackend(name);
-  try {
-    assert.equal(getSigningBackend(), name);
-    body();
-  } finally {
-    setSigningBackend('auto');
-  }
+/** Runs `body` with the backend of that name, passed to every call that signs or verifies. */
+function withBackend(name: 'noble' | 'native', body: (backend: Ed25519Backend) => void): void {
+  const backend = chooseSigningBackend(name);
+  assert.equal(backend.name, name);
+  body(backend);
 }
 
 test('public keys derive from the private keys of all crypto.json c25519 cases', () => {
@@ -43,7 +40,7 @@ test('agreement is the vector in both directions for all 16 cases', () => {
 
 for (const backend of backends) {
   test(`signatures of the agreement are byte-identical and verify (${backend})`, () => {
-    withBackend(backend, () => {
+    withBackend(backend, (ed25519) => {
       for (const v of vectors.c25519) {
         const message = hexToBytes(v.agreement);
         const cases = [
@@ -51,18 +48,18 @@ for (const backend of backends) {
           [v.priv2, v.pub2, v.agreementSignedBy2],
         ] as const;
         for (const [priv, pub, expected] of cases) {
-          const signature = c25519Sign(hexToBytes(priv), message);
+          const signature = c25519Sign(hexToBytes(priv), message, ed25519);
           assert.equal(bytesToHex(signature), expected);
-          assert.equal(c25519Verify(hexToBytes(pub), message, signature), true);
+          assert.equal(c25519Verify(hexToBytes(pub), message, signature, ed25519), true);
         }
         // Signed by 1 does not verify as 2.
-        assert.equal(c25519Verify(hexToBytes(v.pub2), message, hexToBytes(v.agreementSignedBy1)), false);
+        assert.equal(c25519Verify(hexToBytes(v.pub2), message, hexToBytes(v.agreementSignedBy1), ed25519), false);
       }
     });
   });
 
   test(`a flipped bit in signature or message fails verification (${backend})`, () => {
-    withBackend(backend, () => {
+    withBackend(backend, (ed25519) => {
       for (const [index, v] of vectors.c25519.entries()) {
         const pub = hexToBytes(v.pub1);
         const message = hexToBytes(v.agreement);
@@ -70,10 +67,10 @@ for (const backend of backends) {
         const bit = (index * 53) % (96 * 8); // a different bit for each case, across all 96 bytes
         const badSignature = signature.slice();
         badSignature[bit >> 3]! ^= 1 << (bit & 7);
-        assert.equal(c25519Verify(pub, message, badSignature), false, `signature bit ${bit}`);
+        assert.equal(c25519Verify(pub, message, badSignature, ed25519), false, `signature bit ${bit}`);
         const badMessage = message.slice();
         badMessage[index % badMessage.length]! ^= 1 << (index % 8);
-        assert.equal(c25519Verify(pub, badMessage, signature), false);
+        assert.equal(c25519Verify(pub, badMessage, signature, ed25519), false);
       }
     });
   });

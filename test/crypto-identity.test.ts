@@ -6,7 +6,7 @@ import fc from 'fast-check';
 import { bytesToHex, hexToBytes } from '@noble/hashes/utils.js';
 import { Identity } from '../src/crypto/identity.js';
 import { deterministicRandom } from '../src/crypto/deterministic-random.js';
-import { memoryHardHash, setMemoryHardHashImplementation } from '../src/crypto/memory-hard-hash.js';
+import { memoryHardHash } from '../src/crypto/memory-hard-hash.js';
 import { InvalidArgumentError, ParseError } from '../src/errors.js';
 
 const vectors = JSON.parse(readFileSync(new URL('./vectors/crypto.json', import.meta.url), 'utf8'));
@@ -207,15 +207,10 @@ test('generate restarts on reserved addresses and honours an abort signal', asyn
   };
   let randomCalls = 0;
   const seeded = deterministicRandom('restart');
-  setMemoryHardHashImplementation(scripted);
-  try {
-    const identity = await Identity.generate({ random: (n) => (randomCalls++, seeded(n)) });
-    assert.equal(identity.address, '0102030405');
-    assert.equal(call, 4);
-    assert.equal(randomCalls, 3);
-  } finally {
-    setMemoryHardHashImplementation(null);
-  }
+  const identity = await Identity.generate({ random: (n) => (randomCalls++, seeded(n)), memoryHardHash: scripted });
+  assert.equal(identity.address, '0102030405');
+  assert.equal(call, 4);
+  assert.equal(randomCalls, 3);
 
   const controller = new AbortController();
   controller.abort();

@@ -4,13 +4,9 @@ import { readFileSync } from 'node:fs';
 import { salsa20 } from '@noble/ciphers/salsa.js';
 import { sha512 } from '@noble/hashes/sha2.js';
 import { bytesToHex, hexToBytes, utf8ToBytes } from '@noble/hashes/utils.js';
-import {
-  computeMemoryHardHash,
-  getMemoryHardHashImplementation,
-  hasFastMemoryHardHash,
-  memoryHardHash,
-  setMemoryHardHashImplementation,
-} from '../src/crypto/memory-hard-hash.js';
+import { chooseMemoryHardHash, memoryHardHash } from '../src/crypto/memory-hard-hash.js';
+import { memoryHardHashJs } from '../src/crypto/memory-hard-hash-js.js';
+import { memoryHardHashWasm } from '../src/crypto/memory-hard-hash-wasm.js';
 import { Identity } from '../src/crypto/identity.js';
 import { InvalidArgumentError } from '../src/errors.js';
 
@@ -56,7 +52,7 @@ test('SHA-512 matches the crypto.json vector', () => {
 
 test('memoryHardHash of known_good gives the proof of work and the address', () => {
   const [address] = vectors.identities.known_good.split(':');
-  const digest = memoryHardHash(publicKeyOf(vectors.identities.known_good));
+  const digest = memoryHardHashJs(publicKeyOf(vectors.identities.known_good));
   assert.equal(digest.length, 64);
   assert.ok(digest[0]! < 17);
   assert.equal(bytesToHex(digest.subarray(59, 64)), address);
@@ -65,7 +61,7 @@ test('memoryHardHash of known_good gives the proof of work and the address', () 
 test('memoryHardHash of the reference identities gives their addresses', () => {
   for (const entry of reference.identities) {
     const [address] = entry.public.split(':');
-    const digest = memoryHardHash(publicKeyOf(entry.public));
+    const digest = memoryHardHashJs(publicKeyOf(entry.public));
     assert.ok(digest[0]! < 17);
     assert.equal(bytesToHex(digest.subarray(59, 64)), address);
   }
@@ -74,42 +70,40 @@ test('memoryHardHash of the reference identities gives their addresses', () => {
 test('memoryHardHash equals a literal reading of the spec on an arbitrary key, and repeats', () => {
   const pub = sha512(utf8ToBytes('arbitrary public key')).slice();
   const expected = bytesToHex(memoryHardHashFromSpecText(pub));
-  const first = memoryHardHash(pub);
+  const first = memoryHardHashJs(pub);
   assert.equal(bytesToHex(first), expected);
   first.fill(0); // the result is the caller's own copy
-  assert.equal(bytesToHex(memoryHardHash(pub)), expected);
+  assert.equal(bytesToHex(memoryHardHashJs(pub)), expected);
 });
 
-test('an installed implementation is checked, used by Identity, and can be removed', () => {
-  assert.equal(hasFastMemoryHardHash(), false);
-  assert.equal(getMemoryHardHashImplementation(), memoryHardHash);
-  assert.throws(() => setMemoryHardHashImplementation(() => new Uint8Array(64)), InvalidArgumentError);
-  assert.throws(
-    () =>
-      setMemoryHardHashImplementation(() => {
-        throw new Error('broken');
-      }),
-    InvalidArgumentError,
-  );
-  assert.throws(() => setMemoryHardHashImplementation('nope' as never), InvalidArgumentError);
-  assert.equal(hasFastMemoryHardHash(), false, 'rejected implementations are not installed');
+test('the implementation is an argument of each call: names, a function of the caller, no setting left behind', () => {
+  assert.equal(chooseMemoryHardHash('js'), memoryHardHashJs);
+  assert.equal(chooseMemoryHardHash('wasm'), memoryHardHashWasm);
+  assert.equal(chooseMemoryHardHash(), memoryHardHashWasm, 'auto: WebAssembly where it runs (Node 20 has SIMD)');
+  assert.throws(() => chooseMemoryHardHash('nope' as never), InvalidArgumentError);
+  assert.throws(() => memoryHardHash(new Uint8Array(64), { memoryHardHash: 'fast' as never }), InvalidArgumentError);
 
   let calls = 0;
   const counting = (pub: Uint8Array): Uint8Array => {
     calls++;
-    return memoryHardHash(pub);
+    return memoryHardHashJs(pub);
   };
-  try {
-    setMemoryHardHashImplementation(counting);
-    assert.equal(hasFastMemoryHardHash(), true);
-    const before = calls;
-    assert.equal(Identity.fromString(vectors.identities.known_bad).locallyValidate(), false);
-    assert.equal(calls, before + 1);
-    assert.equal(computeMemoryHardHash(publicKeyOf(vectors.identities.known_good))[0]! < 17, true);
-    assert.equal(calls, before + 2);
-  } finally {
-    setMemoryHardHashImplementation(null);
-  }
-  assert.equal(hasFastMemoryHardHash(), false);
-  assert.equal(getMemoryHardHashImplementation(), memoryHardHash);
+  assert.equal(Identity.fromString(vectors.identities.known_bad).locallyValidate({ memoryHardHash: counting }), false);
+  assert.equal(calls, 1);
+  assert.equal(memoryHardHash(publicKeyOf(vectors.identities.known_good), { memoryHardHash: counting })[0]! < 17, true);
+  assert.equal(calls, 2);
+  // The next call without the option does not use it: nothing was installed.
+  assert.equal(Identity.fromString(vectors.identities.known_good).locallyValidate(), true);
+  assert.equal(bytesToHex(memoryHardHash(publicKeyOf(vectors.identities.known_good))), bytesToHex(memoryHardHashJs(publicKeyOf(vectors.identities.known_good))));
+  assert.equal(calls, 2);
+});
+
+test('the JavaScript hash keeps nothing between calls: interleaved keys give the same bytes as alone', () => {
+  const a = sha512(utf8ToBytes('first key')).slice();
+  const b = sha512(utf8ToBytes('second key')).slice();
+  const aloneA = bytesToHex(memoryHardHashJs(a));
+  const aloneB = bytesToHex(memoryHardHashJs(b));
+  assert.notEqual(aloneA, aloneB);
+  assert.equal(bytesToHex(memoryHardHashJs(a)), aloneA);
+  assert.equal(bytesToHex(memoryHardHashJs(b)), aloneB);
 });

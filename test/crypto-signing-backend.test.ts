@@ -4,30 +4,26 @@ import fc from 'fast-check';
 import { ed25519 } from '@noble/curves/ed25519.js';
 import { bytesToHex } from '@noble/hashes/utils.js';
 import { c25519PublicKey } from '../src/crypto/c25519.js';
-import {
-  getSigningBackend,
-  isNativeSigningAvailable,
-  nobleBackend,
-  setSigningBackend,
-  signingBackendByName,
-} from '../src/crypto/signing-backend.js';
+import { c25519Sign } from '../src/crypto/c25519.js';
+import { chooseSigningBackend, isNativeSigningAvailable, nobleBackend } from '../src/crypto/signing/backend.js';
 import { InvalidArgumentError } from '../src/errors.js';
 
-test('auto picks native in Node (it exists on Node >= 20.16) and can be overridden', () => {
+test('auto picks native in Node (it exists on Node >= 20.16); each choice is an argument, not a setting', () => {
   assert.equal(isNativeSigningAvailable(), true);
-  assert.equal(getSigningBackend(), 'native');
-  setSigningBackend('noble');
-  assert.equal(getSigningBackend(), 'noble');
-  setSigningBackend('native');
-  assert.equal(getSigningBackend(), 'native');
-  setSigningBackend('auto');
-  assert.equal(getSigningBackend(), 'native');
-  assert.throws(() => setSigningBackend('openssl' as never), InvalidArgumentError);
-  assert.equal(getSigningBackend(), 'native');
+  assert.equal(chooseSigningBackend().name, 'native');
+  assert.equal(chooseSigningBackend('noble').name, 'noble');
+  assert.equal(chooseSigningBackend('native').name, 'native');
+  assert.equal(chooseSigningBackend('auto').name, 'native');
+  assert.throws(() => chooseSigningBackend('openssl' as never), InvalidArgumentError);
+  // Choosing noble for one call leaves the next call's default alone.
+  const privateKey = new Uint8Array(64).fill(3);
+  const message = new Uint8Array([1, 2, 3]);
+  assert.equal(bytesToHex(c25519Sign(privateKey, message, nobleBackend)), bytesToHex(c25519Sign(privateKey, message)));
+  assert.equal(chooseSigningBackend().name, 'native');
 });
 
 test('noble and native give identical signatures and verdicts on random keys and messages', () => {
-  const native = signingBackendByName('native');
+  const native = chooseSigningBackend('native');
   assert.ok(native);
   fc.assert(
     fc.property(
@@ -65,7 +61,7 @@ test('the noble backend (expanded key kept) signs exactly as @noble/curves ed255
 
 for (const name of ['noble', 'native'] as const) {
   test(`the ${name} key cache follows changes to a reused key array`, () => {
-    const backend = signingBackendByName(name)!;
+    const backend = chooseSigningBackend(name);
     const privateKey = new Uint8Array(64).fill(1);
     const message = new Uint8Array([1, 2, 3]);
     const first = backend.sign(message, privateKey);
@@ -78,7 +74,7 @@ for (const name of ['noble', 'native'] as const) {
 
 
 test('both backends reject a signature under a public key that is not a curve point', () => {
-  const native = signingBackendByName('native')!;
+  const native = chooseSigningBackend('native');
   const privateKey = new Uint8Array(64).fill(5);
   const message = new Uint8Array([9]);
   const signature = nobleBackend.sign(message, privateKey);
@@ -89,8 +85,8 @@ test('both backends reject a signature under a public key that is not a curve po
 });
 
 test('noble and native give the same SHA-512 (C25519 signs its first half) on random messages', () => {
-  const native = signingBackendByName('native')!;
-  const noble = signingBackendByName('noble')!;
+  const native = chooseSigningBackend('native');
+  const noble = chooseSigningBackend('noble');
   assert.equal(bytesToHex(native.sha512(new TextEncoder().encode('supercalifragilisticexpealidocious'))),
     '182a855969e5d3e6cbf60524adf288d1bbf25292812431f6d252f1dbc1cb44df21573de1b06b6875959f3b6f87b11381d0bc792c433a13553ce084c29255311c');
   fc.assert(

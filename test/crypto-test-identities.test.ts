@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { TEST_IDENTITIES } from '../src/crypto/test-identities.js';
 import { Identity } from '../src/crypto/identity.js';
-import * as cryptoLayer from '../src/crypto/index.js';
+import * as root from '../src/index.js';
 
 test('the 8 test identities parse with private keys, are distinct, and pass the proof of work', () => {
   assert.equal(TEST_IDENTITIES.length, 8);
@@ -16,10 +16,12 @@ test('the 8 test identities parse with private keys, are distinct, and pass the 
   assert.ok(Object.isFrozen(TEST_IDENTITIES));
 });
 
-test('the crypto index exposes the layer', () => {
-  assert.equal(cryptoLayer.Identity, Identity);
-  assert.equal(cryptoLayer.TEST_IDENTITIES, TEST_IDENTITIES);
-  assert.equal(typeof cryptoLayer.setSigningBackend, 'function');
-  assert.equal(typeof cryptoLayer.setMemoryHardHashImplementation, 'function');
-  assert.equal(typeof cryptoLayer.parseAddress, 'function');
+test('the package root offers the crypto layer without process-wide settings', () => {
+  const exported = root as Record<string, unknown>;
+  assert.equal(root.Identity, Identity);
+  assert.equal(typeof root.memoryHardHash, 'function');
+  assert.equal(typeof root.isNativeSigningAvailable, 'function');
+  for (const gone of ['setSigningBackend', 'getSigningBackend', 'setMemoryHardHashImplementation', 'enableWasmMemoryHardHash']) {
+    assert.equal(exported[gone], undefined, gone);
+  }
 });

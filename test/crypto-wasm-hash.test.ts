@@ -5,20 +5,11 @@ import { readFileSync } from 'node:fs';
 import fc from 'fast-check';
 import { bytesToHex, hexToBytes } from '@noble/hashes/utils.js';
 import { InvalidArgumentError } from '../src/errors.js';
-import {
-  computeMemoryHardHash,
-  getMemoryHardHashImplementation,
-  hasFastMemoryHardHash,
-  memoryHardHash,
-  setMemoryHardHashImplementation,
-} from '../src/crypto/memory-hard-hash.js';
-import {
-  enableWasmMemoryHardHash,
-  installWasmMemoryHardHashOnce,
-  loadWasmMemoryHardHash,
-  loadWasmMemoryHardHashSync,
-  memoryHardHashWasmBytes,
-} from '../src/crypto/memory-hard-hash-wasm.js';
+import { Identity } from '../src/crypto/identity.js';
+import { memoryHardHash } from '../src/crypto/memory-hard-hash.js';
+import { memoryHardHashJs } from '../src/crypto/memory-hard-hash-js.js';
+import { isWasmMemoryHardHashAvailable, memoryHardHashWasm } from '../src/crypto/memory-hard-hash-wasm.js';
+import { instantiateWasmMemoryHardHash, memoryHardHashWasmBytes } from '../src/crypto/memory-hard-hash-wasm-loader.js';
 
 interface IdentityVectors {
   identities: { known_good: string; known_bad: string };
@@ -39,7 +30,7 @@ function validates(hash: Uint8Array, address: Uint8Array): boolean {
 }
 
 test('known_good validates with the WebAssembly hash and known_bad does not', async () => {
-  const hash = await loadWasmMemoryHardHash();
+  const hash = memoryHardHashWasm;
   const good = parseIdentity(vectors.identities.known_good);
   const bad = parseIdentity(vectors.identities.known_bad);
   const goodHash = hash(good.publicKey);
@@ -49,20 +40,20 @@ test('known_good validates with the WebAssembly hash and known_bad does not', as
 });
 
 test('WebAssembly and JavaScript give identical bytes on the vector and on random public keys', async () => {
-  const hash = await loadWasmMemoryHardHash();
+  const hash = memoryHardHashWasm;
   const good = parseIdentity(vectors.identities.known_good);
-  assert.deepEqual(hash(good.publicKey), memoryHardHash(good.publicKey));
+  assert.deepEqual(hash(good.publicKey), memoryHardHashJs(good.publicKey));
   // 20 runs: each JavaScript hash costs ~70 ms.
   fc.assert(
     fc.property(fc.uint8Array({ minLength: 64, maxLength: 64 }), (publicKey) => {
-      assert.equal(bytesToHex(hash(publicKey)), bytesToHex(memoryHardHash(publicKey)));
+      assert.equal(bytesToHex(hash(publicKey)), bytesToHex(memoryHardHashJs(publicKey)));
     }),
     { numRuns: 20 },
   );
 });
 
 test('each call returns a fresh 64-byte array and leaves the input unchanged', () => {
-  const hash = loadWasmMemoryHardHashSync();
+  const hash = memoryHardHashWasm;
   const publicKey = parseIdentity(vectors.identities.known_good).publicKey;
   const before = publicKey.slice();
   const first = hash(publicKey);
@@ -74,21 +65,27 @@ test('each call returns a fresh 64-byte array and leaves the input unchanged', (
   assert.deepEqual(publicKey, before);
 });
 
-test('the synchronous and asynchronous loaders share one instance', async () => {
-  assert.equal(loadWasmMemoryHardHashSync(), await loadWasmMemoryHardHash());
+test('each instance the loader makes is its own and answers alike', () => {
+  const first = instantiateWasmMemoryHardHash()!;
+  const second = instantiateWasmMemoryHardHash()!;
+  assert.notEqual(first, second);
+  const publicKey = parseIdentity(vectors.identities.known_good).publicKey;
+  assert.equal(bytesToHex(first(publicKey)), bytesToHex(second(publicKey)));
+  assert.equal(isWasmMemoryHardHashAvailable(), true);
 });
 
 test('a non-Uint8Array public key is rejected with InvalidArgumentError', () => {
-  const hash = loadWasmMemoryHardHashSync();
+  const hash = memoryHardHashWasm;
   assert.throws(() => hash([1, 2, 3] as unknown as Uint8Array), InvalidArgumentError);
 });
 
-test('enableWasmMemoryHardHash installs it as the library implementation', async (t) => {
-  t.after(() => setMemoryHardHashImplementation(null));
-  assert.equal(await enableWasmMemoryHardHash(), true);
-  assert.ok(hasFastMemoryHardHash());
+test('the automatic choice hashes with WebAssembly here, and every choice gives the same bytes', () => {
   const good = parseIdentity(vectors.identities.known_good);
-  assert.ok(validates(computeMemoryHardHash(good.publicKey), good.address));
+  const expected = bytesToHex(memoryHardHashJs(good.publicKey));
+  assert.ok(validates(memoryHardHash(good.publicKey), good.address));
+  for (const choice of ['auto', 'wasm', 'js'] as const) {
+    assert.equal(bytesToHex(memoryHardHash(good.publicKey, { memoryHardHash: choice })), expected, choice);
+  }
 });
 
 test('the embedded module is the committed wasm/memory-hard-hash.wasm and is small', () => {
@@ -100,13 +97,9 @@ test('the embedded module is the committed wasm/memory-hard-hash.wasm and is sma
   assert.ok(WebAssembly.validate(embedded));
 });
 
-test('installWasmMemoryHardHashOnce installs on its first call only', (t) => {
-  t.after(() => setMemoryHardHashImplementation(null));
-  setMemoryHardHashImplementation(null);
-  assert.equal(installWasmMemoryHardHashOnce(), true);
-  assert.equal(getMemoryHardHashImplementation(), loadWasmMemoryHardHashSync());
-  // A later explicit choice of JavaScript is respected.
-  setMemoryHardHashImplementation(null);
-  assert.equal(installWasmMemoryHardHashOnce(), false);
-  assert.equal(getMemoryHardHashImplementation(), memoryHardHash);
+test('identity validation gives the same verdicts with each implementation', () => {
+  for (const choice of ['auto', 'wasm', 'js'] as const) {
+    assert.equal(Identity.fromString(vectors.identities.known_good).locallyValidate({ memoryHardHash: choice }), true, choice);
+    assert.equal(Identity.fromString(vectors.identities.known_bad).locallyValidate({ memoryHardHash: choice }), false, choice);
+  }
 });

@@ -3,6 +3,7 @@
  * outlives the state it was read from: a caller cannot change it, and a rollback drops it.
  */
 import { test } from 'node:test';
+import { readWith, transactWith } from './support/store-calls.js';
 import { execFileSync } from 'node:child_process';
 import assert from 'node:assert/strict';
 import { Identity } from '../src/crypto/identity.js';
@@ -118,12 +119,12 @@ test('a netconf signed while its network is deleted and made again under the sam
   assert.equal(NetworkConfig.fromDictionary(first.netconf!).name, 'one');
   assert.notEqual(generations[0], generations[1], 'deleting a network moves the generation');
   await storage.flush();
-  assert.equal(storage.read((reader) => reader.getCachedNetconf(nwid, member.address, 1n)), undefined, 'not stored');
+  assert.equal((await readWith(storage, (reader) => reader.getCachedNetconf(nwid, member.address, 1n))), undefined, 'not stored');
 
   const again = await master.doNetworkConfigRequest({ fromAddr: null, identity: member, nwid });
   assert.equal(NetworkConfig.fromDictionary(again.netconf!).name, 'two', 'not kept in memory');
   await storage.flush();
-  assert.deepEqual(storage.read((reader) => reader.getCachedNetconf(nwid, member.address, 1n))?.bytes, again.netconf!.toBytes());
+  assert.deepEqual((await readWith(storage, (reader) => reader.getCachedNetconf(nwid, member.address, 1n)))?.bytes, again.netconf!.toBytes());
 });
 
 test('a repeated request is answered from memory, reading no stored netconf', async (t) => {
@@ -164,8 +165,8 @@ test('a netconf handed to the store before another program\'s edit is reloaded i
   storage.cacheNetconf(nwid, member.address, { bytes: new Uint8Array([1, 2, 3]), revision: 1n, timestamp: 1 });
   // Any edit will do (the network and member are still in the log, not in the main file).
   execFileSync('sqlite3', [dbPath, `INSERT INTO Config (k, v) VALUES ('editedBy', 'sqlite3')`]);
-  await storage.transaction((tx) => tx.updateMemberReportedRevision(nwid, member.address, 1n));
+  await transactWith(storage, (tx) => tx.updateMemberReportedRevision(nwid, member.address, 1n));
   await storage.flush();
   assert.notEqual(storage.generation, generation, 'the edit was reloaded');
-  assert.notDeepEqual(storage.read((reader) => reader.getCachedNetconf(nwid, member.address, 1n))?.bytes, new Uint8Array([1, 2, 3]));
+  assert.notDeepEqual((await readWith(storage, (reader) => reader.getCachedNetconf(nwid, member.address, 1n)))?.bytes, new Uint8Array([1, 2, 3]));
 });

@@ -1,5 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { readWith } from './support/store-calls.js';
 import { readFileSync } from 'node:fs';
 import { bytesToHex } from '@noble/hashes/utils.js';
 import { Identity } from '../src/crypto/identity.js';
@@ -92,7 +93,7 @@ test('public network: a new member is admitted at once, without a COM; the store
   const member = await master.getMember(nwid, alice.address);
   assert.equal(member?.authorized, true);
   assert.equal(member?.identity, alice.toString(false));
-  assert.ok(!storage.read((r) => r.getNode(alice.address))!.identity.includes(ids[1]!.toString(true).split(':')[3]!));
+  assert.ok(!(await readWith(storage, (r) => r.getNode(alice.address)))!.identity.includes(ids[1]!.toString(true).split(':')[3]!));
   await storage.close();
 });
 
@@ -124,6 +125,7 @@ test('a cached netconf is served byte for byte until the revision changes', asyn
   assert.equal(second.code, ResultCode.OK);
   assert.deepEqual(second.netconf!.toBytes(), first.netconf!.toBytes());
   tick(5000);
+  await master.authorizeMember(nwid, bob.address); // admin calls need a member the network knows
   await master.setActiveBridge(nwid, bob.address, true);
   const third = await master.doNetworkConfigRequest({ identity: alice, nwid });
   assert.notDeepEqual(third.netconf!.toBytes(), first.netconf!.toBytes());
@@ -140,15 +142,15 @@ test('an impostor (same address, another key) is denied and changes nothing', as
   // Before the real node was seen: its proof of work fails.
   const early = await master.doNetworkConfigRequest({ identity: impostor, nwid });
   assert.equal(early.code, ResultCode.ACCESS_DENIED);
-  assert.equal(storage.read((r) => r.getNode(alice.address)), undefined);
+  assert.equal((await readWith(storage, (r) => r.getNode(alice.address))), undefined);
   assert.deepEqual(await master.listMembers(nwid), []);
 
   // After: the address belongs to the first identity that claimed it.
   assert.equal((await master.doNetworkConfigRequest({ identity: alice, nwid })).code, ResultCode.OK);
-  const before = storage.backup();
+  const before = await storage.backup();
   const late = await master.doNetworkConfigRequest({ identity: impostor, nwid, fromAddr: '203.0.113.9/1' });
   assert.equal(late.code, ResultCode.ACCESS_DENIED);
-  assert.deepEqual(storage.backup(), before);
+  assert.deepEqual(await storage.backup(), before);
   await storage.close();
 });
 
@@ -172,20 +174,20 @@ test('unknown, foreign and malformed network IDs → OBJECT_NOT_FOUND', async ()
   assert.equal((await master.doNetworkConfigRequest({ identity: alice, nwid: foreign })).code, ResultCode.OBJECT_NOT_FOUND);
   assert.equal((await master.doNetworkConfigRequest({ identity: alice, nwid: BigInt('0x' + foreign) })).code, ResultCode.OBJECT_NOT_FOUND);
 
-  const before = storage.backup();
+  const before = await storage.backup();
   for (const bad of ['xyz', '', '12345', '0x' + nwid, -1n, 1n << 64n, 42 as unknown as string]) {
     const reply = await master.doNetworkConfigRequest({ identity: bob, nwid: bad });
     assert.equal(reply.code, ResultCode.OBJECT_NOT_FOUND, `nwid ${String(bad)}`);
     assert.equal(typeof reply.error, 'string');
   }
-  assert.deepEqual(storage.backup(), before, 'malformed requests write nothing');
+  assert.deepEqual(await storage.backup(), before, 'malformed requests write nothing');
   await storage.close();
 });
 
 test('bad identity, fromAddr, metadata or haveRevision → ACCESS_DENIED and nothing written', async () => {
   const { storage, master } = await setup();
   const nwid = await master.createNetwork({ private: false });
-  const before = storage.backup();
+  const before = await storage.backup();
   const bad = [
     { identity: 'not an identity', nwid },
     { identity: alice, nwid, metaData: new Dictionary([['x', 'y'.repeat(70_000)]]) },
@@ -199,7 +201,7 @@ test('bad identity, fromAddr, metadata or haveRevision → ACCESS_DENIED and not
     assert.equal(reply.code, ResultCode.ACCESS_DENIED);
     assert.equal(typeof reply.error, 'string');
   }
-  assert.deepEqual(storage.backup(), before);
+  assert.deepEqual(await storage.backup(), before);
   // Ordinary metadata and an identity string are fine.
   const ok = await master.doNetworkConfigRequest({
     identity: alice.toString(),
@@ -250,7 +252,7 @@ test('netconf contents: ether types, multicast, active bridges, description, and
   // The reference vector is a private network at revision 5.
   for (const name of ['a', 'b', 'c', 'private-net']) await master.updateNetwork(nwid, { name });
   await master.authorizeMember(nwid, alice.address);
-  await storage.transaction((tx) => tx.setNetworkRevision(nwid, 5n));
+  await storage.engine.write((w) => w.run(`UPDATE Network SET revision = 5 WHERE id = ?`, [nwid]));
   const ours = (await master.doNetworkConfigRequest({ identity: alice, nwid })).netconf!;
   const theirs = Dictionary.parse(
     Uint8Array.from(reference.referenceMasterNetconf.netconf as string, (c) => c.charCodeAt(0)),
@@ -271,6 +273,7 @@ test('netconf contents: ether types, multicast, active bridges, description, and
   });
   await master.authorizeMember(nwid, carol.address);
   await master.setActiveBridge(nwid, carol.address, true);
+  await master.deauthorizeMember(nwid, bob.address); // known to the network, not authorized
   await master.setActiveBridge(nwid, bob.address, true); // not authorized: not listed
   const config = read((await master.doNetworkConfigRequest({ identity: alice, nwid })).netconf);
   assert.equal(config.description, 'the lab\nsecond line');
@@ -289,9 +292,10 @@ test('netconf contents: ether types, multicast, active bridges, description, and
 test('a netconf over 65,535 bytes is an internal error and rolls back', async () => {
   const { storage, master } = await setup();
   const nwid = await master.createNetwork({ private: false, v4AssignMode: 'zt', ipPools: ['10.0.0.0/8'] });
-  // Many admin-set addresses make the config too big.
-  const cidrs = Array.from({ length: 6000 }, (_, i) => `10.${(i >> 8) & 255}.${i & 255}.${(i % 200) + 1}/8`);
-  await master.setIpAssignments(nwid, alice.address, cidrs);
+  // Many multicast rates make the config too big (a member holds at most 16 addresses).
+  const multicastRates = Array.from({ length: 4000 }, (_, i) => ({ mac: (i + 1).toString(16).padStart(12, '0'), adi: 0, preload: 1, maxBalance: 1, accrual: 1 }));
+  await master.updateNetwork(nwid, { multicastRates });
+  await master.authorizeMember(nwid, alice.address);
   const reply = await master.doNetworkConfigRequest({ identity: alice, nwid });
   assert.equal(reply.code, ResultCode.INTERNAL_SERVER_ERROR);
   assert.match(reply.error ?? '', /65535|bytes/);
@@ -301,28 +305,24 @@ test('a netconf over 65,535 bytes is an internal error and rolls back', async ()
 });
 
 test('an identity whose proof of work fails is hashed once, then denied at once on every retry', async () => {
-  const { memoryHardHash, setMemoryHardHashImplementation } = await import('../src/crypto/memory-hard-hash.js');
+  const { memoryHardHash } = await import('../src/crypto/memory-hard-hash.js');
   let hashes = 0;
-  setMemoryHardHashImplementation((key) => {
+  const counting = (key: Uint8Array): Uint8Array => {
     hashes++;
     return memoryHardHash(key);
-  });
-  try {
-    const storage = await openSqlJsStorage();
-    const master = createNetconfMaster(storage, Identity.fromString(TEST_IDENTITIES[0]!));
-    const nwid = await master.createNetwork({ name: 'guarded', private: false });
-    const forged = `9e4df28b72:0:${'ac3d46abe0c21f3cfe7a6c8d6a85cfcffcb82fbd55af6a4d6350657c68200843fa2e16f9418bbd9702cae365f2af5fb4c420908b803a681d4daef6114d78a2d7'}`;
-    hashes = 0;
-    for (let i = 0; i < 3; i++) {
-      const reply = await master.doNetworkConfigRequest({ fromAddr: null, identity: forged, nwid });
-      assert.equal(reply.code, ResultCode.ACCESS_DENIED);
-    }
-    assert.equal(hashes, 1);
-    assert.equal(await master.getMember(nwid, '9e4df28b72'), null, 'nothing stored');
-    await storage.close();
-  } finally {
-    setMemoryHardHashImplementation(null);
+  };
+  const storage = await openSqlJsStorage();
+  const master = createNetconfMaster(storage, Identity.fromString(TEST_IDENTITIES[0]!), { memoryHardHash: counting });
+  const nwid = await master.createNetwork({ name: 'guarded', private: false });
+  const forged = `9e4df28b72:0:${'ac3d46abe0c21f3cfe7a6c8d6a85cfcffcb82fbd55af6a4d6350657c68200843fa2e16f9418bbd9702cae365f2af5fb4c420908b803a681d4daef6114d78a2d7'}`;
+  hashes = 0;
+  for (let i = 0; i < 3; i++) {
+    const reply = await master.doNetworkConfigRequest({ fromAddr: null, identity: forged, nwid });
+    assert.equal(reply.code, ResultCode.ACCESS_DENIED);
   }
+  assert.equal(hashes, 1);
+  assert.equal(await master.getMember(nwid, '9e4df28b72'), null, 'nothing stored');
+  await storage.close();
 });
 
 test('the store reads a request\'s node, network and member in one read, each absent on its own', async () => {
@@ -337,31 +337,31 @@ test('the store reads a request\'s node, network and member in one read, each ab
   await storage.flush(); // the signed netconf is stored in the next batch
   const revision = (await master.getNetwork(nwid))!.revision;
   const missingNwid = (BigInt('0x' + nwid) + 0x100n).toString(16).padStart(16, '0');
-  const state = (id: string, address: string) => storage.read((r) => r.getRequestState(id, address));
+  const state = (id: string, address: string) => readWith(storage, (r) => r.getRequestState(id, address));
 
-  assert.deepEqual(state(nwid, alice.address), {
+  assert.deepEqual(await state(nwid, alice.address), {
     nodeIdentity: alice.toString(false),
     network: { private: true, revision },
     member: { authorized: true, clientReportedRevision: 1n, cachedNetconfRevision: revision },
   });
-  const bobOnNwid = state(nwid, bob.address);
+  const bobOnNwid = await state(nwid, bob.address);
   assert.equal(bobOnNwid.nodeIdentity, bob.toString(false));
   assert.ok(bobOnNwid.network !== undefined);
   assert.equal(bobOnNwid.member, undefined);
-  assert.deepEqual(state(missingNwid, alice.address), { nodeIdentity: alice.toString(false), network: undefined, member: undefined });
-  assert.deepEqual(state(otherNwid, carol.address), {
+  assert.deepEqual(await state(missingNwid, alice.address), { nodeIdentity: alice.toString(false), network: undefined, member: undefined });
+  assert.deepEqual(await state(otherNwid, carol.address), {
     nodeIdentity: undefined,
     network: { private: false, revision: (await master.getNetwork(otherNwid))!.revision },
     member: undefined,
   });
-  assert.deepEqual(state(missingNwid, carol.address), { nodeIdentity: undefined, network: undefined, member: undefined });
+  assert.deepEqual(await state(missingNwid, carol.address), { nodeIdentity: undefined, network: undefined, member: undefined });
   await master.close();
 });
 
 test('an object that only pretends to be an Identity is denied, not a TypeError, and nothing is written', async () => {
   const { storage, master } = await setup();
   const nwid = await master.createNetwork({ private: false });
-  const before = storage.backup();
+  const before = await storage.backup();
   const pretenders: unknown[] = [
     Object.create(Identity.prototype),
     Object.create(Identity.prototype, {
@@ -379,7 +379,7 @@ test('an object that only pretends to be an Identity is denied, not a TypeError,
     assert.equal(reply.code, ResultCode.ACCESS_DENIED);
     assert.match(reply.error!, /bad identity/);
   }
-  assert.deepEqual(storage.backup(), before);
+  assert.deepEqual(await storage.backup(), before);
   await storage.close();
 });
 

@@ -3,6 +3,7 @@
  * worker thread when many are asked for at once (src/master/request.ts, src/crypto/signing-pool.ts).
  */
 import { test } from 'node:test';
+import { readWith, transactWith } from './support/store-calls.js';
 import assert from 'node:assert/strict';
 import { Identity } from '../src/crypto/identity.js';
 import { TEST_IDENTITIES } from '../src/crypto/test-identities.js';
@@ -42,7 +43,7 @@ test('a burst of fresh requests, signed by a worker, gives every member a valid,
     // Asked again, each gets the very bytes it got, from the cache.
     const again = await Promise.all(members.slice(0, 20).map((identity) => master.doNetworkConfigRequest({ identity, nwid })));
     const { revision } = (await master.getNetwork(nwid))!;
-    const stored = storage.read((reader) => members.slice(0, 20).map((m) => reader.getCachedNetconf(nwid, m.address, revision)));
+    const stored = (await readWith(storage, (reader) => members.slice(0, 20).map((m) => reader.getCachedNetconf(nwid, m.address, revision))));
     again.forEach((reply, i) => assert.deepEqual(stored[i]?.bytes, reply.netconf!.toBytes()));
   } finally {
     await master.close();
@@ -68,10 +69,9 @@ test('a signed netconf of exactly 65,535 bytes is served; one byte more is an in
     const member = memberAt(1);
     await master.doNetworkConfigRequest({ identity: member, nwid });
     await master.authorizeMember(nwid, member.address);
-    // Bulk from many addresses (12 or 13 bytes each), the last bytes from the description.
-    const cidrs = Array.from({ length: 4800 }, (_, i) => `10.${(i >> 8) & 255}.${i & 255}.7/8`);
-    await master.setIpAssignments(nwid, member.address, cidrs);
-    await master.updateNetwork(nwid, { description: 'x' });
+    // Bulk from many multicast rates (a member holds at most 16 addresses), the last bytes from the description.
+    const multicastRates = Array.from({ length: 2420 }, (_, i) => ({ mac: (i + 1).toString(16).padStart(12, '0'), adi: 0, preload: 1, maxBalance: 1, accrual: 1 }));
+    await master.updateNetwork(nwid, { multicastRates, description: 'x' });
     const small = await master.doNetworkConfigRequest({ identity: member, nwid, haveRevision: 1n });
     assert.equal(small.code, ResultCode.OK, small.error);
     const room = 65_535 - small.netconf!.byteLength;
@@ -106,15 +106,15 @@ test('a netconf cached after its request is stored with the next batch, unless i
 
   storage.cacheNetconf(nwid, kept.address, record);
   storage.cacheNetconf(nwid, deleted.address, record);
-  await storage.transaction((tx) => tx.deleteMember(nwid, deleted.address));
-  await storage.transaction((tx) => tx.insertMember({ ...tx.getMember(nwid, kept.address)!, address: deleted.address }));
+  await transactWith(storage, (tx) => tx.deleteMember(nwid, deleted.address));
+  await transactWith(storage, (tx) => tx.insertMember({ ...tx.getMember(nwid, kept.address)!, address: deleted.address }));
   await storage.flush();
-  assert.deepEqual(storage.read((r) => r.getCachedNetconf(nwid, kept.address, revision))?.bytes, record.bytes);
-  assert.equal(storage.read((r) => r.getCachedNetconf(nwid, deleted.address, revision)), undefined);
+  assert.deepEqual((await readWith(storage, (r) => r.getCachedNetconf(nwid, kept.address, revision)))?.bytes, record.bytes);
+  assert.equal((await readWith(storage, (r) => r.getCachedNetconf(nwid, deleted.address, revision))), undefined);
 
   // The network deleted and made again under its ID and revision: the pending netconf is not for it.
   storage.cacheNetconf(nwid, kept.address, { ...record, bytes: new Uint8Array([9]) });
-  await storage.transaction((tx) => {
+  await transactWith(storage, (tx) => {
     const network = tx.getNetwork(nwid)!;
     const member = tx.getMember(nwid, kept.address)!;
     tx.deleteNetwork(nwid);
@@ -122,7 +122,7 @@ test('a netconf cached after its request is stored with the next batch, unless i
     tx.insertMember(member);
   });
   await storage.flush();
-  assert.equal(storage.read((r) => r.getCachedNetconf(nwid, kept.address, revision)), undefined);
+  assert.equal((await readWith(storage, (r) => r.getCachedNetconf(nwid, kept.address, revision))), undefined);
   await master.close();
   await storage.close();
 });

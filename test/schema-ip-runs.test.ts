@@ -3,6 +3,7 @@
  * answering "the first free address at or after a candidate" in one lookup, however long the run.
  */
 import { test } from 'node:test';
+import { readWith, transactWith } from './support/store-calls.js';
 import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -27,13 +28,13 @@ function ipText(value: number): string {
 const holder = (host: number) => host.toString(16).padStart(10, '0');
 
 function insert(store: SqlNetconfStore, hosts: number[]): Promise<void> {
-  return store.transaction((tx) => {
+  return transactWith(store, (tx) => {
     for (const host of hosts) tx.insertAssignment(NWID, holder(host), { family: 4, address: BigInt(BASE + host), bits: 8 });
   });
 }
 
 function remove(store: SqlNetconfStore, hosts: number[]): Promise<void> {
-  return store.transaction((tx) => {
+  return transactWith(store, (tx) => {
     for (const host of hosts) tx.deleteAssignments(NWID, holder(host));
   });
 }
@@ -63,7 +64,7 @@ test('property: after any inserts and deletes, IpRun holds exactly the maximal r
         maxLength: 12,
       }),
       async (steps) => {
-        await store.transaction((tx) => tx.deleteNetwork(NWID)); // its addresses with it
+        await transactWith(store, (tx) => tx.deleteNetwork(NWID)); // its addresses with it
         const held = new Set<number>();
         for (const step of steps) {
           if (step.add) {
@@ -99,13 +100,13 @@ test('the first free address after a long run of held ones is one lookup away', 
   await insert(store, block);
   assert.deepEqual(runs(store), [[1, 20_000]]);
   const firstFree = (from: number) =>
-    store.read((reader) => reader.firstFreeAddress(NWID, 4, BigInt(BASE + from), BigInt(BASE + 2 ** 24 - 2)));
-  assert.equal(firstFree(1), BigInt(BASE + 20_001));
-  assert.equal(firstFree(12_345), BigInt(BASE + 20_001));
-  assert.equal(firstFree(20_001), BigInt(BASE + 20_001));
-  assert.equal(firstFree(30_000), BigInt(BASE + 30_000));
+    readWith(store, (reader) => reader.firstFreeAddress(NWID, 4, BigInt(BASE + from), BigInt(BASE + 2 ** 24 - 2)));
+  assert.equal(await firstFree(1), BigInt(BASE + 20_001));
+  assert.equal(await firstFree(12_345), BigInt(BASE + 20_001));
+  assert.equal(await firstFree(20_001), BigInt(BASE + 20_001));
+  assert.equal(await firstFree(30_000), BigInt(BASE + 30_000));
   // A run reaching the end of the range: nothing free in it.
-  assert.equal(store.read((reader) => reader.firstFreeAddress(NWID, 4, BigInt(BASE + 5), BigInt(BASE + 20_000))), null);
+  assert.equal((await readWith(store, (reader) => reader.firstFreeAddress(NWID, 4, BigInt(BASE + 5), BigInt(BASE + 20_000)))), null);
   await store.close();
 });
 
@@ -115,7 +116,7 @@ test('a member whose first candidate falls inside a long run gets the address ri
   const master = createNetconfMaster(store, masterIdentity, { validateIdentities: false, now: () => 1_800_000_000_000 });
   const nwid = await master.createNetwork({ name: 'dense', private: false, v4AssignMode: 'zt', ipPools: ['10.0.0.0/8'] });
   const base = 10 * 2 ** 24;
-  await store.transaction((tx) => {
+  await transactWith(store, (tx) => {
     for (let host = 1; host <= 5_000; host++) {
       tx.insertAssignment(nwid, (0x4000000000 + host).toString(16), { family: 4, address: BigInt(base + host), bits: 8 });
     }

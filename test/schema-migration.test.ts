@@ -185,3 +185,32 @@ test('opening a newer or a foreign database fails clearly and leaves the file un
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('the 2015 file migrated forward gets the revision triggers: a raw de-authorization raises by max delta + 1', () => {
+  const fresh = new SQL.Database();
+  netconfSchema.migrate(access(fresh), 0);
+  const seed = new SQL.Database(readFileSync(SEED));
+  netconfSchema.migrate(access(seed), 0);
+  const triggers = (db: Database) =>
+    access(db).all(`SELECT name FROM sqlite_master WHERE type = 'trigger' ORDER BY name`).map((row) => String(row.name));
+  assert.deepEqual(triggers(seed), triggers(fresh));
+  assert.ok(triggers(seed).includes('Member_authorized'));
+
+  const db = access(seed);
+  db.run(`INSERT INTO Network (id, name, revision, comRevisionMaxDelta) VALUES ('8056c2e21c000001', 'n', 5, 16)`);
+  db.run(`INSERT INTO Member (networkId, nodeId, authorized) VALUES ('8056c2e21c000001', '1cf1e07ca5', 1)`);
+  assert.equal(db.get(`SELECT revision FROM Network`)?.revision, 5);
+  db.run(`UPDATE Member SET authorized = 0`);
+  assert.equal(db.get(`SELECT revision FROM Network`)?.revision, 22);
+  // Held: many changes in one transaction raise once, by the largest raise asked for.
+  db.run(`BEGIN`);
+  db.run(`INSERT INTO RevisionHold (networkId) VALUES ('8056c2e21c000001')`);
+  db.run(`UPDATE Member SET authorized = 1`);
+  db.run(`UPDATE Network SET name = 'm'`);
+  db.run(`UPDATE Member SET authorized = 0`);
+  db.run(`DELETE FROM RevisionHold`);
+  db.run(`COMMIT`);
+  assert.equal(db.get(`SELECT revision FROM Network`)?.revision, 22 + 17);
+  fresh.close();
+  seed.close();
+});

@@ -53,7 +53,7 @@ export class NetconfUdpHost {
     this.publicIdentity = identity.toString(false);
     // After each committed administrative change, refresh the members the master lists.
     this.unsubscribe = master.subscribe((event) => {
-      if (event.refresh.length > 0) this.track(this.sendRefresh(event.nwid, event.refresh));
+      this.track(event.refresh().then((members) => (members.length > 0 ? this.sendRefresh(event.nwid, members) : undefined)));
     });
   }
 

@@ -10,7 +10,7 @@
  */
 import { fileURLToPath } from 'node:url';
 import { Identity, createNetconfMaster, openSqlJsStorage, type NetworkConfig } from '../../src/index.js';
-import { TEST_IDENTITIES } from '../../src/crypto/test-identities.js';
+import { TEST_IDENTITIES } from '../../src/testing/index.js';
 import { NetconfUdpHost } from './host.js';
 import { SimulatedMember, type MemberEvent } from './member.js';
 

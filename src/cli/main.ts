@@ -10,6 +10,7 @@ import { registerIdentityCommands } from './commands/identity.js';
 import { registerMemberCommands } from './commands/member.js';
 import { registerNetworkCommands } from './commands/network.js';
 import { registerPoolCommands } from './commands/pool.js';
+import { registerServeCommand } from './commands/serve.js';
 import type { CommandContext, GlobalOptions } from './context.js';
 import { DatabaseLockedError } from '../errors.js';
 import { ExitCode, errorCodeFor, exitCodeFor } from './exit-codes.js';
@@ -57,6 +58,7 @@ export function buildProgram(
   registerMemberCommands(program, context);
   registerPoolCommands(program, context);
   registerBackupCommands(program, context);
+  registerServeCommand(program, context);
   applyToAll(program, (command) => {
     command.exitOverride();
     command.configureOutput(program.configureOutput());

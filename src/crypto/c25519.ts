@@ -6,7 +6,7 @@
 import { ed25519, x25519 } from '@noble/curves/ed25519.js';
 import { sha512 } from '@noble/hashes/sha2.js';
 import { InvalidArgumentError } from '../errors.js';
-import { currentSigningBackend } from './signing-backend.js';
+import { chooseSigningBackend, type Ed25519Backend } from './signing/backend.js';
 
 export const C25519_PUBLIC_KEY_BYTES = 64;
 export const C25519_PRIVATE_KEY_BYTES = 64;
@@ -32,11 +32,13 @@ export function c25519PublicKey(privateKey: Uint8Array): Uint8Array {
   return publicKey;
 }
 
-/** sign(msg) = Ed25519(SHA-512(msg)[0..32]) || SHA-512(msg)[0..32]; 96 bytes. */
-export function c25519Sign(privateKey: Uint8Array, message: Uint8Array): Uint8Array {
+/**
+ * sign(msg) = Ed25519(SHA-512(msg)[0..32]) || SHA-512(msg)[0..32]; 96 bytes. Every backend gives
+ * the same bytes (default: the automatic choice, signing/backend.ts).
+ */
+export function c25519Sign(privateKey: Uint8Array, message: Uint8Array, backend: Ed25519Backend = chooseSigningBackend()): Uint8Array {
   assertKey(privateKey, 'private');
   assertBytes(message, 'message');
-  const backend = currentSigningBackend();
   const digest = backend.sha512(message).subarray(0, 32);
   const signature = new Uint8Array(C25519_SIGNATURE_BYTES);
   signature.set(backend.sign(digest, privateKey), 0);
@@ -67,10 +69,14 @@ export function checkSignaturePair(first: unknown, second: unknown, firstSignatu
 }
 
 /** Whether `signature` is a valid C25519 signature of `message` by `publicKey`. Never throws on bad input. */
-export function c25519Verify(publicKey: Uint8Array, message: Uint8Array, signature: Uint8Array): boolean {
+export function c25519Verify(
+  publicKey: Uint8Array,
+  message: Uint8Array,
+  signature: Uint8Array,
+  backend: Ed25519Backend = chooseSigningBackend(),
+): boolean {
   if (!isBytes(publicKey, C25519_PUBLIC_KEY_BYTES) || !isBytes(signature, C25519_SIGNATURE_BYTES)) return false;
   if (!(message instanceof Uint8Array)) return false;
-  const backend = currentSigningBackend();
   const digest = backend.sha512(message).subarray(0, 32);
   if (!constantTimeEqual(signature.subarray(64, 96), digest)) return false;
   return backend.verify(signature.subarray(0, 64), digest, publicKey);

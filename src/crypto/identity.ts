@@ -5,7 +5,7 @@
 import { equalBytes } from '@noble/curves/utils.js';
 import { bytesToHex, hexToBytes, randomBytes } from '@noble/hashes/utils.js';
 import { InvalidArgumentError, ParseError } from '../errors.js';
-import { addressFromBytes, addressToBytes, addressToHex, isReservedAddress } from './address.js';
+import { addressToHex, isReservedAddress } from './address.js';
 import {
   c25519Agree,
   c25519PublicKey,
@@ -14,10 +14,10 @@ import {
   ed25519PublicKey,
   x25519PublicKey,
 } from './c25519.js';
-import { computeMemoryHardHash, isMemoryHardHashChosen } from './memory-hard-hash.js';
-import { installWasmMemoryHardHashOnce } from './memory-hard-hash-wasm.js';
+import { chooseMemoryHardHash, type MemoryHardHashOptions } from './memory-hard-hash.js';
+import { identityProofHolds, proofOfWorkAddress } from './proof-of-work.js';
 
-export interface GenerateIdentityOptions {
+export interface GenerateIdentityOptions extends MemoryHardHashOptions {
   /** Source of random bytes (default: the platform's secure generator). Must return `n` bytes. */
   random?: (n: number) => Uint8Array;
   /** Called after each proof-of-work attempt with the number of attempts so far. */
@@ -26,8 +26,6 @@ export interface GenerateIdentityOptions {
   signal?: AbortSignal;
 }
 
-/** The proof of work passes when the first hash byte is below this. */
-const WORK_THRESHOLD = 17;
 const KEY_HEX_DIGITS = 128;
 const MAX_STRING_LENGTH = 10 + 1 + 1 + 1 + KEY_HEX_DIGITS + 1 + KEY_HEX_DIGITS;
 const HEX_ADDRESS = /^[0-9a-fA-F]{10}$/;
@@ -92,6 +90,7 @@ export class Identity {
   static async generate(options: GenerateIdentityOptions = {}): Promise<Identity> {
     const random = options.random ?? randomBytes;
     const { onProgress, signal } = options;
+    const hash = chooseMemoryHardHash(options.memoryHardHash);
     let attempts = 0;
     for (;;) {
       const privateKey = takeRandom(random, 64);
@@ -101,11 +100,10 @@ export class Identity {
         const publicKey = new Uint8Array(64);
         publicKey.set(x25519PublicKey(privateKey), 0);
         publicKey.set(edPublicKey, 32);
-        const digest = memoryHardHashForIdentity(publicKey);
+        const address = proofOfWorkAddress(hash(publicKey));
         attempts++;
         onProgress?.(attempts);
-        if (digest[0]! < WORK_THRESHOLD) {
-          const address = addressFromBytes(digest, 59);
+        if (address !== null) {
           if (isReservedAddress(address)) break; // start again with new keys
           const identity = new Identity(address, publicKey, privateKey);
           identity.#validity = true;
@@ -144,15 +142,14 @@ export class Identity {
     return copy;
   }
 
-  /** Checks the proof of work binding address and key (memory-hard; the result is remembered). */
-  locallyValidate(): boolean {
+  /**
+   * Checks the proof of work binding address and key: one memory-hard hash (the implementation
+   * chosen by `options.memoryHardHash`, default `'auto'`), on the first call only.
+   */
+  locallyValidate(options: MemoryHardHashOptions = {}): boolean {
     if (this.#validity === undefined) {
-      const digest = memoryHardHashForIdentity(this.#publicKey.slice());
-      const addressBytes = addressToBytes(this.#address);
-      this.#validity =
-        digest[0]! < WORK_THRESHOLD &&
-        !isReservedAddress(this.#address) &&
-        equalBytes(digest.subarray(59, 64), addressBytes);
+      const hash = chooseMemoryHardHash(options.memoryHardHash);
+      this.#validity = identityProofHolds(this.#address, this.#publicKey.slice(), hash);
     }
     return this.#validity;
   }
@@ -201,15 +198,6 @@ export class Identity {
     }
     return privateKey;
   }
-}
-
-/**
- * The memory-hard hash, switching to WebAssembly (same bytes, ~7x faster) on first use where the
- * platform runs it, unless the application chose an implementation itself.
- */
-function memoryHardHashForIdentity(publicKey: Uint8Array): Uint8Array {
-  if (!isMemoryHardHashChosen()) installWasmMemoryHardHashOnce();
-  return computeMemoryHardHash(publicKey);
 }
 
 function takeRandom(random: (n: number) => Uint8Array, length: number): Uint8Array {

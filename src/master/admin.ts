@@ -1,25 +1,30 @@
 /**
  * Administration of networks and members (api.md "Administration"; master.md §3, §4).
  *
- * Every operation validates its input before opening a transaction, runs as one durable
- * transaction, and raises the network's revision in that same transaction when the change alters
- * what any member's netconf would contain (a change that alters nothing leaves it). After the
- * commit a 'change' event lists the members to send NETWORK_CONFIG_REFRESH.
+ * Every operation validates its input before opening a transaction and runs as one durable
+ * transaction. The revision is not raised here: the store raises it, in that same transaction,
+ * whenever a change alters what any member's netconf would contain, whoever made the change
+ * (src/storage/schema.ts, version 4); this module holds the network for the length of its
+ * transaction so that one call raises it once. A change that alters nothing writes nothing.
+ * After the commit a 'change' event tells the new revision; its list of members to send
+ * NETWORK_CONFIG_REFRESH is computed only when a listener reads it.
  */
 import { addressToHex, isReservedAddress, parseAddress } from '../crypto/address.js';
 import { ConflictError, InvalidArgumentError, LimitExceededError, NotFoundError } from '../errors.js';
 import { asInvalidArgument } from '../protocol/as-invalid-argument.js';
 import { hex16, parseNetworkId } from '../protocol/ids.js';
 import type { MasterContext } from './context.js';
-import type { NetworkChangeType } from './events.js';
-import { firstFreeInRange, firstFreeWrapping } from '../protocol/free-range.js';
+import { changeEvent, type NetworkChangeEvent, type NetworkChangeType } from './events.js';
+import { reportExternalChanges } from './external-changes.js';
+import { MAX_ZT_ASSIGNED_ADDRESSES } from '../protocol/assigned-addresses.js';
+import { searchFirstFree, wrappingRanges } from '../protocol/free-range.js';
 import { formatCidr, parseCidr, type Cidr } from '../protocol/ip.js';
 import { newMember } from './request.js';
 import {
   boundedText, DEFAULT_SETTINGS, MAX_MEMBER_NAME_BYTES, MAX_MEMBER_NOTES_BYTES, readPool, readPools,
-  sameSettings, validateSettings, type NetworkSettings, type NetworkSettingsInput,
+  sameSettings, perGroupMulticastRates, validateSettings, type NetworkSettings, type NetworkSettingsInput,
 } from './settings.js';
-import type { MemberRow, NetconfStoreReader, NetconfStoreTx, NetworkRow } from './store.js';
+import { call, type MemberRow, type NetconfStoreReader, type NetconfStoreTx, type NetworkRow, type StorageWork } from './store.js';
 
 /** A network as `getNetwork` shows it. */
 export interface NetworkInfo extends NetworkSettings {
@@ -67,28 +72,35 @@ export async function createNetwork(context: MasterContext, input?: NetworkSetti
   const settings: NetworkSettings = { ...cloneSettings(DEFAULT_SETTINGS), ...validateSettings(input) };
   const now = context.now();
   const randomStart = randomNetworkNumber(context);
-  const nwid = await context.store.transaction((tx) => {
-    const id = allocateNetworkId(context, tx, randomStart);
-    tx.insertNetwork({ id, ...rowSettings(settings), revision: 1n, creationTime: now });
-    writeListSettings(tx, id, settings);
+  const nwid = await context.store.transaction(function* (tx) {
+    const id = yield* allocateNetworkId(context, tx, randomStart);
+    // The lists first: with no network row yet, the store's revision triggers have nothing to raise.
+    yield* writeListSettings(tx, id, settings);
+    yield* call(tx.insertNetwork({ id, ...rowSettings(settings), revision: 1n, creationTime: now }));
     return id;
   });
-  context.events.emit('change', { type: 'networkCreated', nwid, revision: 1n, refresh: [] });
+  context.events.emit('change', changeEvent({ type: 'networkCreated', nwid, revision: 1n }, async () => []));
+  warnOfPerGroupRates(context, nwid, settings);
   return nwid;
 }
 
 export async function getNetwork(context: MasterContext, nwid: string | bigint): Promise<NetworkInfo | null> {
   const id = requireNetworkId(nwid);
-  return context.store.read((reader) => {
-    const row = reader.getNetwork(id);
-    return row === undefined ? null : networkInfo(reader, row);
+  return context.store.read(function* (reader) {
+    const row = yield* call(reader.getNetwork(id));
+    return row === undefined ? null : yield* networkInfo(reader, row);
   });
 }
 
 export async function listNetworks(context: MasterContext): Promise<NetworkInfo[]> {
-  return context.store.read((reader) =>
-    reader.listNetworkIds().map((id) => networkInfo(reader, reader.getNetwork(id)!)),
-  );
+  return context.store.read(function* (reader) {
+    const networks: NetworkInfo[] = [];
+    for (const id of yield* call(reader.listNetworkIds())) {
+      const row = yield* call(reader.getNetwork(id));
+      if (row !== undefined) networks.push(yield* networkInfo(reader, row));
+    }
+    return networks;
+  });
 }
 
 export async function updateNetwork(
@@ -99,58 +111,59 @@ export async function updateNetwork(
   const id = requireNetworkId(nwid);
   if (patch === null || typeof patch !== 'object') throw new InvalidArgumentError('network settings patch must be an object');
   const changes = validateSettings(patch);
-  await change(context, id, 'networkUpdated', undefined, (tx, network) => {
-    const before = readSettings(tx, network);
-    const after: NetworkSettings = { ...before, ...changes };
-    if (sameSettings(before, after)) return null;
-    tx.updateNetworkRow(id, rowSettings(after));
-    writeListSettings(tx, id, after);
-    return 1n;
+  let after: NetworkSettings | undefined;
+  const changed = await change(context, id, { type: 'networkUpdated' }, function* (tx, network) {
+    const before = yield* readSettings(tx, network);
+    after = { ...before, ...changes };
+    if (sameSettings(before, after)) return false;
+    yield* call(tx.updateNetworkRow(id, rowSettings(after)));
+    yield* writeListSettings(tx, id, after);
+    return true;
   });
+  if (changed && changes.multicastRates !== undefined) warnOfPerGroupRates(context, id, after!);
 }
 
 export async function deleteNetwork(context: MasterContext, nwid: string | bigint): Promise<void> {
   const id = requireNetworkId(nwid);
-  const result = await context.store.transaction((tx) => {
-    const network = requireNetwork(tx, id);
+  const { revision, refresh } = await context.store.transaction(function* (tx) {
+    const network = yield* requireNetwork(tx, id);
     // Every authorized member should ask again (and learn the network is gone).
-    const refresh = tx.membersBehind(id, network.revision + 1n);
-    tx.deleteNetwork(id);
+    const refresh = yield* call(tx.membersBehind(id, network.revision + 1n));
+    yield* call(tx.deleteNetwork(id));
     return { revision: network.revision, refresh };
   });
-  context.events.emit('change', { type: 'networkDeleted', nwid: id, ...result });
+  context.events.emit('change', changeEvent({ type: 'networkDeleted', nwid: id, revision }, async () => refresh));
 }
 
 export async function addIpPool(context: MasterContext, nwid: string | bigint, cidr: string): Promise<void> {
   const id = requireNetworkId(nwid);
   const pool = readPool(cidr);
-  await change(context, id, 'networkUpdated', undefined, (tx) => {
-    const pools = tx.getPools(id);
-    if (pools.some((existing) => samePrefix(existing, pool))) return null;
-    tx.setPools(id, [...pools, pool]);
-    return 1n;
+  await change(context, id, { type: 'networkUpdated' }, function* (tx) {
+    const pools = yield* call(tx.getPools(id));
+    if (pools.some((existing) => samePrefix(existing, pool))) return false;
+    yield* call(tx.setPools(id, [...pools, pool]));
+    return true;
   });
 }
 
 export async function removeIpPool(context: MasterContext, nwid: string | bigint, cidr: string): Promise<void> {
   const id = requireNetworkId(nwid);
   const pool = readPool(cidr);
-  await change(context, id, 'networkUpdated', undefined, (tx) => {
-    const pools = tx.getPools(id);
+  await change(context, id, { type: 'networkUpdated' }, function* (tx) {
+    const pools = yield* call(tx.getPools(id));
     const kept = pools.filter((existing) => !samePrefix(existing, pool));
     if (kept.length === pools.length) throw new NotFoundError(`network ${id} has no pool ${formatCidr(pool)}`);
-    tx.setPools(id, kept);
-    return 1n;
+    yield* call(tx.setPools(id, kept));
+    return true;
   });
 }
 
 /** Authorized members whose last reported revision is older than the network's (or unknown). */
 export async function membersToRefresh(context: MasterContext, nwid: string | bigint): Promise<string[]> {
   const id = requireNetworkId(nwid);
-  return context.store.read((reader) => {
-    const network = reader.getNetwork(id);
-    if (network === undefined) throw new NotFoundError(`no network ${id}`);
-    return reader.membersBehind(id, network.revision);
+  return context.store.read(function* (reader) {
+    const network = yield* requireNetwork(reader, id);
+    return yield* call(reader.membersBehind(id, network.revision));
   });
 }
 
@@ -164,18 +177,22 @@ export async function getMember(
 ): Promise<MemberInfo | null> {
   const id = requireNetworkId(nwid);
   const member = requireMemberAddress(address);
-  return context.store.read((reader) => {
-    const row = reader.getMember(id, member);
-    return row === undefined ? null : memberInfo(reader, row, reader.getAssignments(id, member));
+  return context.store.read(function* (reader) {
+    const row = yield* call(reader.getMember(id, member));
+    return row === undefined ? null : yield* memberInfo(reader, row, yield* call(reader.getAssignments(id, member)));
   });
 }
 
 export async function listMembers(context: MasterContext, nwid: string | bigint): Promise<MemberInfo[]> {
   const id = requireNetworkId(nwid);
-  return context.store.read((reader) => {
-    if (reader.getNetwork(id) === undefined) throw new NotFoundError(`no network ${id}`);
-    const assignments = reader.listAssignments(id);
-    return reader.listMembers(id).map((row) => memberInfo(reader, row, assignments.get(row.address) ?? []));
+  return context.store.read(function* (reader) {
+    yield* requireNetwork(reader, id);
+    const assignments = yield* call(reader.listAssignments(id));
+    const members: MemberInfo[] = [];
+    for (const row of yield* call(reader.listMembers(id))) {
+      members.push(yield* memberInfo(reader, row, assignments.get(row.address) ?? []));
+    }
+    return members;
   });
 }
 
@@ -183,38 +200,71 @@ export async function listMembers(context: MasterContext, nwid: string | bigint)
 export async function authorizeMember(context: MasterContext, nwid: string | bigint, address: string | bigint): Promise<void> {
   const id = requireNetworkId(nwid);
   const member = requireMemberAddress(address);
-  const now = context.now();
-  await change(context, id, 'memberAuthorized', member, (tx) => {
-    const row = tx.getMember(id, member);
-    if (row === undefined) {
-      tx.insertMember(newMember(id, member, true, now));
-      return 1n;
-    }
-    if (row.authorized) return null;
-    tx.updateMember({ ...row, authorized: true, authorizedAt: now });
-    return 1n;
-  });
+  await setAuthorization(context, id, [member], true, { type: 'memberAuthorized', address: member });
+}
+
+/** Authorizes many members in one transaction and one revision (see authorizeMember). */
+export async function authorizeMembers(
+  context: MasterContext,
+  nwid: string | bigint,
+  addresses: readonly (string | bigint)[],
+): Promise<void> {
+  const id = requireNetworkId(nwid);
+  const members = requireMemberAddresses(addresses);
+  await setAuthorization(context, id, members, true, { type: 'membersAuthorized' });
 }
 
 /**
- * De-authorizes a member. The revision rises by the COM revision max delta + 1, so the member's
- * last certificate stops agreeing with those issued afterwards (master.md §4). A member not seen
- * yet is recorded as not authorized, which keeps it out of a public network too.
+ * De-authorizes a member. The store raises the revision by the COM revision max delta + 1, so the
+ * member's last certificate stops agreeing with those issued afterwards (master.md §4). A member
+ * not seen yet is recorded as not authorized (pre-banning), which keeps it out of a public network too.
  */
 export async function deauthorizeMember(context: MasterContext, nwid: string | bigint, address: string | bigint): Promise<void> {
   const id = requireNetworkId(nwid);
   const member = requireMemberAddress(address);
+  await setAuthorization(context, id, [member], false, { type: 'memberDeauthorized', address: member });
+}
+
+/** De-authorizes many members in one transaction, raising the revision once (see deauthorizeMember). */
+export async function deauthorizeMembers(
+  context: MasterContext,
+  nwid: string | bigint,
+  addresses: readonly (string | bigint)[],
+): Promise<void> {
+  const id = requireNetworkId(nwid);
+  const members = requireMemberAddresses(addresses);
+  await setAuthorization(context, id, members, false, { type: 'membersDeauthorized' });
+}
+
+/**
+ * Sets the authorization of `members` (addresses checked, distinct). Members without a row are
+ * created with it (pre-authorization, pre-banning). A bulk event lists the members that changed.
+ */
+async function setAuthorization(
+  context: MasterContext,
+  nwid: string,
+  members: readonly string[],
+  authorized: boolean,
+  event: ChangeDescription,
+): Promise<void> {
   const now = context.now();
-  await change(context, id, 'memberDeauthorized', member, (tx, network) => {
-    const row = tx.getMember(id, member);
-    if (row === undefined) {
-      tx.insertMember({ ...newMember(id, member, false, now), deauthorizedAt: now });
-      return 0n;
+  const changedMembers: string[] = [];
+  await change(context, nwid, event, function* (tx) {
+    changedMembers.length = 0; // the work runs again after another program's edit is reloaded, or a lost race
+    for (const member of members) {
+      const row = yield* call(tx.getMember(nwid, member));
+      if (row === undefined) {
+        const created = newMember(nwid, member, authorized, now);
+        yield* call(tx.insertMember(authorized ? created : { ...created, deauthorizedAt: now }));
+      } else if (row.authorized !== authorized) {
+        yield* call(tx.updateMember(authorized ? { ...row, authorized, authorizedAt: now } : { ...row, authorized, deauthorizedAt: now }));
+      } else {
+        continue;
+      }
+      changedMembers.push(member);
     }
-    if (!row.authorized) return null;
-    tx.updateMember({ ...row, authorized: false, deauthorizedAt: now });
-    return network.comRevisionMaxDelta + 1n;
-  });
+    return changedMembers.length > 0;
+  }, () => (event.address === undefined ? { addresses: changedMembers } : {}));
 }
 
 export async function setActiveBridge(
@@ -226,12 +276,11 @@ export async function setActiveBridge(
   const id = requireNetworkId(nwid);
   const member = requireMemberAddress(address);
   if (typeof on !== 'boolean') throw new InvalidArgumentError('setActiveBridge needs true or false');
-  const now = context.now();
-  await change(context, id, 'activeBridgeChanged', member, (tx, network) => {
-    const row = tx.getMember(id, member) ?? insertNewMember(tx, network, member, now);
-    if (row.activeBridge === on) return null;
-    tx.updateMember({ ...row, activeBridge: on });
-    return 1n;
+  await change(context, id, { type: 'activeBridgeChanged', address: member }, function* (tx) {
+    const row = yield* requireMember(tx, id, member);
+    if (row.activeBridge === on) return false;
+    yield* call(tx.updateMember({ ...row, activeBridge: on }));
+    return true;
   });
 }
 
@@ -250,21 +299,20 @@ export async function updateMember(
   }
   const name = update.name === undefined ? undefined : boundedText(update.name, 'member name', MAX_MEMBER_NAME_BYTES);
   const notes = update.notes === undefined ? undefined : boundedText(update.notes, 'member notes', MAX_MEMBER_NOTES_BYTES);
-  const now = context.now();
-  await change(context, id, 'memberUpdated', member, (tx, network) => {
-    const existing = tx.getMember(id, member);
-    const row = existing ?? insertNewMember(tx, network, member, now);
+  await change(context, id, { type: 'memberUpdated', address: member }, function* (tx) {
+    const row = yield* requireMember(tx, id, member);
     const next: MemberRow = { ...row, name: name ?? row.name, notes: notes ?? row.notes };
-    if (existing !== undefined && next.name === row.name && next.notes === row.notes) return null;
-    tx.updateMember(next);
-    return 0n;
+    if (next.name === row.name && next.notes === row.notes) return false;
+    yield* call(tx.updateMember(next));
+    return true;
   });
 }
 
 /**
  * Replaces a member's addresses with `cidrs` (`10.1.2.3/24`, `fd00::5/64`; without `/bits` the
- * full width). Each must be a valid address given once; one held by another member of the
- * network → ConflictError, nothing changed.
+ * full width, never /0). Each must be a valid address given once; one held by another member of
+ * the network → ConflictError; more than a 2015 node accepts (MAX_ZT_ASSIGNED_ADDRESSES, counting
+ * the rfc4193 address the network gives) → LimitExceededError; nothing changed.
  */
 export async function setIpAssignments(
   context: MasterContext,
@@ -278,77 +326,125 @@ export async function setIpAssignments(
   const wanted: Cidr[] = [];
   for (const text of cidrs) {
     const cidr = parseCidr(text);
+    if (cidr.bits === 0) throw new InvalidArgumentError(`address ${text} has prefix length 0, which a 2015 node reads as none`);
     if (wanted.some((other) => other.family === cidr.family && other.address === cidr.address)) {
       throw new InvalidArgumentError(`address ${text} given twice`);
     }
     wanted.push(cidr);
   }
-  const now = context.now();
-  await change(context, id, 'ipAssignmentsChanged', member, (tx, network) => {
-    if (tx.getMember(id, member) === undefined) insertNewMember(tx, network, member, now);
+  if (wanted.length > MAX_ZT_ASSIGNED_ADDRESSES) throw tooManyAddresses(wanted.length, 0);
+  await change(context, id, { type: 'ipAssignmentsChanged', address: member }, function* (tx, network) {
+    yield* requireMember(tx, id, member);
+    const computed = network.v6AssignMode === 'rfc4193' ? 1 : 0;
+    if (wanted.length + computed > MAX_ZT_ASSIGNED_ADDRESSES) throw tooManyAddresses(wanted.length, computed);
     for (const cidr of wanted) {
-      const holder = tx.assignmentHolder(id, cidr.family, cidr.address);
+      const holder = yield* call(tx.assignmentHolder(id, cidr.family, cidr.address));
       if (holder !== undefined && holder !== member) {
         throw new ConflictError(`${formatCidr(cidr)} is already assigned to ${holder} in network ${id}`);
       }
     }
-    const before = tx.getAssignments(id, member).map(formatCidr).sort();
+    const before = (yield* call(tx.getAssignments(id, member))).map(formatCidr).sort();
     const after = wanted.map(formatCidr).sort();
-    if (before.length === after.length && before.every((cidr, i) => cidr === after[i])) return null;
-    tx.deleteAssignments(id, member);
-    for (const cidr of wanted) tx.insertAssignment(id, member, cidr);
-    return 1n;
+    if (before.length === after.length && before.every((cidr, i) => cidr === after[i])) return false;
+    yield* call(tx.deleteAssignments(id, member));
+    for (const cidr of wanted) yield* call(tx.insertAssignment(id, member, cidr));
+    return true;
   });
+}
+
+function tooManyAddresses(given: number, computed: number): LimitExceededError {
+  return new LimitExceededError(
+    `${given} addresses${computed > 0 ? ' plus the rfc4193 one' : ''} exceed the ${MAX_ZT_ASSIGNED_ADDRESSES} ` +
+      `a 2015 node accepts in one netconf`,
+  );
 }
 
 /** Removes a member and releases its addresses. Its node record stays. */
 export async function deleteMember(context: MasterContext, nwid: string | bigint, address: string | bigint): Promise<void> {
   const id = requireNetworkId(nwid);
   const member = requireMemberAddress(address);
-  await change(context, id, 'memberDeleted', member, (tx) => {
-    if (tx.getMember(id, member) === undefined) throw new NotFoundError(`network ${id} has no member ${member}`);
-    tx.deleteMember(id, member);
-    return 1n;
+  await change(context, id, { type: 'memberDeleted', address: member }, function* (tx) {
+    yield* requireMember(tx, id, member);
+    yield* call(tx.deleteMember(id, member));
+    return true;
   });
 }
 
 // ---------------------------------------------------------------------------------------------
 // Shared pieces
 
+/** What a change event says besides the network and its revision. */
+interface ChangeDescription {
+  type: NetworkChangeType;
+  address?: string;
+}
+
+/** Rolls back a change that turned out to alter nothing, so that it writes nothing at all. */
+const NOTHING_CHANGED = Symbol('nothing changed');
+
 /**
- * Runs one administrative change on an existing network. `apply` returns by how much the revision
- * rises (0n: recorded but no member's config changes), or null when nothing changed at all.
+ * Runs one administrative change on an existing network, holding its revision so that the store
+ * raises it at most once (src/storage/schema.ts). `apply` returns whether it changed anything;
+ * when it did, a 'change' event follows the commit (with `extra()` fields). Returns whether it did.
  */
 async function change(
   context: MasterContext,
   nwid: string,
-  type: NetworkChangeType,
-  address: string | undefined,
-  apply: (tx: NetconfStoreTx, network: NetworkRow) => bigint | null,
-): Promise<void> {
-  const result = await context.store.transaction((tx) => {
-    const network = requireNetwork(tx, nwid);
-    const raise = apply(tx, network);
-    if (raise === null) return null;
-    const revision = network.revision + raise;
-    if (raise > 0n) tx.setNetworkRevision(nwid, revision);
-    return { revision, refresh: tx.membersBehind(nwid, revision) };
-  });
-  if (result === null) return;
-  context.events.emit('change', { type, nwid, ...(address === undefined ? {} : { address }), ...result });
+  description: ChangeDescription,
+  apply: (tx: NetconfStoreTx, network: NetworkRow) => StorageWork<boolean>,
+  extra: () => Partial<NetworkChangeEvent> = () => ({}),
+): Promise<boolean> {
+  let revision: bigint;
+  try {
+    revision = await context.store.transaction(function* (tx) {
+      yield* context.externalChanges.notice(tx);
+      const network = yield* requireNetwork(tx, nwid);
+      yield* call(tx.holdRevision(nwid));
+      if (!(yield* apply(tx, network))) throw NOTHING_CHANGED;
+      yield* call(tx.releaseRevision(nwid));
+      const after = (yield* requireNetwork(tx, nwid)).revision;
+      if (after !== network.revision) yield* context.externalChanges.ownChange(tx);
+      return after;
+    });
+  } catch (error) {
+    if (error === NOTHING_CHANGED) return false;
+    throw error;
+  } finally {
+    reportExternalChanges(context);
+  }
+  context.events.emit('change', changeEvent({ ...description, ...extra(), nwid, revision }, membersBehind(context, nwid, revision)));
+  return true;
 }
 
-function requireNetwork(reader: NetconfStoreReader, nwid: string): NetworkRow {
-  const network = reader.getNetwork(nwid);
+function membersBehind(context: MasterContext, nwid: string, revision: bigint): () => Promise<string[]> {
+  return () => context.store.read(function* (reader) {
+    return yield* call(reader.membersBehind(nwid, revision));
+  });
+}
+
+function* requireMember(reader: NetconfStoreReader, nwid: string, address: string): StorageWork<MemberRow> {
+  const row = yield* call(reader.getMember(nwid, address));
+  if (row === undefined) throw new NotFoundError(`network ${nwid} has no member ${address}`);
+  return row;
+}
+
+function warnOfPerGroupRates(context: MasterContext, nwid: string, settings: NetworkSettings): void {
+  const groups = perGroupMulticastRates(settings.multicastRates);
+  if (groups.length === 0) return;
+  context.events.emit('warning', {
+    type: 'perGroupMulticastRates',
+    nwid,
+    message:
+      `network ${nwid} has multicast rates for ${groups.length} particular group(s) (${groups.slice(0, 3).join(', ')}` +
+      `${groups.length > 3 ? ', ...' : ''}): 2015 nodes misread every rate but the default, so on them ` +
+      `these rates collide with each other and may override the default rate`,
+  });
+}
+
+function* requireNetwork(reader: NetconfStoreReader, nwid: string): StorageWork<NetworkRow> {
+  const network = yield* call(reader.getNetwork(nwid));
   if (network === undefined) throw new NotFoundError(`no network ${nwid}`);
   return network;
-}
-
-/** A member row made by an administrator before the member asked: authorized as the network's kind says. */
-function insertNewMember(tx: NetconfStoreTx, network: NetworkRow, address: string, now: number): MemberRow {
-  const row = newMember(network.id, address, !network.private, now);
-  tx.insertMember(row);
-  return row;
 }
 
 export function requireNetworkId(nwid: string | bigint): string {
@@ -359,6 +455,11 @@ function requireMemberAddress(address: string | bigint): string {
   const value = asInvalidArgument(() => parseAddress(address));
   if (isReservedAddress(value)) throw new InvalidArgumentError(`address ${addressToHex(value)} is reserved`);
   return addressToHex(value);
+}
+
+function requireMemberAddresses(addresses: readonly (string | bigint)[]): string[] {
+  if (!Array.isArray(addresses)) throw new InvalidArgumentError('an array of member addresses expected');
+  return [...new Set(addresses.map(requireMemberAddress))];
 }
 
 function randomNetworkNumber(context: MasterContext): bigint {
@@ -373,21 +474,26 @@ function randomNetworkNumber(context: MasterContext): bigint {
  * A free network ID: the master's address in the top 40 bits and a free 24-bit number, tried at
  * random first, then the next free number after a random point (wrapping).
  */
-function allocateNetworkId(context: MasterContext, tx: NetconfStoreTx, firstTry: bigint): string {
+function* allocateNetworkId(context: MasterContext, tx: NetconfStoreTx, firstTry: bigint): StorageWork<string> {
   const prefix = context.address << 24n;
   let number = firstTry;
   for (let i = 0; i < RANDOM_NETWORK_NUMBER_TRIES; i++) {
     const id = hex16(prefix | number);
-    if (tx.getNetwork(id) === undefined) return id;
+    if ((yield* call(tx.getNetwork(id))) === undefined) return id;
     number = randomNetworkNumber(context);
   }
-  const networkNumbersInRange = (from: bigint, to: bigint, limit: number) =>
-    tx.networkIdsInRange(hex16(prefix | from), hex16(prefix | to), limit).map((id) => BigInt('0x' + id) & NETWORK_NUMBER_MAX);
-  const free = firstFreeWrapping(0n, NETWORK_NUMBER_MAX, number, (from, to) =>
-    firstFreeInRange(from, to, networkNumbersInRange),
-  );
-  if (free === null) throw new LimitExceededError('this master already serves 2^24 networks, the protocol limit');
-  return hex16(prefix | free);
+  for (const [from, to] of wrappingRanges(0n, NETWORK_NUMBER_MAX, number)) {
+    // The free-number search asks for taken numbers a batch at a time; the store answers each batch.
+    const search = searchFirstFree(from, to);
+    let step = search.next();
+    while (!step.done) {
+      const { from: low, to: high, limit } = step.value;
+      const ids = yield* call(tx.networkIdsInRange(hex16(prefix | low), hex16(prefix | high), limit));
+      step = search.next(ids.map((id) => BigInt('0x' + id) & NETWORK_NUMBER_MAX));
+    }
+    if (step.value !== null) return hex16(prefix | step.value);
+  }
+  throw new LimitExceededError('this master already serves 2^24 networks, the protocol limit');
 }
 
 function rowSettings(settings: NetworkSettings): Omit<NetworkRow, 'id' | 'revision' | 'creationTime'> {
@@ -404,13 +510,16 @@ function rowSettings(settings: NetworkSettings): Omit<NetworkRow, 'id' | 'revisi
   };
 }
 
-function writeListSettings(tx: NetconfStoreTx, nwid: string, settings: NetworkSettings): void {
-  tx.setPools(nwid, readPools(settings.ipPools));
-  tx.setAcceptedEtherTypes(nwid, settings.etherTypes);
-  tx.setMulticastRates(nwid, settings.multicastRates);
+function* writeListSettings(tx: NetconfStoreTx, nwid: string, settings: NetworkSettings): StorageWork<void> {
+  yield* call(tx.setPools(nwid, readPools(settings.ipPools)));
+  yield* call(tx.setAcceptedEtherTypes(nwid, settings.etherTypes));
+  yield* call(tx.setMulticastRates(nwid, settings.multicastRates));
 }
 
-function readSettings(reader: NetconfStoreReader, row: NetworkRow): NetworkSettings {
+function* readSettings(reader: NetconfStoreReader, row: NetworkRow): StorageWork<NetworkSettings> {
+  const pools = yield* call(reader.getPools(row.id));
+  const etherTypes = yield* call(reader.getAcceptedEtherTypes(row.id));
+  const multicastRates = yield* call(reader.getMulticastRates(row.id));
   return {
     name: row.name,
     description: row.description,
@@ -419,20 +528,20 @@ function readSettings(reader: NetconfStoreReader, row: NetworkRow): NetworkSetti
     allowPassiveBridging: row.allowPassiveBridging,
     v4AssignMode: row.v4AssignMode,
     v6AssignMode: row.v6AssignMode,
-    ipPools: reader.getPools(row.id).map(formatCidr),
-    etherTypes: reader.getAcceptedEtherTypes(row.id),
+    ipPools: pools.map(formatCidr),
+    etherTypes,
     multicastLimit: row.multicastLimit,
-    multicastRates: reader.getMulticastRates(row.id),
+    multicastRates,
     comRevisionMaxDelta: row.comRevisionMaxDelta,
   };
 }
 
-function networkInfo(reader: NetconfStoreReader, row: NetworkRow): NetworkInfo {
-  return { id: row.id, ...readSettings(reader, row), revision: row.revision, creationTime: row.creationTime };
+function* networkInfo(reader: NetconfStoreReader, row: NetworkRow): StorageWork<NetworkInfo> {
+  return { id: row.id, ...(yield* readSettings(reader, row)), revision: row.revision, creationTime: row.creationTime };
 }
 
-function memberInfo(reader: NetconfStoreReader, row: MemberRow, assignments: Cidr[]): MemberInfo {
-  const node = reader.getNode(row.address);
+function* memberInfo(reader: NetconfStoreReader, row: MemberRow, assignments: Cidr[]): StorageWork<MemberInfo> {
+  const node = yield* call(reader.getNode(row.address));
   return {
     networkId: row.networkId,
     address: row.address,

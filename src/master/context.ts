@@ -3,15 +3,17 @@ import type { BoundedSet } from './bounded-set.js';
 import type { NetconfCache } from './netconf-cache.js';
 import type { NetworkPartsCache } from './network-parts.js';
 import type { Identity } from '../crypto/identity.js';
-import type { SigningPool } from '../crypto/signing-pool.js';
+import type { SigningPool } from '../crypto/signing/pool-types.js';
 import type { MasterEventEmitter } from './events.js';
+import type { ExternalChangeWatch } from './external-changes.js';
 import type { NetconfStore } from './store.js';
+import type { ValidationGate } from './validation-gate.js';
 
 export interface MasterContext {
   readonly store: NetconfStore;
   /** The master identity, with its private key. */
   readonly identity: Identity;
-  /** Signs with the master identity, on worker threads when that pays. */
+  /** Signs with the master identity and validates new identities, on worker threads when that pays. */
   readonly signer: SigningPool;
   /** The master's address: the top 40 bits of every network ID it serves. */
   readonly address: bigint;
@@ -21,10 +23,12 @@ export interface MasterContext {
   readonly validateIdentities: boolean;
   readonly maxMetaDataBytes: number;
   readonly events: MasterEventEmitter;
+  /** Finds the revisions another program raised in the database (see external-changes.ts). */
+  readonly externalChanges: ExternalChangeWatch;
   readonly networkParts: NetworkPartsCache;
   readonly netconfs: NetconfCache;
-  /** Requests being answered right now (a lone one signs without waiting to batch). */
-  readonly requestsInProgress: { count: number };
+  /** Bounds the identity validations in flight per source address. */
+  readonly validations: ValidationGate;
   /** Public identities whose proof of work failed (bounded). */
   readonly invalidIdentities: BoundedSet<string>;
 }

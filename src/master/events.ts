@@ -10,10 +10,14 @@ export type NetworkChangeType =
   | 'networkDeleted'
   | 'memberAuthorized'
   | 'memberDeauthorized'
+  | 'membersAuthorized'
+  | 'membersDeauthorized'
   | 'memberUpdated'
   | 'memberDeleted'
   | 'activeBridgeChanged'
-  | 'ipAssignmentsChanged';
+  | 'ipAssignmentsChanged'
+  /** Another program (an operator's `sqlite3` session) raised the revision in the database file. */
+  | 'externalChange';
 
 /** Emitted on 'change' after an administrative change is committed. */
 export interface NetworkChangeEvent {
@@ -21,10 +25,36 @@ export interface NetworkChangeEvent {
   nwid: string;
   /** The member concerned, for member changes. */
   address?: string;
+  /** The members whose state changed, for the bulk calls (`authorizeMembers`, `deauthorizeMembers`). */
+  addresses?: string[];
   /** The network's revision after the change (for a deleted network: its last revision). */
   revision: bigint;
-  /** Members to send NETWORK_CONFIG_REFRESH: authorized, and last reported an older revision. */
-  refresh: string[];
+  /**
+   * Members to send NETWORK_CONFIG_REFRESH: authorized, and last reported an older revision than
+   * `revision`. Read from the store when first asked for (its cost grows with the network, so the
+   * change itself does not pay it), then kept.
+   */
+  refresh(): Promise<string[]>;
+}
+
+/** A change event whose `refresh` list is read on first call, then kept. */
+export function changeEvent(
+  fields: Omit<NetworkChangeEvent, 'refresh'>,
+  refresh: () => Promise<string[]>,
+): NetworkChangeEvent {
+  let list: Promise<string[]> | undefined;
+  return { ...fields, refresh: () => (list ??= refresh()) };
+}
+
+/**
+ * Emitted on 'warning' when a network gets multicast rates for particular groups: 2015 nodes
+ * misread every rate key but the default's (their parser repeats the key's first hex digit as the
+ * MAC and takes ADI 0), so per-group rates collide and may override the default on those nodes.
+ */
+export interface PerGroupMulticastRatesEvent {
+  type: 'perGroupMulticastRates';
+  nwid: string;
+  message: string;
 }
 
 /** Emitted on 'warning' when a member got a config without the address its assign mode asks for. */
@@ -38,7 +68,7 @@ export interface IpPoolExhaustedEvent {
 
 export interface MasterEvents {
   change: NetworkChangeEvent;
-  warning: IpPoolExhaustedEvent;
+  warning: IpPoolExhaustedEvent | PerGroupMulticastRatesEvent;
 }
 
 export type MasterEventName = keyof MasterEvents;

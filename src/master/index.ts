@@ -11,5 +11,7 @@ export {
 } from './settings.js';
 export type {
   IpPoolExhaustedEvent, MasterEventName, MasterEvents, MasterListener, NetworkChangeEvent, NetworkChangeType,
+  PerGroupMulticastRatesEvent,
 } from './events.js';
+
 export type * from './store.js';

@@ -10,9 +10,10 @@
  * Probing never loads every assignment: the store answers "the first free address at or after the
  * candidate" through an index (for IPv4, the runs of held addresses; see src/storage/sql/schema.ts).
  */
-import { firstFreeWrapping } from '../protocol/free-range.js';
+import { MAX_ZT_ASSIGNED_ADDRESSES } from '../protocol/assigned-addresses.js';
+import { wrappingRanges } from '../protocol/free-range.js';
 import { assignableRange, formatCidr, hostMask, rfc4193Address, type Cidr, type IpFamily } from '../protocol/ip.js';
-import type { NetconfStoreTx, NetworkRow } from './store.js';
+import { call, type NetconfStoreReader, type NetconfStoreTx, type NetworkRow, type StorageWork } from './store.js';
 
 export function firstCandidate(pool: Cidr, memberAddress: bigint): bigint {
   const mask = hostMask(pool.family, pool.bits);
@@ -20,17 +21,23 @@ export function firstCandidate(pool: Cidr, memberAddress: bigint): bigint {
   return (pool.address & ~mask) | (memberBits & mask);
 }
 
-/** The lowest address of one family within [from, to] nobody in the network holds, or null. */
-export type FirstFreeAddress = (family: IpFamily, from: bigint, to: bigint) => bigint | null;
-
-/** The address a member gets from `pool`, or null when the pool has no free address. */
-export function findFreeAddress(pool: Cidr, memberAddress: bigint, firstFree: FirstFreeAddress): bigint | null {
+/** The address a member gets from `pool` in network `nwid`, or null when the pool has no free address. */
+export function* findFreeAddress(
+  reader: Pick<NetconfStoreReader, 'firstFreeAddress'>,
+  nwid: string,
+  pool: Cidr,
+  memberAddress: bigint,
+): StorageWork<bigint | null> {
   const range = assignableRange(pool);
   if (range === null) return null;
   let start = firstCandidate(pool, memberAddress);
   // The network address is skipped forward; after the broadcast address comes the wrap.
   if (start < range.first || start > range.last) start = range.first;
-  return firstFreeWrapping(range.first, range.last, start, (from, to) => firstFree(pool.family, from, to));
+  for (const [from, to] of wrappingRanges(range.first, range.last, start)) {
+    const found = yield* call(reader.firstFreeAddress(nwid, pool.family, from, to));
+    if (found !== null) return found;
+  }
+  return null;
 }
 
 export interface MemberAddresses {
@@ -43,30 +50,45 @@ export interface MemberAddresses {
 /**
  * The addresses a member's netconf carries, assigning from pools when the network's modes say
  * `zt` and the member holds none of that family yet. New assignments are written through `tx`
- * and marked as claims that must be durable before the reply.
+ * (as automatic: they change no other member's config, so no revision) and marked as claims that
+ * must be durable before the reply. Never more than MAX_ZT_ASSIGNED_ADDRESSES: what would exceed
+ * it (rows written by other programs, or an address on top of an administrator's full list) is
+ * left out and reported as a shortage.
  */
-export function memberAddresses(
+export function* memberAddresses(
   tx: NetconfStoreTx,
   network: NetworkRow,
   memberAddressHex: string,
   memberAddress: bigint,
-): MemberAddresses {
-  const held = tx.getAssignments(network.id, memberAddressHex);
+): StorageWork<MemberAddresses> {
+  const held = yield* call(tx.getAssignments(network.id, memberAddressHex));
   const staticIps: string[] = [];
   const shortages: { family: IpFamily; message: string }[] = [];
+  const full = (family: IpFamily, dropped: number): boolean => {
+    if (staticIps.length + dropped <= MAX_ZT_ASSIGNED_ADDRESSES) return false;
+    shortages.push({
+      family,
+      message: `${memberAddressHex} in network ${network.id} would get more than ${MAX_ZT_ASSIGNED_ADDRESSES} addresses, ` +
+        `which a 2015 node refuses; ${staticIps.length + dropped - MAX_ZT_ASSIGNED_ADDRESSES} IPv${family} left out`,
+    });
+    return true;
+  };
 
-  const fromPools = (family: IpFamily): void => {
+  const fromPools = function* (family: IpFamily): StorageWork<void> {
     const mine = held.filter((cidr) => cidr.family === family);
     if (mine.length > 0) {
-      staticIps.push(...mine.map(formatCidr));
+      const room = Math.max(0, MAX_ZT_ASSIGNED_ADDRESSES - staticIps.length);
+      full(family, mine.length);
+      staticIps.push(...mine.slice(0, room).map(formatCidr));
       return;
     }
-    const pools = tx.getPools(network.id).filter((pool) => pool.family === family);
+    if (full(family, 1)) return;
+    const pools = (yield* call(tx.getPools(network.id))).filter((pool) => pool.family === family);
     for (const pool of pools) {
-      const address = findFreeAddress(pool, memberAddress, (f, from, to) => tx.firstFreeAddress(network.id, f, from, to));
+      const address = yield* findFreeAddress(tx, network.id, pool, memberAddress);
       if (address !== null) {
         const assignment: Cidr = { family, address, bits: pool.bits };
-        tx.insertAssignment(network.id, memberAddressHex, assignment);
+        yield* call(tx.insertAssignment(network.id, memberAddressHex, assignment, true));
         tx.requireDurable();
         staticIps.push(formatCidr(assignment));
         return;
@@ -81,9 +103,9 @@ export function memberAddresses(
     });
   };
 
-  if (network.v4AssignMode === 'zt') fromPools(4);
-  if (network.v6AssignMode === 'zt') fromPools(6);
-  else if (network.v6AssignMode === 'rfc4193') {
+  if (network.v4AssignMode === 'zt') yield* fromPools(4);
+  if (network.v6AssignMode === 'zt') yield* fromPools(6);
+  else if (network.v6AssignMode === 'rfc4193' && !full(6, 1)) {
     staticIps.push(formatCidr(rfc4193Address(BigInt('0x' + network.id), memberAddress)));
   }
   return { staticIps, shortages };

@@ -4,7 +4,10 @@
  */
 import { randomBytes } from '@noble/hashes/utils.js';
 import { Identity } from '../crypto/identity.js';
-import { createSigningPool, type SigningCounts } from '../crypto/signing-pool.js';
+import type { MemoryHardHashChoice } from '../crypto/memory-hard-hash.js';
+import type { SigningBackendChoice } from '../crypto/signing/backend.js';
+import { createSigningPool } from '../crypto/signing/pool.js';
+import type { SigningCounts, ValidationCounts } from '../crypto/signing/pool-types.js';
 import { InvalidArgumentError } from '../errors.js';
 import { MAX_WIRE_DICTIONARY_BYTES } from '../protocol/wire.js';
 import * as admin from './admin.js';
@@ -12,11 +15,16 @@ import type { MemberInfo, MemberUpdate, NetworkInfo } from './admin.js';
 import type { MasterContext } from './context.js';
 import { MasterEventEmitter, type MasterEventName, type MasterListener, type NetworkChangeEvent } from './events.js';
 import { BoundedSet } from './bounded-set.js';
+import { ExternalChangeWatch } from './external-changes.js';
 import { NetconfCache } from './netconf-cache.js';
 import { NetworkPartsCache } from './network-parts.js';
 import { doNetworkConfigRequest, type NetworkConfigReply, type NetworkConfigRequestInput } from './request.js';
 import type { NetworkSettingsInput } from './settings.js';
 import type { NetconfStore } from './store.js';
+import { ValidationGate } from './validation-gate.js';
+
+/** Identity validations in flight per source address (see validation-gate.ts). */
+const VALIDATIONS_PER_SOURCE = 2;
 
 export interface NetconfMasterOptions {
   /** The clock, ms since the epoch (default Date.now). Used for `ts`, signature times, firstSeen, lastSeen, creationTime. */
@@ -37,6 +45,19 @@ export interface NetconfMasterOptions {
    * thread). Workers start on the first burst and never keep the process alive while idle.
    */
   signingWorkers?: number;
+  /**
+   * The Ed25519 implementation that signs, here and in the workers: `'auto'` (default: Node's
+   * `node:crypto` where it exists and agrees with noble, else noble), `'native'` (refused where
+   * unavailable) or `'noble'` (pure JavaScript; also keeps browsers' WebCrypto out). Same bytes
+   * whichever signs.
+   */
+  signingBackend?: SigningBackendChoice;
+  /**
+   * The memory-hard hash that validates new identities: `'auto'` (default: WebAssembly where it
+   * runs, else JavaScript), `'wasm'`, `'js'`, or a function of your own (it runs on the calling
+   * thread; the named ones run on the signing workers). Same verdicts whichever hashes.
+   */
+  memoryHardHash?: MemoryHardHashChoice;
 }
 
 export interface NetconfMaster {
@@ -57,6 +78,10 @@ export interface NetconfMaster {
   listMembers(nwid: string | bigint): Promise<MemberInfo[]>;
   authorizeMember(nwid: string | bigint, address: string | bigint): Promise<void>;
   deauthorizeMember(nwid: string | bigint, address: string | bigint): Promise<void>;
+  /** Authorizes many members in one transaction: one revision, one 'change' event. */
+  authorizeMembers(nwid: string | bigint, addresses: readonly (string | bigint)[]): Promise<void>;
+  /** De-authorizes many members in one transaction: one revision raise, one 'change' event. */
+  deauthorizeMembers(nwid: string | bigint, addresses: readonly (string | bigint)[]): Promise<void>;
   setActiveBridge(nwid: string | bigint, address: string | bigint, on: boolean): Promise<void>;
   updateMember(nwid: string | bigint, address: string | bigint, update: MemberUpdate): Promise<void>;
   setMemberName(nwid: string | bigint, address: string | bigint, name: string): Promise<void>;
@@ -67,20 +92,26 @@ export interface NetconfMaster {
   /** Authorized members whose last reported revision is older than the network's. */
   membersToRefresh(nwid: string | bigint): Promise<string[]>;
 
-  /** 'change': committed administrative changes; 'warning': shortages met answering requests. */
+  /**
+   * 'change': committed changes to networks (this master's, and revisions raised by another program
+   * editing the database file); 'warning': shortages met answering requests, and settings 2015 nodes misread.
+   */
   on<E extends MasterEventName>(event: E, listener: MasterListener<E>): void;
   off<E extends MasterEventName>(event: E, listener: MasterListener<E>): void;
   /** Listens to 'change' events; returns the function that stops listening. */
   subscribe(listener: (event: NetworkChangeEvent) => void): () => void;
 
   /** A consistent SQLite database file of the whole state (see the storage for restoring it). */
-  backup(): Uint8Array;
+  backup(): Promise<Uint8Array>;
 
   /**
    * Where this master's netconf signatures were made so far: by worker threads (Node.js), by
    * WebCrypto (browsers), or on the calling thread.
    */
   readonly signatureCounts: Readonly<SigningCounts>;
+
+  /** Where the new identities' proofs of work were checked so far: by worker threads, or on the calling thread. */
+  readonly validationCounts: Readonly<ValidationCounts>;
 
   /** Stops the signing workers (the storage stays open: close it yourself). Requests still work, signing here. */
   close(): Promise<void>;
@@ -103,7 +134,11 @@ export function createNetconfMaster(
     throw new InvalidArgumentError('maxMetaDataBytes must be a non-negative integer');
   }
   const events = new MasterEventEmitter();
-  const signer = createSigningPool(identity, options.signingWorkers === undefined ? {} : { workers: options.signingWorkers });
+  const signer = createSigningPool(identity, {
+    ...(options.signingWorkers === undefined ? {} : { workers: options.signingWorkers }),
+    ...(options.signingBackend === undefined ? {} : { backend: options.signingBackend }),
+    ...(options.memoryHardHash === undefined ? {} : { memoryHardHash: options.memoryHardHash }),
+  });
   const context: MasterContext = {
     store: storage,
     identity,
@@ -114,9 +149,10 @@ export function createNetconfMaster(
     validateIdentities: options.validateIdentities ?? true,
     maxMetaDataBytes,
     events,
+    externalChanges: new ExternalChangeWatch(storage),
     networkParts: new NetworkPartsCache(() => storage.generation),
     netconfs: new NetconfCache(storage),
-    requestsInProgress: { count: 0 },
+    validations: new ValidationGate(VALIDATIONS_PER_SOURCE),
     invalidIdentities: new BoundedSet(4096),
   };
 
@@ -134,6 +170,8 @@ export function createNetconfMaster(
     listMembers: (nwid) => admin.listMembers(context, nwid),
     authorizeMember: (nwid, address) => admin.authorizeMember(context, nwid, address),
     deauthorizeMember: (nwid, address) => admin.deauthorizeMember(context, nwid, address),
+    authorizeMembers: (nwid, addresses) => admin.authorizeMembers(context, nwid, addresses),
+    deauthorizeMembers: (nwid, addresses) => admin.deauthorizeMembers(context, nwid, addresses),
     setActiveBridge: (nwid, address, on) => admin.setActiveBridge(context, nwid, address, on),
     updateMember: (nwid, address, update) => admin.updateMember(context, nwid, address, update),
     setMemberName: (nwid, address, name) => admin.updateMember(context, nwid, address, { name }),
@@ -150,6 +188,9 @@ export function createNetconfMaster(
     backup: () => storage.backup(),
     get signatureCounts() {
       return { ...signer.counts };
+    },
+    get validationCounts() {
+      return { ...signer.validationCounts };
     },
     close: () => signer.close(),
   };

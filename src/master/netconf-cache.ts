@@ -13,7 +13,7 @@
  */
 import { Dictionary } from '../protocol/dictionary.js';
 import { generationCheck } from './generation.js';
-import type { CachedNetconf, NetconfStore, NetconfStoreReader } from './store.js';
+import { call, type CachedNetconf, type NetconfStore, type NetconfStoreReader, type StorageWork } from './store.js';
 
 const MAX_ENTRIES = 65_536;
 
@@ -31,12 +31,12 @@ export class NetconfCache {
    * else from the store when its member row says it holds one made at that revision (`storedRevision`,
    * MemberStatus.cachedNetconfRevision), then kept in memory. A copy: its holder may change it.
    */
-  get(reader: NetconfStoreReader, nwid: string, address: string, revision: bigint, storedRevision: bigint | null): Dictionary | undefined {
+  *get(reader: NetconfStoreReader, nwid: string, address: string, revision: bigint, storedRevision: bigint | null): StorageWork<Dictionary | undefined> {
     this.#checkGeneration();
     const entry = this.#networks.get(nwid)?.get(address);
     if (entry !== undefined && entry.revision === revision) return entry.netconf.clone();
     if (storedRevision !== revision) return undefined;
-    const stored = reader.getCachedNetconf(nwid, address, revision);
+    const stored = yield* call(reader.getCachedNetconf(nwid, address, revision));
     if (stored === undefined) return undefined;
     const netconf = Dictionary.parse(stored.bytes);
     this.#remember(nwid, address, revision, netconf);

@@ -8,7 +8,7 @@
  */
 import { NetconfTemplate } from '../protocol/netconf-template.js';
 import { generationCheck } from './generation.js';
-import type { NetconfStoreReader, NetworkRow } from './store.js';
+import { call, type NetconfStoreReader, type NetworkRow, type StorageWork } from './store.js';
 
 export interface NetworkParts {
   readonly network: NetworkRow;
@@ -28,14 +28,17 @@ export class NetworkPartsCache {
   }
 
   /** The parts of network `nwid` at `revision`, which must be its current revision in `reader`. */
-  get(reader: NetconfStoreReader, nwid: string, revision: bigint): NetworkParts {
+  *get(reader: NetconfStoreReader, nwid: string, revision: bigint): StorageWork<NetworkParts> {
     this.#checkGeneration();
     const entry = this.#entries.get(nwid);
     if (entry !== undefined && entry.revision === revision) return entry.parts;
-    const network = reader.getNetwork(nwid);
+    const network = yield* call(reader.getNetwork(nwid));
     if (network === undefined || network.revision !== revision) {
       throw new Error(`network ${nwid} is not at revision ${revision}`); // a caller's mistake
     }
+    const allowedEtherTypes = yield* call(reader.getAcceptedEtherTypes(network.id));
+    const multicastRates = yield* call(reader.getMulticastRates(network.id));
+    const activeBridges = yield* call(reader.activeBridges(network.id));
     const template = new NetconfTemplate({
       networkId: network.id,
       revision: network.revision,
@@ -44,10 +47,10 @@ export class NetworkPartsCache {
       description: network.description,
       enableBroadcast: network.enableBroadcast,
       allowPassiveBridging: network.allowPassiveBridging,
-      allowedEtherTypes: reader.getAcceptedEtherTypes(network.id),
+      allowedEtherTypes,
       multicastLimit: network.multicastLimit,
-      multicastRates: reader.getMulticastRates(network.id),
-      activeBridges: reader.activeBridges(network.id),
+      multicastRates,
+      activeBridges,
     });
     const parts: NetworkParts = { network, template };
     this.#entries.delete(network.id);

@@ -22,9 +22,10 @@ import type { PreparedNetconf } from '../protocol/netconf-template.js';
 import { InvalidArgumentError, LimitExceededError } from '../errors.js';
 import type { MasterContext } from './context.js';
 import type { IpPoolExhaustedEvent } from './events.js';
+import { reportExternalChanges } from './external-changes.js';
 import { memberAddresses } from './ip-assignment.js';
 import type { NetworkParts } from './network-parts.js';
-import type { MemberRow, NetconfStoreTx } from './store.js';
+import { call, type MemberRow, type NetconfStoreTx, type StorageWork } from './store.js';
 
 /** The outcome of a request (master.md §1) and what the host node does with it. */
 export const ResultCode = {
@@ -54,15 +55,31 @@ export interface NetworkConfigRequestInput {
   haveRevision?: bigint | number | null;
 }
 
-export interface NetworkConfigReply {
-  code: ResultCode;
-  /** The signed netconf, with OK. */
-  netconf?: Dictionary;
-  /** What went wrong: always with INTERNAL_SERVER_ERROR; with other codes when input was bad. */
-  error?: string;
-  /** Shortages met while building the config (an IP pool full), with OK. */
-  warnings?: string[];
-}
+/**
+ * A request's outcome, discriminated by `code`: after `reply.code === ResultCode.OK`, `netconf`
+ * is a Dictionary (no `!` needed); with INTERNAL_SERVER_ERROR, `error` is a string.
+ */
+export type NetworkConfigReply =
+  | {
+      code: typeof ResultCode.OK;
+      /** The signed netconf. */
+      netconf: Dictionary;
+      /** Shortages met while building the config (an IP pool full). */
+      warnings?: string[];
+      error?: undefined;
+    }
+  | {
+      code: typeof ResultCode.OK_BUT_NOT_NEWER | typeof ResultCode.OBJECT_NOT_FOUND | typeof ResultCode.ACCESS_DENIED;
+      netconf?: undefined;
+      /** What was wrong with the input, when it was bad. */
+      error?: string;
+    }
+  | {
+      code: typeof ResultCode.INTERNAL_SERVER_ERROR;
+      netconf?: undefined;
+      /** What went wrong. */
+      error: string;
+    };
 
 /** The longest `fromAddr` kept (the reference's Node.lastAt column size). */
 const MAX_FROM_ADDR_LENGTH = 64;
@@ -83,11 +100,10 @@ export async function doNetworkConfigRequest(
   context: MasterContext,
   request: NetworkConfigRequestInput,
 ): Promise<NetworkConfigReply> {
-  context.requestsInProgress.count++;
   try {
     return await answerRequest(context, request);
   } finally {
-    context.requestsInProgress.count--;
+    reportExternalChanges(context);
   }
 }
 
@@ -99,7 +115,8 @@ async function answerRequest(context: MasterContext, request: NetworkConfigReque
 
   // A node seen for the first time must prove that its address belongs to its key (the memory-hard
   // hash, done once). The transaction stops before writing anything when it meets such a node;
-  // the proof is checked outside it, which it would otherwise hold up, and the request runs again.
+  // the proof is checked outside it, which it would otherwise hold up, on a signing worker (a few
+  // at a time per source address), and the request runs again.
   let proofChecked = !context.validateIdentities;
   for (;;) {
     let outcome: Answer;
@@ -113,29 +130,38 @@ async function answerRequest(context: MasterContext, request: NetworkConfigReque
     }
     if (outcome === NEEDS_PROOF_OF_WORK) {
       // An identity that failed once fails again: do not let it cost a memory-hard hash each time.
-      if (context.invalidIdentities.has(publicIdentity) || !identity.locallyValidate()) {
+      if (context.invalidIdentities.has(publicIdentity) || !(await validate(context, identity, fromAddr))) {
         context.invalidIdentities.add(publicIdentity);
         return { code: ResultCode.ACCESS_DENIED, error: `identity ${identity.address} does not validate` };
       }
       proofChecked = true;
       continue;
     }
-    let reply = outcome.reply;
-    if (outcome.unsigned !== undefined) {
+    let reply: NetworkConfigReply;
+    if ('unsigned' in outcome) {
       try {
-        reply = { ...reply, netconf: await signNetconf(context, outcome.unsigned) };
+        reply = { code: ResultCode.OK, netconf: await signNetconf(context, outcome.unsigned) };
       } catch (error) {
         return { code: ResultCode.INTERNAL_SERVER_ERROR, error: describeError(error) };
       }
+      if (outcome.shortages.length > 0) reply.warnings = outcome.shortages.map((shortage) => shortage.message);
+    } else {
+      reply = outcome.reply;
     }
     for (const event of outcome.shortages) context.events.emit('warning', event);
     return reply;
   }
 }
 
+/** The proof of work of a new identity, checked off the calling thread, a few at a time per source. */
+function validate(context: MasterContext, identity: Identity, fromAddr: string | null): Promise<boolean> {
+  return context.validations.run(fromAddr, () => context.signer.validateIdentity(identity));
+}
+
 const NEEDS_PROOF_OF_WORK = Symbol('needs proof of work');
 type Answer =
-  | { reply: NetworkConfigReply; shortages: IpPoolExhaustedEvent[]; unsigned?: UnsignedNetconf }
+  | { reply: NetworkConfigReply; shortages: [] }
+  | { unsigned: UnsignedNetconf; shortages: IpPoolExhaustedEvent[] }
   | typeof NEEDS_PROOF_OF_WORK;
 
 /** A fresh netconf made inside the request's transaction, to be signed after it commits. */
@@ -214,19 +240,19 @@ function requestIdentity(value: unknown): Identity {
 }
 
 /** The eight steps of master.md §1, inside one transaction. */
-function answer(
+function* answer(
   context: MasterContext,
   tx: NetconfStoreTx,
   request: CheckedRequest,
   publicIdentity: string,
   fromAddr: string | null,
   proofChecked: boolean,
-): Answer {
+): StorageWork<Answer> {
   const now = context.now();
   const address = request.identity.address;
   const nwidHex = hex16(request.nwid);
 
-  const stored = tx.getRequestState(nwidHex, address);
+  const stored = yield* call(tx.getRequestState(nwidHex, address));
 
   // 1. Node record: an address belongs to the first identity that claimed it.
   if (stored.nodeIdentity !== undefined) {
@@ -234,7 +260,7 @@ function answer(
     tx.touchNode(address, now, fromAddr);
   } else {
     if (!proofChecked) return NEEDS_PROOF_OF_WORK;
-    tx.insertNode({ address, identity: publicIdentity, lastAt: fromAddr, firstSeen: now, lastSeen: now });
+    yield* call(tx.insertNode({ address, identity: publicIdentity, lastAt: fromAddr, firstSeen: now, lastSeen: now }));
     tx.requireDurable();
   }
 
@@ -247,7 +273,7 @@ function answer(
   let member = stored.member;
   if (member === undefined) {
     const row = newMember(nwidHex, address, !network.private, now);
-    tx.insertMember(row);
+    yield* call(tx.insertMember(row));
     tx.requireDurable();
     member = { ...row, cachedNetconfRevision: null };
   }
@@ -257,7 +283,7 @@ function answer(
 
   // 5. What the member says it has.
   if (member.clientReportedRevision !== request.haveRevision) {
-    tx.updateMemberReportedRevision(nwidHex, address, request.haveRevision);
+    yield* call(tx.updateMemberReportedRevision(nwidHex, address, request.haveRevision));
   }
 
   // 6. Up to date.
@@ -266,11 +292,12 @@ function answer(
   }
 
   // 7. The config already made at this revision, byte for byte, signing nothing.
-  const cached = context.netconfs.get(tx, nwidHex, address, network.revision, member.cachedNetconfRevision);
+  const cached = yield* context.netconfs.get(tx, nwidHex, address, network.revision, member.cachedNetconfRevision);
   if (cached !== undefined) return answered({ code: ResultCode.OK, netconf: cached });
 
   // 8. A new config, signed once this transaction has committed.
-  return buildUnsigned(context, tx, context.networkParts.get(tx, nwidHex, network.revision), request.identity, now);
+  const parts = yield* context.networkParts.get(tx, nwidHex, network.revision);
+  return yield* buildUnsigned(context, tx, parts, request.identity, now);
 }
 
 /** An answer decided without a new netconf. */
@@ -278,15 +305,15 @@ function answered(reply: NetworkConfigReply): Answer {
   return { reply, shortages: [] };
 }
 
-function buildUnsigned(
+function* buildUnsigned(
   context: MasterContext,
   tx: NetconfStoreTx,
   parts: NetworkParts,
   identity: Identity,
   now: number,
-): Answer {
+): StorageWork<Answer> {
   const { network, template } = parts;
-  const addresses = memberAddresses(tx, network, identity.address, identity.addressValue);
+  const addresses = yield* memberAddresses(tx, network, identity.address, identity.addressValue);
   // The COM's signature is made with the netconf's, after the commit: until then a stand-in of
   // the same size holds its place, so the netconf's bytes, and its size, are final here.
   const com = network.private
@@ -314,8 +341,6 @@ function buildUnsigned(
     family: shortage.family,
     message: shortage.message,
   }));
-  const reply: NetworkConfigReply = { code: ResultCode.OK };
-  if (shortages.length > 0) reply.warnings = shortages.map((shortage) => shortage.message);
   const unsigned: UnsignedNetconf = {
     nwid: network.id,
     revision: network.revision,
@@ -325,19 +350,17 @@ function buildUnsigned(
     comMessage: com?.signingMessage() ?? null,
     generation: context.store.generation,
   };
-  return { reply, shortages, unsigned };
+  return { shortages, unsigned };
 }
 
 /** Signs the COM and the netconf that carries it (or the netconf alone); caches the result. */
 async function signNetconf(context: MasterContext, unsigned: UnsignedNetconf): Promise<Dictionary> {
   const { prepared, comMessage } = unsigned;
-  // A request alone has its signatures made at once, rather than waiting a turn for others to batch with.
-  const options = { mayBatch: context.requestsInProgress.count > 1 };
   let netconf: Dictionary;
   if (comMessage === null) {
-    netconf = prepared.complete(await context.signer.sign(prepared.message, options));
+    netconf = prepared.complete(await context.signer.sign(prepared.message));
   } else {
-    const [comSignature, signature] = await context.signer.signPair(comMessage, prepared.message, prepared.comSignatureAt, options);
+    const [comSignature, signature] = await context.signer.signPair(comMessage, prepared.message, prepared.comSignatureAt);
     netconf = prepared.complete(signature, comSignature);
   }
   context.netconfs.keep(unsigned.generation, unsigned.nwid, unsigned.address, netconf, {

@@ -124,6 +124,7 @@ export function readPools(value: unknown): Cidr[] {
 export function readPool(value: unknown): Cidr {
   if (typeof value !== 'string') throw new InvalidArgumentError('an IP pool must be a CIDR string');
   const pool = networkOf(parseCidr(value, { requirePrefix: true }));
+  if (pool.bits === 0) throw new InvalidArgumentError(`IP pool ${value} has prefix length 0, which a 2015 node reads as none`);
   if (assignableRange(pool) === null) {
     throw new InvalidArgumentError(
       `IP pool ${value} has no assignable address (at most /${pool.family === 4 ? 30 : 126})`,
@@ -208,6 +209,13 @@ function readMaxDelta(value: unknown): bigint {
   }
   return delta;
 }
+
+/** The groups (`mac/adi`) of the rates that are not the network's default (MAC 000000000000, ADI 0). */
+export function perGroupMulticastRates(rates: readonly MulticastRate[]): string[] {
+  return rates.filter((rate) => rate.mac !== DEFAULT_RATE_MAC || rate.adi !== 0).map((rate) => `${rate.mac}/${rate.adi}`);
+}
+
+const DEFAULT_RATE_MAC = '000000000000';
 
 /** Whether two settings objects describe the same network configuration. */
 export function sameSettings(a: NetworkSettings, b: NetworkSettings): boolean {

@@ -6,6 +6,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
 import { mkdir } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import path from 'node:path';
@@ -15,7 +16,9 @@ import { serveFolder, type StaticServer } from './static-server.js';
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const distDir = path.join(repoRoot, 'examples', 'browser-sim', 'dist');
-const screenshotPath = path.join(repoRoot, 'docs', 'browser-sim.png');
+// The picture for the README is refreshed only on request (SCREENSHOT_PATH=docs/browser-sim.png);
+// by default it goes to an ignored folder so a test run leaves tracked files alone.
+const screenshotPath = path.resolve(repoRoot, process.env.SCREENSHOT_PATH ?? path.join('test', 'browser', 'output', 'browser-sim.png'));
 const STEP_TIMEOUT = 30_000;
 
 let server: StaticServer;
@@ -164,6 +167,10 @@ test('a fresh identity is generated in the page without freezing it', async () =
   await page.locator(`${row(members[0]!)} details summary`).click();
   await mkdir(path.dirname(screenshotPath), { recursive: true });
   await page.screenshot({ path: screenshotPath, fullPage: true });
+  if (process.env.SCREENSHOT_PATH === undefined && existsSync(path.join(repoRoot, '.git'))) {
+    // git check-ignore exits 0 only for an ignored path: the default screenshot is never tracked.
+    execFileSync('git', ['check-ignore', '--quiet', path.relative(repoRoot, screenshotPath)], { cwd: repoRoot });
+  }
 });
 
 test('reloading keeps the master identity and state (IndexedDB)', async () => {

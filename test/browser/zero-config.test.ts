@@ -16,7 +16,8 @@ import { serveFolder, type StaticServer } from './static-server.js';
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 
 const ENTRY = `
-import { createNetconfMaster, openSqlJsStorage, Identity, NetworkConfig, ResultCode, TEST_IDENTITIES } from ${JSON.stringify(path.join(repoRoot, 'src', 'index.ts'))};
+import { createNetconfMaster, openSqlJsStorage, Identity, NetworkConfig, ResultCode } from ${JSON.stringify(path.join(repoRoot, 'src', 'index.ts'))};
+import { TEST_IDENTITIES } from ${JSON.stringify(path.join(repoRoot, 'src', 'testing', 'index.ts'))};
 try {
   const storage = await openSqlJsStorage();
   const masterIdentity = Identity.fromString(TEST_IDENTITIES[0]);
@@ -54,7 +55,6 @@ before(async () => {
     platform: 'browser',
     format: 'esm',
     target: ['es2022'],
-    external: ['node:*'],
     logLevel: 'error',
   });
   await copyFile(

@@ -5,7 +5,7 @@
  * node would after sending NETWORK_CONFIG_REFRESH.
  */
 import { Identity } from '../../../src/index.js';
-import { TEST_IDENTITIES } from '../../../src/crypto/test-identities.js';
+import { TEST_IDENTITIES } from '../../../src/testing/index.js';
 import type { NetconfMaster } from './master-types.js';
 import { SimulatedNode } from './simulated-node.js';
 import { kindOfResult, log } from './log.js';
@@ -162,7 +162,7 @@ export class SimulationApp {
     this.master.subscribe((event) => {
       const who = event.address ? ` ${event.address}` : '';
       log('event', `change ${event.type}${who}: ${event.nwid} at revision ${event.revision}`);
-      const work = this.refreshMembers(event.nwid, event.refresh);
+      const work = event.refresh().then((members) => this.refreshMembers(event.nwid, members));
       this.inFlight.add(work);
       void work.finally(() => this.inFlight.delete(work));
     });

@@ -77,10 +77,6 @@ export class SimulatedNode {
       return { code: reply.code, codeName, ...(reply.error ? { detail: reply.error } : {}) };
     }
     const netconf = reply.netconf;
-    if (netconf === undefined || netconf === null) {
-      view.lastResult = 'OK without a config';
-      return { code: reply.code, codeName, detail: 'OK without a config' };
-    }
     // What travels is the serialized dictionary: read it back as a node would.
     const received = Dictionary.parse(netconf.toString());
     if (!received.verify(masterIdentity)) {

@@ -36,6 +36,11 @@ export type AdminOperations = Pick<
 export interface AdminClient extends AdminOperations {
   /** The master this client administers. */
   masterIdentity(): Promise<MasterPublicIdentity>;
+  /**
+   * Calls `listener` with each warning the master gives while this client works (2015 nodes
+   * misreading per-group multicast rates, ...). Remote mode: the running master logs its own.
+   */
+  onWarning(listener: (message: string) => void): void;
   /** Releases what the client holds (the database lock in local mode). */
   close(): Promise<void>;
 }

@@ -35,6 +35,7 @@ export async function openLocalClient(options: LocalClientOptions): Promise<Admi
     setIpAssignments: (nwid, address, cidrs) => master.setIpAssignments(nwid, address, cidrs),
     deleteMember: (nwid, address) => master.deleteMember(nwid, address),
     masterIdentity: async () => ({ address: identity.address, identity: identity.toString(false) }),
+    onWarning: (listener) => master.on('warning', (event) => listener(event.message)),
     close: async () => {
       await master.close();
       await storage.close();

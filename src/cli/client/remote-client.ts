@@ -164,6 +164,7 @@ export function createRemoteClient(options: RemoteClientOptions): AdminClient {
       const answer = await status();
       return { address: String(answer.address), identity: String(answer.publicIdentity) };
     },
+    onWarning: () => undefined,
     close: async () => undefined,
   };
 }

@@ -118,6 +118,7 @@ export function registerNetworkCommands(program: Command, context: () => Command
     const ctx = context();
     const settings = settingsFromFlags(flags);
     await withClient(ctx, async (client) => {
+      client.onWarning((message) => ctx.io.err(`warning: ${message}\n`));
       const nwid = await client.createNetwork(settings);
       if (ctx.globals.json) {
         ctx.io.out(renderJson(await client.getNetwork(nwid)));
@@ -189,6 +190,7 @@ export function registerNetworkCommands(program: Command, context: () => Command
     }
     await withClient(ctx, async (client) => {
       await requireNetwork(client, nwid);
+      client.onWarning((message) => ctx.io.err(`warning: ${message}\n`));
       await client.updateNetwork(nwid, patch);
       const record = await requireNetwork(client, nwid);
       ctx.io.out(ctx.globals.json ? renderJson(record) : renderNetwork(record));

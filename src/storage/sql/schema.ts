@@ -13,8 +13,10 @@ import { NotANetconfDatabaseError, SchemaTooNewError } from '../../errors.js';
 import type { SchemaManager, SqlReader, SqlWriter } from '../sqljs/engine.js';
 import { formatIp, parseIp } from '../../protocol/ip.js';
 
-export const CURRENT_SCHEMA_VERSION = 3;
+export const CURRENT_SCHEMA_VERSION = 4;
 export const SCHEMA_VERSION_KEY = 'schemaVersion';
+/** The Config row counting revision moves (schema version 4; see Network.changeSequence). */
+export const CHANGE_SEQUENCE_KEY = 'changeSequence';
 
 const VERSION_1_DDL = [
   `CREATE TABLE Config (
@@ -118,15 +120,23 @@ const VERSION_3_COLUMNS: Readonly<Record<string, readonly string[]>> = {
   IpRun: ['networkId', 'first', 'last'],
 };
 
+const VERSION_4_COLUMNS: Readonly<Record<string, readonly string[]>> = {
+  ...VERSION_3_COLUMNS,
+  Network: [...VERSION_3_COLUMNS.Network!, 'changeSequence'],
+  IpAssignment: [...VERSION_3_COLUMNS.IpAssignment!, 'automatic'],
+  RevisionHold: ['networkId', 'pendingRaise'],
+};
+
 const COLUMNS_BY_VERSION: ReadonlyArray<Readonly<Record<string, readonly string[]>> | undefined> = [
   undefined,
   VERSION_1_COLUMNS,
   VERSION_2_COLUMNS,
   VERSION_3_COLUMNS,
+  VERSION_4_COLUMNS,
 ];
 
 /** Version n-1 → n, for n = 2..CURRENT. Each runs inside the migration's write transaction. */
-const MIGRATIONS: ReadonlyArray<(writer: SqlWriter) => void> = [migrateVersion1To2, migrateVersion2To3];
+const MIGRATIONS: ReadonlyArray<(writer: SqlWriter) => void> = [migrateVersion1To2, migrateVersion2To3, migrateVersion3To4];
 
 /**
  * Version 2: a schema version row; multicast rates; member name, notes, authorization times and
@@ -235,6 +245,95 @@ function migrateVersion2To3(writer: SqlWriter): void {
     END`);
   setSchemaVersion(writer, 3);
 }
+
+/**
+ * Version 4: the revision rule of master.md §4 lives in the schema, as triggers, so that every
+ * writer obeys it alike: this library, the CLI, and an operator's `sqlite3` session on the live file.
+ * A change to what members receive raises its network's revision in the same transaction: by the
+ * network's COM revision max delta + 1 when an authorized member is de-authorized or deleted (its
+ * last certificate then stops agreeing with those issued afterwards), by 1 otherwise. Changes that
+ * alter no member's config (names, notes, statistics, cached netconfs, a new member row that is
+ * not an active bridge, an address the master assigned from a pool while building that member's
+ * config: `automatic` = 1) raise nothing.
+ *
+ * `RevisionHold` makes a transaction's changes raise the revision once: while a network has a
+ * row there, its triggers only record the largest raise asked for, and deleting the row applies
+ * it. The master holds each network it changes for the length of one transaction, so the table is
+ * empty outside its transactions; a writer that does not hold (sqlite3) raises per row changed.
+ *
+ * `changeSequence` tells which networks' revisions moved: each raise gives the network the next
+ * number (counted in Config row `changeSequence`), so a master that notices another program's edit
+ * reports exactly the networks it changed.
+ */
+function migrateVersion3To4(writer: SqlWriter): void {
+  writer.run(`ALTER TABLE Network ADD COLUMN changeSequence integer NOT NULL DEFAULT(0)`);
+  writer.run(`CREATE INDEX Network_changeSequence ON Network (changeSequence)`);
+  writer.run(`ALTER TABLE IpAssignment ADD COLUMN automatic integer NOT NULL DEFAULT(0)`);
+  writer.run(`CREATE TABLE RevisionHold (
+    networkId char(16) PRIMARY KEY NOT NULL,
+    pendingRaise integer NOT NULL DEFAULT(0)
+  ) WITHOUT ROWID`);
+  writer.run(`INSERT OR REPLACE INTO Config (k, v) VALUES (?, '0')`, [CHANGE_SEQUENCE_KEY]);
+  for (const sql of REVISION_TRIGGERS) writer.run(sql);
+  setSchemaVersion(writer, 4);
+}
+
+/** SQL raising network `nwid`'s revision by `amount` (both SQL expressions), or recording it in a hold. */
+function raise(nwid: string, amount: string): string {
+  return `UPDATE Network SET revision = revision + (${amount})
+      WHERE id = ${nwid} AND NOT EXISTS (SELECT 1 FROM RevisionHold WHERE networkId = ${nwid});
+    UPDATE RevisionHold SET pendingRaise = max(pendingRaise, ${amount}) WHERE networkId = ${nwid};`;
+}
+
+/** The raise that revokes a member's certificates: the network's COM revision max delta + 1. */
+const REVOKE = (nwid: string) => `coalesce((SELECT comRevisionMaxDelta FROM Network WHERE id = ${nwid}), 0) + 1`;
+
+const NETWORK_CONFIG_COLUMNS = [
+  'name', 'description', 'private', 'enableBroadcast', 'allowPassiveBridging', 'v4AssignMode', 'v6AssignMode',
+  'multicastLimit', 'comRevisionMaxDelta',
+];
+
+/** Tables whose every row is part of each member's config: any change raises by 1. */
+const NETWORK_LIST_TABLES = ['IpAssignmentPool', 'Rule', 'MulticastRate'];
+
+const REVISION_TRIGGERS: readonly string[] = [
+  `CREATE TRIGGER RevisionHold_release AFTER DELETE ON RevisionHold WHEN OLD.pendingRaise > 0
+    BEGIN UPDATE Network SET revision = revision + OLD.pendingRaise WHERE id = OLD.networkId; END`,
+  // The counter lives in Config, not in max(changeSequence): deleting a network never lowers it.
+  `CREATE TRIGGER Network_changeSequence AFTER UPDATE OF revision ON Network WHEN NEW.revision IS NOT OLD.revision
+    BEGIN
+      UPDATE Config SET v = v + 1 WHERE k = '${CHANGE_SEQUENCE_KEY}';
+      UPDATE Network SET changeSequence = (SELECT v FROM Config WHERE k = '${CHANGE_SEQUENCE_KEY}') WHERE id = NEW.id;
+    END`,
+  `CREATE TRIGGER Network_settings AFTER UPDATE OF ${NETWORK_CONFIG_COLUMNS.join(', ')} ON Network
+    WHEN ${NETWORK_CONFIG_COLUMNS.map((column) => `OLD.${column} IS NOT NEW.${column}`).join(' OR ')}
+    BEGIN ${raise('NEW.id', '1')} END`,
+  `CREATE TRIGGER Member_authorized AFTER UPDATE OF authorized ON Member WHEN OLD.authorized IS NOT NEW.authorized
+    BEGIN ${raise('NEW.networkId', `CASE WHEN OLD.authorized THEN ${REVOKE('NEW.networkId')} ELSE 1 END`)} END`,
+  `CREATE TRIGGER Member_activeBridge AFTER UPDATE OF activeBridge ON Member WHEN OLD.activeBridge IS NOT NEW.activeBridge
+    BEGIN ${raise('NEW.networkId', '1')} END`,
+  `CREATE TRIGGER Member_moved AFTER UPDATE OF networkId, nodeId ON Member
+    WHEN OLD.networkId IS NOT NEW.networkId OR OLD.nodeId IS NOT NEW.nodeId
+    BEGIN
+      ${raise('OLD.networkId', `CASE WHEN OLD.authorized THEN ${REVOKE('OLD.networkId')} ELSE 1 END`)}
+      ${raise('NEW.networkId', '1')}
+    END`,
+  `CREATE TRIGGER Member_insert AFTER INSERT ON Member WHEN NEW.authorized AND NEW.activeBridge
+    BEGIN ${raise('NEW.networkId', '1')} END`,
+  `CREATE TRIGGER Member_delete AFTER DELETE ON Member
+    BEGIN ${raise('OLD.networkId', `CASE WHEN OLD.authorized THEN ${REVOKE('OLD.networkId')} ELSE 1 END`)} END`,
+  `CREATE TRIGGER IpAssignment_insert AFTER INSERT ON IpAssignment WHEN NOT NEW.automatic
+    BEGIN ${raise('NEW.networkId', '1')} END`,
+  `CREATE TRIGGER IpAssignment_delete AFTER DELETE ON IpAssignment
+    BEGIN ${raise('OLD.networkId', '1')} END`,
+  `CREATE TRIGGER IpAssignment_change AFTER UPDATE OF networkId, nodeId, ip, ipNetmaskBits, ipVersion, ipInt ON IpAssignment
+    BEGIN ${raise('OLD.networkId', '1')} ${raise('NEW.networkId', '1')} END`,
+  ...NETWORK_LIST_TABLES.flatMap((table) => [
+    `CREATE TRIGGER ${table}_insert AFTER INSERT ON ${table} BEGIN ${raise('NEW.networkId', '1')} END`,
+    `CREATE TRIGGER ${table}_delete AFTER DELETE ON ${table} BEGIN ${raise('OLD.networkId', '1')} END`,
+    `CREATE TRIGGER ${table}_update AFTER UPDATE ON ${table} BEGIN ${raise('OLD.networkId', '1')} ${raise('NEW.networkId', '1')} END`,
+  ]),
+];
 
 /** The maximal runs of consecutive held IPv4 addresses of the networks matching `where`. */
 function IPV4_RUNS_OF(where: string): string {

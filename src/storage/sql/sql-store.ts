@@ -8,8 +8,9 @@ import { formatIp, parseCidr } from '../../protocol/ip.js';
 import type { Cidr, IpFamily } from '../../protocol/ip.js';
 import type {
   CachedNetconf, MemberRow, MulticastRateRow, NetconfStore, NetconfStoreReader, NetconfStoreTx,
-  NetworkRow, NetworkRowSettings, NodeRecord, RequestState, TransactionOptions,
+  NetworkRevisionChange, NetworkRow, NetworkRowSettings, NodeRecord, RequestState, StorageWork, Synchronous, TransactionOptions,
 } from '../../master/store.js';
+import { runSync } from '../../master/store.js';
 import { V4_ASSIGN_MODES, V6_ASSIGN_MODES } from '../../master/store.js';
 import type { SqlEngine, SqlReader, SqlRow, SqlValue, SqlWriter } from '../sqljs/engine.js';
 import { scheduleSoon } from '../../schedule-soon.js';
@@ -75,21 +76,22 @@ export class SqlNetconfStore implements NetconfStore {
     return this.#engine;
   }
 
-  transaction<T>(fn: (tx: NetconfStoreTx) => T, options?: TransactionOptions): Promise<T> {
+  /** Runs the whole work at once inside one engine transaction: every call answers a value. */
+  transaction<T>(work: (tx: Synchronous<NetconfStoreTx>) => StorageWork<T>, options?: TransactionOptions): Promise<T> {
     return this.#engine.write((writer) => {
       const tx = new SqlTx(writer, this.#sightings, this.#rowDeletion);
-      const value = fn(tx);
-      // Reached only when fn did not throw: a rolled-back request records no sighting.
+      const value = runSync(work(tx));
+      // Reached only when the work did not throw: a rolled-back request records no sighting.
       if (tx.sightings.size > 0) this.#addSightings(tx.sightings);
       return value;
     }, options);
   }
 
-  read<T>(fn: (reader: NetconfStoreReader) => T): T {
-    return this.#engine.read((reader) => fn(new SqlRead(reader, this.#sightings)));
+  async read<T>(work: (reader: Synchronous<NetconfStoreReader>) => StorageWork<T>): Promise<T> {
+    return this.#engine.read((reader) => runSync(work(new SqlRead(reader, this.#sightings))));
   }
 
-  backup(): Uint8Array {
+  async backup(): Promise<Uint8Array> {
     this.#writePending();
     return this.#engine.exportImage();
   }
@@ -166,6 +168,8 @@ function writeCachedNetconf(writer: SqlWriter, nwid: string, address: string, ne
     [netconf.bytes, uint64ToSql(netconf.revision), netconf.timestamp, nwid, address],
   );
 }
+
+const CONFIG_CHANGE_SEQUENCE: RowPlace = { table: 'Config', row: 'changeSequence' };
 
 const MEMBER_COLUMNS =
   'networkId, nodeId, authorized, activeBridge, name, notes, authorizedAt, deauthorizedAt, clientReportedRevision';
@@ -297,6 +301,27 @@ class SqlRead implements NetconfStoreReader {
       .map((row) => readText(row, 'nodeId', MEMBER_TABLE))
       .sort(); // sorted here: ORDER BY would make SQLite walk the (networkId, nodeId) index instead
 
+  }
+
+  lastChangeSequence(): number {
+    const row = this.sql.get(`SELECT CAST(v AS INTEGER) AS v FROM Config WHERE k = 'changeSequence'`);
+    return row === undefined ? 0 : readInteger(row, 'v', CONFIG_CHANGE_SEQUENCE);
+  }
+
+  networksChangedSince(sequence: number): NetworkRevisionChange[] {
+    return this.sql
+      .all(
+        `SELECT id, ${uint64Select('revision', 'revision')}, changeSequence FROM Network WHERE changeSequence > ? ORDER BY changeSequence`,
+        [sequence],
+      )
+      .map((row) => {
+        const place = { table: 'Network', row: `network ${String(row.id)}` };
+        return {
+          nwid: readText(row, 'id', place),
+          revision: readUint64(row, 'revision', place),
+          changeSequence: readInteger(row, 'changeSequence', place),
+        };
+      });
   }
 
   getAssignments(nwid: string, address: string): Cidr[] {
@@ -461,16 +486,23 @@ class SqlTx extends SqlRead implements NetconfStoreTx {
     );
   }
 
-  setNetworkRevision(nwid: string, revision: bigint): void {
-    this.#run(`UPDATE Network SET revision = ? WHERE id = ?`, [uint64ToSql(revision), nwid]);
+  holdRevision(nwid: string): void {
+    // A hold left behind by another program would otherwise block this one: releasing it applies its raise.
+    this.releaseRevision(nwid);
+    this.#run(`INSERT INTO RevisionHold (networkId) VALUES (?)`, [nwid]);
+  }
+
+  releaseRevision(nwid: string): void {
+    this.#run(`DELETE FROM RevisionHold WHERE networkId = ?`, [nwid]);
   }
 
   deleteNetwork(nwid: string): void {
     this.#beforeDeletion();
+    // The network row first: the revision triggers of the rows below then have nothing to raise.
+    this.#run(`DELETE FROM Network WHERE id = ?`, [nwid]);
     for (const table of ['IpAssignment', 'IpAssignmentPool', 'Member', 'Rule', 'MulticastRate']) {
       this.#run(`DELETE FROM ${table} WHERE networkId = ?`, [nwid]);
     }
-    this.#run(`DELETE FROM Network WHERE id = ?`, [nwid]);
   }
 
   insertMember(member: MemberRow): void {
@@ -499,13 +531,13 @@ class SqlTx extends SqlRead implements NetconfStoreTx {
     this.#run(`DELETE FROM Member WHERE networkId = ? AND nodeId = ?`, [nwid, address]);
   }
 
-  insertAssignment(nwid: string, address: string, assignment: Cidr): void {
+  insertAssignment(nwid: string, address: string, assignment: Cidr, automatic = false): void {
     try {
       this.#run(
-        `INSERT INTO IpAssignment (networkId, nodeId, ip, ipNetmaskBits, ipVersion, ipInt) VALUES (?, ?, ?, ?, ?, ?)`,
+        `INSERT INTO IpAssignment (networkId, nodeId, ip, ipNetmaskBits, ipVersion, ipInt, automatic) VALUES (?, ?, ?, ?, ?, ?, ?)`,
         [
           nwid, address, formatIp(assignment.family, assignment.address), assignment.bits, assignment.family,
-          assignment.family === 4 ? Number(assignment.address) : null,
+          assignment.family === 4 ? Number(assignment.address) : null, flag(automatic),
         ],
       );
     } catch (error) {

@@ -7,7 +7,7 @@
 import initSqlJs from 'sql.js';
 import type { SqlJsStatic } from 'sql.js';
 import type { SchemaManager } from './engine.js';
-import { InvalidArgumentError, NetconfError, NotANetconfDatabaseError, PersistenceError } from '../../errors.js';
+import { InvalidArgumentError, NetconfError, NotANetconfDatabaseError, PersistenceError, WasmNotFoundError } from '../../errors.js';
 import { SqlJsEngine, type CommitOptions } from './commit.js';
 import { checkSchema, loadConnection } from './load.js';
 import { createMemoryPersistence } from './persistence/memory.js';
@@ -18,7 +18,7 @@ export interface SqlJsEngineOptions extends CommitOptions {
   /** Node.js: durable file storage (the main file is an ordinary SQLite database). */
   path?: string;
   /** Browser: IndexedDB persistence. `factory` defaults to `globalThis.indexedDB`. */
-  indexedDb?: { name: string; factory?: IDBFactory };
+  indexedDb?: { name: string; factory?: IndexedDbFactory };
   /** Browser bundling: where sql.js finds its wasm file, or the wasm bytes themselves. */
   locateFile?: (file: string) => string;
   wasmBinary?: ArrayBuffer | Uint8Array;
@@ -27,44 +27,80 @@ export interface SqlJsEngineOptions extends CommitOptions {
   /** A ready persistence backend, instead of one chosen from `path` / `indexedDb`. */
   persistence?: Persistence;
 }
+/** `IDBFactory` where the DOM types are loaded; in a project without them (Node.js), never. */
+type IndexedDbFactory = typeof globalThis extends { indexedDB: infer F } ? F : never;
 
 let sqlJsPromise: Promise<SqlJsStatic> | null = null;
 
 const runsOnNode = typeof process !== 'undefined' && typeof process.versions?.node === 'string';
 
 /**
- * Loads sql.js once per process. In Node.js its wasm is found next to its own file. In a browser,
- * with neither option given, the wasm (`sql-wasm-browser.wasm`) is looked for next to the script
- * that holds this code (the application's bundle), not next to the page.
+ * @internal
+ * Loads sql.js once per process. Its wasm is read here and handed to sql.js, so a missing file is
+ * a `WasmNotFoundError` naming where it was looked for: `locateFile(name)` when given; in Node.js
+ * next to sql.js's own file (or next to this code, when one bundle holds both); in a browser
+ * (`sql-wasm-browser.wasm`) next to the script that holds this code (the application's bundle),
+ * not next to the page.
  */
 export function loadSqlJs(config: { locateFile?: (file: string) => string; wasmBinary?: ArrayBuffer | Uint8Array } = {}): Promise<SqlJsStatic> {
   if (!sqlJsPromise) {
-    const init: Record<string, unknown> = {};
-    if (config.locateFile) init.locateFile = config.locateFile;
-    if (config.wasmBinary) init.wasmBinary = config.wasmBinary;
-    if (!runsOnNode && !config.locateFile && !config.wasmBinary) {
-      init.locateFile = (file: string) => new URL(file, import.meta.url).href;
-    }
-    sqlJsPromise = initSqlJs(init).catch((error: unknown) => {
-      sqlJsPromise = null;
-      throw error;
-    });
+    sqlJsPromise = readSqlJsWasm(config)
+      // sql.js takes any bytes here (its types say ArrayBuffer).
+      .then((wasmBinary) => initSqlJs({ wasmBinary: wasmBinary as ArrayBuffer }))
+      .catch((error: unknown) => {
+        sqlJsPromise = null;
+        throw error;
+      });
   }
   return sqlJsPromise;
 }
 
-/** Loads the Node-only file persistence without letting browser bundlers follow the import. */
-export async function loadFilePersistenceModule(): Promise<typeof import('./persistence/file.js')> {
-  const here = import.meta.url;
-  const compiled = new URL('./persistence/file.js', here).href;
-  try {
-    return (await import(/* @vite-ignore */ compiled)) as typeof import('./persistence/file.js');
-  } catch (error) {
-    // Running from source (tsx): the module is a .ts file next to this one.
-    if ((error as NodeJS.ErrnoException).code !== 'ERR_MODULE_NOT_FOUND') throw error;
-    const source = new URL('./persistence/file.ts', here).href;
-    return (await import(/* @vite-ignore */ source)) as typeof import('./persistence/file.js');
+async function readSqlJsWasm(config: { locateFile?: (file: string) => string; wasmBinary?: ArrayBuffer | Uint8Array }): Promise<ArrayBuffer | Uint8Array> {
+  if (config.wasmBinary) return config.wasmBinary;
+  const name = runsOnNode ? 'sql-wasm.wasm' : 'sql-wasm-browser.wasm';
+  const file = config.locateFile?.(name) ?? (runsOnNode ? nodeWasmPath(name) : new URL(name, import.meta.url).href);
+  if (runsOnNode) {
+    const fs = process.getBuiltinModule('node:fs') as typeof import('node:fs');
+    try {
+      return fs.readFileSync(file.startsWith('file:') ? new URL(file) : file);
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code;
+      if (code === 'ENOENT' || code === 'EISDIR') throw new WasmNotFoundError(file, { cause: error });
+      throw error;
+    }
   }
+  let response: Response;
+  try {
+    response = await fetch(file);
+  } catch (error) {
+    throw new WasmNotFoundError(file, { cause: error });
+  }
+  if (!response.ok) throw new WasmNotFoundError(file, { cause: new Error(`HTTP ${response.status}`) });
+  return response.arrayBuffer();
+}
+
+/** sql.js's wasm as installed beside it, or beside this code when a bundle holds sql.js too. */
+function nodeWasmPath(name: string): string {
+  const { createRequire } = process.getBuiltinModule('node:module') as typeof import('node:module');
+  try {
+    return createRequire(import.meta.url).resolve(`sql.js/dist/${name}`);
+  } catch {
+    const { fileURLToPath } = process.getBuiltinModule('node:url') as typeof import('node:url');
+    return fileURLToPath(new URL(name, import.meta.url));
+  }
+}
+
+/**
+ * Loads the Node-only file persistence. A plain relative import, so Node.js bundlers include the
+ * module; browser bundlers replace it with an empty module (package.json `browser` maps it to
+ * false), since a page never opens a path.
+ */
+export async function loadFilePersistenceModule(): Promise<typeof import('./persistence/file.js')> {
+  const file = (await import('./persistence/file.js')) as Partial<typeof import('./persistence/file.js')>;
+  if (typeof file.openFilePersistence !== 'function') {
+    throw new InvalidArgumentError('file storage (the path option) needs Node.js; in a browser, give indexedDb');
+  }
+  return file as typeof import('./persistence/file.js');
 }
 
 async function createPersistence(options: SqlJsEngineOptions): Promise<Persistence> {

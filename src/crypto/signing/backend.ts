@@ -1,5 +1,5 @@
 /**
- * Ed25519 backends for C25519 signatures (protocol.md §3). Ed25519 is deterministic, so every correct
+ * Ed25519 backends for C25519 signatures (protocol.md §3), and the choice between them. Ed25519 is deterministic, so every correct
  * backend produces the same bytes; backends differ only in speed.
  *
  * - `noble`: @noble/curves, pure JavaScript. Works everywhere; the reference. `ed25519.sign` derives
@@ -12,15 +12,16 @@
  *   and signing here is synchronous.
  *
  * `auto` (the default) uses `native` when it exists and, on first use, signs and verifies a test
- * message identically to `noble`; otherwise `noble`.
+ * message identically to `noble`; otherwise `noble`. The choice is an argument of whatever signs
+ * (`createNetconfMaster`'s `signingBackend` option, `c25519Sign`), never a process-wide setting.
  */
 import type * as NodeCrypto from 'node:crypto';
 import { ed25519 } from '@noble/curves/ed25519.js';
 import { bytesToNumberLE, equalBytes } from '@noble/curves/utils.js';
 import { sha512 } from '@noble/hashes/sha2.js';
 import { concatBytes } from '@noble/hashes/utils.js';
-import { InvalidArgumentError } from '../errors.js';
-import { nodeBuiltin } from './node-builtin.js';
+import { InvalidArgumentError } from '../../errors.js';
+import { nodeBuiltin } from '../node-builtin.js';
 
 export type SigningBackendName = 'noble' | 'native';
 export type SigningBackendChoice = SigningBackendName | 'auto';
@@ -83,7 +84,7 @@ const PKCS8_ED25519_PREFIX = Uint8Array.from([
 ]);
 /** The PKCS#8 DER form of an Ed25519 seed, as OpenSSL reads it. */
 export function ed25519SeedToPkcs8(seed: Uint8Array): Uint8Array {
-  return concat(PKCS8_ED25519_PREFIX, seed);
+  return concatBytes(PKCS8_ED25519_PREFIX, seed);
 }
 const SPKI_ED25519_PREFIX = Uint8Array.from([
   0x30, 0x2a, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x70, 0x03, 0x21, 0x00,
@@ -98,7 +99,7 @@ function createNativeBackend(crypto: typeof NodeCrypto): Ed25519Backend {
   const buildPrivate = (seed: Uint8Array): NodeCrypto.KeyObject =>
     crypto.createPrivateKey({ key: Buffer.from(ed25519SeedToPkcs8(seed)), format: 'der', type: 'pkcs8' });
   const buildPublic = (publicKey: Uint8Array): NodeCrypto.KeyObject =>
-    crypto.createPublicKey({ key: Buffer.from(concat(SPKI_ED25519_PREFIX, publicKey)), format: 'der', type: 'spki' });
+    crypto.createPublicKey({ key: Buffer.from(concatBytes(SPKI_ED25519_PREFIX, publicKey)), format: 'der', type: 'spki' });
 
   const privateKeys = new KeyCache(buildPrivate);
   const publicKeys = new KeyCache(buildPublic);
@@ -144,9 +145,8 @@ function agreesWithNoble(candidate: Ed25519Backend): boolean {
   }
 }
 
+// Found on first use and kept: what this runtime offers does not change while it runs.
 let nativeBackend: Ed25519Backend | null | undefined; // undefined: not looked for yet
-let choice: SigningBackendChoice = 'auto';
-let active: Ed25519Backend | null = null;
 
 /** The native backend when this runtime has one that matches noble; null otherwise. */
 function findNativeBackend(): Ed25519Backend | null {
@@ -164,47 +164,16 @@ export function isNativeSigningAvailable(): boolean {
 }
 
 /**
- * Chooses the Ed25519 backend: `auto` (native when available, else noble), `noble`, or `native`
- * (throws InvalidArgumentError where it is unavailable, e.g. in browsers).
+ * The backend a choice stands for: `auto` (native when available, else noble), `noble`, or
+ * `native` (InvalidArgumentError where it is unavailable, e.g. in browsers).
  */
-export function setSigningBackend(name: SigningBackendChoice): void {
-  if (name !== 'auto' && name !== 'noble' && name !== 'native') {
-    throw new InvalidArgumentError(`unknown signing backend: ${String(name)}`);
+export function chooseSigningBackend(choice: SigningBackendChoice = 'auto'): Ed25519Backend {
+  if (choice === 'noble') return nobleBackend;
+  if (choice === 'auto') return findNativeBackend() ?? nobleBackend;
+  if (choice === 'native') {
+    const native = findNativeBackend();
+    if (native === null) throw new InvalidArgumentError('the native signing backend is not available in this runtime');
+    return native;
   }
-  if (name === 'native' && findNativeBackend() === null) {
-    throw new InvalidArgumentError('the native signing backend is not available in this runtime');
-  }
-  choice = name;
-  active = null;
-}
-
-/** What `setSigningBackend` was last given (`auto` unless changed). */
-export function getSigningBackendChoice(): SigningBackendChoice {
-  return choice;
-}
-
-/** The backend in use (`auto` resolved). */
-export function getSigningBackend(): SigningBackendName {
-  return currentSigningBackend().name;
-}
-
-/** The backend object in use. */
-export function currentSigningBackend(): Ed25519Backend {
-  if (active === null) {
-    if (choice === 'noble') active = nobleBackend;
-    else active = findNativeBackend() ?? nobleBackend;
-  }
-  return active;
-}
-
-/** A specific backend, for tests and benchmarks comparing them. Null when unavailable. */
-export function signingBackendByName(name: SigningBackendName): Ed25519Backend | null {
-  return name === 'noble' ? nobleBackend : findNativeBackend();
-}
-
-function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
-  const out = new Uint8Array(a.length + b.length);
-  out.set(a, 0);
-  out.set(b, a.length);
-  return out;
+  throw new InvalidArgumentError(`unknown signing backend: ${String(choice)}`);
 }

@@ -1,0 +1,276 @@
+/**
+ * The admin service on the Fetch standard: `createAdminApi(master, options).handle(request)`
+ * answers ZeroTier's controller API (version 1.14, apiVersion 4) over this master, in Node.js,
+ * browsers, or any framework that speaks `Request`/`Response`. Routing is Hono's (hono/tiny).
+ */
+import { Hono } from 'hono/tiny';
+import type { Context } from 'hono';
+import { addressToHex, isReservedAddress, parseAddress } from '../crypto/address.js';
+import { InvalidArgumentError, NotFoundError } from '../errors.js';
+import type { MemberInfo } from '../master/admin.js';
+import type { NetconfMaster } from '../master/master.js';
+import { readJsonBody } from './body.js';
+import { presentedToken, tokenMatcher, type AdminToken } from './auth.js';
+import { HttpErrorCode, errorResponse, jsonResponse, responseForError, unauthorizedResponse } from './http-errors.js';
+import { createMetricsState, type AdminMetrics } from './metrics.js';
+import { openApiDocument } from './openapi.js';
+import { PROMETHEUS_CONTENT_TYPE, renderPrometheusText } from './prometheus-text.js';
+import { createNetworkFromBody, updateNetworkFromBody, upsertMemberFromBody } from './upsert.js';
+import { memberJson, networkJson, peerJson } from './zerotier-model.js';
+
+export interface AdminApiOptions {
+  /** Who may call: each token with a name and a scope. With none, every route but /health answers 401. */
+  tokens: readonly AdminToken[];
+  /** The master's public identity, answered by /status (default: empty). */
+  publicIdentity?: string;
+  /** The version /status answers (default: empty). */
+  version?: string;
+  /** A member seen within this many ms counts as online (default 3 minutes). */
+  onlineWindowMs?: number;
+  /** Request bodies larger than this get 413 (default 1 MiB). */
+  maxBodyBytes?: number;
+  /** The clock, ms since the epoch (default Date.now). */
+  now?: () => number;
+  /** Whether the storage answers (default: listing the networks succeeds). /health answers 503 when false. */
+  health?: () => Promise<boolean>;
+}
+
+export interface AdminApi {
+  handle(request: Request): Promise<Response>;
+  /** For the host: counts answered config requests in /metrics. */
+  readonly metrics: AdminMetrics;
+  /** Every route served (method and Hono path pattern), for documentation checks. */
+  readonly routes: readonly { method: string; path: string }[];
+  /** Stops listening to the master's change events (the master stays open). */
+  close(): void;
+}
+
+export const DEFAULT_MAX_BODY_BYTES = 1024 * 1024;
+export const DEFAULT_ONLINE_WINDOW_MS = 3 * 60_000;
+const API_VERSION = 4;
+
+type Env = Record<string, never>;
+
+export function createAdminApi(master: NetconfMaster, options: AdminApiOptions): AdminApi {
+  if (options === null || typeof options !== 'object' || !Array.isArray(options.tokens)) {
+    throw new InvalidArgumentError('createAdminApi needs options.tokens (an array of { name, token, scope })');
+  }
+  for (const token of options.tokens) {
+    if (typeof token?.token !== 'string' || token.token.length === 0 || (token.scope !== 'admin' && token.scope !== 'read')) {
+      throw new InvalidArgumentError(`token ${JSON.stringify(token?.name)} needs a non-empty secret and the scope admin or read`);
+    }
+  }
+  const now = options.now ?? Date.now;
+  const onlineWindowMs = options.onlineWindowMs ?? DEFAULT_ONLINE_WINDOW_MS;
+  const maxBodyBytes = options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
+  if (!Number.isSafeInteger(maxBodyBytes) || maxBodyBytes < 0) throw new InvalidArgumentError('maxBodyBytes must be a non-negative integer');
+  const findToken = tokenMatcher(options.tokens);
+  const metrics = createMetricsState();
+  const unsubscribe = master.subscribe((event) => metrics.countChange(event));
+  const health = options.health ?? (() => master.listNetworks().then(() => true, () => false));
+  const view = () => ({ now: now(), onlineWindowMs });
+
+  const app = new Hono<Env>({ strict: false });
+
+  app.onError((error) => responseForError(error));
+  app.notFound(() => errorResponse(404, 'ERR_NOT_FOUND', 'no such route'));
+
+  app.get('/health', async () =>
+    (await health().catch(() => false))
+      ? jsonResponse({ ok: true })
+      : errorResponse(503, HttpErrorCode.UNAVAILABLE, 'the storage does not answer'),
+  );
+
+  // Every other route needs a token; a read token may only look.
+  app.use('*', async (c, next) => {
+    const holder = findToken(presentedToken(c.req.raw, new URL(c.req.url)));
+    if (holder === null) return unauthorizedResponse();
+    if (holder.scope !== 'admin' && c.req.method !== 'GET' && c.req.method !== 'HEAD') {
+      return errorResponse(403, HttpErrorCode.FORBIDDEN, `token "${holder.name}" has the read scope and cannot change anything`);
+    }
+    await next();
+  });
+
+  app.get('/status', () =>
+    jsonResponse({
+      address: master.address,
+      publicIdentity: options.publicIdentity ?? '',
+      online: true,
+      version: options.version ?? '',
+      clock: now(),
+    }),
+  );
+  app.get('/controller', async () =>
+    jsonResponse({ controller: true, apiVersion: API_VERSION, clock: now(), databaseReady: await health().catch(() => false) }),
+  );
+  app.get('/openapi.json', () => jsonResponse(openApiDocument(options.version ?? '')));
+  app.get('/metrics', async () => {
+    const text = renderPrometheusText(await metrics.families(master, { now: now(), windowMs: onlineWindowMs }));
+    return new Response(text, { headers: { 'content-type': PROMETHEUS_CONTENT_TYPE } });
+  });
+
+  // Networks
+  app.get('/controller/network', async () =>
+    jsonResponse((await master.listNetworks()).map((network) => network.id).sort()),
+  );
+  app.post('/controller/network', async (c) => jsonResponse(networkJson(await createNetworkFromBody(master, await readJsonBody(c.req.raw, maxBodyBytes)))));
+  app.get('/controller/network/:nwid', async (c) => {
+    const network = await master.getNetwork(networkIdParam(c));
+    if (network === null) throw new NotFoundError(`no network ${networkIdParam(c)}`);
+    return jsonResponse(networkJson(network));
+  });
+  const postNetwork = async (c: Context<Env>) => {
+    const raw = c.req.param('nwid')!;
+    const body = await readJsonBody(c.req.raw, maxBodyBytes);
+    if (/^[0-9a-fA-F]{10}______$/.test(raw)) {
+      if (raw.slice(0, 10).toLowerCase() !== master.address) {
+        throw new InvalidArgumentError(`${raw.slice(0, 10)} is not this master's address (${master.address})`);
+      }
+      return jsonResponse(networkJson(await createNetworkFromBody(master, body)));
+    }
+    const nwid = networkIdParam(c);
+    if (!nwid.startsWith(master.address)) {
+      throw new InvalidArgumentError(`network ${nwid} belongs to another master (this one is ${master.address})`);
+    }
+    return jsonResponse(networkJson(await updateNetworkFromBody(master, nwid, body)));
+  };
+  app.post('/controller/network/:nwid', postNetwork);
+  app.put('/controller/network/:nwid', postNetwork);
+  app.delete('/controller/network/:nwid', async (c) => {
+    const nwid = networkIdParam(c);
+    const network = await master.getNetwork(nwid);
+    if (network === null) throw new NotFoundError(`no network ${nwid}`);
+    await master.deleteNetwork(nwid);
+    return jsonResponse(networkJson(network));
+  });
+
+  // Members
+  app.get('/controller/network/:nwid/member', async (c) => {
+    const nwid = networkIdParam(c);
+    const network = await master.getNetwork(nwid);
+    if (network === null) throw new NotFoundError(`no network ${nwid}`);
+    const members = await master.listMembers(nwid);
+    const revision = Number(network.revision);
+    return jsonResponse(Object.fromEntries(members.map((member) => [member.address, revision])));
+  });
+  app.get('/controller/network/:nwid/member/:address', async (c) => {
+    const nwid = networkIdParam(c);
+    const address = addressParam(c);
+    const network = await master.getNetwork(nwid);
+    if (network === null) throw new NotFoundError(`no network ${nwid}`);
+    const member = await master.getMember(nwid, address);
+    if (member === null) throw new NotFoundError(`network ${nwid} has no member ${address}`);
+    return jsonResponse(memberJson(member, { ...view(), networkRevision: network.revision }));
+  });
+  const postMember = async (c: Context<Env>) => {
+    const nwid = networkIdParam(c);
+    const address = addressParam(c);
+    const { member, network } = await upsertMemberFromBody(master, nwid, address, await readJsonBody(c.req.raw, maxBodyBytes));
+    return jsonResponse(memberJson(member, { ...view(), networkRevision: network.revision }));
+  };
+  app.post('/controller/network/:nwid/member/:address', postMember);
+  app.put('/controller/network/:nwid/member/:address', postMember);
+  app.delete('/controller/network/:nwid/member/:address', async (c) => {
+    const nwid = networkIdParam(c);
+    const address = addressParam(c);
+    const network = await master.getNetwork(nwid);
+    if (network === null) throw new NotFoundError(`no network ${nwid}`);
+    const member = await master.getMember(nwid, address);
+    if (member === null) throw new NotFoundError(`network ${nwid} has no member ${address}`);
+    await master.deleteMember(nwid, address);
+    return jsonResponse(memberJson(member, { ...view(), networkRevision: network.revision }));
+  });
+
+  // ZeroTier's "unstable" listings, with paging and filters on members
+  app.get('/unstable/controller/network', async () => {
+    const networks = await master.listNetworks();
+    const data = [];
+    for (const network of networks.sort((a, b) => (a.id < b.id ? -1 : 1))) {
+      const members = await master.listMembers(network.id);
+      data.push({
+        ...networkJson(network),
+        meta: { totalMemberCount: members.length, authorizedMemberCount: members.filter((m) => m.authorized).length },
+      });
+    }
+    return jsonResponse({ data, meta: { networkCount: networks.length } });
+  });
+  app.get('/unstable/controller/network/:nwid/member', async (c) => {
+    const nwid = networkIdParam(c);
+    const network = await master.getNetwork(nwid);
+    if (network === null) throw new NotFoundError(`no network ${nwid}`);
+    const members = (await master.listMembers(nwid)).sort((a, b) => (a.address < b.address ? -1 : 1));
+    const page = memberPage(members, new URL(c.req.url).searchParams);
+    const memberView = { ...view(), networkRevision: network.revision };
+    return jsonResponse({
+      data: page.map((member) => memberJson(member, memberView)),
+      meta: { totalCount: members.length, authorizedCount: members.filter((m) => m.authorized).length },
+    });
+  });
+
+  // Peers: what the master knows of each node that asked
+  app.get('/peer', async () => jsonResponse([...(await knownNodes(master)).values()].map((node) => peerJson(node, view()))));
+  app.get('/peer/:address', async (c) => {
+    const address = addressParam(c);
+    const node = (await knownNodes(master)).get(address);
+    if (node === undefined) throw new NotFoundError(`no peer ${address}`);
+    return jsonResponse(peerJson(node, view()));
+  });
+
+  return {
+    async handle(request) {
+      const response = await app.fetch(request);
+      metrics.countHttp(request.method, response.status);
+      return response;
+    },
+    metrics,
+    routes: app.routes.filter((route) => route.method !== 'ALL').map((route) => ({ method: route.method, path: route.path })),
+    close: unsubscribe,
+  };
+}
+
+function networkIdParam(c: Context<Env>): string {
+  const raw = c.req.param('nwid') ?? '';
+  if (!/^[0-9a-fA-F]{16}$/.test(raw)) throw new InvalidArgumentError(`a network ID is 16 hex digits, got ${JSON.stringify(raw.slice(0, 40))}`);
+  return raw.toLowerCase();
+}
+
+function addressParam(c: Context<Env>): string {
+  const raw = c.req.param('address') ?? '';
+  if (!/^[0-9a-fA-F]{10}$/.test(raw)) throw new InvalidArgumentError(`an address is 10 hex digits, got ${JSON.stringify(raw.slice(0, 40))}`);
+  const value = parseAddress(raw);
+  if (isReservedAddress(value)) throw new InvalidArgumentError(`address ${raw.toLowerCase()} is reserved`);
+  return addressToHex(value);
+}
+
+/** Members filtered (`authorized`, `q` on name or address) and paged (`offset`, `limit`). */
+function memberPage(members: readonly MemberInfo[], query: URLSearchParams): MemberInfo[] {
+  const count = (name: string, fallback: number): number => {
+    const text = query.get(name);
+    if (text === null || text === '') return fallback;
+    if (!/^\d+$/.test(text)) throw new InvalidArgumentError(`${name} must be a non-negative integer`);
+    return Number(text);
+  };
+  const offset = count('offset', 0);
+  const limit = count('limit', Number.MAX_SAFE_INTEGER);
+  const authorized = query.get('authorized');
+  const q = (query.get('q') ?? '').toLowerCase();
+  const matching = members.filter(
+    (member) =>
+      (authorized === null || member.authorized === /^[tT1]/.test(authorized)) &&
+      (q === '' || member.address.includes(q) || member.name.toLowerCase().includes(q)),
+  );
+  return matching.slice(offset, offset + limit);
+}
+
+/** Each node that ever asked, by address, with its latest sighting across networks. */
+async function knownNodes(master: NetconfMaster): Promise<Map<string, MemberInfo>> {
+  const nodes = new Map<string, MemberInfo>();
+  for (const network of await master.listNetworks()) {
+    for (const member of await master.listMembers(network.id)) {
+      if (member.identity === null) continue;
+      const known = nodes.get(member.address);
+      if (known === undefined || (member.lastSeen ?? 0) > (known.lastSeen ?? 0)) nodes.set(member.address, member);
+    }
+  }
+  return new Map([...nodes].sort(([a], [b]) => (a < b ? -1 : 1)));
+}

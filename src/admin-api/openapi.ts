@@ -1,0 +1,279 @@
+/**
+ * The OpenAPI 3.1 description of the admin API, served at /openapi.json. A test checks it against
+ * the implementation both ways: every route and every field answered is described, and every
+ * route and field described is answered.
+ */
+
+const hex16 = { type: 'string', pattern: '^[0-9a-f]{16}$', description: 'network ID (hex, lower case; upper case accepted in paths)' };
+const hex10 = { type: 'string', pattern: '^[0-9a-f]{10}$', description: 'node address (hex, lower case; upper case accepted in paths)' };
+const lenientBoolean = {
+  type: ['boolean', 'number', 'string'],
+  description: 'a boolean; in a POST also a number (> 0 is true) or a string (true when it starts with t, T or 1)',
+};
+const lenientInteger = { type: ['integer', 'string'], description: 'an integer; in a POST also a string of digits' };
+const readOnly = (schema: object) => ({ ...schema, readOnly: true });
+
+const ipRange = {
+  type: 'object',
+  properties: { ipRangeStart: { type: 'string' }, ipRangeEnd: { type: 'string' } },
+  required: ['ipRangeStart', 'ipRangeEnd'],
+};
+
+export const NETWORK_SCHEMA = {
+  type: 'object',
+  description: 'A network, ZeroTier 1.14 shape. POST changes only the keys present; unknown keys are ignored.',
+  properties: {
+    id: readOnly(hex16),
+    nwid: readOnly(hex16),
+    objtype: readOnly({ const: 'network' }),
+    name: { type: 'string', default: '' },
+    description: { type: 'string', default: '' },
+    private: { ...lenientBoolean, default: true },
+    enableBroadcast: { ...lenientBoolean, default: true },
+    allowPassiveBridging: { ...lenientBoolean, default: false },
+    multicastLimit: { ...lenientInteger, default: 32 },
+    multicastRates: {
+      type: 'array',
+      items: {
+        type: 'object',
+        properties: { mac: { type: 'string' }, adi: { type: 'integer' }, preload: { type: 'integer' }, maxBalance: { type: 'integer' }, accrual: { type: 'integer' } },
+      },
+      default: [],
+    },
+    comRevisionMaxDelta: { ...lenientInteger, default: 16 },
+    mtu: { ...lenientInteger, default: 2800, description: 'only 2800 is accepted for now' },
+    v4AssignMode: { type: ['object', 'string'], properties: { zt: lenientBoolean }, description: 'also the legacy strings zt, none, dhcp' },
+    v6AssignMode: {
+      type: ['object', 'string'],
+      properties: { zt: lenientBoolean, rfc4193: lenientBoolean, '6plane': { ...lenientBoolean, description: 'true is refused' } },
+      description: 'zt or rfc4193 (one of them for now)',
+    },
+    routes: {
+      type: 'array',
+      items: { type: 'object', properties: { target: { type: 'string' }, via: { type: ['string', 'null'] } } },
+      default: [],
+      description: 'the on-link route of each pool (target = the pool CIDR, via null); only such routes are accepted for now',
+    },
+    ipAssignmentPools: { type: 'array', items: { anyOf: [ipRange, { type: 'string', description: 'a CIDR' }] }, description: 'each a CIDR block without its first and last address' },
+    rules: {
+      type: 'array',
+      items: { type: 'object', properties: { type: { type: 'string' }, not: lenientBoolean, or: lenientBoolean, etherType: lenientInteger } },
+      description: 'accept all ([{type: ACTION_ACCEPT}]) or: MATCH_ETHERTYPE not:true for each type, ACTION_DROP, ACTION_ACCEPT; any other rule is refused',
+    },
+    capabilities: { type: 'array', maxItems: 0, default: [] },
+    tags: { type: 'array', maxItems: 0, default: [] },
+    dns: { type: ['array', 'object'], default: [], description: 'only [] (or an empty { domain, servers }) is accepted for now' },
+    creationTime: readOnly({ type: 'integer', description: 'ms since the epoch' }),
+    revision: readOnly({ type: 'integer' }),
+  },
+} as const;
+
+export const MEMBER_SCHEMA = {
+  type: 'object',
+  description: 'A member of a network, ZeroTier 1.14 shape. POST changes only the keys present; unknown keys are ignored.',
+  properties: {
+    id: readOnly(hex10),
+    address: readOnly(hex10),
+    nwid: readOnly(hex16),
+    objtype: readOnly({ const: 'member' }),
+    authorized: { ...lenientBoolean, default: false },
+    activeBridge: { ...lenientBoolean, default: false },
+    noAutoAssignIps: { ...lenientBoolean, default: false, description: 'only false is accepted for now' },
+    ipAssignments: { type: 'array', items: { type: 'string' }, maxItems: 16, description: 'IPs (CIDRs accepted); answered as plain IPs' },
+    name: { type: 'string', default: '' },
+    notes: { type: 'string', default: '' },
+    capabilities: { type: 'array', maxItems: 0, default: [] },
+    tags: { type: 'array', maxItems: 0, default: [] },
+    identity: readOnly({ type: 'string', description: 'the public identity, learned at first request; "" before' }),
+    creationTime: readOnly({ type: 'integer' }),
+    revision: readOnly({ type: 'integer', description: "the network's revision" }),
+    lastAuthorizedTime: readOnly({ type: 'integer' }),
+    lastDeauthorizedTime: readOnly({ type: 'integer' }),
+    vMajor: readOnly({ type: 'integer', default: -1 }),
+    vMinor: readOnly({ type: 'integer', default: -1 }),
+    vRev: readOnly({ type: 'integer', default: -1 }),
+    vProto: readOnly({ type: 'integer', default: -1 }),
+    firstSeen: readOnly({ type: 'integer' }),
+    lastSeen: readOnly({ type: 'integer' }),
+    physicalAddress: readOnly({ type: ['string', 'null'], description: 'ip/port last heard from' }),
+    online: readOnly({ type: 'boolean' }),
+    clientReportedRevision: readOnly({ type: ['integer', 'null'] }),
+  },
+} as const;
+
+export const PEER_SCHEMA = {
+  type: 'object',
+  properties: {
+    address: hex10,
+    latency: { type: 'integer' },
+    version: { type: 'string' },
+    versionMajor: { type: 'integer' },
+    versionMinor: { type: 'integer' },
+    versionRev: { type: 'integer' },
+    role: { const: 'LEAF' },
+    paths: {
+      type: 'array',
+      items: {
+        type: 'object',
+        properties: {
+          address: { type: 'string' },
+          active: { type: 'boolean' },
+          expired: { type: 'boolean' },
+          preferred: { type: 'boolean' },
+          lastReceive: { type: 'integer' },
+        },
+      },
+    },
+  },
+} as const;
+
+const ERROR_SCHEMA = {
+  type: 'object',
+  properties: { error: { type: 'integer' }, code: { type: 'string' }, description: { type: 'string' } },
+  required: ['error', 'code', 'description'],
+};
+
+const json = (schema: object, description = 'OK') => ({ description, content: { 'application/json': { schema } } });
+const errors = {
+  '400': json({ $ref: '#/components/schemas/Error' }, 'bad input (the description names the field)'),
+  '401': json({ type: 'object', maxProperties: 0 }, 'no token or a wrong one'),
+  '403': json({ $ref: '#/components/schemas/Error' }, 'a read token asked for a change'),
+  '404': json({ $ref: '#/components/schemas/Error' }, 'no such network or member'),
+  '413': json({ $ref: '#/components/schemas/Error' }, 'the body is over the limit'),
+};
+const nwidParam = { name: 'nwid', in: 'path', required: true, schema: { type: 'string' } };
+const addressParam = { name: 'address', in: 'path', required: true, schema: { type: 'string' } };
+const network = { $ref: '#/components/schemas/Network' };
+const member = { $ref: '#/components/schemas/Member' };
+const networkBody = { required: false, content: { 'application/json': { schema: network } } };
+const memberBody = { required: false, content: { 'application/json': { schema: member } } };
+
+export function openApiDocument(version: string): Record<string, unknown> {
+  return {
+    openapi: '3.1.0',
+    info: {
+      title: 'zt-netconf-master admin API',
+      version: version || '0',
+      description: "ZeroTier's controller API (1.14, apiVersion 4) over a zt-netconf-master.",
+    },
+    security: [{ zt1Header: [] }, { authQuery: [] }, { bearer: [] }],
+    components: {
+      securitySchemes: {
+        zt1Header: { type: 'apiKey', in: 'header', name: 'X-ZT1-Auth' },
+        authQuery: { type: 'apiKey', in: 'query', name: 'auth' },
+        bearer: { type: 'http', scheme: 'bearer' },
+      },
+      schemas: { Network: NETWORK_SCHEMA, Member: MEMBER_SCHEMA, Peer: PEER_SCHEMA, Error: ERROR_SCHEMA },
+    },
+    paths: {
+      '/health': {
+        get: { security: [], summary: 'Whether the storage answers (no token)', responses: { '200': json({ type: 'object' }), '503': json(ERROR_SCHEMA, 'the storage does not answer') } },
+      },
+      '/status': {
+        get: {
+          summary: 'This master',
+          responses: {
+            '200': json({
+              type: 'object',
+              properties: { address: hex10, publicIdentity: { type: 'string' }, online: { const: true }, version: { type: 'string' }, clock: { type: 'integer' } },
+            }),
+            ...errors,
+          },
+        },
+      },
+      '/controller': {
+        get: {
+          summary: 'Controller status',
+          responses: {
+            '200': json({
+              type: 'object',
+              properties: { controller: { const: true }, apiVersion: { const: 4 }, clock: { type: 'integer' }, databaseReady: { type: 'boolean' } },
+            }),
+            ...errors,
+          },
+        },
+      },
+      '/controller/network': {
+        get: { summary: 'Network IDs, sorted', responses: { '200': json({ type: 'array', items: hex16 }), ...errors } },
+        post: { summary: 'Create a network with a free random ID', requestBody: networkBody, responses: { '200': json(network), ...errors } },
+      },
+      '/controller/network/{nwid}': {
+        parameters: [nwidParam],
+        get: { summary: 'A network', responses: { '200': json(network), ...errors } },
+        post: {
+          summary: 'Upsert a network of this master; <address>______ creates one with a free random ID',
+          requestBody: networkBody,
+          responses: { '200': json(network), ...errors },
+        },
+        put: { summary: 'Same as POST', requestBody: networkBody, responses: { '200': json(network), ...errors } },
+        delete: { summary: 'Delete a network; answers it', responses: { '200': json(network), ...errors } },
+      },
+      '/controller/network/{nwid}/member': {
+        parameters: [nwidParam],
+        get: {
+          summary: 'Members: address → revision',
+          responses: { '200': json({ type: 'object', additionalProperties: { type: 'integer' } }), ...errors },
+        },
+      },
+      '/controller/network/{nwid}/member/{address}': {
+        parameters: [nwidParam, addressParam],
+        get: { summary: 'A member', responses: { '200': json(member), ...errors } },
+        post: { summary: 'Upsert a member (pre-authorization allowed)', requestBody: memberBody, responses: { '200': json(member), ...errors } },
+        put: { summary: 'Same as POST', requestBody: memberBody, responses: { '200': json(member), ...errors } },
+        delete: { summary: 'Delete a member; answers it', responses: { '200': json(member), ...errors } },
+      },
+      '/unstable/controller/network': {
+        get: {
+          summary: 'Networks with member counts',
+          responses: {
+            '200': json({
+              type: 'object',
+              properties: {
+                data: {
+                  type: 'array',
+                  items: {
+                    allOf: [
+                      network,
+                      { type: 'object', properties: { meta: { type: 'object', properties: { totalMemberCount: { type: 'integer' }, authorizedMemberCount: { type: 'integer' } } } } },
+                    ],
+                  },
+                },
+                meta: { type: 'object', properties: { networkCount: { type: 'integer' } } },
+              },
+            }),
+            ...errors,
+          },
+        },
+      },
+      '/unstable/controller/network/{nwid}/member': {
+        parameters: [
+          nwidParam,
+          { name: 'offset', in: 'query', schema: { type: 'integer', minimum: 0 } },
+          { name: 'limit', in: 'query', schema: { type: 'integer', minimum: 0 } },
+          { name: 'authorized', in: 'query', schema: { type: 'string' }, description: 'false: members waiting for authorization' },
+          { name: 'q', in: 'query', schema: { type: 'string' }, description: 'search in names and addresses' },
+        ],
+        get: {
+          summary: 'Members, full objects, paged and filtered',
+          responses: {
+            '200': json({
+              type: 'object',
+              properties: {
+                data: { type: 'array', items: member },
+                meta: { type: 'object', properties: { totalCount: { type: 'integer' }, authorizedCount: { type: 'integer' } } },
+              },
+            }),
+            ...errors,
+          },
+        },
+      },
+      '/peer': { get: { summary: 'Nodes that asked this master', responses: { '200': json({ type: 'array', items: { $ref: '#/components/schemas/Peer' } }), ...errors } } },
+      '/peer/{address}': {
+        parameters: [addressParam],
+        get: { summary: 'One node', responses: { '200': json({ $ref: '#/components/schemas/Peer' }), ...errors } },
+      },
+      '/metrics': { get: { summary: 'Prometheus text', responses: { '200': { description: 'OK', content: { 'text/plain': { schema: { type: 'string' } } } }, ...errors } } },
+      '/openapi.json': { get: { summary: 'This document', responses: { '200': json({ type: 'object' }), ...errors } } },
+    },
+  };
+}
