@@ -7,6 +7,7 @@ import { StorageUnavailableError } from '../src/storage/postgres/pg-errors.js';
 import { startPostgres } from './support/postgres-server.js';
 import { readWith } from './support/store-calls.js';
 import { uint64ToPg } from '../src/storage/postgres/values.js';
+import { ensurePostgresSchema } from '../src/storage/postgres/schema.js';
 import { freshPostgresDatabase, postgresAvailable, readPg, transactPg } from './support/postgres.js';
 
 const skip = !postgresAvailable();
@@ -237,4 +238,57 @@ test('an image of PostgreSQL keeps 64-bit values, flags, blobs and address runs 
   t.after(() => again.close());
   await copySqliteImageToPostgres(image, again);
   assert.deepEqual(await imageRows(await sqliteImageFromPostgres(again)), rows);
+});
+
+test('a version-1 database migrates on open: its rows kept, and from then on the schema raises revisions', { skip }, async (t) => {
+  const url = await freshPostgresDatabase(t);
+  const client = new pg.Client({ connectionString: url });
+  client.on('error', () => {}); // the database is dropped with its connections when the test ends
+  await client.connect();
+  t.after(() => client.end());
+  await ensurePostgresSchema(client, 1);
+  await client.query(`INSERT INTO network (id, name, revision, comrevisionmaxdelta) VALUES ($1, 'old', 7, 16)`, [NWID]);
+  await client.query(`INSERT INTO member (networkid, nodeid, authorized) VALUES ($1, '0102030405', true)`, [NWID]);
+  const store = await openPostgresStorage({ connectionString: url });
+  t.after(() => store.close());
+  assert.deepEqual((await client.query(`SELECT v FROM config WHERE k = 'schemaVersion'`)).rows, [{ v: '2' }]);
+  assert.equal((await readPg(store, (reader) => reader.getNetwork(NWID)))?.revision, 7n);
+  const revision = async () => (await readPg(store, (reader) => reader.getNetwork(NWID)))!.revision;
+  // psql edits obey the rule too: a name raises nothing, a setting 1, a de-authorization the max delta + 1.
+  await client.query(`UPDATE member SET name = 'x' WHERE nodeid = '0102030405'`);
+  assert.equal(await revision(), 7n);
+  await client.query(`UPDATE network SET multicastlimit = 5 WHERE id = $1`, [NWID]);
+  assert.equal(await revision(), 8n);
+  const sequence = await readPg(store, (reader) => reader.lastChangeSequence());
+  await client.query(`UPDATE member SET authorized = false WHERE nodeid = '0102030405'`);
+  assert.equal(await revision(), 25n);
+  assert.deepEqual(await readPg(store, (reader) => reader.networksChangedSince(sequence)), [{ nwid: NWID, revision: 25n, changeSequence: sequence + 1 }]);
+  // An automatic address raises nothing, one set by hand 1; deleting the network still moves the change sequence.
+  await transactPg(store, async (tx) => tx.insertAssignment(NWID, '0102030405', { family: 4, address: 0x0a000001n, bits: 24 }, true));
+  assert.equal(await revision(), 25n);
+  await transactPg(store, async (tx) => tx.insertAssignment(NWID, '0102030405', { family: 4, address: 0x0a000002n, bits: 24 }));
+  assert.equal(await revision(), 26n);
+  const before = await readPg(store, (reader) => reader.lastChangeSequence());
+  await transactPg(store, async (tx) => tx.deleteNetwork(NWID));
+  assert.equal(await readPg(store, (reader) => reader.lastChangeSequence()), before + 1);
+});
+
+test('a network deleted by another process moves the generation at the very next request state read, and by notification', { skip }, async (t) => {
+  const url = await freshPostgresDatabase(t);
+  const [writer, other] = [await openPostgresStorage({ connectionString: url }), await openPostgresStorage({ connectionString: url })];
+  t.after(() => Promise.all([writer.close(), other.close()]));
+  await transactPg(writer, async (tx) => tx.insertNetwork(networkRow(NWID)));
+  await readPg(other, (reader) => reader.getRequestState(NWID, '0102030405'));
+  await new Promise((resolve) => setTimeout(resolve, 200));
+  const start = other.generation;
+  await transactPg(writer, async (tx) => tx.deleteNetwork(NWID));
+  await transactPg(writer, async (tx) => tx.insertNetwork(networkRow(NWID)));
+  // Same ID, same revision 1: only the generation tells the other store's caches they are stale.
+  await readPg(other, (reader) => reader.getRequestState(NWID, '0102030405'));
+  assert.notEqual(other.generation, start);
+  const afterRead = other.generation;
+  const deadline = Date.now() + 3000;
+  await transactPg(writer, async (tx) => tx.deleteNetwork(NWID));
+  while (other.generation === afterRead && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
+  assert.notEqual(other.generation, afterRead, 'the notification moved it without any read');
 });

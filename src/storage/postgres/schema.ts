@@ -332,8 +332,9 @@ export async function readPostgresSchemaVersion(db: PgQueryable): Promise<number
 /**
  * Creates or migrates the schema, in one transaction holding an advisory lock, so that processes
  * opening one database at the same moment all succeed and only one of them creates it.
+ * `targetVersion` (an earlier version) is for tests of the migrations.
  */
-export async function ensurePostgresSchema(db: PgQueryable): Promise<void> {
+export async function ensurePostgresSchema(db: PgQueryable, targetVersion = POSTGRES_SCHEMA_VERSION): Promise<void> {
   await db.query('BEGIN');
   try {
     await db.query('SELECT pg_advisory_xact_lock($1)', [SCHEMA_LOCK_KEY]);
@@ -343,7 +344,7 @@ export async function ensurePostgresSchema(db: PgQueryable): Promise<void> {
       await db.query(`INSERT INTO config (k, v) VALUES ('application', $1), ('schemaVersion', '1')`, [APPLICATION_MARK]);
       version = 1;
     }
-    for (; version < POSTGRES_SCHEMA_VERSION; version++) {
+    for (; version < targetVersion; version++) {
       await db.query(MIGRATIONS[version - 1]!);
       await db.query(`UPDATE config SET v = $1 WHERE k = 'schemaVersion'`, [String(version + 1)]);
     }
