@@ -3,7 +3,7 @@ import { test } from 'node:test';
 import pg from 'pg';
 import { NotANetconfDatabaseError, SchemaTooNewError } from '../src/errors.js';
 import { openPostgresStorage } from '../src/storage/postgres/open.js';
-import { StorageUnavailableError } from '../src/storage/postgres/pg-errors.js';
+import { StorageContentionError, StorageUnavailableError } from '../src/storage/postgres/pg-errors.js';
 import { startPostgres } from './support/postgres-server.js';
 import { readWith } from './support/store-calls.js';
 import { uint64ToPg } from '../src/storage/postgres/values.js';
@@ -291,4 +291,27 @@ test('a network deleted by another process moves the generation at the very next
   await transactPg(writer, async (tx) => tx.deleteNetwork(NWID));
   while (other.generation === afterRead && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
   assert.notEqual(other.generation, afterRead, 'the notification moved it without any read');
+});
+
+test('a transaction cancelled by PostgreSQL runs again; one that keeps losing ends in StorageContentionError with nothing committed', { skip }, async (t) => {
+  const store = await openPostgresStorage({ connectionString: await freshPostgresDatabase(t) });
+  t.after(() => store.close());
+  let runs = 0;
+  await transactPg(store, async (tx) => {
+    runs++;
+    await tx.insertNetwork(networkRow(NWID));
+    if (runs === 1) throw Object.assign(new Error('could not serialize access'), { code: '40001' });
+  });
+  assert.equal(runs, 2);
+  let attempts = 0;
+  await assert.rejects(
+    transactPg(store, async (tx) => {
+      attempts++;
+      await tx.updateNetworkRow(NWID, { ...networkRow(NWID), name: 'never' });
+      throw Object.assign(new Error('deadlock detected'), { code: '40P01' });
+    }),
+    (error: unknown) => error instanceof StorageContentionError && error.code === 'ERR_STORAGE_CONTENTION',
+  );
+  assert.equal(attempts, 12);
+  assert.equal((await readPg(store, (reader) => reader.getNetwork(NWID)))?.name, 'lab');
 });
