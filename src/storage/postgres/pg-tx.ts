@@ -14,7 +14,7 @@ import { ConflictError } from '../../errors.js';
 import { formatIp, type Cidr } from '../../protocol/ip.js';
 import type { IpFamily } from '../../protocol/ip.js';
 import type {
-  MemberRow, MulticastRateRow, NetconfStoreTx, NetworkRow, NetworkRowSettings, NodeRecord,
+  MemberRow, MulticastRateRow, NetconfStoreTx, NetworkRow, NetworkRowSettings, NodeRecord, RequestState,
 } from '../../master/store.js';
 import { MEMBER_COLUMNS, NETWORK_COLUMNS, PgRead, memberFromRow, networkFromRow, type NodeSighting, type ReadObserver } from './pg-read.js';
 import type { PgQueryable } from './pg-types.js';
@@ -57,6 +57,8 @@ export class PgTx extends PgRead implements NetconfStoreTx {
   }
 
   readonly #claimLocks = new Set<string>();
+  /** Networks whose row this transaction share-locked (see getRequestState). */
+  readonly #shared = new Set<string>();
 
   async #run(sql: string, values?: readonly unknown[]): Promise<number> {
     return (await this.db.query(sql, values)).rowCount ?? 0;
@@ -69,8 +71,22 @@ export class PgTx extends PgRead implements NetconfStoreTx {
     this.#claimLocks.add(nwid);
   }
 
+  /**
+   * A request's first read share-locks its network row first: no change that raises the revision
+   * (each one updates that row) commits until this transaction ends, so everything it reads next
+   * agrees with the revision read here. The state is read by a second statement, which sees what
+   * committed while this one waited for the lock.
+   */
+  override async getRequestState(nwid: string, address: string): Promise<RequestState> {
+    await this.db.query(`SELECT 1 FROM network WHERE id = $1 FOR SHARE`, [nwid]);
+    this.#shared.add(nwid);
+    return super.getRequestState(nwid, address);
+  }
+
+  /** Locked for update, or shared where the request's read shared it (a request changes no network row). */
   override async getNetwork(nwid: string): Promise<NetworkRow | undefined> {
-    const row = await this.row(`SELECT ${NETWORK_COLUMNS} FROM network WHERE id = $1 FOR UPDATE`, [nwid]);
+    const lock = this.#shared.has(nwid) ? 'FOR SHARE' : 'FOR UPDATE';
+    const row = await this.row(`SELECT ${NETWORK_COLUMNS} FROM network WHERE id = $1 ${lock}`, [nwid]);
     return row === undefined ? undefined : networkFromRow(row);
   }
 
