@@ -11,6 +11,8 @@ import { registerMemberCommands } from './commands/member.js';
 import { registerNetworkCommands } from './commands/network.js';
 import { registerPoolCommands } from './commands/pool.js';
 import { registerServeCommand } from './commands/serve.js';
+import { registerTokenCommands } from './commands/token.js';
+import { registerAuditCommands } from './commands/audit.js';
 import type { CommandContext, GlobalOptions } from './context.js';
 import { DatabaseLockedError } from '../errors.js';
 import { ExitCode, errorCodeFor, exitCodeFor } from './exit-codes.js';
@@ -57,6 +59,8 @@ export function buildProgram(
   registerNetworkCommands(program, context);
   registerMemberCommands(program, context);
   registerPoolCommands(program, context);
+  registerTokenCommands(program, context);
+  registerAuditCommands(program, context);
   registerBackupCommands(program, context);
   registerServeCommand(program, context);
   applyToAll(program, (command) => {
