@@ -15,7 +15,7 @@ import type { MemberInfo, MemberUpdate, NetworkCreation, NetworkInfo } from './a
 import type { MasterContext } from './context.js';
 import { MasterEventEmitter, type MasterEventName, type MasterListener, type NetworkChangeEvent } from './events.js';
 import { BoundedSet } from './bounded-set.js';
-import { ExternalChangeWatch } from './external-changes.js';
+import { ExternalChangeWatch, reportExternalChanges } from './external-changes.js';
 import { NetconfCache } from './netconf-cache.js';
 import { NetworkPartsCache } from './network-parts.js';
 import { doNetworkConfigRequest, type NetworkConfigReply, type NetworkConfigRequestInput } from './request.js';
@@ -208,7 +208,10 @@ export function createNetconfMaster(
     auditRetention,
   };
   const expiryTimer = memberExpiryInterval === 0 ? null : startExpiryTimer(context, memberExpiryInterval);
+  // Another process's change (a shared engine) is reported at once, not only at this process's next request.
+  const stopWatching = storage.onExternalChange?.(() => reportExternalChanges(context));
   return facade(context, async () => {
+    stopWatching?.();
     if (expiryTimer !== null) clearInterval(expiryTimer);
     await signer.close();
   });

@@ -20,6 +20,10 @@ export interface PostgresServer {
   urlFor(database: string): string;
   /** The folder holding the data directory, the socket and the log. */
   readonly folder: string;
+  /** Shuts the server down (fast: clients are disconnected), keeping its data. */
+  down(): void;
+  /** Starts it again after `down()`. */
+  up(): void;
   stop(): void;
 }
 
@@ -52,7 +56,9 @@ export function startPostgres(options: { port?: number } = {}): PostgresServer {
   const data = join(folder, 'data');
   runAs(user, join(bin, 'initdb'), ['-D', data, '-U', 'postgres', '-A', 'trust', '--no-sync', '-E', 'UTF8', '--locale=C']);
   const settings = `-c listen_addresses='' -c unix_socket_directories='${folder}' -p ${port} -c fsync=on -c max_connections=200`;
-  runAs(user, join(bin, 'pg_ctl'), ['-D', data, '-o', settings, '-l', join(folder, 'log'), '-w', 'start']);
+  const up = (): void => runAs(user, join(bin, 'pg_ctl'), ['-D', data, '-o', settings, '-l', join(folder, 'log'), '-w', 'start']);
+  const down = (): void => runAs(user, join(bin, 'pg_ctl'), ['-D', data, '-m', 'fast', '-w', 'stop']);
+  up();
   let stopped = false;
   const stop = (): void => {
     if (stopped) return;
@@ -65,7 +71,7 @@ export function startPostgres(options: { port?: number } = {}): PostgresServer {
   };
   process.once('exit', stop);
 
-  return { url: urlOn(folder, port, 'postgres'), urlFor: (database) => urlOn(folder, port, database), folder, stop };
+  return { url: urlOn(folder, port, 'postgres'), urlFor: (database) => urlOn(folder, port, database), folder, stop, down, up };
 }
 
 /** Stops a server that `start` (below) left running, given the folder it printed. */
