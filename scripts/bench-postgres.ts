@@ -257,9 +257,9 @@ class Databases {
 async function serverDescription(databases: Databases): Promise<string> {
   return databases.admin(async (client) => {
     const version = (await client.query<{ v: string }>(`SELECT current_setting('server_version') AS v`)).rows[0]!.v;
-    const settings = (await client.query<{ name: string; setting: string; unit: string | null }>(
-      `SELECT name, setting, unit FROM pg_settings WHERE name IN ('shared_buffers', 'synchronous_commit', 'fsync', 'max_connections')`,
-    )).rows.map((row) => `${row.name}=${row.setting}${row.unit ?? ''}`);
+    const settings = (await client.query<{ name: string; value: string }>(
+      `SELECT name, current_setting(name) AS value FROM pg_settings WHERE name IN ('shared_buffers', 'synchronous_commit', 'fsync', 'max_connections') ORDER BY name`,
+    )).rows.map((row) => `${row.name}=${row.value}`);
     return `PostgreSQL ${version} (${settings.join(', ')})`;
   });
 }
