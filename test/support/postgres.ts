@@ -6,6 +6,7 @@
 import pg from 'pg';
 import { randomBytes } from 'node:crypto';
 import type { TestContext } from 'node:test';
+import { call, type Awaitable, type NetconfStore, type NetconfStoreReader, type NetconfStoreTx } from '../../src/master/store.js';
 import { findPostgresBinaries, startPostgres, type PostgresServer } from './postgres-server.js';
 
 let server: { url: string; urlFor(database: string): string } | null | undefined;
@@ -54,4 +55,20 @@ export async function freshPostgresDatabase(t: TestContext): Promise<string> {
     }
   });
   return target.urlFor(name);
+}
+
+/**
+ * The PostgreSQL store driven with one asynchronous body, for tests that read or write it
+ * directly: `await transactPg(store, async (tx) => { await tx.insertNetwork(row); })`.
+ */
+export function transactPg<T>(store: NetconfStore, body: (tx: NetconfStoreTx) => Promise<T>): Promise<T> {
+  return store.transaction(function* (tx) {
+    return yield* call(body(tx));
+  });
+}
+
+export function readPg<T>(store: NetconfStore, body: (reader: NetconfStoreReader) => Awaitable<T>): Promise<T> {
+  return store.read(function* (reader) {
+    return yield* call(body(reader));
+  });
 }

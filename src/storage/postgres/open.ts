@@ -36,8 +36,9 @@ export async function openPostgresStorage(options: PostgresStorageOptions): Prom
   const store = new PostgresNetconfStore(pool, given === undefined);
   try {
     await store.withClient((client) => ensurePostgresSchema(client));
+    await store.start();
   } catch (error) {
-    if (given === undefined) await pool.end().catch(() => {});
+    await store.close().catch(() => {});
     if (error instanceof NetconfError) throw error;
     throw new StorageError('ERR_STORAGE', `cannot open the PostgreSQL storage: ${(error as Error)?.message ?? error}`, { cause: error });
   }

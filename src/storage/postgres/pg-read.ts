@@ -5,7 +5,8 @@
 import { CorruptDatabaseError } from '../../errors.js';
 import { parseCidr, type Cidr, type IpFamily } from '../../protocol/ip.js';
 import type {
-  CachedNetconf, MemberRow, MulticastRateRow, NetworkRow, NodeRecord, RequestState, V4AssignMode, V6AssignMode,
+  CachedNetconf, MemberRow, MulticastRateRow, NetconfStoreReader, NetworkRevisionChange, NetworkRow, NodeRecord, RequestState,
+  V4AssignMode, V6AssignMode,
 } from '../../master/store.js';
 import type { PgQueryable } from './pg-types.js';
 import { booleanFromPg, numberFromPg, textFromPg, uint64FromPg, uint64ToPg } from './values.js';
@@ -19,8 +20,25 @@ export const NETWORK_COLUMNS =
   'id, name, description, private, enablebroadcast, allowpassivebridging, v4assignmode, v6assignmode, ' +
   'multicastlimit, comrevisionmaxdelta, revision, creationtime';
 
-export class PgRead {
-  constructor(protected readonly db: PgQueryable) {}
+/** A node seen by a request: its new lastSeen, and lastAt when the request came directly. */
+export interface NodeSighting {
+  lastSeen: number;
+  lastAt: string | null;
+}
+
+/** What reads tell the store they ran into (see PostgresNetconfStore.generation). */
+export interface ReadObserver {
+  /** Sightings committed and not yet written: reads of a node see them. */
+  readonly pendingSightings: ReadonlyMap<string, NodeSighting>;
+  /** The database's change sequence, read with a request's state. */
+  changeSequenceSeen(sequence: number): void;
+}
+
+export class PgRead implements NetconfStoreReader {
+  constructor(
+    protected readonly db: PgQueryable,
+    protected readonly observer: ReadObserver,
+  ) {}
 
   protected async rows(sql: string, values?: readonly unknown[]): Promise<Row[]> {
     return (await this.db.query<Row>(sql, values)).rows;
@@ -33,25 +51,33 @@ export class PgRead {
   async getNode(address: string): Promise<NodeRecord | undefined> {
     const row = await this.row(`SELECT id, identity, lastat, firstseen, lastseen FROM node WHERE id = $1`, [address]);
     if (row === undefined) return undefined;
+    const pending = this.observer.pendingSightings.get(address);
     return {
       address: textFromPg(row.id, 'node.id'),
       identity: textFromPg(row.identity, 'node.identity'),
-      lastAt: row.lastat === null ? null : textFromPg(row.lastat, 'node.lastat'),
+      lastAt: pending?.lastAt ?? (row.lastat === null ? null : textFromPg(row.lastat, 'node.lastat')),
       firstSeen: numberFromPg(row.firstseen, 'node.firstseen'),
-      lastSeen: numberFromPg(row.lastseen, 'node.lastseen'),
+      lastSeen: pending?.lastSeen ?? numberFromPg(row.lastseen, 'node.lastseen'),
     };
   }
 
+  /**
+   * The request's node, network and member in one statement, with the database's change sequence:
+   * a change made by another process (a network deleted and made again under its ID) is noticed
+   * by the very next request, before anything kept in memory is used.
+   */
   async getRequestState(nwid: string, address: string): Promise<RequestState> {
     const row = (await this.row(
       `SELECT node.identity, network.private, network.revision,
-              member.authorized, member.clientreportedrevision, member.cachednetconfrevision
+              member.authorized, member.clientreportedrevision, member.cachednetconfrevision,
+              (SELECT v FROM config WHERE k = 'changeSequence') AS changesequence
        FROM (SELECT $1::char(10) AS nodeid, $2::char(16) AS networkid) AS request
        LEFT JOIN node ON node.id = request.nodeid
        LEFT JOIN network ON network.id = request.networkid
        LEFT JOIN member ON member.networkid = request.networkid AND member.nodeid = request.nodeid`,
       [address, nwid],
     ))!;
+    this.observer.changeSequenceSeen(numberFromPg(row.changesequence, 'config.changeSequence'));
     return {
       nodeIdentity: row.identity === null ? undefined : textFromPg(row.identity, 'node.identity'),
       network:
@@ -127,6 +153,29 @@ export class PgRead {
       [nwid, uint64ToPg(revision)],
     );
     return rows.map((row) => textFromPg(row.nodeid, 'member.nodeid'));
+  }
+
+  async lastChangeSequence(): Promise<number> {
+    const row = await this.row(`SELECT v FROM config WHERE k = 'changeSequence'`);
+    return row === undefined ? 0 : numberFromPg(row.v, 'config.changeSequence');
+  }
+
+  /** Reads the change sequence and tells the observer (only outside this process's own writes). */
+  *observeChangeSequence(): Generator<Promise<number>, void, unknown> {
+    const sequence = (yield this.lastChangeSequence()) as number;
+    this.observer.changeSequenceSeen(sequence);
+  }
+
+  async networksChangedSince(sequence: number): Promise<NetworkRevisionChange[]> {
+    const rows = await this.rows(
+      `SELECT id, revision, changesequence FROM network WHERE changesequence > $1 ORDER BY changesequence`,
+      [sequence],
+    );
+    return rows.map((row) => ({
+      nwid: textFromPg(row.id, 'network.id'),
+      revision: uint64FromPg(row.revision, 'network.revision'),
+      changeSequence: numberFromPg(row.changesequence, 'network.changesequence'),
+    }));
   }
 
   async getAssignments(nwid: string, address: string): Promise<Cidr[]> {

@@ -1,6 +1,6 @@
 /**
- * The master's storage interface over PostgreSQL (node-postgres), for several master processes
- * sharing one database.
+ * The master's storage interface (src/master/store.ts) over PostgreSQL (node-postgres), for
+ * several master processes sharing one database.
  *
  * Transactions run at READ COMMITTED with the row and claim locks of `./pg-tx.ts`, so that
  * whatever runs at the same time in any process, no address is held twice, no update is lost, the
@@ -9,80 +9,127 @@
  * bounded number of times, then fails with StorageContentionError. A transaction is acknowledged
  * only once committed.
  *
+ * Other processes' changes: `generation` moves when the database's change sequence (moved by the
+ * schema's triggers on every revision change and network deletion) is seen to have moved by a
+ * request's first read, and when a notification of another process's change arrives (`./listener.ts`);
+ * the master then drops what it keeps in memory and reports the changed networks.
+ *
  * Statistics (a node's lastSeen, lastAt) and signed netconfs are written in batches after the
  * requests that produced them, as on sql.js: a crash may lose the last of them, never a claim.
  */
 import type { Pool, PoolClient } from 'pg';
 import { ClosedError, StorageError } from '../../errors.js';
-import type { CachedNetconf } from '../../master/store.js';
+import {
+  runAsync, type CachedNetconf, type NetconfStore, type NetconfStoreReader, type NetconfStoreTx, type StorageWork,
+  type TransactionOptions,
+} from '../../master/store.js';
 import { scheduleSoon } from '../../schedule-soon.js';
-import { PgRead } from './pg-read.js';
-import { PgTx, RunAgain, type NodeSighting } from './pg-tx.js';
+import { ChangeListener } from './listener.js';
+import { PgRead, type NodeSighting } from './pg-read.js';
+import { PgTx, RunAgain, type DeletionObserver } from './pg-tx.js';
+import type { PgQueryable } from './pg-types.js';
+import { StorageContentionError, StorageUnavailableError, isUnavailable } from './pg-errors.js';
 import { uint64ToPg } from './values.js';
 
 /** PostgreSQL cancelled the transaction (deadlock, serialization failure): running it again is safe. */
 const RETRYABLE_CODES = new Set(['40001', '40P01']);
 const MAX_ATTEMPTS = 12;
 
-/** The server could not be reached, or went away: SQLSTATE classes 08 and 57P, and socket errors. */
-function isUnavailable(error: unknown): boolean {
-  const code = (error as { code?: unknown } | null)?.code;
-  if (typeof code !== 'string') return error instanceof Error && /Connection terminated|connect|ECONN|EPIPE/i.test(error.message);
-  return code.startsWith('08') || code.startsWith('57P') || code === 'ECONNREFUSED' || code === 'ECONNRESET' ||
-    code === 'ENOENT' || code === 'EPIPE' || code === 'ETIMEDOUT';
-}
+type PendingNetconfs = Map<string, { nwid: string; address: string; netconf: CachedNetconf; generation: number }>;
 
-/** The database server cannot be reached; the call changed nothing that was acknowledged. */
-export class StorageUnavailableError extends StorageError {
-  constructor(message: string, options?: { cause?: unknown }) {
-    super('ERR_STORAGE_UNAVAILABLE', message, options);
-  }
-}
-
-/** Concurrent writers kept cancelling this transaction; nothing of it was committed. */
-export class StorageContentionError extends StorageError {
-  constructor(message: string, options?: { cause?: unknown }) {
-    super('ERR_STORAGE_CONTENTION', message, options);
-  }
-}
-
-export interface PostgresTransactionOptions {
-  durability?: 'sync' | 'deferred';
-}
-
-export class PostgresNetconfStore {
+export class PostgresNetconfStore implements NetconfStore {
   readonly #pool: Pool;
   readonly #ownsPool: boolean;
   readonly #sightings = new Map<string, NodeSighting>();
-  readonly #netconfs = new Map<string, { nwid: string; address: string; netconf: CachedNetconf }>();
+  readonly #netconfs: PendingNetconfs = new Map();
+  readonly #listener: ChangeListener;
+  /** Backend process IDs of this store's connections: their notifications are this process's own. */
+  readonly #ownBackends = new Set<number>();
+  readonly #externalListeners = new Set<() => void>();
   #writeScheduled = false;
   #pendingWrite: Promise<void> = Promise.resolve();
   #closed = false;
+  /** Transactions of this process that deleted a network or a member. */
+  #deletions = 0;
+  /** Moves of the database's change sequence seen, and other processes' notifications. */
+  #moves = 0;
+  #changeSequence: number | undefined;
+  readonly #observer: DeletionObserver = {
+    pendingSightings: this.#sightings,
+    changeSequenceSeen: (sequence) => {
+      if (this.#changeSequence !== undefined && sequence > this.#changeSequence) this.#moves++;
+      if (this.#changeSequence === undefined || sequence > this.#changeSequence) this.#changeSequence = sequence;
+    },
+    writePendingNetconfs: (db) => this.#writeNetconfs(db, this.#takeNetconfs()),
+  };
 
   constructor(pool: Pool, ownsPool: boolean) {
     this.#pool = pool;
     this.#ownsPool = ownsPool;
     // A connection that breaks (the server restarts) fails the statement running on it, which is
     // answered as StorageUnavailableError; its 'error' event must not crash the process too.
-    pool.on('connect', (client) => client.on('error', () => {}));
+    pool.on('connect', (client) => {
+      client.on('error', () => {});
+      const pid = (client as PoolClient & { processID?: number }).processID;
+      if (typeof pid === 'number') this.#ownBackends.add(pid);
+    });
+    pool.on('remove', (client) => {
+      const pid = (client as PoolClient & { processID?: number }).processID;
+      if (typeof pid === 'number') this.#ownBackends.delete(pid);
+    });
     pool.on('error', () => {});
+    this.#listener = new ChangeListener(pool, {
+      changed: (fromProcess) => {
+        if (this.#ownBackends.has(fromProcess)) return;
+        this.#externalChange();
+      },
+      // Notifications may have been missed while the listening connection was down.
+      reconnected: () => this.#externalChange(),
+    });
   }
 
-  /** Another process's change is read by the next statement: nothing in memory goes stale. */
-  readonly generation = 0;
+  /**
+   * Moves when this process deletes a network or a member, and when another process's change is
+   * seen (see the header): what the master keeps in memory from an earlier generation is dropped.
+   */
+  get generation(): number {
+    return this.#deletions + this.#moves;
+  }
 
-  async transaction<T>(fn: (tx: PgTx) => T | Promise<T>, _options?: PostgresTransactionOptions): Promise<T> {
+  /** Starts listening for other processes' changes; called once by openPostgresStorage. */
+  async start(): Promise<void> {
+    await this.read(function* (reader) {
+      return yield* (reader as PgRead).observeChangeSequence();
+    });
+    await this.#listener.start();
+  }
+
+  /**
+   * Calls `listener` whenever another process changed a revision or deleted a network (the
+   * generation has moved); returns the function that stops it.
+   */
+  onExternalChange(listener: () => void): () => void {
+    this.#externalListeners.add(listener);
+    return () => this.#externalListeners.delete(listener);
+  }
+
+  #externalChange(): void {
+    this.#moves++;
+    for (const listener of this.#externalListeners) listener();
+  }
+
+  async transaction<T>(work: (tx: NetconfStoreTx) => StorageWork<T>, _options?: TransactionOptions): Promise<T> {
     for (let attempt = 1; ; attempt++) {
       const client = await this.#connect();
-      const tx = new PgTx(client);
+      const tx = new PgTx(client, this.#observer);
       let value: T;
       try {
         await client.query('BEGIN');
-        value = await fn(tx);
+        value = await runAsync(work(tx));
         await client.query('COMMIT');
       } catch (error) {
         await client.query('ROLLBACK').catch(() => {});
-        client.release(isUnavailable(error));
+        client.release(isUnavailable(error) ? toError(error) : undefined);
         const code = (error as { code?: unknown } | null)?.code;
         if (error instanceof RunAgain || (typeof code === 'string' && RETRYABLE_CODES.has(code))) {
           if (attempt < MAX_ATTEMPTS) {
@@ -94,29 +141,37 @@ export class PostgresNetconfStore {
         throw this.#mapError(error);
       }
       client.release();
-      this.#afterCommit(tx);
+      if (tx.deletedRows) this.#deletions++;
+      this.#addSightings(tx);
       return value;
     }
   }
 
-  async read<T>(fn: (reader: PgRead) => T | Promise<T>): Promise<T> {
+  async read<T>(work: (reader: NetconfStoreReader) => StorageWork<T>): Promise<T> {
     const client = await this.#connect();
     try {
       await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
-      const value = await fn(new PgRead(client));
+      const value = await runAsync(work(new PgRead(client, this.#observer)));
       await client.query('COMMIT');
       client.release();
       return value;
     } catch (error) {
       await client.query('ROLLBACK').catch(() => {});
-      client.release(isUnavailable(error));
+      client.release(isUnavailable(error) ? toError(error) : undefined);
       throw this.#mapError(error);
     }
   }
 
   cacheNetconf(nwid: string, address: string, netconf: CachedNetconf): void {
-    this.#netconfs.set(`${nwid}/${address}`, { nwid, address, netconf });
+    this.#netconfs.set(`${nwid}/${address}`, { nwid, address, netconf, generation: this.generation });
     this.#scheduleWrite();
+  }
+
+  /** A consistent SQLite image of the whole database (one snapshot); requests go on meanwhile. */
+  async backup(): Promise<Uint8Array> {
+    await this.flush();
+    const { sqliteImageFromPostgres } = await import('./sqlite-image.js');
+    return sqliteImageFromPostgres(this);
   }
 
   async flush(): Promise<void> {
@@ -128,16 +183,21 @@ export class PostgresNetconfStore {
     if (this.#closed) return;
     await this.flush();
     this.#closed = true;
+    this.#externalListeners.clear();
+    await this.#listener.stop();
     if (this.#ownsPool) await this.#pool.end();
   }
 
-  /** Runs `fn` on one connection outside any transaction of the store's (schema, backup). */
+  /** Runs `fn` on one connection outside any transaction of the store's (schema, backup, copy). */
   async withClient<T>(fn: (client: PoolClient) => Promise<T>): Promise<T> {
     const client = await this.#connect();
     try {
-      return await fn(client);
-    } finally {
+      const value = await fn(client);
       client.release();
+      return value;
+    } catch (error) {
+      client.release(isUnavailable(error) ? toError(error) : undefined);
+      throw this.#mapError(error);
     }
   }
 
@@ -156,12 +216,7 @@ export class PostgresNetconfStore {
     return new StorageUnavailableError(`PostgreSQL is unavailable: ${reason}`, { cause: error });
   }
 
-  #afterCommit(tx: PgTx): void {
-    for (const { nwid, address } of tx.dropped) {
-      for (const [key, pending] of this.#netconfs) {
-        if (pending.nwid === nwid && (address === undefined || pending.address === address)) this.#netconfs.delete(key);
-      }
-    }
+  #addSightings(tx: PgTx): void {
     if (tx.sightings.size === 0) return;
     for (const [address, sighting] of tx.sightings) {
       const earlier = this.#sightings.get(address);
@@ -179,13 +234,32 @@ export class PostgresNetconfStore {
     });
   }
 
+  /** The pending netconfs cached in the current generation (those of an earlier one are dropped). */
+  #takeNetconfs(): { nwid: string; address: string; netconf: CachedNetconf }[] {
+    const generation = this.generation;
+    const current = [...this.#netconfs.values()].filter((pending) => pending.generation === generation);
+    this.#netconfs.clear();
+    return current;
+  }
+
+  async #writeNetconfs(db: PgQueryable, netconfs: { nwid: string; address: string; netconf: CachedNetconf }[]): Promise<void> {
+    if (netconfs.length === 0) return;
+    await db.query(
+      `UPDATE member SET cachednetconf = n.bytes, cachednetconfrevision = n.revision, cachednetconftimestamp = n.ts
+       FROM unnest($1::text[], $2::text[], $3::bytea[], $4::bigint[], $5::bigint[]) AS n(networkid, nodeid, bytes, revision, ts)
+       WHERE member.networkid = n.networkid AND member.nodeid = n.nodeid`,
+      [
+        netconfs.map((n) => n.nwid), netconfs.map((n) => n.address), netconfs.map((n) => Buffer.from(n.netconf.bytes)),
+        netconfs.map((n) => uint64ToPg(n.netconf.revision)), netconfs.map((n) => n.netconf.timestamp),
+      ],
+    );
+  }
+
   /** Writes the pending sightings and netconfs in one statement each; a failure loses only them. */
   #writePending(): void {
     if (this.#sightings.size === 0 && this.#netconfs.size === 0) return;
     const sightings = [...this.#sightings];
-    this.#sightings.clear();
-    const netconfs = [...this.#netconfs.values()];
-    this.#netconfs.clear();
+    const netconfs = this.#takeNetconfs();
     const write = async (): Promise<void> => {
       if (sightings.length > 0) {
         await this.#pool.query(
@@ -194,21 +268,23 @@ export class PostgresNetconfStore {
           [sightings.map(([id]) => id), sightings.map(([, s]) => s.lastSeen), sightings.map(([, s]) => s.lastAt)],
         );
       }
-      if (netconfs.length > 0) {
-        await this.#pool.query(
-          `UPDATE member SET cachednetconf = n.bytes, cachednetconfrevision = n.revision, cachednetconftimestamp = n.ts
-           FROM unnest($1::text[], $2::text[], $3::bytea[], $4::bigint[], $5::bigint[]) AS n(networkid, nodeid, bytes, revision, ts)
-           WHERE member.networkid = n.networkid AND member.nodeid = n.nodeid`,
-          [
-            netconfs.map((n) => n.nwid), netconfs.map((n) => n.address), netconfs.map((n) => Buffer.from(n.netconf.bytes)),
-            netconfs.map((n) => uint64ToPg(n.netconf.revision)), netconfs.map((n) => n.netconf.timestamp),
-          ],
-        );
-      }
+      await this.#writeNetconfs(this.#pool, netconfs);
     };
-    // A lost batch of statistics or cache is not an error anyone waits for.
-    this.#pendingWrite = this.#pendingWrite.then(write).catch(() => {});
+    // Reads see pending sightings until they are written; a lost batch of statistics or cache is
+    // not an error anyone waits for.
+    this.#pendingWrite = this.#pendingWrite
+      .then(write)
+      .catch(() => {})
+      .finally(() => {
+        for (const [address, sighting] of sightings) {
+          if (this.#sightings.get(address) === sighting) this.#sightings.delete(address);
+        }
+      });
   }
+}
+
+function toError(error: unknown): Error {
+  return error instanceof Error ? error : new Error(String(error));
 }
 
 function backoff(attempt: number): Promise<void> {

@@ -13,15 +13,17 @@
 import { ConflictError } from '../../errors.js';
 import { formatIp, type Cidr } from '../../protocol/ip.js';
 import type { IpFamily } from '../../protocol/ip.js';
-import type { MemberRow, MulticastRateRow, NetworkRow, NetworkRowSettings, NodeRecord } from '../../master/store.js';
-import { MEMBER_COLUMNS, NETWORK_COLUMNS, PgRead, memberFromRow, networkFromRow } from './pg-read.js';
+import type {
+  MemberRow, MulticastRateRow, NetconfStoreTx, NetworkRow, NetworkRowSettings, NodeRecord,
+} from '../../master/store.js';
+import { MEMBER_COLUMNS, NETWORK_COLUMNS, PgRead, memberFromRow, networkFromRow, type NodeSighting, type ReadObserver } from './pg-read.js';
 import type { PgQueryable } from './pg-types.js';
 import { uint64ToPg } from './values.js';
 
-/** A node seen by a request: its new lastSeen, and lastAt when the request came directly. */
-export interface NodeSighting {
-  lastSeen: number;
-  lastAt: string | null;
+/** What a transaction that deletes a network or a member tells the store first (see PostgresNetconfStore). */
+export interface DeletionObserver extends ReadObserver {
+  /** Writes the pending signed netconfs inside the deleting transaction, before its deletions. */
+  writePendingNetconfs(db: PgQueryable): Promise<void>;
 }
 
 /** Thrown inside a transaction to have it run again from the start (another writer won a race). */
@@ -34,14 +36,24 @@ export class RunAgain extends Error {
 /** The advisory lock class of per-network address claims. */
 const CLAIM_LOCK_CLASS = 0x7a74;
 
-export class PgTx extends PgRead {
+export class PgTx extends PgRead implements NetconfStoreTx {
   /** Nodes seen in this transaction; the store writes them in a batch once it commits. */
   readonly sightings = new Map<string, NodeSighting>();
-  /** Networks and members whose signed netconfs must not be cached any more. */
-  readonly dropped: { nwid: string; address?: string }[] = [];
+  /** Whether this transaction deleted a network or a member (the store's generation moves at its commit). */
+  deletedRows = false;
 
-  constructor(db: PgQueryable) {
-    super(db);
+  constructor(
+    db: PgQueryable,
+    private readonly deletions: DeletionObserver,
+  ) {
+    super(db, deletions);
+  }
+
+  /** Before a network or member goes, what is pending is written (it can never land on a row made afterwards). */
+  async #beforeDeletion(): Promise<void> {
+    if (this.deletedRows) return;
+    this.deletedRows = true;
+    await this.deletions.writePendingNetconfs(this.db);
   }
 
   readonly #claimLocks = new Set<string>();
@@ -94,7 +106,6 @@ export class PgTx extends PgRead {
   }
 
   async insertNetwork(network: NetworkRow): Promise<void> {
-    this.dropped.push({ nwid: network.id });
     const inserted = await this.#run(
       `INSERT INTO network (${NETWORK_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
        ON CONFLICT (id) DO NOTHING`,
@@ -111,12 +122,18 @@ export class PgTx extends PgRead {
     );
   }
 
-  async setNetworkRevision(nwid: string, revision: bigint): Promise<void> {
-    await this.#run(`UPDATE network SET revision = $1 WHERE id = $2`, [uint64ToPg(revision), nwid]);
+  async holdRevision(nwid: string): Promise<void> {
+    // A hold left behind by another program would otherwise block this one: releasing it applies its raise.
+    await this.releaseRevision(nwid);
+    await this.#run(`INSERT INTO revisionhold (networkid) VALUES ($1)`, [nwid]);
+  }
+
+  async releaseRevision(nwid: string): Promise<void> {
+    await this.#run(`DELETE FROM revisionhold WHERE networkid = $1`, [nwid]);
   }
 
   async deleteNetwork(nwid: string): Promise<void> {
-    this.dropped.push({ nwid });
+    await this.#beforeDeletion();
     // Members, assignments, pools, rules and rates go with it (ON DELETE CASCADE).
     await this.#run(`DELETE FROM network WHERE id = $1`, [nwid]);
   }
@@ -145,17 +162,17 @@ export class PgTx extends PgRead {
   }
 
   async deleteMember(nwid: string, address: string): Promise<void> {
-    this.dropped.push({ nwid, address });
+    await this.#beforeDeletion();
     await this.deleteAssignments(nwid, address);
     await this.#run(`DELETE FROM member WHERE networkid = $1 AND nodeid = $2`, [nwid, address]);
   }
 
-  async insertAssignment(nwid: string, address: string, assignment: Cidr): Promise<void> {
+  async insertAssignment(nwid: string, address: string, assignment: Cidr, automatic = false): Promise<void> {
     await this.#lockClaims(nwid);
     const inserted = await this.#run(
-      `INSERT INTO ipassignment (networkid, nodeid, ipversion, ipint, ipnetmaskbits) VALUES ($1, $2, $3, $4, $5)
+      `INSERT INTO ipassignment (networkid, nodeid, ipversion, ipint, ipnetmaskbits, automatic) VALUES ($1, $2, $3, $4, $5, $6)
        ON CONFLICT DO NOTHING`,
-      [nwid, address, assignment.family, String(assignment.address), assignment.bits],
+      [nwid, address, assignment.family, String(assignment.address), assignment.bits, automatic],
     );
     if (inserted === 0) {
       throw new ConflictError(`${formatIp(assignment.family, assignment.address)} is already held in network ${nwid}`);

@@ -10,7 +10,9 @@
 import { NotANetconfDatabaseError, SchemaTooNewError } from '../../errors.js';
 import type { PgQueryable } from './pg-types.js';
 
-export const POSTGRES_SCHEMA_VERSION = 1;
+export const POSTGRES_SCHEMA_VERSION = 2;
+/** The channel the revision triggers notify on (schema version 2); the payload is the network ID. */
+export const CHANGE_CHANNEL = 'zt_netconf_change';
 export const APPLICATION_MARK = 'zt-netconf-master';
 
 /** Serializes schema creation across processes opening one empty database at once. */
@@ -142,8 +144,147 @@ CREATE TRIGGER ipassignment_iprun AFTER INSERT OR DELETE OR UPDATE OF networkid,
   FOR EACH ROW EXECUTE FUNCTION ipassignment_iprun();
 `;
 
-/** Migrations from version n-1 to n, for n = 2..POSTGRES_SCHEMA_VERSION (none yet). */
-const MIGRATIONS: readonly string[] = [];
+/**
+ * Version 2: the revision rule of master.md section 4 in the schema, as in the SQLite schema's
+ * version 4, so that every writer obeys it alike (this library, the CLI, an operator's psql). A
+ * change to what members receive raises its network's revision in the same transaction: by the
+ * network's COM revision max delta + 1 when an authorized member is de-authorized or deleted, by 1
+ * otherwise. Names, notes, statistics, cached netconfs, a new member that is not an authorized
+ * active bridge, and an address the master chose from a pool for that member (`automatic`) raise
+ * nothing.
+ *
+ * `revisionhold` merges a transaction's raises into one: while a network has a row there, raises
+ * only record the largest asked for, and deleting the row applies it.
+ *
+ * Each revision move gives the network the next change sequence (counted in the config row
+ * `changeSequence`, which a network's deletion moves too) and notifies CHANGE_CHANNEL with the
+ * network ID at commit, so that every master process on the database learns of it.
+ *
+ * Revisions and deltas are uint64s stored as the signed bigint with the same bits: the arithmetic
+ * is done on their unsigned values (numeric), modulo 2^64.
+ */
+const VERSION_2_DDL = `
+ALTER TABLE network ADD COLUMN changesequence bigint NOT NULL DEFAULT 0;
+CREATE INDEX network_changesequence ON network (changesequence);
+ALTER TABLE ipassignment ADD COLUMN automatic boolean NOT NULL DEFAULT false;
+CREATE TABLE revisionhold (
+  networkid char(16) PRIMARY KEY,
+  pendingraise numeric(20, 0) NOT NULL DEFAULT 0
+);
+INSERT INTO config (k, v) VALUES ('changeSequence', '0');
+
+CREATE FUNCTION uint64_value(stored bigint) RETURNS numeric LANGUAGE sql IMMUTABLE AS $$
+  SELECT CASE WHEN stored < 0 THEN stored::numeric + 18446744073709551616 ELSE stored::numeric END
+$$;
+CREATE FUNCTION uint64_stored(value numeric) RETURNS bigint LANGUAGE sql IMMUTABLE AS $$
+  SELECT CASE WHEN mod(value, 18446744073709551616) >= 9223372036854775808
+    THEN (mod(value, 18446744073709551616) - 18446744073709551616)::bigint
+    ELSE mod(value, 18446744073709551616)::bigint END
+$$;
+-- The raise that revokes a member's certificates: the network's COM revision max delta + 1.
+CREATE FUNCTION revision_revoke_amount(nwid char(16)) RETURNS numeric LANGUAGE sql STABLE AS $$
+  SELECT coalesce((SELECT uint64_value(comrevisionmaxdelta) FROM network WHERE id = nwid), 0) + 1
+$$;
+CREATE FUNCTION revision_raise(nwid char(16), amount numeric) RETURNS void LANGUAGE plpgsql AS $$
+BEGIN
+  UPDATE revisionhold SET pendingraise = greatest(pendingraise, amount) WHERE networkid = nwid;
+  IF NOT FOUND THEN
+    UPDATE network SET revision = uint64_stored(uint64_value(revision) + amount) WHERE id = nwid;
+  END IF;
+END $$;
+CREATE FUNCTION revision_change_sequence() RETURNS bigint LANGUAGE sql AS $$
+  UPDATE config SET v = (v::bigint + 1)::text WHERE k = 'changeSequence' RETURNING v::bigint
+$$;
+
+CREATE FUNCTION revisionhold_release() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  IF OLD.pendingraise > 0 THEN
+    UPDATE network SET revision = uint64_stored(uint64_value(revision) + OLD.pendingraise) WHERE id = OLD.networkid;
+  END IF;
+  RETURN NULL;
+END $$;
+CREATE TRIGGER revisionhold_release AFTER DELETE ON revisionhold FOR EACH ROW EXECUTE FUNCTION revisionhold_release();
+
+-- Settings that members receive raise by 1; any revision move takes the next change sequence.
+CREATE FUNCTION network_revision() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  IF (OLD.name, OLD.description, OLD.private, OLD.enablebroadcast, OLD.allowpassivebridging, OLD.v4assignmode,
+      OLD.v6assignmode, OLD.multicastlimit, OLD.comrevisionmaxdelta)
+     IS DISTINCT FROM
+     (NEW.name, NEW.description, NEW.private, NEW.enablebroadcast, NEW.allowpassivebridging, NEW.v4assignmode,
+      NEW.v6assignmode, NEW.multicastlimit, NEW.comrevisionmaxdelta) THEN
+    UPDATE revisionhold SET pendingraise = greatest(pendingraise, 1) WHERE networkid = NEW.id;
+    IF NOT FOUND THEN NEW.revision := uint64_stored(uint64_value(NEW.revision) + 1); END IF;
+  END IF;
+  IF NEW.revision IS DISTINCT FROM OLD.revision THEN
+    NEW.changesequence := revision_change_sequence();
+    PERFORM pg_notify('${CHANGE_CHANNEL}', NEW.id);
+  END IF;
+  RETURN NEW;
+END $$;
+CREATE TRIGGER network_revision BEFORE UPDATE ON network FOR EACH ROW EXECUTE FUNCTION network_revision();
+
+-- A deleted network may come back under its ID at a revision already used: the change sequence
+-- moves and every process hears of it.
+CREATE FUNCTION network_deleted() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  PERFORM revision_change_sequence();
+  PERFORM pg_notify('${CHANGE_CHANNEL}', OLD.id);
+  RETURN NULL;
+END $$;
+CREATE TRIGGER network_deleted AFTER DELETE ON network FOR EACH ROW EXECUTE FUNCTION network_deleted();
+
+CREATE FUNCTION member_revision() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  IF TG_OP = 'INSERT' THEN
+    IF NEW.authorized AND NEW.activebridge THEN PERFORM revision_raise(NEW.networkid, 1); END IF;
+  ELSIF TG_OP = 'DELETE' THEN
+    PERFORM revision_raise(OLD.networkid, CASE WHEN OLD.authorized THEN revision_revoke_amount(OLD.networkid) ELSE 1 END);
+  ELSIF OLD.networkid IS DISTINCT FROM NEW.networkid OR OLD.nodeid IS DISTINCT FROM NEW.nodeid THEN
+    PERFORM revision_raise(OLD.networkid, CASE WHEN OLD.authorized THEN revision_revoke_amount(OLD.networkid) ELSE 1 END);
+    PERFORM revision_raise(NEW.networkid, 1);
+  ELSE
+    IF OLD.authorized IS DISTINCT FROM NEW.authorized THEN
+      PERFORM revision_raise(NEW.networkid, CASE WHEN OLD.authorized THEN revision_revoke_amount(NEW.networkid) ELSE 1 END);
+    END IF;
+    IF OLD.activebridge IS DISTINCT FROM NEW.activebridge THEN PERFORM revision_raise(NEW.networkid, 1); END IF;
+  END IF;
+  RETURN NULL;
+END $$;
+CREATE TRIGGER member_revision AFTER INSERT OR DELETE OR UPDATE OF networkid, nodeid, authorized, activebridge ON member
+  FOR EACH ROW EXECUTE FUNCTION member_revision();
+
+CREATE FUNCTION ipassignment_revision() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  IF TG_OP = 'INSERT' THEN
+    IF NOT NEW.automatic THEN PERFORM revision_raise(NEW.networkid, 1); END IF;
+  ELSIF TG_OP = 'DELETE' THEN
+    PERFORM revision_raise(OLD.networkid, 1);
+  ELSE
+    PERFORM revision_raise(OLD.networkid, 1);
+    PERFORM revision_raise(NEW.networkid, 1);
+  END IF;
+  RETURN NULL;
+END $$;
+CREATE TRIGGER ipassignment_revision AFTER INSERT OR DELETE OR UPDATE OF networkid, nodeid, ipversion, ipint, ipnetmaskbits
+  ON ipassignment FOR EACH ROW EXECUTE FUNCTION ipassignment_revision();
+
+-- Pools, rules and multicast rates: every row is part of each member's config.
+CREATE FUNCTION network_list_revision() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  IF TG_OP IN ('DELETE', 'UPDATE') THEN PERFORM revision_raise(OLD.networkid, 1); END IF;
+  IF TG_OP IN ('INSERT', 'UPDATE') THEN PERFORM revision_raise(NEW.networkid, 1); END IF;
+  RETURN NULL;
+END $$;
+CREATE TRIGGER ipassignmentpool_revision AFTER INSERT OR DELETE OR UPDATE ON ipassignmentpool
+  FOR EACH ROW EXECUTE FUNCTION network_list_revision();
+CREATE TRIGGER rule_revision AFTER INSERT OR DELETE OR UPDATE ON rule FOR EACH ROW EXECUTE FUNCTION network_list_revision();
+CREATE TRIGGER multicastrate_revision AFTER INSERT OR DELETE OR UPDATE ON multicastrate
+  FOR EACH ROW EXECUTE FUNCTION network_list_revision();
+`;
+
+/** Migrations from version n-1 to n, for n = 2..POSTGRES_SCHEMA_VERSION. */
+const MIGRATIONS: readonly string[] = [VERSION_2_DDL];
 
 async function userTables(db: PgQueryable): Promise<string[]> {
   const result = await db.query<{ name: string }>(

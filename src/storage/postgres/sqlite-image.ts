@@ -6,7 +6,9 @@
  * One table of column pairs drives both directions. Integers travel as decimal text, so 64-bit
  * values (stored as the signed integer with the same bits on both sides) are copied exactly.
  * Derived tables (the address runs) are rebuilt by each side's triggers; Config keeps each side's
- * own schema version.
+ * own schema version. The revision triggers of either side must not raise the revisions copied:
+ * every network is held (RevisionHold) while its rows arrive, and the holds are dropped with
+ * nothing to apply. The change sequence counter is set to the highest network's.
  */
 import { formatIp, parseIp } from '../../protocol/ip.js';
 import { InvalidArgumentError, NotANetconfDatabaseError } from '../../errors.js';
@@ -49,7 +51,7 @@ const TABLES: readonly Table[] = [
     columns: [
       text('id'), text('name'), text('description'), flag('private'), flag('enableBroadcast'), flag('allowPassiveBridging'),
       text('v4AssignMode'), text('v6AssignMode'), integer('multicastLimit', 'integer'), integer('comRevisionMaxDelta'),
-      integer('revision'), integer('creationTime'),
+      integer('revision'), integer('creationTime'), integer('changeSequence'),
     ],
   },
   {
@@ -86,7 +88,7 @@ const TABLES: readonly Table[] = [
 ];
 
 /** IpAssignment differs in shape: SQLite keeps the text form and the IPv4 integer, PostgreSQL one number. */
-const ASSIGNMENT_COLUMNS = ['networkId', 'nodeId', 'ip', 'ipNetmaskBits', 'ipVersion', 'ipInt'] as const;
+const ASSIGNMENT_COLUMNS = ['networkId', 'nodeId', 'ip', 'ipNetmaskBits', 'ipVersion', 'ipInt', 'automatic'] as const;
 
 const PAGE_ROWS = 5000;
 
@@ -128,7 +130,7 @@ function toSqlite(column: Column, value: unknown): SqlValue {
 
 /** Reads a PostgreSQL table in key order, a page at a time. */
 async function* pgPages(client: PoolClient, table: Table): AsyncGenerator<Record<string, unknown>[]> {
-  const columns = table.pg === 'ipassignment' ? [] : table.columns.map((column) => column.pg);
+  const columns = table.columns.map((column) => column.pg);
   let after: unknown[] | null = null;
   for (;;) {
     const key = table.pgKey.join(', ');
@@ -145,7 +147,7 @@ async function* pgPages(client: PoolClient, table: Table): AsyncGenerator<Record
 
 const ASSIGNMENT_TABLE: Table = {
   sqlite: 'IpAssignment', pg: 'ipassignment', pgKey: ['networkid', 'ipversion', 'ipint', 'nodeid', 'ipnetmaskbits'],
-  sqliteOrder: 'rowid', columns: [],
+  sqliteOrder: 'rowid', columns: [{ sqlite: 'automatic', pg: 'automatic', kind: 'flag', pgType: 'boolean' }],
 };
 
 /**
@@ -162,6 +164,9 @@ export async function sqliteImageFromPostgres(store: PostgresNetconfStore): Prom
           for await (const rows of pgPages(client, table)) {
             await target.engine.write((writer) => insertSqlite(writer, table, rows));
           }
+          if (table.sqlite === 'Network') {
+            await target.engine.write((writer) => writer.run(`INSERT INTO RevisionHold (networkId) SELECT id FROM Network`));
+          }
         }
         for await (const rows of pgPages(client, ASSIGNMENT_TABLE)) {
           await target.engine.write((writer) => {
@@ -169,13 +174,18 @@ export async function sqliteImageFromPostgres(store: PostgresNetconfStore): Prom
               const family = Number(row.ipversion) as 4 | 6;
               const address = BigInt(String(row.ipint));
               writer.run(
-                `INSERT INTO IpAssignment (${ASSIGNMENT_COLUMNS.join(', ')}) VALUES (?, ?, ?, ?, ?, ?)`,
+                `INSERT INTO IpAssignment (${ASSIGNMENT_COLUMNS.join(', ')}) VALUES (?, ?, ?, ?, ?, ?, ?)`,
                 [String(row.networkid), String(row.nodeid), formatIp(family, address), Number(row.ipnetmaskbits), family,
-                  family === 4 ? Number(address) : null],
+                  family === 4 ? Number(address) : null, row.automatic === true ? 1 : 0],
               );
             }
           });
         }
+        await target.engine.write((writer) => {
+          writer.run(`UPDATE RevisionHold SET pendingRaise = 0`);
+          writer.run(`DELETE FROM RevisionHold`);
+          writer.run(`UPDATE Config SET v = CAST((SELECT coalesce(max(changeSequence), 0) FROM Network) AS TEXT) WHERE k = 'changeSequence'`);
+        });
       } finally {
         await client.query('COMMIT');
       }
@@ -216,7 +226,7 @@ export async function copySqliteImageToPostgres(
           if (options.replace !== true) {
             throw new InvalidArgumentError('the PostgreSQL database already holds networks or nodes; pass replace to overwrite them');
           }
-          await client.query(`TRUNCATE network, node, member, ipassignment, iprun, ipassignmentpool, rule, multicastrate`);
+          await client.query(`TRUNCATE network, node, member, ipassignment, iprun, ipassignmentpool, rule, multicastrate, revisionhold`);
         }
         for (const table of TABLES) {
           const { kept, total } = source.engine.read((reader) => readSqliteTable(reader, table));
@@ -225,6 +235,7 @@ export async function copySqliteImageToPostgres(
           for (let start = 0; start < kept.length; start += PAGE_ROWS) {
             await insertPg(client, table, kept.slice(start, start + PAGE_ROWS));
           }
+          if (table.pg === 'network') await client.query(`INSERT INTO revisionhold (networkid) SELECT id FROM network`);
         }
         const assignments = source.engine.read((reader) => readSqliteAssignments(reader));
         report.rows.ipassignment = assignments.kept.length;
@@ -232,11 +243,17 @@ export async function copySqliteImageToPostgres(
         for (let start = 0; start < assignments.kept.length; start += PAGE_ROWS) {
           const page = assignments.kept.slice(start, start + PAGE_ROWS);
           await client.query(
-            `INSERT INTO ipassignment (networkid, nodeid, ipversion, ipint, ipnetmaskbits)
-             SELECT * FROM unnest($1::text[], $2::text[], $3::smallint[], $4::numeric[], $5::smallint[])`,
-            [page.map((a) => a.networkId), page.map((a) => a.nodeId), page.map((a) => a.family), page.map((a) => a.address), page.map((a) => a.bits)],
+            `INSERT INTO ipassignment (networkid, nodeid, ipversion, ipint, ipnetmaskbits, automatic)
+             SELECT * FROM unnest($1::text[], $2::text[], $3::smallint[], $4::numeric[], $5::smallint[], $6::boolean[])`,
+            [page.map((a) => a.networkId), page.map((a) => a.nodeId), page.map((a) => a.family), page.map((a) => a.address),
+              page.map((a) => a.bits), page.map((a) => a.automatic)],
           );
         }
+        await client.query(`UPDATE revisionhold SET pendingraise = 0`);
+        await client.query(`DELETE FROM revisionhold`);
+        await client.query(
+          `UPDATE config SET v = greatest(v::bigint, (SELECT coalesce(max(changesequence), 0) FROM network))::text WHERE k = 'changeSequence'`,
+        );
         await client.query('COMMIT');
       } catch (error) {
         await client.query('ROLLBACK').catch(() => {});
@@ -274,11 +291,12 @@ interface AssignmentRow {
   family: number;
   address: string;
   bits: number;
+  automatic: boolean;
 }
 
 function readSqliteAssignments(reader: SqlReader): { kept: AssignmentRow[]; skipped: number } {
   const rows = reader.all(
-    `SELECT networkId, nodeId, ip, ipNetmaskBits FROM IpAssignment ORDER BY rowid`,
+    `SELECT networkId, nodeId, ip, ipNetmaskBits, automatic FROM IpAssignment ORDER BY rowid`,
   );
   const networks = new Set(reader.all(`SELECT id FROM Network`).map((row) => String(row.id)));
   const kept: AssignmentRow[] = [];
@@ -292,7 +310,7 @@ function readSqliteAssignments(reader: SqlReader): { kept: AssignmentRow[]; skip
     if (!networks.has(String(row.networkId))) continue;
     kept.push({
       networkId: String(row.networkId), nodeId: String(row.nodeId), family: parsed.family,
-      address: String(parsed.address), bits: Number(row.ipNetmaskBits),
+      address: String(parsed.address), bits: Number(row.ipNetmaskBits), automatic: Number(row.automatic) !== 0,
     });
   }
   return { kept, skipped: rows.length - kept.length };
