@@ -59,6 +59,8 @@ async function populatedDatabase(path: string): Promise<void> {
   const named = Identity.fromString(TEST_IDENTITIES[1]!).address;
   await master.setMemberName(first, named, 'named – ünïcode');
   await master.deauthorizeMember(first, Identity.fromString(TEST_IDENTITIES[2]!).address);
+  // Addresses an administrator set (not automatic), IPv6 included, beside those the requests claimed.
+  await master.setIpAssignments(second, Identity.fromString(TEST_IDENTITIES[3]!).address, ['10.9.0.200/24', 'fd00::c8/120']);
   await master.close();
   await storage.close();
 }
@@ -93,9 +95,9 @@ async function sqliteRows(path: string): Promise<Rows> {
         const select = columns.map((c) => `CASE typeof(${c}) WHEN 'integer' THEN CAST(${c} AS TEXT) WHEN 'blob' THEN lower(hex(${c})) ELSE ${c} END AS ${c}`);
         rows[table] = reader.all(`SELECT ${select.join(', ')} FROM ${table}`).map((row) => JSON.stringify(columns.map((c) => normal(row[c])))).sort();
       }
-      rows.ipassignment = reader.all(`SELECT networkId, nodeId, ip, ipNetmaskBits FROM IpAssignment`).map((row) => {
+      rows.ipassignment = reader.all(`SELECT networkId, nodeId, ip, ipNetmaskBits, automatic FROM IpAssignment`).map((row) => {
         const ip = parseIp(String(row.ip));
-        return JSON.stringify([row.networkId, row.nodeId, String(ip.family), String(ip.address), String(row.ipNetmaskBits)]);
+        return JSON.stringify([row.networkId, row.nodeId, String(ip.family), String(ip.address), String(row.ipNetmaskBits), String(row.automatic)]);
       }).sort();
       return rows;
     });
@@ -120,8 +122,8 @@ async function postgresRows(url: string): Promise<Rows> {
         return value;
       }))).sort();
     }
-    rows.ipassignment = (await client.query(`SELECT networkid, nodeid, ipversion::text AS v, ipint::text AS a, ipnetmaskbits::text AS b FROM ipassignment`))
-      .rows.map((row: Record<string, string>) => JSON.stringify([row.networkid, row.nodeid, row.v, row.a, row.b])).sort();
+    rows.ipassignment = (await client.query(`SELECT networkid, nodeid, ipversion::text AS v, ipint::text AS a, ipnetmaskbits::text AS b, automatic::int::text AS m FROM ipassignment`))
+      .rows.map((row: Record<string, string>) => JSON.stringify([row.networkid, row.nodeid, row.v, row.a, row.b, row.m])).sort();
     return rows;
   } finally {
     await client.end();
@@ -139,6 +141,8 @@ test('a database file moves into PostgreSQL and back into a new file through the
   const url = await freshPostgresDatabase(t);
   const expected = await sqliteRows(source);
   assert.ok(expected.member!.length >= 8 && expected.ipassignment!.length >= 8 && expected.rule!.length >= 4, 'the source holds rows of every kind');
+  assert.ok(expected.ipassignment!.some((row) => row.endsWith(',"0"]')) && expected.ipassignment!.some((row) => row.endsWith(',"1"]')), 'automatic and set addresses');
+  assert.ok(expected.ipassignment!.some((row) => row.includes('"6"')), 'an IPv6 address');
 
   const there = await cli('--json', 'migrate', '--from', source, '--to', url);
   assert.equal(there.code, ExitCode.OK, there.err);
