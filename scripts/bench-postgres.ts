@@ -328,8 +328,9 @@ const BULK_BATCH = 500_000;
 
 /**
  * Loads `count` authorized members (with their node rows and one IPv4 address each, from 10.0.0.1
- * up) into network `nwid`, through SQL on the server, in batches. Filler members have no cached
- * netconf (that is written when a member asks).
+ * up, marked as the master's own choice so the schema's triggers raise no revision) into network
+ * `nwid`, through SQL on the server, in batches. Filler members have no cached netconf (that is
+ * written when a member asks).
  */
 async function bulkLoad(databases: Databases, url: string, nwid: string, count: number): Promise<number> {
   const started = performance.now();
@@ -353,8 +354,8 @@ async function bulkLoad(databases: Databases, url: string, nwid: string, count: 
         [from, to, nwid],
       );
       await client.query(
-        `INSERT INTO ipassignment (networkid, nodeid, ipversion, ipint, ipnetmaskbits)
-         SELECT $3, lpad(to_hex(137438953472 + i), 10, '0'), 4, 167772161 + i, 8
+        `INSERT INTO ipassignment (networkid, nodeid, ipversion, ipint, ipnetmaskbits, automatic)
+         SELECT $3, lpad(to_hex(137438953472 + i), 10, '0'), 4, 167772161 + i, 8, true
          FROM generate_series($1::bigint, $2::bigint) AS i`,
         [from, to, nwid],
       );

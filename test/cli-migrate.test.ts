@@ -146,6 +146,7 @@ test('a database file moves into PostgreSQL and back into a new file through the
 
   const there = await cli('--json', 'migrate', '--from', source, '--to', url);
   assert.equal(there.code, ExitCode.OK, there.err);
+  assert.equal(there.err, '', '--json keeps stderr quiet');
   const report = JSON.parse(there.out) as { rows: Record<string, number>; skipped: Record<string, number>; replaced: boolean };
   assert.deepEqual(report.skipped, {});
   assert.equal(report.replaced, false);
