@@ -161,10 +161,10 @@ async function postgresToFile(context: CommandContext, from: string, to: string,
 }
 
 function describe(report: MigrationReport): string {
-  const counts = Object.entries(report.rows).map(([table, count]) => `${count} ${table}`).join(', ');
-  const skipped = Object.entries(report.skipped).map(([table, count]) => `${count} ${table}`).join(', ');
+  const counts = Object.keys(SQLITE_TABLES).map((table) => `${table} ${report.rows[table] ?? 0}`).join(', ');
+  const skipped = Object.entries(report.skipped).map(([table, count]) => `${table} ${count}`).join(', ');
   return (
-    `migrated ${report.from} to ${report.to}${report.replaced ? ' (replacing what it held)' : ''}: ${counts}\n` +
+    `migrated ${report.from} to ${report.to}${report.replaced ? ' (replacing what it held)' : ''}; rows: ${counts}\n` +
     (skipped === '' ? '' : `left behind (the target cannot hold them): ${skipped}\n`)
   );
 }
