@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { Identity } from '../src/crypto/identity.js';
 import { TEST_IDENTITIES } from '../src/crypto/test-identities.js';
 import { createNetconfMaster, ResultCode, type NetworkConfigReply } from '../src/master/index.js';
-import { openSqlJsStorage } from '../src/storage/index.js';
+import { forEachEngine } from './support/engines.js';
 
 const masterIdentity = Identity.fromString(TEST_IDENTITIES[0]!);
 const member = Identity.fromString(TEST_IDENTITIES[1]!).publicOnly();
@@ -24,16 +24,17 @@ function describe(reply: NetworkConfigReply): string {
       return reply.netconf.toString();
   }
 }
-
-test('after code === ResultCode.OK the netconf is a Dictionary, used without !', async () => {
-  const storage = await openSqlJsStorage();
-  const master = createNetconfMaster(storage, masterIdentity);
-  const nwid = await master.createNetwork({ private: false });
-  const reply = await master.doNetworkConfigRequest({ identity: member, nwid });
-  assert.equal(reply.code, ResultCode.OK);
-  assert.match(describe(reply), /^netconf of \d+ bytes$/);
-  const denied = await master.doNetworkConfigRequest({ identity: member, nwid: nwid.slice(0, 10) + 'ffffff' });
-  assert.equal(denied.code, ResultCode.OBJECT_NOT_FOUND);
-  assert.equal(denied.netconf, undefined);
-  await storage.close();
+forEachEngine((engine) => {
+  test('after code === ResultCode.OK the netconf is a Dictionary, used without !', async () => {
+    const storage = await engine.open();
+    const master = createNetconfMaster(storage, masterIdentity);
+    const nwid = await master.createNetwork({ private: false });
+    const reply = await master.doNetworkConfigRequest({ identity: member, nwid });
+    assert.equal(reply.code, ResultCode.OK);
+    assert.match(describe(reply), /^netconf of \d+ bytes$/);
+    const denied = await master.doNetworkConfigRequest({ identity: member, nwid: nwid.slice(0, 10) + 'ffffff' });
+    assert.equal(denied.code, ResultCode.OBJECT_NOT_FOUND);
+    assert.equal(denied.netconf, undefined);
+    await storage.close();
+  });
 });

@@ -13,6 +13,7 @@ import { NetworkConfig } from '../src/protocol/network-config.js';
 import type { CertificateOfMembership } from '../src/protocol/certificate.js';
 import { createNetconfMaster, ResultCode, type NetworkChangeEvent } from '../src/master/index.js';
 import { openSqlJsStorage } from '../src/storage/index.js';
+import { forEachEngine } from './support/engines.js';
 import { tempDatabase } from './fixtures/durability-helpers.js';
 
 const ids = TEST_IDENTITIES.map((text) => Identity.fromString(text));
@@ -29,7 +30,6 @@ function comOf(reply: { code: number; netconf?: unknown }): CertificateOfMembers
   assert.ok(com !== null);
   return com;
 }
-
 test('sqlite3 de-authorizing a member in the live file revokes it: the old COM disagrees with the next one issued', async (t) => {
   const { dbPath } = tempDatabase(t);
   let storage = await openSqlJsStorage({ path: dbPath });
@@ -100,72 +100,6 @@ test('raw SQL edits raise the revision as the API does; names, notes and statist
   await storage.close();
 });
 
-test('a request that assigns an address from a pool raises no revision', async () => {
-  const storage = await openSqlJsStorage();
-  const master = createNetconfMaster(storage, masterIdentity);
-  const nwid = await master.createNetwork({ private: false, v4AssignMode: 'zt', ipPools: ['10.1.0.0/16'] });
-  const reply = await master.doNetworkConfigRequest({ identity: alice, nwid });
-  assert.equal(NetworkConfig.fromDictionary(reply.netconf!).staticIps.length, 1);
-  assert.equal((await master.getNetwork(nwid))!.revision, 1n);
-  await storage.close();
-});
-
-test('bulk calls: one transaction, one revision raise, one event naming the members that changed', async () => {
-  const storage = await openSqlJsStorage();
-  const master = createNetconfMaster(storage, masterIdentity);
-  const events: NetworkChangeEvent[] = [];
-  master.subscribe((event) => events.push(event));
-  const nwid = await master.createNetwork({ private: true });
-  for (const member of [alice, bob, carol]) await master.doNetworkConfigRequest({ identity: member, nwid });
-  await master.authorizeMember(nwid, carol.address);
-  events.length = 0;
-
-  await master.authorizeMembers(nwid, [alice.address, bob.address, carol.address, alice.address]);
-  assert.equal((await master.getNetwork(nwid))!.revision, 3n);
-  assert.equal(events.length, 1);
-  assert.equal(events[0]!.type, 'membersAuthorized');
-  assert.deepEqual(events[0]!.addresses, [alice.address, bob.address]);
-  assert.equal(events[0]!.revision, 3n);
-
-  await master.deauthorizeMembers(nwid, [alice.address, bob.address]);
-  assert.equal((await master.getNetwork(nwid))!.revision, 3n + 17n);
-  assert.equal(events.length, 2);
-  assert.deepEqual(events[1]!.addresses, [alice.address, bob.address]);
-  assert.deepEqual(await events[1]!.refresh(), [carol.address]);
-  for (const member of [alice, bob]) assert.equal((await master.getMember(nwid, member.address))!.authorized, false);
-
-  // Nothing to change: nothing written, no event.
-  const image = await storage.backup();
-  await master.deauthorizeMembers(nwid, [alice.address]);
-  assert.deepEqual(await storage.backup(), image);
-  assert.equal(events.length, 2);
-  await storage.close();
-});
-
-test('a rename raises no revision and computes no refresh list until a listener reads it', async () => {
-  const storage = await openSqlJsStorage();
-  const master = createNetconfMaster(storage, masterIdentity);
-  const nwid = await master.createNetwork({ private: false });
-  await master.doNetworkConfigRequest({ identity: alice, nwid });
-  const events: NetworkChangeEvent[] = [];
-  master.subscribe((event) => events.push(event));
-  let reads = 0;
-  const read = storage.read.bind(storage);
-  storage.read = (fn) => {
-    reads++;
-    return read(fn);
-  };
-  await master.setMemberName(nwid, alice.address, 'laptop');
-  assert.equal(reads, 0, 'the change read nothing outside its transaction');
-  assert.equal(events.length, 1);
-  assert.equal(events[0]!.revision, 1n);
-  assert.deepEqual(await events[0]!.refresh(), [alice.address]);
-  assert.equal(reads, 1);
-  assert.deepEqual(await events[0]!.refresh(), [alice.address]);
-  assert.equal(reads, 1, 'computed once');
-  await storage.close();
-});
-
 test('the change sequence only grows, even when the network holding the highest one is deleted', async () => {
   const storage = await openSqlJsStorage();
   const master = createNetconfMaster(storage, masterIdentity);
@@ -190,4 +124,72 @@ test('a hold another program left behind neither blocks admin calls nor loses it
   await master.deauthorizeMember(nwid, alice.address);
   assert.equal((await master.getNetwork(nwid))!.revision, 1n + 5n + 17n);
   await storage.close();
+});
+
+forEachEngine((engine) => {
+  test('a request that assigns an address from a pool raises no revision', async () => {
+    const storage = await engine.open();
+    const master = createNetconfMaster(storage, masterIdentity);
+    const nwid = await master.createNetwork({ private: false, v4AssignMode: 'zt', ipPools: ['10.1.0.0/16'] });
+    const reply = await master.doNetworkConfigRequest({ identity: alice, nwid });
+    assert.equal(NetworkConfig.fromDictionary(reply.netconf!).staticIps.length, 1);
+    assert.equal((await master.getNetwork(nwid))!.revision, 1n);
+    await storage.close();
+  });
+
+  test('bulk calls: one transaction, one revision raise, one event naming the members that changed', async () => {
+    const storage = await engine.open();
+    const master = createNetconfMaster(storage, masterIdentity);
+    const events: NetworkChangeEvent[] = [];
+    master.subscribe((event) => events.push(event));
+    const nwid = await master.createNetwork({ private: true });
+    for (const member of [alice, bob, carol]) await master.doNetworkConfigRequest({ identity: member, nwid });
+    await master.authorizeMember(nwid, carol.address);
+    events.length = 0;
+
+    await master.authorizeMembers(nwid, [alice.address, bob.address, carol.address, alice.address]);
+    assert.equal((await master.getNetwork(nwid))!.revision, 3n);
+    assert.equal(events.length, 1);
+    assert.equal(events[0]!.type, 'membersAuthorized');
+    assert.deepEqual(events[0]!.addresses, [alice.address, bob.address]);
+    assert.equal(events[0]!.revision, 3n);
+
+    await master.deauthorizeMembers(nwid, [alice.address, bob.address]);
+    assert.equal((await master.getNetwork(nwid))!.revision, 3n + 17n);
+    assert.equal(events.length, 2);
+    assert.deepEqual(events[1]!.addresses, [alice.address, bob.address]);
+    assert.deepEqual(await events[1]!.refresh(), [carol.address]);
+    for (const member of [alice, bob]) assert.equal((await master.getMember(nwid, member.address))!.authorized, false);
+
+    // Nothing to change: nothing written, no event.
+    const image = await storage.backup();
+    await master.deauthorizeMembers(nwid, [alice.address]);
+    assert.deepEqual(await storage.backup(), image);
+    assert.equal(events.length, 2);
+    await storage.close();
+  });
+
+  test('a rename raises no revision and computes no refresh list until a listener reads it', async () => {
+    const storage = await engine.open();
+    const master = createNetconfMaster(storage, masterIdentity);
+    const nwid = await master.createNetwork({ private: false });
+    await master.doNetworkConfigRequest({ identity: alice, nwid });
+    const events: NetworkChangeEvent[] = [];
+    master.subscribe((event) => events.push(event));
+    let reads = 0;
+    const read = storage.read.bind(storage);
+    storage.read = (fn) => {
+      reads++;
+      return read(fn);
+    };
+    await master.setMemberName(nwid, alice.address, 'laptop');
+    assert.equal(reads, 0, 'the change read nothing outside its transaction');
+    assert.equal(events.length, 1);
+    assert.equal(events[0]!.revision, 1n);
+    assert.deepEqual(await events[0]!.refresh(), [alice.address]);
+    assert.equal(reads, 1);
+    assert.deepEqual(await events[0]!.refresh(), [alice.address]);
+    assert.equal(reads, 1, 'computed once');
+    await storage.close();
+  });
 });

@@ -15,7 +15,7 @@ import type { MemberInfo, MemberUpdate, NetworkInfo } from './admin.js';
 import type { MasterContext } from './context.js';
 import { MasterEventEmitter, type MasterEventName, type MasterListener, type NetworkChangeEvent } from './events.js';
 import { BoundedSet } from './bounded-set.js';
-import { ExternalChangeWatch } from './external-changes.js';
+import { ExternalChangeWatch, reportExternalChanges } from './external-changes.js';
 import { NetconfCache } from './netconf-cache.js';
 import { NetworkPartsCache } from './network-parts.js';
 import { doNetworkConfigRequest, type NetworkConfigReply, type NetworkConfigRequestInput } from './request.js';
@@ -156,6 +156,9 @@ export function createNetconfMaster(
     invalidIdentities: new BoundedSet(4096),
   };
 
+  // Another process's change (a shared engine) is reported at once, not only at this process's next request.
+  const stopWatching = storage.onExternalChange?.(() => reportExternalChanges(context));
+
   return {
     address: identity.address,
     doNetworkConfigRequest: (request) => doNetworkConfigRequest(context, request),
@@ -192,6 +195,9 @@ export function createNetconfMaster(
     get validationCounts() {
       return { ...signer.validationCounts };
     },
-    close: () => signer.close(),
+    close: () => {
+      stopWatching?.();
+      return signer.close();
+    },
   };
 }

@@ -284,4 +284,10 @@ export interface NetconfStore {
   flush(): Promise<void>;
   /** Flushes and releases the storage. */
   close(): Promise<void>;
+  /**
+   * For an engine shared by several processes (PostgreSQL): calls `listener` whenever another
+   * process changed a revision or deleted a network, once `generation` has moved; returns the
+   * function that stops it. The master then reports the changes as it reports another program's.
+   */
+  onExternalChange?(listener: () => void): () => void;
 }

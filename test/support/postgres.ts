@@ -33,8 +33,8 @@ export function postgresAvailable(): boolean {
   return false;
 }
 
-/** A new empty database, dropped after the test; its connection string. */
-export async function freshPostgresDatabase(t: TestContext): Promise<string> {
+/** A new empty database: its connection string, and the function that drops it. */
+export async function createPostgresDatabase(): Promise<{ url: string; drop(): Promise<void> }> {
   const target = theServer();
   if (target === null) throw new Error('no PostgreSQL server');
   const name = `zt_test_${randomBytes(6).toString('hex')}`;
@@ -45,7 +45,7 @@ export async function freshPostgresDatabase(t: TestContext): Promise<string> {
   } finally {
     await admin.end();
   }
-  t.after(async () => {
+  const drop = async (): Promise<void> => {
     const client = new pg.Client({ connectionString: target.url });
     await client.connect();
     try {
@@ -53,8 +53,15 @@ export async function freshPostgresDatabase(t: TestContext): Promise<string> {
     } finally {
       await client.end();
     }
-  });
-  return target.urlFor(name);
+  };
+  return { url: target.urlFor(name), drop };
+}
+
+/** A new empty database, dropped after the test; its connection string. */
+export async function freshPostgresDatabase(t: TestContext): Promise<string> {
+  const { url, drop } = await createPostgresDatabase();
+  t.after(drop);
+  return url;
 }
 
 /**

@@ -164,6 +164,11 @@ CREATE TRIGGER ipassignment_iprun AFTER INSERT OR DELETE OR UPDATE OF networkid,
  * is done on their unsigned values (numeric), modulo 2^64.
  */
 const VERSION_2_DDL = `
+-- The master writes a new network's lists before its row (the triggers then have nothing to raise):
+-- the references to the network are checked at commit.
+${['member', 'ipassignment', 'ipassignmentpool', 'rule', 'multicastrate']
+  .map((table) => `ALTER TABLE ${table} ALTER CONSTRAINT ${table}_networkid_fkey DEFERRABLE INITIALLY DEFERRED;`)
+  .join('\n')}
 ALTER TABLE network ADD COLUMN changesequence bigint NOT NULL DEFAULT 0;
 CREATE INDEX network_changesequence ON network (changesequence);
 ALTER TABLE ipassignment ADD COLUMN automatic boolean NOT NULL DEFAULT false;
