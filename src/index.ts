@@ -29,7 +29,10 @@ export { createNetconfMaster } from './master/master.js';
 export type { NetconfMaster, NetconfMasterOptions } from './master/master.js';
 export { ResultCode } from './master/request.js';
 export type { NetworkConfigReply, NetworkConfigRequestInput } from './master/request.js';
-export type { MemberInfo, MemberUpdate, NetworkInfo } from './master/admin.js';
+export type { MemberInfo, MemberUpdate, NetworkCreation, NetworkInfo } from './master/admin.js';
+export type { CreatedJoinToken, JoinTokenInfo, JoinTokenOptions } from './master/join-tokens.js';
+export type { AuditEntry, AuditQueryInput, AuditRetention } from './master/audit.js';
+export type { MemberExpiryAction, MemberExpiryPolicy, PruneMembersOptions, PruneResult } from './master/expiry.js';
 export type { NetworkSettings, NetworkSettingsInput } from './master/settings.js';
 export {
   DEFAULT_COM_REVISION_MAX_DELTA, DEFAULT_ETHER_TYPES, DEFAULT_MULTICAST_LIMIT, MAX_DESCRIPTION_BYTES,

@@ -1,11 +1,13 @@
 /**
  * `zt-netconf-master serve` as a real child process: the URL on stdout, authtoken.secret in
  * ZeroTier's form, a POST answered 200 survives kill -9, SIGTERM stops cleanly and releases the
- * database, `--udp` answers plain config requests, and a non-loopback host needs --allow-remote.
+ * database, `--udp` answers plain config requests, a non-loopback host needs --allow-remote, and
+ * ztncui's and zero-ui's request flows work in raw HTTP with the token from authtoken.secret.
  */
 import assert from 'node:assert/strict';
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { createSocket } from 'node:dgram';
+import { request as httpRequest } from 'node:http';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -169,4 +171,114 @@ test('serve refuses a non-loopback --host without --allow-remote', async () => {
   const refused = await cli(['--db', paths.db, '--identity', paths.identity, 'serve', '--host', '0.0.0.0', '--port', '0']);
   assert.equal(refused.code, 1);
   assert.match(refused.stderr, /allowRemote|--allow-remote/);
+});
+
+/** One raw HTTP/1.1 request as a third-party tool sends it (node:http, no fetch): status and parsed body. */
+function rawRequest(url: string, method: string, path: string, headers: Record<string, string>, body?: unknown): Promise<{ status: number; body: any; type: string }> {
+  const payload = body === undefined ? undefined : Buffer.from(JSON.stringify(body));
+  return new Promise((resolve, reject) => {
+    const request = httpRequest(
+      new URL(path, url),
+      { method, headers: { ...headers, ...(payload ? { 'Content-Type': 'application/json', 'Content-Length': String(payload.length) } : {}) } },
+      (response) => {
+        let text = '';
+        response.setEncoding('utf8');
+        response.on('data', (chunk: string) => (text += chunk));
+        response.on('end', () => resolve({ status: response.statusCode ?? 0, body: text === '' ? undefined : JSON.parse(text), type: response.headers['content-type'] ?? '' }));
+      },
+    );
+    request.on('error', reject);
+    request.end(payload);
+  });
+}
+
+test('ztncui and zero-ui flows in raw HTTP against serve, with X-ZT1-Auth from authtoken.secret', async () => {
+  const paths = await initialized();
+  const running = await startServe(paths);
+  try {
+    const token = readFileSync(join(paths.dir, 'authtoken.secret'), 'utf8');
+    const auth = { 'X-ZT1-Auth': token };
+    const call = (method: string, path: string, body?: unknown) => rawRequest(running.url, method, path, auth, body);
+    const node = Identity.fromString(TEST_IDENTITIES[1]!).address;
+
+    // Both tools start by asking who the controller is.
+    const status = await call('GET', '/status');
+    assert.equal(status.status, 200);
+    assert.match(status.type, /^application\/json/);
+    const address = status.body.address as string;
+    assert.equal(address, Identity.fromString(TEST_IDENTITIES[0]!).address);
+    const controller = await call('GET', '/controller');
+    assert.deepEqual([controller.status, controller.body.controller, controller.body.apiVersion], [200, true, 4]);
+    assert.deepEqual((await call('GET', '/controller/network')).body, []);
+    assert.equal((await rawRequest(running.url, 'GET', '/controller/network', {})).status, 401, 'no header, no entry');
+
+    // ztncui: create by address, then its "easy setup" (a pool, its route, zt assignment).
+    const created = await call('POST', `/controller/network/${address}______`, { name: 'ztncui-net' });
+    assert.equal(created.status, 200, JSON.stringify(created.body));
+    const nwid = created.body.id as string;
+    assert.match(nwid, new RegExp(`^${address}[0-9a-f]{6}$`));
+    const easy = await call('POST', `/controller/network/${nwid}`, {
+      ipAssignmentPools: [{ ipRangeStart: '10.147.17.1', ipRangeEnd: '10.147.17.254' }],
+      routes: [{ target: '10.147.17.0/24', via: null }],
+      v4AssignMode: { zt: true },
+    });
+    assert.equal(easy.status, 200, JSON.stringify(easy.body));
+    assert.deepEqual(easy.body.routes, [{ target: '10.147.17.0/24', via: null }]);
+    assert.equal(easy.body.name, 'ztncui-net', 'a POST changes only what it sends');
+
+    // zero-ui: a network created with its whole default body, rules as its compiler writes them.
+    const zeroUi = await call('POST', `/controller/network/${address}______`, {
+      name: 'zero-ui-net',
+      private: true,
+      v4AssignMode: { zt: true },
+      v6AssignMode: { '6plane': false, rfc4193: false, zt: false },
+      ipAssignmentPools: [{ ipRangeStart: '172.30.41.1', ipRangeEnd: '172.30.41.254' }],
+      routes: [{ target: '172.30.41.0/24', via: null, flags: 0, metric: 0 }],
+      rules: [
+        { etherType: 2048, not: true, or: false, type: 'MATCH_ETHERTYPE' },
+        { etherType: 2054, not: true, or: false, type: 'MATCH_ETHERTYPE' },
+        { etherType: 34525, not: true, or: false, type: 'MATCH_ETHERTYPE' },
+        { type: 'ACTION_DROP' },
+        { type: 'ACTION_ACCEPT' },
+      ],
+      rulesSource: 'drop not ethertype ipv4 and not ethertype arp and not ethertype ipv6;\naccept;',
+      dns: { domain: '', servers: [] },
+      capabilities: [],
+      tags: [],
+      mtu: 2800,
+    });
+    assert.equal(zeroUi.status, 200, JSON.stringify(zeroUi.body));
+    assert.equal(zeroUi.body.rules.length, 5);
+    const listed = (await call('GET', '/controller/network')).body as string[];
+    assert.deepEqual(listed, [nwid, zeroUi.body.id].sort());
+
+    // A node asks to join (here: authorized ahead of its first request), is renamed, and leaves.
+    assert.deepEqual((await call('GET', `/controller/network/${nwid}/member`)).body, {});
+    const authorized = await call('POST', `/controller/network/${nwid}/member/${node}`, { authorized: true });
+    assert.equal(authorized.status, 200, JSON.stringify(authorized.body));
+    assert.equal(authorized.body.authorized, true);
+    const revision = (await call('GET', `/controller/network/${nwid}`)).body.revision as number;
+    assert.deepEqual((await call('GET', `/controller/network/${nwid}/member`)).body, { [node]: revision });
+    const named = await call('POST', `/controller/network/${nwid}/member/${node}`, { name: 'laptop', ipAssignments: ['10.147.17.20'] });
+    assert.deepEqual([named.body.name, named.body.authorized, named.body.ipAssignments], ['laptop', true, ['10.147.17.20']]);
+    const deleted = await call('DELETE', `/controller/network/${nwid}/member/${node}`);
+    assert.equal(deleted.status, 200);
+    assert.equal(deleted.body.address, node);
+    assert.equal((await call('GET', `/controller/network/${nwid}/member/${node}`)).status, 404);
+    assert.deepEqual((await call('GET', `/controller/network/${nwid}/member`)).body, {});
+    assert.ok(Array.isArray((await call('GET', '/peer')).body), 'ztncui lists peers as an array');
+
+    // Refusals a UI can show: a bad field names itself, with the library's code.
+    const refused = await call('POST', `/controller/network/${nwid}`, { v6AssignMode: { '6plane': true } });
+    assert.deepEqual([refused.status, refused.body.error, refused.body.code], [400, 400, 'ERR_INVALID_ARGUMENT']);
+    assert.match(refused.body.description, /6plane/);
+
+    // A setting 2015 nodes misread is accepted, and the master's warning lands in serve's log.
+    const rate = { mac: '01005e000001', adi: 0, preload: 1, maxBalance: 2, accrual: 3 };
+    assert.equal((await call('POST', `/controller/network/${nwid}`, { multicastRates: [rate] })).status, 200);
+    assert.match(running.stderr(), new RegExp(`^warning: network ${nwid} has multicast rates for 1 particular group`, 'm'));
+  } finally {
+    running.child.kill('SIGTERM');
+    assert.equal(await running.exited, 0, running.stderr());
+  }
 });

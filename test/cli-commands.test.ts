@@ -225,8 +225,8 @@ for (const factory of CLI_MODES) {
       if (fixture.mode?.local) {
         assert.ok((withIps.ipAssignments as string[]).includes('10.9.0.5/16'));
       } else {
-        // The admin API answers assignments as plain addresses, as ZeroTier's does.
-        assert.ok((withIps.ipAssignments as string[]).some((ip) => ip.split('/')[0] === '10.9.0.5'));
+        // The admin API answers assignments as plain addresses, as ZeroTier's does (docs/operations.md).
+        assert.deepEqual(withIps.ipAssignments, ['10.9.0.5', 'fd00:0000:0000:0000:0000:0000:0000:0005']);
       }
       assert.equal((await cliJson('member', 'bridge', nwid, memberAddress, 'on')).activeBridge, true);
 
@@ -400,11 +400,12 @@ describe('files and identities (local only)', () => {
     }
   });
 
-  test('commands that work on files refuse --url with one line, exit 1', async () => {
-    for (const args of [['backup', join(dir, 'remote.db')], ['restore', join(dir, 'remote.db')], ['init']]) {
+  test('commands that work on files, and serve itself, refuse --url with one line, exit 1', async () => {
+    for (const args of [['backup', join(dir, 'remote.db')], ['restore', join(dir, 'remote.db')], ['init'], ['serve'], ['serve', '--port', '0']]) {
       const run = await cli('--url', 'http://127.0.0.1:9', ...args);
       assert.equal(run.code, ExitCode.BAD_INPUT, run.err);
       assert.match(run.err, /cannot run with --url/);
+      assert.equal(run.out, '', `${args[0]} printed nothing (serve no URL): it never started`);
     }
   });
 });

@@ -1,4 +1,4 @@
-/** The CLI's small helpers: the admin token, the caller's folder under npm, delayed progress. */
+/** The CLI's small helpers: the admin token, the caller's folder under npm, delayed progress, argument checks. */
 import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -7,6 +7,7 @@ import { test } from 'node:test';
 import { defaultAuthTokenPath, readAuthToken, writeAuthTokenIfMissing } from '../src/cli/auth-token.js';
 import { generateAuthToken } from '../src/node/token-files.js';
 import { callerDirectory } from '../src/cli/caller-directory.js';
+import { parseEtherTypes } from '../src/cli/arguments.js';
 import { withDelayedProgress } from '../src/cli/progress.js';
 
 test('an admin token is 24 characters of [a-z0-9], drawn without bias', () => {
@@ -59,4 +60,12 @@ test('progress appears on stderr only when the work outlasts the delay, and neve
   lines.length = 0;
   await withDelayedProgress(io, 'quiet', { quiet: true, delayMs: 0 }, () => slow(20));
   assert.deepEqual(lines, []);
+});
+
+test('Ethernet types: a hex list, "all", or nothing; a list holding 0 (the netconf\'s "all") is all', () => {
+  assert.deepEqual(parseEtherTypes('0800, 0x0806,86DD'), [0x0800, 0x0806, 0x86dd]);
+  assert.deepEqual(parseEtherTypes('all'), [0]);
+  assert.deepEqual(parseEtherTypes(''), []);
+  assert.deepEqual(parseEtherTypes('0800,0'), [0], 'one setting however it is written, in both CLI modes');
+  assert.throws(() => parseEtherTypes('0800,ipv4'), /malformed Ethernet type "ipv4"/);
 });

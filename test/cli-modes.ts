@@ -96,8 +96,5 @@ export async function spawnServe(setup: CliSetup): Promise<RunningServer> {
   };
 }
 
-/**
- * Every mode the command tests run in. The remote mode needs `zt-netconf-master serve`; once it
- * exists, add `remoteMode(spawnServe)` here.
- */
-export const CLI_MODES: readonly CliModeFactory[] = [localMode];
+/** Every mode the command tests run in: the database directly, and a real `serve` through --url. */
+export const CLI_MODES: readonly CliModeFactory[] = [localMode, remoteMode(spawnServe)];

@@ -85,6 +85,44 @@ test('init creates the secret (0600), the public file and the database, and refu
   assert.equal(readFileSync(join(dir, 'identity.secret'), 'utf8').trim(), secretText, 'the secret is untouched');
 });
 
+test('the token init wrote is the one serve uses: curl-style requests and the CLI with --url get in with it', async () => {
+  const token = readFileSync(join(dir, 'authtoken.secret'), 'utf8');
+  const serve = spawn(process.execPath, ['--import', tsxLoader, binary, 'serve', '--port', '0'], { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
+  let stderr = '';
+  serve.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  const exited = new Promise<number | null>((resolve) => serve.on('exit', resolve));
+  try {
+    const url = await new Promise<string>((resolve, reject) => {
+      let stdout = '';
+      serve.stdout.on('data', (chunk: Buffer) => {
+        stdout += chunk.toString();
+        const found = /^(http:\/\/\S+)\n/.exec(stdout);
+        if (found) resolve(found[1]!);
+      });
+      void exited.then((code) => reject(new Error(`serve exited (${code}): ${stderr}`)));
+    });
+    assert.doesNotMatch(stderr, /created .*authtoken/, 'serve keeps the token init wrote');
+    const status = await fetch(`${url}/status`, { headers: { 'X-ZT1-Auth': token } });
+    assert.equal(status.status, 200);
+    assert.equal(((await status.json()) as { address: string }).address, Identity.fromString(readFileSync(join(dir, 'identity.secret'), 'utf8').trim()).address);
+    assert.equal((await fetch(`${url}/status`, { headers: { 'X-ZT1-Auth': `${token}x` } })).status, 401);
+
+    // The CLI finds the token beside --db (./netconf.db) by default.
+    const listed = await run(['--url', url, '--json', 'network', 'list']);
+    assert.equal(listed.code, 0, listed.stderr);
+    assert.deepEqual(JSON.parse(listed.stdout), []);
+    const wrongToken = join(dir, 'wrong.secret');
+    writeFileSync(wrongToken, 'notthetoken0123456789abc');
+    const refused = await run(['--url', url, '--token-file', wrongToken, 'network', 'list']);
+    assert.equal(refused.code, 3);
+    assert.match(refused.stderr, /refused the admin token/);
+    assert.ok(!refused.stderr.includes('notthetoken'), 'a token is never printed');
+  } finally {
+    serve.kill('SIGTERM');
+    assert.equal(await exited, 0, stderr);
+  }
+});
+
 test('npm run cli reads relative paths in the folder it was started from, not the package folder', async () => {
   const caller = mkdtempSync(join(dir, 'caller-'));
   const packageRoot = fileURLToPath(new URL('..', import.meta.url));

@@ -69,7 +69,7 @@ describe('records from the admin API', () => {
       {
         name: 'x',
         v4AssignMode: { zt: true },
-        v6AssignMode: { zt: false, rfc4193: false, '6plane': false },
+        v6AssignMode: 'none',
         ipAssignmentPools: [{ ipRangeStart: '10.2.3.1', ipRangeEnd: '10.2.3.254' }],
         rules: [{ type: 'ACTION_ACCEPT' }],
       },
@@ -84,12 +84,18 @@ describe('records from the admin API', () => {
       activeBridge: false, name: 'box', notes: '', ipAssignments: ['10.1.0.7'], lastAuthorizedTime: 1700000000000,
       lastDeauthorizedTime: 0, clientReportedRevision: 3, identity: '', vMajor: -1, firstSeen: 0, lastSeen: 0,
       physicalAddress: null, capabilities: [], tags: [],
+      lastAuthorizedCredentialType: 'token', lastAuthorizedCredential: '0123456789abcdef',
     });
     assert.deepEqual(member, {
       networkId: 'a2656c03226175be', address: '1a2b3c4d5e', authorized: true, activeBridge: false, name: 'box',
       notes: '', authorizedAt: 1700000000000, deauthorizedAt: null, ipAssignments: ['10.1.0.7'],
-      clientReportedRevision: 3n, identity: null, firstSeen: null, lastSeen: null, lastAt: null,
+      clientReportedRevision: 3n, lastAuthorizedCredentialType: 'token', lastAuthorizedCredential: '0123456789abcdef',
+      identity: null, firstSeen: null, lastSeen: null, lastAt: null,
+      noAutoAssignIps: false, vMajor: -1, vMinor: -1, vRev: -1, vProto: -1,
     });
+    // An older service's member, without them: null.
+    const older = memberFromJson({ address: '1a2b3c4d5e', authorized: false });
+    assert.deepEqual([older.lastAuthorizedCredentialType, older.lastAuthorizedCredential], [null, null]);
   });
 });
 

@@ -13,7 +13,10 @@ import { firstFreeInRange, wrappingRanges } from '../src/protocol/free-range.js'
 import { runSync } from '../src/master/store.js';
 import { assignableRange, formatCidr, parseCidr, rfc4193Address, type Cidr } from '../src/protocol/ip.js';
 import { openSqlJsStorage } from '../src/storage/index.js';
-import { forEachEngine } from './support/engines.js';
+import { readPool } from '../src/master/settings.js';
+
+/** A CIDR as the pool it makes (its range without the network and broadcast addresses). */
+const asPool = (cidr: Cidr) => readPool(formatCidr(cidr));
 
 const ids = TEST_IDENTITIES.map((text) => Identity.fromString(text));
 const masterIdentity = ids[0]!;
@@ -27,7 +30,7 @@ function fabricatedIdentity(address: bigint): Identity {
 /** The store's "first free address in [from, to]" over a set of held addresses. */
 /** findFreeAddress over a store whose free-address lookup is `lookup`. */
 function find(pool: Cidr, member: bigint, lookup: (family: 4 | 6, from: bigint, to: bigint) => bigint | null): bigint | null {
-  return runSync(findFreeAddress({ firstFreeAddress: (_nwid, family, from, to) => lookup(family, from, to) }, 'network', pool, member));
+  return runSync(findFreeAddress({ firstFreeAddress: (_nwid, family, from, to) => lookup(family, from, to) }, 'network', asPool(pool), member));
 }
 
 function usedFrom(values: Iterable<bigint>) {
@@ -46,18 +49,19 @@ function naiveFree(pool: Cidr, member: bigint, used: Set<bigint>): bigint | null
   const range = assignableRange(pool);
   if (range === null) return null;
   const size = range.last - range.first + 1n;
-  let candidate = firstCandidate(pool, member);
+  let candidate = firstCandidate(asPool(pool), member);
   for (let i = 0n; i <= size + 2n; i++) {
     if (candidate >= range.first && candidate <= range.last && !used.has(candidate)) return candidate;
     candidate = candidate >= range.last ? range.first : candidate + 1n;
   }
   return null;
 }
+
 test('the first candidate is the pool network OR the member address low bits under the host mask', () => {
-  assert.equal(formatCidr({ ...parseCidr('10.0.0.0/8'), address: firstCandidate(parseCidr('10.0.0.0/8'), 0xc60e885d9en) }), '10.136.93.158/8');
-  assert.equal(firstCandidate(parseCidr('192.168.7.0/24'), 0x12345678abn), (192n << 24n) | (168n << 16n) | (7n << 8n) | 0xabn);
+  assert.equal(formatCidr({ ...parseCidr('10.0.0.0/8'), address: firstCandidate(asPool(parseCidr('10.0.0.0/8')), 0xc60e885d9en) }), '10.136.93.158/8');
+  assert.equal(firstCandidate(asPool(parseCidr('192.168.7.0/24')), 0x12345678abn), (192n << 24n) | (168n << 16n) | (7n << 8n) | 0xabn);
   const v6 = parseCidr('fd00:1:2:3::/64');
-  assert.equal(firstCandidate(v6, 0x89e92ceee5n), v6.address | 0x89e92ceee5n);
+  assert.equal(firstCandidate(asPool(v6), 0x89e92ceee5n), v6.address | 0x89e92ceee5n);
 });
 
 test('network and broadcast addresses are skipped; the search wraps inside the pool', () => {
@@ -118,6 +122,81 @@ test('rfc4193: fd + nwid + 99 93 + address, /88', () => {
   );
 });
 
+test('a full /30 pool: the third member gets a config without v4s, a warning and an event', async () => {
+  const storage = await openSqlJsStorage();
+  const master = createNetconfMaster(storage, masterIdentity, { now: () => 1_800_000_000_000 });
+  const warnings: IpPoolExhaustedEvent[] = [];
+  master.on('warning', (event) => {
+    if (event.type === 'ipPoolExhausted') warnings.push(event);
+  });
+  const nwid = await master.createNetwork({ private: false, v4AssignMode: 'zt', ipPools: ['172.16.5.0/30'] });
+  const got: string[] = [];
+  for (const member of [ids[1]!, ids[2]!]) {
+    const reply = await master.doNetworkConfigRequest({ identity: member, nwid });
+    assert.equal(reply.code, ResultCode.OK);
+    assert.equal(reply.warnings, undefined);
+    got.push(...NetworkConfig.fromDictionary(reply.netconf!).staticIps);
+  }
+  assert.deepEqual(got.sort(), ['172.16.5.1/30', '172.16.5.2/30']);
+  const third = await master.doNetworkConfigRequest({ identity: ids[3]!, nwid });
+  assert.equal(third.code, ResultCode.OK);
+  assert.equal(third.netconf!.has('v4s'), false);
+  assert.equal(third.warnings?.length, 1);
+  assert.match(third.warnings![0]!, /full/);
+  assert.deepEqual(warnings.map((w) => [w.type, w.nwid, w.address, w.family]), [['ipPoolExhausted', nwid, ids[3]!.address, 4]]);
+  // The same member keeps its address on later configs.
+  await master.updateNetwork(nwid, { name: 'again' });
+  const again = await master.doNetworkConfigRequest({ identity: ids[1]!, nwid });
+  assert.ok(got.includes(NetworkConfig.fromDictionary(again.netconf!).staticIps[0]!));
+  await storage.close();
+});
+
+test('IPv6 pools assign like IPv4; rfc4193 mode computes the address without storing it', async () => {
+  const storage = await openSqlJsStorage();
+  const master = createNetconfMaster(storage, masterIdentity);
+  const zt = await master.createNetwork({ private: false, v6AssignMode: 'zt', ipPools: ['fd00:aaaa::/64'] });
+  const member = ids[4]!;
+  const reply = await master.doNetworkConfigRequest({ identity: member, nwid: zt });
+  const expected = formatCidr({ family: 6, address: parseCidr('fd00:aaaa::/64').address | member.addressValue, bits: 64 });
+  assert.deepEqual(NetworkConfig.fromDictionary(reply.netconf!).staticIps, [expected]);
+  assert.deepEqual((await master.getMember(zt, member.address))?.ipAssignments, [expected]);
+  // Another member asking for the same place gets the next address.
+  await master.setIpAssignments(zt, member.address, []);
+  await master.authorizeMember(zt, ids[5]!.address);
+  await master.setIpAssignments(zt, ids[5]!.address, [expected]);
+  const next = await master.doNetworkConfigRequest({ identity: member, nwid: zt });
+  assert.deepEqual(NetworkConfig.fromDictionary(next.netconf!).staticIps, [
+    formatCidr({ family: 6, address: parseCidr(expected).address + 1n, bits: 64 }),
+  ]);
+
+  const ula = await master.createNetwork({ private: false, v6AssignMode: 'rfc4193' });
+  const ulaReply = await master.doNetworkConfigRequest({ identity: member, nwid: ula });
+  assert.deepEqual(NetworkConfig.fromDictionary(ulaReply.netconf!).staticIps, [
+    formatCidr(rfc4193Address(BigInt('0x' + ula), member.addressValue)),
+  ]);
+  assert.deepEqual((await master.getMember(ula, member.address))?.ipAssignments, []);
+  await storage.close();
+});
+
+test('500 concurrent first requests: every member gets a config and a different address', async () => {
+  const storage = await openSqlJsStorage();
+  const master = createNetconfMaster(storage, masterIdentity, { validateIdentities: false });
+  const nwid = await master.createNetwork({ private: false, v4AssignMode: 'zt', ipPools: ['10.77.0.0/22'] });
+  // Addresses chosen so that many share the same first candidate in the pool.
+  const members = Array.from({ length: 500 }, (_, i) => fabricatedIdentity(0x1000000000n + BigInt((i % 50) * 0x400 + i)));
+  const replies = await Promise.all(members.map((identity) => master.doNetworkConfigRequest({ identity, nwid })));
+  const addresses = replies.map((reply) => {
+    assert.equal(reply.code, ResultCode.OK);
+    const ips = NetworkConfig.fromDictionary(reply.netconf!).staticIps;
+    assert.equal(ips.length, 1);
+    return ips[0]!;
+  });
+  assert.equal(new Set(addresses).size, 500);
+  const stored = (await readWith(storage, (r) => [...r.listAssignments(nwid).values()].flat().map(formatCidr)));
+  assert.deepEqual(stored.sort(), [...addresses].sort());
+  await storage.close();
+});
+
 test('the request-path lookups use indexes (query plans)', async () => {
   const storage = await openSqlJsStorage();
   const plan = (sql: string) =>
@@ -135,79 +214,22 @@ test('the request-path lookups use indexes (query plans)', async () => {
   await storage.close();
 });
 
-forEachEngine((engine) => {
-  test('a full /30 pool: the third member gets a config without v4s, a warning and an event', async () => {
-    const storage = await engine.open();
-    const master = createNetconfMaster(storage, masterIdentity, { now: () => 1_800_000_000_000 });
-    const warnings: IpPoolExhaustedEvent[] = [];
-    master.on('warning', (event) => {
-      if (event.type === 'ipPoolExhausted') warnings.push(event);
-    });
-    const nwid = await master.createNetwork({ private: false, v4AssignMode: 'zt', ipPools: ['172.16.5.0/30'] });
-    const got: string[] = [];
-    for (const member of [ids[1]!, ids[2]!]) {
-      const reply = await master.doNetworkConfigRequest({ identity: member, nwid });
-      assert.equal(reply.code, ResultCode.OK);
-      assert.equal(reply.warnings, undefined);
-      got.push(...NetworkConfig.fromDictionary(reply.netconf!).staticIps);
-    }
-    assert.deepEqual(got.sort(), ['172.16.5.1/30', '172.16.5.2/30']);
-    const third = await master.doNetworkConfigRequest({ identity: ids[3]!, nwid });
-    assert.equal(third.code, ResultCode.OK);
-    assert.equal(third.netconf!.has('v4s'), false);
-    assert.equal(third.warnings?.length, 1);
-    assert.match(third.warnings![0]!, /full/);
-    assert.deepEqual(warnings.map((w) => [w.type, w.nwid, w.address, w.family]), [['ipPoolExhausted', nwid, ids[3]!.address, 4]]);
-    // The same member keeps its address on later configs.
-    await master.updateNetwork(nwid, { name: 'again' });
-    const again = await master.doNetworkConfigRequest({ identity: ids[1]!, nwid });
-    assert.ok(got.includes(NetworkConfig.fromDictionary(again.netconf!).staticIps[0]!));
-    await storage.close();
-  });
-
-  test('IPv6 pools assign like IPv4; rfc4193 mode computes the address without storing it', async () => {
-    const storage = await engine.open();
-    const master = createNetconfMaster(storage, masterIdentity);
-    const zt = await master.createNetwork({ private: false, v6AssignMode: 'zt', ipPools: ['fd00:aaaa::/64'] });
-    const member = ids[4]!;
-    const reply = await master.doNetworkConfigRequest({ identity: member, nwid: zt });
-    const expected = formatCidr({ family: 6, address: parseCidr('fd00:aaaa::/64').address | member.addressValue, bits: 64 });
-    assert.deepEqual(NetworkConfig.fromDictionary(reply.netconf!).staticIps, [expected]);
-    assert.deepEqual((await master.getMember(zt, member.address))?.ipAssignments, [expected]);
-    // Another member asking for the same place gets the next address.
-    await master.setIpAssignments(zt, member.address, []);
-    await master.authorizeMember(zt, ids[5]!.address);
-    await master.setIpAssignments(zt, ids[5]!.address, [expected]);
-    const next = await master.doNetworkConfigRequest({ identity: member, nwid: zt });
-    assert.deepEqual(NetworkConfig.fromDictionary(next.netconf!).staticIps, [
-      formatCidr({ family: 6, address: parseCidr(expected).address + 1n, bits: 64 }),
-    ]);
-
-    const ula = await master.createNetwork({ private: false, v6AssignMode: 'rfc4193' });
-    const ulaReply = await master.doNetworkConfigRequest({ identity: member, nwid: ula });
-    assert.deepEqual(NetworkConfig.fromDictionary(ulaReply.netconf!).staticIps, [
-      formatCidr(rfc4193Address(BigInt('0x' + ula), member.addressValue)),
-    ]);
-    assert.deepEqual((await master.getMember(ula, member.address))?.ipAssignments, []);
-    await storage.close();
-  });
-
-  test('500 concurrent first requests: every member gets a config and a different address', async () => {
-    const storage = await engine.open();
-    const master = createNetconfMaster(storage, masterIdentity, { validateIdentities: false });
-    const nwid = await master.createNetwork({ private: false, v4AssignMode: 'zt', ipPools: ['10.77.0.0/22'] });
-    // Addresses chosen so that many share the same first candidate in the pool.
-    const members = Array.from({ length: 500 }, (_, i) => fabricatedIdentity(0x1000000000n + BigInt((i % 50) * 0x400 + i)));
-    const replies = await Promise.all(members.map((identity) => master.doNetworkConfigRequest({ identity, nwid })));
-    const addresses = replies.map((reply) => {
-      assert.equal(reply.code, ResultCode.OK);
-      const ips = NetworkConfig.fromDictionary(reply.netconf!).staticIps;
-      assert.equal(ips.length, 1);
-      return ips[0]!;
-    });
-    assert.equal(new Set(addresses).size, 500);
-    const stored = [...(await readWith(storage, (r) => r.listAssignments(nwid))).values()].flat().map(formatCidr);
-    assert.deepEqual(stored.sort(), [...addresses].sort());
-    await storage.close();
-  });
+test('a range pool: the first candidate is the range start plus the member bits modulo its size, and a search is at most two index lookups', () => {
+  const pool = readPool('10.0.0.10-10.255.255.200');
+  const size = pool.last - pool.first + 1n;
+  const member = 0xc60e885d9en;
+  assert.equal(firstCandidate(pool, member), pool.first + ((member & 0xffffffffn) % size));
+  // Every address from the candidate to the end is held: the search wraps once, never walks them.
+  const candidate = firstCandidate(pool, member);
+  let lookups = 0;
+  const found = runSync(findFreeAddress({
+    firstFreeAddress: (_nwid, _family, from, to) => {
+      lookups++;
+      return from >= candidate ? null : from <= to ? from : null;
+    },
+  }, 'network', pool, member));
+  assert.equal(found, pool.first);
+  assert.equal(lookups, 2);
+  const v6 = readPool('fd00::100-fd00::1ff');
+  assert.ok(firstCandidate(v6, member) >= v6.first && firstCandidate(v6, member) <= v6.last);
 });

@@ -1,4 +1,5 @@
 import { test } from 'node:test';
+import { backToVersion5 } from './support/schema-versions.js';
 import assert from 'node:assert/strict';
 import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -213,4 +214,63 @@ test('the 2015 file migrated forward gets the revision triggers: a raw de-author
   assert.equal(db.get(`SELECT revision FROM Network`)?.revision, 22 + 17);
   fresh.close();
   seed.close();
+});
+
+test('version 5 on the 2015 file: MTU, DNS and routes raise the revision like other settings; node versions and names do not', () => {
+  const seed = new SQL.Database(readFileSync(SEED));
+  netconfSchema.migrate(access(seed), 0);
+  const db = access(seed);
+  assert.equal(db.get(`SELECT v FROM Config WHERE k = 'schemaVersion'`)?.v, String(CURRENT_SCHEMA_VERSION));
+  db.run(`INSERT INTO Network (id, name, revision) VALUES ('8056c2e21c000001', 'n', 5)`);
+  db.run(`INSERT INTO Node (id, identity) VALUES ('1cf1e07ca5', 'x')`);
+  db.run(`INSERT INTO Member (networkId, nodeId, authorized) VALUES ('8056c2e21c000001', '1cf1e07ca5', 1)`);
+  const revision = () => db.get(`SELECT revision FROM Network`)?.revision;
+  assert.deepEqual(
+    db.get(`SELECT mtu, dnsDomain, dnsServers FROM Network`),
+    { mtu: 2800, dnsDomain: '', dnsServers: '' },
+    'a network gets the defaults',
+  );
+  assert.deepEqual(db.get(`SELECT vMajor, vMinor, vRev, vProto FROM Node`), { vMajor: -1, vMinor: -1, vRev: -1, vProto: -1 });
+  assert.equal(db.get(`SELECT noAutoAssignIps FROM Member`)?.noAutoAssignIps, 0);
+
+  const steps: [string, number][] = [
+    [`UPDATE Network SET mtu = 1500`, 1],
+    [`UPDATE Network SET mtu = 1500`, 0],
+    [`UPDATE Network SET dnsDomain = 'lab'`, 1],
+    [`UPDATE Network SET dnsServers = '10.0.0.53'`, 1],
+    [`INSERT INTO Route (networkId, target, targetBits, via) VALUES ('8056c2e21c000001', '10.0.0.0', 8, NULL)`, 1],
+    [`UPDATE Route SET via = '10.0.0.1'`, 2], // without a hold, the old and the new row each raise (as for pools)
+    [`DELETE FROM Route`, 1],
+    [`INSERT INTO IpAssignmentPool (networkId, ipNetwork, ipNetmaskBits, ipRangeStart, ipRangeEnd) VALUES ('8056c2e21c000001', '10.0.0.5', 0, '10.0.0.5', '10.0.0.9')`, 1],
+    [`UPDATE Member SET noAutoAssignIps = 1`, 1],
+    [`UPDATE Node SET vMajor = 1, vMinor = 0, vRev = 3`, 0],
+    [`UPDATE Member SET name = 'laptop'`, 0],
+  ];
+  for (const [sql, raise] of steps) {
+    const before = revision() as number;
+    db.run(sql);
+    assert.equal(revision(), before + raise, sql);
+  }
+  seed.close();
+});
+
+test('a version 5 database migrates to version 6 keeping its pools, members and nodes', () => {
+  const old = new SQL.Database();
+  const oldWriter = access(old);
+  netconfSchema.migrate(oldWriter, 0);
+  backToVersion5((sql) => oldWriter.run(sql));
+  oldWriter.run(`INSERT INTO Network (id, name, revision) VALUES ('8056c2e21c000001', 'n', 3)`);
+  oldWriter.run(`INSERT INTO IpAssignmentPool (networkId, ipNetwork, ipNetmaskBits) VALUES ('8056c2e21c000001', '10.1.0.0', 16)`);
+  oldWriter.run(`INSERT INTO Member (networkId, nodeId, authorized) VALUES ('8056c2e21c000001', '1cf1e07ca5', 1)`);
+  assert.equal(netconfSchema.check(oldWriter).fromVersion, 5);
+  netconfSchema.migrate(oldWriter, 0);
+  assert.equal(netconfSchema.check(oldWriter).needsMigration, false);
+  assert.deepEqual(oldWriter.get(`SELECT ipNetwork, ipNetmaskBits, ipRangeStart FROM IpAssignmentPool`), {
+    ipNetwork: '10.1.0.0', ipNetmaskBits: 16, ipRangeStart: null,
+  });
+  assert.deepEqual(oldWriter.get(`SELECT revision, mtu FROM Network`), { revision: 4, mtu: 2800 }, 'revision 3 + the pool');
+  assert.equal(oldWriter.get(`SELECT noAutoAssignIps FROM Member`)?.noAutoAssignIps, 0);
+  oldWriter.run(`UPDATE Network SET mtu = 1400`);
+  assert.equal(oldWriter.get(`SELECT revision FROM Network`)?.revision, 5, 'the trigger made again covers the new columns');
+  old.close();
 });

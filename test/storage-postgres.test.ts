@@ -3,10 +3,11 @@ import { test } from 'node:test';
 import pg from 'pg';
 import { NotANetconfDatabaseError, SchemaTooNewError } from '../src/errors.js';
 import { openPostgresStorage } from '../src/storage/postgres/open.js';
-import { StorageUnavailableError } from '../src/storage/postgres/pg-errors.js';
+import { StorageContentionError, StorageUnavailableError } from '../src/storage/postgres/pg-errors.js';
 import { startPostgres } from './support/postgres-server.js';
 import { readWith } from './support/store-calls.js';
 import { uint64ToPg } from '../src/storage/postgres/values.js';
+import { ensurePostgresSchema } from '../src/storage/postgres/schema.js';
 import { freshPostgresDatabase, postgresAvailable, readPg, transactPg } from './support/postgres.js';
 
 const skip = !postgresAvailable();
@@ -17,7 +18,7 @@ function networkRow(id: string) {
   return {
     id, name: 'lab', description: '', private: true, enableBroadcast: true, allowPassiveBridging: false,
     v4AssignMode: 'zt' as const, v6AssignMode: 'none' as const, multicastLimit: 32, comRevisionMaxDelta: 16n,
-    revision: 1n, creationTime: 1000,
+    mtu: 2800, dnsDomain: '', dnsServers: [], revision: 1n, creationTime: 1000,
   };
 }
 
@@ -29,7 +30,7 @@ test('two processes opening one empty database at the same moment both succeed, 
   await client.connect();
   const rows = (await client.query(`SELECT v FROM config WHERE k = 'schemaVersion'`)).rows;
   await client.end();
-  assert.deepEqual(rows, [{ v: '2' }]);
+  assert.deepEqual(rows, [{ v: '3' }]);
 });
 
 test('a database of another program, or of a newer version, is refused and left unchanged', { skip }, async (t) => {
@@ -53,7 +54,8 @@ test('uint64 revisions round-trip exactly, 2^63 and 2^64 - 1 included', { skip }
   await transactPg(store, async (tx) => tx.insertNetwork(networkRow(NWID)));
   await transactPg(store, async (tx) => tx.insertMember({
     networkId: NWID, address: '0102030405', authorized: true, activeBridge: false, name: '', notes: '',
-    authorizedAt: 1, deauthorizedAt: null, clientReportedRevision: null,
+    authorizedAt: 1, deauthorizedAt: null, noAutoAssignIps: false, clientReportedRevision: null,
+    lastAuthorizedCredentialType: 'api', lastAuthorizedCredential: null,
   }));
   for (const value of [0n, 1n << 53n, (1n << 63n) - 1n, 1n << 63n, (1n << 64n) - 1n]) {
     await transactPg(store, async (tx) => tx.updateMemberReportedRevision(NWID, '0102030405', value));
@@ -201,15 +203,34 @@ test('an image of PostgreSQL keeps 64-bit values, flags, blobs and address runs 
   await transactPg(store, async (tx) => {
     await tx.insertNetwork({ ...networkRow(NWID), revision: (1n << 64n) - 2n });
     await tx.holdRevision(NWID);
-    await tx.insertNode({ address: '0102030405', identity: 'x', lastAt: '10.0.0.1/9993', firstSeen: 5, lastSeen: 6 });
+    await tx.insertNode({
+      address: '0102030405', identity: 'x', lastAt: '10.0.0.1/9993', firstSeen: 5, lastSeen: 6,
+      version: { major: 1, minor: 2, revision: 3, protocol: 4 },
+    });
     await tx.insertMember({
       networkId: NWID, address: '0102030405', authorized: true, activeBridge: true, name: 'n', notes: 'x',
-      authorizedAt: 1, deauthorizedAt: null, clientReportedRevision: 1n << 63n,
+      authorizedAt: 1, deauthorizedAt: null, noAutoAssignIps: true, clientReportedRevision: 1n << 63n,
+      lastAuthorizedCredentialType: 'token', lastAuthorizedCredential: '00112233445566ff',
     });
     for (let i = 1; i <= 3; i++) await tx.insertAssignment(NWID, '0102030405', { family: 4, address: 0x0a000000n + BigInt(i), bits: 24 });
     await tx.insertAssignment(NWID, '0102030405', { family: 6, address: (0xfd00n << 112n) + 1n, bits: 88 });
-    await tx.setPools(NWID, [{ family: 4, address: 0x0a000000n, bits: 24 }]);
+    await tx.setPools(NWID, [
+      { family: 4, first: 0x0a000001n, last: 0x0a0000fen, bits: 24 },
+      { family: 4, first: 0x0b000005n, last: 0x0b000009n, bits: null },
+    ]);
+    await tx.setRoutes(NWID, [
+      { target: { family: 4, address: 0x0a000000n, bits: 24 }, via: null },
+      { target: { family: 4, address: 0n, bits: 0 }, via: { family: 4, address: 0x0a000001n } },
+    ]);
     await tx.setAcceptedEtherTypes(NWID, [0x0800, 0x0806]);
+    await tx.insertJoinToken({
+      id: '00112233445566ff', networkId: NWID, name: 't', secretHash: new Uint8Array(32).fill(7), createdAt: 3,
+      expiresAt: null, maxUses: 5, uses: 1, revoked: false,
+    });
+    await tx.setMemberExpiry(NWID, { notSeenFor: 60_000, action: 'delete' });
+    await tx.insertAuditEntry({
+      time: 9, actor: 'cli', action: 'memberAuthorized', networkId: NWID, address: '0102030405', before: '{}', after: null,
+    });
     await tx.releaseRevision(NWID);
   });
   // The held changes raised the revision once, on its unsigned value: to 2^64 - 1.
@@ -230,6 +251,18 @@ test('an image of PostgreSQL keeps 64-bit values, flags, blobs and address runs 
   const member = await readWith(local, (reader) => reader.getMember(NWID, '0102030405'));
   assert.equal(member?.clientReportedRevision, 1n << 63n);
   assert.equal(member?.activeBridge, true);
+  assert.equal(member?.noAutoAssignIps, true);
+  assert.equal(member?.lastAuthorizedCredential, '00112233445566ff');
+  assert.deepEqual((await readWith(local, (reader) => reader.getNode('0102030405')))?.version, { major: 1, minor: 2, revision: 3, protocol: 4 });
+  assert.deepEqual(await readWith(local, (reader) => reader.getPools(NWID)), await readPg(store, (reader) => reader.getPools(NWID)));
+  assert.deepEqual(await readWith(local, (reader) => reader.getRoutes(NWID)), await readPg(store, (reader) => reader.getRoutes(NWID)));
+  assert.deepEqual(await readWith(local, (reader) => reader.listJoinTokens(NWID)), await readPg(store, (reader) => reader.listJoinTokens(NWID)));
+  assert.equal((await readWith(local, (reader) => reader.listJoinTokens(NWID))).length, 1);
+  assert.deepEqual(await readWith(local, (reader) => reader.getMemberExpiry(NWID)), { networkId: NWID, notSeenFor: 60_000, action: 'delete' });
+  assert.deepEqual(
+    await readWith(local, (reader) => reader.listAuditEntries({})),
+    await readPg(store, (reader) => reader.listAuditEntries({})),
+  );
   const cached = await readWith(local, (reader) => reader.getCachedNetconf(NWID, '0102030405', (1n << 64n) - 1n));
   assert.deepEqual([...cached!.bytes], [0, 1, 255]);
   // And back into an empty PostgreSQL database, unchanged.
@@ -237,4 +270,80 @@ test('an image of PostgreSQL keeps 64-bit values, flags, blobs and address runs 
   t.after(() => again.close());
   await copySqliteImageToPostgres(image, again);
   assert.deepEqual(await imageRows(await sqliteImageFromPostgres(again)), rows);
+});
+
+test('a version-1 database migrates on open: its rows kept, and from then on the schema raises revisions', { skip }, async (t) => {
+  const url = await freshPostgresDatabase(t);
+  const client = new pg.Client({ connectionString: url });
+  client.on('error', () => {}); // the database is dropped with its connections when the test ends
+  await client.connect();
+  t.after(() => client.end());
+  await ensurePostgresSchema(client, 1);
+  await client.query(`INSERT INTO network (id, name, revision, comrevisionmaxdelta) VALUES ($1, 'old', 7, 16)`, [NWID]);
+  await client.query(`INSERT INTO member (networkid, nodeid, authorized) VALUES ($1, '0102030405', true)`, [NWID]);
+  const store = await openPostgresStorage({ connectionString: url });
+  t.after(() => store.close());
+  assert.deepEqual((await client.query(`SELECT v FROM config WHERE k = 'schemaVersion'`)).rows, [{ v: '3' }]);
+  assert.equal((await readPg(store, (reader) => reader.getNetwork(NWID)))?.revision, 7n);
+  const revision = async () => (await readPg(store, (reader) => reader.getNetwork(NWID)))!.revision;
+  // psql edits obey the rule too: a name raises nothing, a setting 1, a de-authorization the max delta + 1.
+  await client.query(`UPDATE member SET name = 'x' WHERE nodeid = '0102030405'`);
+  assert.equal(await revision(), 7n);
+  await client.query(`UPDATE network SET multicastlimit = 5 WHERE id = $1`, [NWID]);
+  assert.equal(await revision(), 8n);
+  const sequence = await readPg(store, (reader) => reader.lastChangeSequence());
+  await client.query(`UPDATE member SET authorized = false WHERE nodeid = '0102030405'`);
+  assert.equal(await revision(), 25n);
+  assert.deepEqual(await readPg(store, (reader) => reader.networksChangedSince(sequence)), [{ nwid: NWID, revision: 25n, changeSequence: sequence + 1 }]);
+  // An automatic address raises nothing, one set by hand 1; deleting the network still moves the change sequence.
+  await transactPg(store, async (tx) => tx.insertAssignment(NWID, '0102030405', { family: 4, address: 0x0a000001n, bits: 24 }, true));
+  assert.equal(await revision(), 25n);
+  await transactPg(store, async (tx) => tx.insertAssignment(NWID, '0102030405', { family: 4, address: 0x0a000002n, bits: 24 }));
+  assert.equal(await revision(), 26n);
+  const before = await readPg(store, (reader) => reader.lastChangeSequence());
+  await transactPg(store, async (tx) => tx.deleteNetwork(NWID));
+  assert.equal(await readPg(store, (reader) => reader.lastChangeSequence()), before + 1);
+});
+
+test('a network deleted by another process moves the generation at the very next request state read, and by notification', { skip }, async (t) => {
+  const url = await freshPostgresDatabase(t);
+  const [writer, other] = [await openPostgresStorage({ connectionString: url }), await openPostgresStorage({ connectionString: url })];
+  t.after(() => Promise.all([writer.close(), other.close()]));
+  await transactPg(writer, async (tx) => tx.insertNetwork(networkRow(NWID)));
+  await readPg(other, (reader) => reader.getRequestState(NWID, '0102030405'));
+  await new Promise((resolve) => setTimeout(resolve, 200));
+  const start = other.generation;
+  await transactPg(writer, async (tx) => tx.deleteNetwork(NWID));
+  await transactPg(writer, async (tx) => tx.insertNetwork(networkRow(NWID)));
+  // Same ID, same revision 1: only the generation tells the other store's caches they are stale.
+  await readPg(other, (reader) => reader.getRequestState(NWID, '0102030405'));
+  assert.notEqual(other.generation, start);
+  const afterRead = other.generation;
+  const deadline = Date.now() + 3000;
+  await transactPg(writer, async (tx) => tx.deleteNetwork(NWID));
+  while (other.generation === afterRead && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
+  assert.notEqual(other.generation, afterRead, 'the notification moved it without any read');
+});
+
+test('a transaction cancelled by PostgreSQL runs again; one that keeps losing ends in StorageContentionError with nothing committed', { skip }, async (t) => {
+  const store = await openPostgresStorage({ connectionString: await freshPostgresDatabase(t) });
+  t.after(() => store.close());
+  let runs = 0;
+  await transactPg(store, async (tx) => {
+    runs++;
+    await tx.insertNetwork(networkRow(NWID));
+    if (runs === 1) throw Object.assign(new Error('could not serialize access'), { code: '40001' });
+  });
+  assert.equal(runs, 2);
+  let attempts = 0;
+  await assert.rejects(
+    transactPg(store, async (tx) => {
+      attempts++;
+      await tx.updateNetworkRow(NWID, { ...networkRow(NWID), name: 'never' });
+      throw Object.assign(new Error('deadlock detected'), { code: '40P01' });
+    }),
+    (error: unknown) => error instanceof StorageContentionError && error.code === 'ERR_STORAGE_CONTENTION',
+  );
+  assert.equal(attempts, 12);
+  assert.equal((await readPg(store, (reader) => reader.getNetwork(NWID)))?.name, 'lab');
 });

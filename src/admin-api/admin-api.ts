@@ -15,8 +15,9 @@ import { HttpErrorCode, errorResponse, jsonResponse, responseForError, unauthori
 import { createMetricsState, type AdminMetrics } from './metrics.js';
 import { openApiDocument } from './openapi.js';
 import { PROMETHEUS_CONTENT_TYPE, renderPrometheusText } from './prometheus-text.js';
-import { createNetworkFromBody, updateNetworkFromBody, upsertMemberFromBody } from './upsert.js';
+import { createNetworkFromBody, upsertMemberFromBody, upsertNetworkFromBody } from './upsert.js';
 import { memberJson, networkJson, peerJson } from './zerotier-model.js';
+import { registerAccessRoutes } from './access-routes.js';
 
 export interface AdminApiOptions {
   /** Who may call: each token with a name and a scope. With none, every route but /health answers 401. */
@@ -49,7 +50,8 @@ export const DEFAULT_MAX_BODY_BYTES = 1024 * 1024;
 export const DEFAULT_ONLINE_WINDOW_MS = 3 * 60_000;
 const API_VERSION = 4;
 
-type Env = Record<string, never>;
+/** The caller's token name, recorded in the audit trail as who made each change. */
+type Env = { Variables: { actor: string } };
 
 export function createAdminApi(master: NetconfMaster, options: AdminApiOptions): AdminApi {
   if (options === null || typeof options !== 'object' || !Array.isArray(options.tokens)) {
@@ -69,6 +71,8 @@ export function createAdminApi(master: NetconfMaster, options: AdminApiOptions):
   const unsubscribe = master.subscribe((event) => metrics.countChange(event));
   const health = options.health ?? (() => master.listNetworks().then(() => true, () => false));
   const view = () => ({ now: now(), onlineWindowMs });
+  /** The master, with changes recorded as made by the caller's token. */
+  const as = (c: Context<Env>): NetconfMaster => master.as(c.get('actor'));
 
   const app = new Hono<Env>({ strict: false });
 
@@ -85,6 +89,7 @@ export function createAdminApi(master: NetconfMaster, options: AdminApiOptions):
   app.use('*', async (c, next) => {
     const holder = findToken(presentedToken(c.req.raw, new URL(c.req.url)));
     if (holder === null) return unauthorizedResponse();
+    c.set('actor', holder.name);
     if (holder.scope !== 'admin' && c.req.method !== 'GET' && c.req.method !== 'HEAD') {
       return errorResponse(403, HttpErrorCode.FORBIDDEN, `token "${holder.name}" has the read scope and cannot change anything`);
     }
@@ -113,7 +118,7 @@ export function createAdminApi(master: NetconfMaster, options: AdminApiOptions):
   app.get('/controller/network', async () =>
     jsonResponse((await master.listNetworks()).map((network) => network.id).sort()),
   );
-  app.post('/controller/network', async (c) => jsonResponse(networkJson(await createNetworkFromBody(master, await readJsonBody(c.req.raw, maxBodyBytes)))));
+  app.post('/controller/network', async (c) => jsonResponse(networkJson(await createNetworkFromBody(as(c), await readJsonBody(c.req.raw, maxBodyBytes)))));
   app.get('/controller/network/:nwid', async (c) => {
     const network = await master.getNetwork(networkIdParam(c));
     if (network === null) throw new NotFoundError(`no network ${networkIdParam(c)}`);
@@ -126,13 +131,13 @@ export function createAdminApi(master: NetconfMaster, options: AdminApiOptions):
       if (raw.slice(0, 10).toLowerCase() !== master.address) {
         throw new InvalidArgumentError(`${raw.slice(0, 10)} is not this master's address (${master.address})`);
       }
-      return jsonResponse(networkJson(await createNetworkFromBody(master, body)));
+      return jsonResponse(networkJson(await createNetworkFromBody(as(c), body)));
     }
     const nwid = networkIdParam(c);
     if (!nwid.startsWith(master.address)) {
       throw new InvalidArgumentError(`network ${nwid} belongs to another master (this one is ${master.address})`);
     }
-    return jsonResponse(networkJson(await updateNetworkFromBody(master, nwid, body)));
+    return jsonResponse(networkJson(await upsertNetworkFromBody(as(c), nwid, body)));
   };
   app.post('/controller/network/:nwid', postNetwork);
   app.put('/controller/network/:nwid', postNetwork);
@@ -140,7 +145,7 @@ export function createAdminApi(master: NetconfMaster, options: AdminApiOptions):
     const nwid = networkIdParam(c);
     const network = await master.getNetwork(nwid);
     if (network === null) throw new NotFoundError(`no network ${nwid}`);
-    await master.deleteNetwork(nwid);
+    await as(c).deleteNetwork(nwid);
     return jsonResponse(networkJson(network));
   });
 
@@ -165,7 +170,7 @@ export function createAdminApi(master: NetconfMaster, options: AdminApiOptions):
   const postMember = async (c: Context<Env>) => {
     const nwid = networkIdParam(c);
     const address = addressParam(c);
-    const { member, network } = await upsertMemberFromBody(master, nwid, address, await readJsonBody(c.req.raw, maxBodyBytes));
+    const { member, network } = await upsertMemberFromBody(as(c), nwid, address, await readJsonBody(c.req.raw, maxBodyBytes));
     return jsonResponse(memberJson(member, { ...view(), networkRevision: network.revision }));
   };
   app.post('/controller/network/:nwid/member/:address', postMember);
@@ -177,7 +182,7 @@ export function createAdminApi(master: NetconfMaster, options: AdminApiOptions):
     if (network === null) throw new NotFoundError(`no network ${nwid}`);
     const member = await master.getMember(nwid, address);
     if (member === null) throw new NotFoundError(`network ${nwid} has no member ${address}`);
-    await master.deleteMember(nwid, address);
+    await as(c).deleteMember(nwid, address);
     return jsonResponse(memberJson(member, { ...view(), networkRevision: network.revision }));
   });
 
@@ -206,6 +211,9 @@ export function createAdminApi(master: NetconfMaster, options: AdminApiOptions):
       meta: { totalCount: members.length, authorizedCount: members.filter((m) => m.authorized).length },
     });
   });
+
+  // Join tokens, member expiry, the audit trail
+  registerAccessRoutes(app, { master: as, networkId: networkIdParam, maxBodyBytes });
 
   // Peers: what the master knows of each node that asked
   app.get('/peer', async () => jsonResponse([...(await knownNodes(master)).values()].map((node) => peerJson(node, view()))));

@@ -3,6 +3,7 @@
  * the implementation both ways: every route and every field answered is described, and every
  * route and field described is answered.
  */
+import { accessPaths, AUDIT_ENTRY_SCHEMA, JOIN_TOKEN_SCHEMA } from './access-openapi.js';
 
 const hex16 = { type: 'string', pattern: '^[0-9a-f]{16}$', description: 'network ID (hex, lower case; upper case accepted in paths)' };
 const hex10 = { type: 'string', pattern: '^[0-9a-f]{10}$', description: 'node address (hex, lower case; upper case accepted in paths)' };
@@ -41,20 +42,21 @@ export const NETWORK_SCHEMA = {
       default: [],
     },
     comRevisionMaxDelta: { ...lenientInteger, default: 16 },
-    mtu: { ...lenientInteger, default: 2800, description: 'only 2800 is accepted for now' },
+    mtu: { ...lenientInteger, default: 2800, minimum: 1280, maximum: 10000, description: 'delivered to members under the netconf extension key mtu' },
     v4AssignMode: { type: ['object', 'string'], properties: { zt: lenientBoolean }, description: 'also the legacy strings zt, none, dhcp' },
     v6AssignMode: {
       type: ['object', 'string'],
       properties: { zt: lenientBoolean, rfc4193: lenientBoolean, '6plane': { ...lenientBoolean, description: 'true is refused' } },
-      description: 'zt or rfc4193 (one of them for now)',
+      description: 'zt (from IPv6 pools) and rfc4193 (computed), each on or off; also the strings zt, rfc4193, zt+rfc4193, none, dhcp6',
     },
     routes: {
       type: 'array',
-      items: { type: 'object', properties: { target: { type: 'string' }, via: { type: ['string', 'null'] } } },
+      items: { type: 'object', properties: { target: { type: 'string', description: 'a CIDR' }, via: { type: ['string', 'null'], description: 'a gateway address; null or absent for on-link' } } },
       default: [],
-      description: 'the on-link route of each pool (target = the pool CIDR, via null); only such routes are accepted for now',
+      maxItems: 32,
+      description: 'managed routes, delivered under the netconf extension key rt; an assigned address gets the prefix of the smallest route containing it',
     },
-    ipAssignmentPools: { type: 'array', items: { anyOf: [ipRange, { type: 'string', description: 'a CIDR' }] }, description: 'each a CIDR block without its first and last address' },
+    ipAssignmentPools: { type: 'array', items: { anyOf: [ipRange, { type: 'string', description: 'a CIDR' }] }, description: 'ranges of assignable addresses; a CIDR is its block without the first and last address' },
     rules: {
       type: 'array',
       items: { type: 'object', properties: { type: { type: 'string' }, not: lenientBoolean, or: lenientBoolean, etherType: lenientInteger } },
@@ -62,7 +64,12 @@ export const NETWORK_SCHEMA = {
     },
     capabilities: { type: 'array', maxItems: 0, default: [] },
     tags: { type: 'array', maxItems: 0, default: [] },
-    dns: { type: ['array', 'object'], default: [], description: 'only [] (or an empty { domain, servers }) is accepted for now' },
+    dns: {
+      type: ['array', 'object'],
+      properties: { domain: { type: 'string' }, servers: { type: 'array', items: { type: 'string' }, maxItems: 4 } },
+      default: [],
+      description: '{ domain, servers } delivered under the netconf extension key dns; [] when none',
+    },
     creationTime: readOnly({ type: 'integer', description: 'ms since the epoch' }),
     revision: readOnly({ type: 'integer' }),
   },
@@ -78,7 +85,7 @@ export const MEMBER_SCHEMA = {
     objtype: readOnly({ const: 'member' }),
     authorized: { ...lenientBoolean, default: false },
     activeBridge: { ...lenientBoolean, default: false },
-    noAutoAssignIps: { ...lenientBoolean, default: false, description: 'only false is accepted for now' },
+    noAutoAssignIps: { ...lenientBoolean, default: false, description: 'true: the member gets no address from pools' },
     ipAssignments: { type: 'array', items: { type: 'string' }, maxItems: 16, description: 'IPs (CIDRs accepted); answered as plain IPs' },
     name: { type: 'string', default: '' },
     notes: { type: 'string', default: '' },
@@ -89,7 +96,7 @@ export const MEMBER_SCHEMA = {
     revision: readOnly({ type: 'integer', description: "the network's revision" }),
     lastAuthorizedTime: readOnly({ type: 'integer' }),
     lastDeauthorizedTime: readOnly({ type: 'integer' }),
-    vMajor: readOnly({ type: 'integer', default: -1 }),
+    vMajor: readOnly({ type: 'integer', default: -1, description: 'from the request metadata (majv, minv, revv, pv); -1 unknown' }),
     vMinor: readOnly({ type: 'integer', default: -1 }),
     vRev: readOnly({ type: 'integer', default: -1 }),
     vProto: readOnly({ type: 'integer', default: -1 }),
@@ -98,6 +105,8 @@ export const MEMBER_SCHEMA = {
     physicalAddress: readOnly({ type: ['string', 'null'], description: 'ip/port last heard from' }),
     online: readOnly({ type: 'boolean' }),
     clientReportedRevision: readOnly({ type: ['integer', 'null'] }),
+    lastAuthorizedCredentialType: readOnly({ type: ['string', 'null'], enum: ['api', 'token', 'public', null], description: 'how the member was last authorized' }),
+    lastAuthorizedCredential: readOnly({ type: ['string', 'null'], description: 'the join token\'s id when a token authorized it' }),
   },
 } as const;
 
@@ -163,7 +172,10 @@ export function openApiDocument(version: string): Record<string, unknown> {
         authQuery: { type: 'apiKey', in: 'query', name: 'auth' },
         bearer: { type: 'http', scheme: 'bearer' },
       },
-      schemas: { Network: NETWORK_SCHEMA, Member: MEMBER_SCHEMA, Peer: PEER_SCHEMA, Error: ERROR_SCHEMA },
+      schemas: {
+        Network: NETWORK_SCHEMA, Member: MEMBER_SCHEMA, Peer: PEER_SCHEMA, Error: ERROR_SCHEMA,
+        JoinToken: JOIN_TOKEN_SCHEMA, AuditEntry: AUDIT_ENTRY_SCHEMA,
+      },
     },
     paths: {
       '/health': {
@@ -201,7 +213,7 @@ export function openApiDocument(version: string): Record<string, unknown> {
         parameters: [nwidParam],
         get: { summary: 'A network', responses: { '200': json(network), ...errors } },
         post: {
-          summary: 'Upsert a network of this master; <address>______ creates one with a free random ID',
+          summary: 'Upsert a network of this master: an unknown ID on its prefix is created with that ID; <address>______ creates one with a free random ID',
           requestBody: networkBody,
           responses: { '200': json(network), ...errors },
         },
@@ -267,6 +279,7 @@ export function openApiDocument(version: string): Record<string, unknown> {
           },
         },
       },
+      ...accessPaths(errors),
       '/peer': { get: { summary: 'Nodes that asked this master', responses: { '200': json({ type: 'array', items: { $ref: '#/components/schemas/Peer' } }), ...errors } } },
       '/peer/{address}': {
         parameters: [addressParam],

@@ -3,13 +3,13 @@
  * master's model: the body schemas of POST, the JSON answered for networks, members and peers,
  * and the translation of a POST body into the master's administrative calls.
  *
- * Fields the model does not have yet are answered with ZeroTier's defaults, and a POST asking for
- * anything but that default is refused with an error naming the field, so nothing is silently
- * dropped. Those fields are marked NOT IN THE MODEL YET below: growing the model is a change here.
+ * Fields outside this protocol (`capabilities`, `tags`, `6plane`, rules other than an Ethernet-type
+ * whitelist) are answered with ZeroTier's defaults, and a POST asking for anything else is refused
+ * with an error naming the field, so nothing is silently dropped.
  */
 import * as v from 'valibot';
 import { InvalidArgumentError } from '../errors.js';
-import { assignableRange, networkOf } from '../protocol/ip.js';
+import { networkOf } from '../protocol/ip.js';
 import type { MemberInfo, NetworkInfo } from '../master/admin.js';
 import type { NetworkSettingsInput } from '../master/settings.js';
 import type { MulticastRate } from '../protocol/network-config.js';
@@ -17,6 +17,7 @@ import { parseCidr, parseIpv4, parseIpv6, type Cidr, type IpFamily } from '../pr
 import type { V4AssignMode, V6AssignMode } from '../master/store.js';
 import { formatCidrText, formatIpText } from './ip-text.js';
 import { cappedArray, lenientBoolean, lenientInteger, maybe } from './lenient.js';
+import { MAX_DNS_SERVERS, MAX_MTU, MIN_MTU } from '../master/settings.js';
 
 /** A POST field this master cannot take: answered 400, the field named, nothing changed. */
 export class FieldError extends InvalidArgumentError {
@@ -26,15 +27,6 @@ export class FieldError extends InvalidArgumentError {
     this.field = field;
   }
 }
-
-// ---------------------------------------------------------------------------------------------
-// Defaults of the fields the model does not have yet (ZeroTier's values)
-
-/** NOT IN THE MODEL YET: every network has ZeroTier's default MTU. */
-export const DEFAULT_MTU = 2800;
-
-/** NOT IN THE MODEL YET: the member's software version (read from request metadata later). */
-const UNKNOWN_VERSION = -1;
 
 // ---------------------------------------------------------------------------------------------
 // Body schemas (unknown keys are dropped at every depth: valibot's `object` strips them)
@@ -127,15 +119,28 @@ export function networkJson(network: NetworkInfo): NetworkJson {
     multicastLimit: network.multicastLimit,
     multicastRates: network.multicastRates.map((rate) => ({ ...rate })),
     comRevisionMaxDelta: Number(network.comRevisionMaxDelta),
-    mtu: DEFAULT_MTU,
+    mtu: network.mtu,
     v4AssignMode: { zt: network.v4AssignMode === 'zt' },
-    v6AssignMode: { zt: network.v6AssignMode === 'zt', rfc4193: network.v6AssignMode === 'rfc4193', '6plane': false },
-    routes: poolRoutes(network.ipPools),
-    ipAssignmentPools: network.ipPools.map((text) => poolRange(parseCidr(text))),
+    v6AssignMode: {
+      zt: network.v6AssignMode === 'zt' || network.v6AssignMode === 'zt+rfc4193',
+      rfc4193: network.v6AssignMode === 'rfc4193' || network.v6AssignMode === 'zt+rfc4193',
+      '6plane': false,
+    },
+    routes: network.routes.map((route) => ({
+      target: formatCidrText(parseCidr(route.target)),
+      via: route.via === null ? null : textOfIp(route.via),
+    })),
+    ipAssignmentPools: network.ipAssignmentPools.map((pool) => ({
+      ipRangeStart: textOfIp(pool.ipRangeStart),
+      ipRangeEnd: textOfIp(pool.ipRangeEnd),
+    })),
     rules: rulesFromEtherTypes(network.etherTypes),
     capabilities: [],
     tags: [],
-    dns: [], // NOT IN THE MODEL YET
+    // ZeroTier answers [] for a network without DNS settings.
+    dns: network.dns.domain === '' && network.dns.servers.length === 0
+      ? []
+      : { domain: network.dns.domain, servers: network.dns.servers.map(textOfIp) },
     creationTime: network.creationTime,
     revision: Number(network.revision),
   };
@@ -157,22 +162,37 @@ export function networkSettingsFromBody(body: NetworkBody, current: NetworkInfo 
   if (body.multicastRates != null) {
     out.multicastRates = body.multicastRates.map((rate): MulticastRate => ({ ...rate, adi: rate.adi ?? 0 }));
   }
-  if (body.mtu != null && body.mtu !== DEFAULT_MTU) {
-    throw new FieldError('mtu', `this master delivers MTU ${DEFAULT_MTU} only for now, got ${body.mtu}`);
+  if (body.mtu != null) {
+    if (body.mtu < MIN_MTU || body.mtu > MAX_MTU) throw new FieldError('mtu', `must be in ${MIN_MTU}..${MAX_MTU}, got ${body.mtu}`);
+    out.mtu = body.mtu;
   }
   if (body.v4AssignMode != null) out.v4AssignMode = v4Mode(body.v4AssignMode, current?.v4AssignMode ?? 'none');
   if (body.v6AssignMode != null) out.v6AssignMode = v6Mode(body.v6AssignMode, current?.v6AssignMode ?? 'none');
-  if (body.ipAssignmentPools != null) out.ipPools = body.ipAssignmentPools.map((pool, i) => poolCidr(pool, i));
-  if (body.routes != null) checkRoutes(body.routes, out.ipPools ?? current?.ipPools ?? []);
+  if (body.ipAssignmentPools != null) out.ipPools = body.ipAssignmentPools.map((pool, i) => poolText(pool, i));
+  if (body.routes != null) out.routes = body.routes.map((route, i) => checkedRoute(route, i));
   if (body.rules != null) out.etherTypes = etherTypesFromRules(body.rules);
   emptyOnly('capabilities', body.capabilities);
   emptyOnly('tags', body.tags);
-  if (body.dns != null) {
-    const dns = body.dns;
-    const empty = Array.isArray(dns) ? dns.length === 0 : !dns.domain && (dns.servers ?? []).length === 0;
-    if (!empty) throw new FieldError('dns', 'DNS settings are not supported by this master yet (only [] is accepted)');
-  }
+  if (body.dns != null) out.dns = dnsFromBody(body.dns);
   return out;
+}
+
+/** `[]` (ZeroTier's "none") or `{ domain, servers }`, each checked here so that an error names the field. */
+function dnsFromBody(dns: readonly unknown[] | { domain?: string | null; servers?: readonly string[] | null }): { domain: string; servers: string[] } {
+  if (Array.isArray(dns)) {
+    if (dns.length > 0) throw new FieldError('dns', 'must be { domain, servers } (or [] for none)');
+    return { domain: '', servers: [] };
+  }
+  const { domain, servers } = dns as { domain?: string | null; servers?: readonly string[] | null };
+  const list = servers ?? [];
+  if (list.length > MAX_DNS_SERVERS) throw new FieldError('dns.servers', `at most ${MAX_DNS_SERVERS} servers, got ${list.length}`);
+  return {
+    domain: domain ?? '',
+    servers: list.map((server, index) => {
+      const ip = readIp(server, `dns.servers.${index}`);
+      return formatIpText(ip.family, ip.address);
+    }),
+  };
 }
 
 function emptyOnly(field: string, value: readonly unknown[] | null | undefined): void {
@@ -196,42 +216,32 @@ function v6Mode(
   current: V6AssignMode,
 ): V6AssignMode {
   if (typeof value === 'string') {
-    if (value === 'zt' || value === 'rfc4193' || value === 'none' || value === 'dhcp6') return value;
-    throw new FieldError('v6AssignMode', `unknown mode ${JSON.stringify(value)} (zt, rfc4193, none or dhcp6)`);
+    if (value === 'zt' || value === 'rfc4193' || value === 'zt+rfc4193' || value === 'none' || value === 'dhcp6') return value;
+    throw new FieldError('v6AssignMode', `unknown mode ${JSON.stringify(value)} (zt, rfc4193, zt+rfc4193, none or dhcp6)`);
   }
   if (value['6plane']) throw new FieldError('v6AssignMode.6plane', '6plane is not part of the 2015 protocol');
-  const zt = value.zt ?? current === 'zt';
-  const rfc4193 = value.rfc4193 ?? current === 'rfc4193';
-  if (zt && rfc4193) {
-    throw new FieldError('v6AssignMode', 'zt and rfc4193 together are not supported by this master yet (choose one)');
-  }
+  const zt = value.zt ?? (current === 'zt' || current === 'zt+rfc4193');
+  const rfc4193 = value.rfc4193 ?? (current === 'rfc4193' || current === 'zt+rfc4193');
+  if (zt && rfc4193) return 'zt+rfc4193';
   if (zt) return 'zt';
   if (rfc4193) return 'rfc4193';
   return current === 'dhcp6' ? 'dhcp6' : 'none';
 }
 
-/**
- * NOT IN THE MODEL YET: managed routes. What members already get is an on-link route for each
- * pool (an address assigned from a pool carries the pool's prefix), so those routes are answered,
- * and a POST may list exactly such routes (ztncui's and zero-ui's easy setup send them with the
- * pool); any other route is refused.
- */
-function poolRoutes(pools: readonly string[]): { target: string; via: null }[] {
-  return pools.map((text) => ({ target: formatCidrText(parseCidr(text)), via: null }));
+/** A posted route, checked: a CIDR target and an address (or nothing) as `via`, of the same family. */
+function checkedRoute(route: { target: string; via?: string | null }, index: number): { target: string; via: string | null } {
+  const target = networkOf(cidrOf(route.target, `routes.${index}.target`));
+  if (!route.target.includes('/')) throw new FieldError(`routes.${index}.target`, `must be a CIDR (address/bits), got ${route.target}`);
+  if (route.via == null || route.via === '') return { target: formatCidrText(target), via: null };
+  const via = readIp(route.via, `routes.${index}.via`);
+  if (via.family !== target.family) throw new FieldError(`routes.${index}.via`, `${route.via} is not of ${route.target}'s family`);
+  return { target: formatCidrText(target), via: formatIpText(via.family, via.address) };
 }
 
-function checkRoutes(routes: readonly { target: string; via?: string | null }[], pools: readonly string[]): void {
-  const onLink = new Set(pools.map((text) => cidrKey(networkOf(cidrOf(text, 'ipAssignmentPools')))));
-  routes.forEach((route, index) => {
-    const target = networkOf(cidrOf(route.target, `routes.${index}.target`));
-    if ((route.via != null && route.via !== '') || !onLink.has(cidrKey(target))) {
-      throw new FieldError(
-        `routes.${index}`,
-        `only the on-link route of a pool (target = the pool's CIDR, via null) is supported by this master yet, got ${route.target}` +
-          (route.via ? ` via ${route.via}` : ''),
-      );
-    }
-  });
+/** An address in the library's text as ZeroTier writes it (IPv6 shortened). */
+function textOfIp(text: string): string {
+  const ip = readIp(text, 'address');
+  return formatIpText(ip.family, ip.address);
 }
 
 function cidrOf(text: string, field: string): Cidr {
@@ -242,18 +252,12 @@ function cidrOf(text: string, field: string): Cidr {
   }
 }
 
-function cidrKey(cidr: Cidr): string {
-  return `${cidr.family}/${cidr.address}/${cidr.bits}`;
-}
-
-/** A pool as ZeroTier shows it: the assignable range of the CIDR (network and broadcast excluded). */
-function poolRange(pool: Cidr): { ipRangeStart: string; ipRangeEnd: string } {
-  const range = assignableRange(pool)!;
-  return { ipRangeStart: formatIpText(pool.family, range.first), ipRangeEnd: formatIpText(pool.family, range.last) };
-}
-
-/** A posted pool as a CIDR string: a CIDR, or a range that is exactly a CIDR's assignable range. */
-function poolCidr(pool: string | { ipRangeStart: string; ipRangeEnd: string }, index: number): string {
+/**
+ * A posted pool as the library's pool text: a CIDR as it is; a range that is exactly a CIDR's
+ * assignable range as that CIDR (so its addresses keep the CIDR's prefix length when no route
+ * says otherwise, as a 2015 pool's did); any other range as `start-end`.
+ */
+function poolText(pool: string | { ipRangeStart: string; ipRangeEnd: string }, index: number): string {
   const field = `ipAssignmentPools.${index}`;
   if (typeof pool === 'string') {
     if (!pool.includes('/')) throw new FieldError(field, `a pool given as text must be a CIDR (address/bits), got ${JSON.stringify(pool)}`);
@@ -262,18 +266,15 @@ function poolCidr(pool: string | { ipRangeStart: string; ipRangeEnd: string }, i
   const start = readIp(pool.ipRangeStart, `${field}.ipRangeStart`);
   const end = readIp(pool.ipRangeEnd, `${field}.ipRangeEnd`);
   if (start.family !== end.family) throw new FieldError(field, 'ipRangeStart and ipRangeEnd are of different families');
+  if (start.address > end.address) throw new FieldError(field, `${pool.ipRangeStart}–${pool.ipRangeEnd} ends before it starts`);
+  if (start.address === 0n) throw new FieldError(`${field}.ipRangeStart`, 'the unspecified address cannot be assigned');
   const width = start.family === 4 ? 32 : 128;
   const size = end.address - start.address + 3n; // with the network and broadcast addresses
   const bits = width - (size.toString(2).length - 1);
   const isPowerOfTwo = size >= 4n && (size & (size - 1n)) === 0n;
   const network = networkOf({ family: start.family, address: start.address - 1n, bits });
   if (!isPowerOfTwo || network.address !== start.address - 1n) {
-    // NOT IN THE MODEL YET: arbitrary ranges.
-    throw new FieldError(
-      field,
-      `${pool.ipRangeStart}–${pool.ipRangeEnd} is not a CIDR block without its first and last address; ` +
-        'this master stores pools as CIDR blocks for now',
-    );
+    return `${formatIpText(start.family, start.address)}-${formatIpText(end.family, end.address)}`;
   }
   return `${formatIpText(start.family, network.address)}/${bits}`;
 }
@@ -355,7 +356,7 @@ export function memberJson(member: MemberInfo, view: MemberView): Record<string,
     objtype: 'member',
     authorized: member.authorized,
     activeBridge: member.activeBridge,
-    noAutoAssignIps: false, // NOT IN THE MODEL YET
+    noAutoAssignIps: member.noAutoAssignIps,
     ipAssignments: member.ipAssignments.map((text) => {
       const cidr = parseCidr(text);
       return formatIpText(cidr.family, cidr.address);
@@ -370,10 +371,12 @@ export function memberJson(member: MemberInfo, view: MemberView): Record<string,
     revision: Number(view.networkRevision),
     lastAuthorizedTime: member.authorizedAt ?? 0,
     lastDeauthorizedTime: member.deauthorizedAt ?? 0,
-    vMajor: UNKNOWN_VERSION,
-    vMinor: UNKNOWN_VERSION,
-    vRev: UNKNOWN_VERSION,
-    vProto: UNKNOWN_VERSION,
+    lastAuthorizedCredentialType: member.lastAuthorizedCredentialType,
+    lastAuthorizedCredential: member.lastAuthorizedCredential,
+    vMajor: member.vMajor,
+    vMinor: member.vMinor,
+    vRev: member.vRev,
+    vProto: member.vProto,
     firstSeen: member.firstSeen ?? 0,
     lastSeen: member.lastSeen ?? 0,
     physicalAddress: member.lastAt,
@@ -392,6 +395,7 @@ export interface MemberChanges {
   activeBridge?: boolean;
   name?: string;
   notes?: string;
+  noAutoAssignIps?: boolean;
   /** CIDR strings for `setIpAssignments`. */
   ipAssignments?: string[];
 }
@@ -406,14 +410,12 @@ export function memberChangesFromBody(body: MemberBody, member: MemberInfo | nul
   if (body.activeBridge != null) out.activeBridge = body.activeBridge;
   if (body.name != null) out.name = body.name;
   if (body.notes != null) out.notes = body.notes;
-  if (body.noAutoAssignIps) {
-    throw new FieldError('noAutoAssignIps', 'not supported by this master yet (only false is accepted)');
-  }
+  if (body.noAutoAssignIps != null) out.noAutoAssignIps = body.noAutoAssignIps;
   emptyOnly('capabilities', body.capabilities);
   emptyOnly('tags', body.tags);
   if (body.ipAssignments != null) {
     const held = (member?.ipAssignments ?? []).map((text) => parseCidr(text));
-    const pools = network.ipPools.map((text) => parseCidr(text));
+    const pools = network.ipPools.filter((text) => text.includes('/')).map((text) => parseCidr(text));
     out.ipAssignments = body.ipAssignments.map((text, index) => {
       if (text.includes('/')) return text;
       const ip = readIp(text, `ipAssignments.${index}`);
@@ -436,10 +438,10 @@ export function peerJson(member: MemberInfo, view: Omit<MemberView, 'networkRevi
   return {
     address: member.address,
     latency: -1,
-    version: `${UNKNOWN_VERSION}.${UNKNOWN_VERSION}.${UNKNOWN_VERSION}`,
-    versionMajor: UNKNOWN_VERSION,
-    versionMinor: UNKNOWN_VERSION,
-    versionRev: UNKNOWN_VERSION,
+    version: `${member.vMajor}.${member.vMinor}.${member.vRev}`,
+    versionMajor: member.vMajor,
+    versionMinor: member.vMinor,
+    versionRev: member.vRev,
     role: 'LEAF',
     paths:
       member.lastAt === null

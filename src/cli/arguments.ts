@@ -50,17 +50,23 @@ export function parseNonNegativeInteger(text: string, what: string): number {
   return Number(value);
 }
 
-/** Ethernet types as a comma list of hex numbers ("0800,0806,86dd", "0x0800"), or "all" for every type. */
+/**
+ * Ethernet types as a comma list of hex numbers ("0800,0806,86dd", "0x0800"), or "all" for every
+ * type. Type 0 is the netconf's "all", so a list holding it is "all" ([0]) whatever else it holds:
+ * the same setting however it is written, and the same through the admin API (whose rules say
+ * "accept all" or a whitelist, never both).
+ */
 export function parseEtherTypes(text: string): number[] {
   if (text.trim().toLowerCase() === 'all') return [0];
   if (text.trim() === '') return [];
-  return text.split(',').map((part) => {
+  const types = text.split(',').map((part) => {
     const value = part.trim().toLowerCase().replace(/^0x/, '');
     if (!/^[0-9a-f]{1,4}$/.test(value)) {
       throw new CliError(ExitCode.BAD_INPUT, `malformed Ethernet type "${part}": expected hex such as 0800`);
     }
     return parseInt(value, 16);
   });
+  return types.includes(0) ? [0] : types;
 }
 
 const V4_MODES = ['none', 'zt', 'dhcp'] as const;

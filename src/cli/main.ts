@@ -12,6 +12,8 @@ import { registerMigrateCommand } from './commands/migrate.js';
 import { registerNetworkCommands } from './commands/network.js';
 import { registerPoolCommands } from './commands/pool.js';
 import { registerServeCommand } from './commands/serve.js';
+import { registerTokenCommands } from './commands/token.js';
+import { registerAuditCommands } from './commands/audit.js';
 import type { CommandContext, GlobalOptions } from './context.js';
 import { DatabaseLockedError } from '../errors.js';
 import { ExitCode, errorCodeFor, exitCodeFor } from './exit-codes.js';
@@ -58,6 +60,8 @@ export function buildProgram(
   registerNetworkCommands(program, context);
   registerMemberCommands(program, context);
   registerPoolCommands(program, context);
+  registerTokenCommands(program, context);
+  registerAuditCommands(program, context);
   registerBackupCommands(program, context);
   registerServeCommand(program, context);
   registerMigrateCommand(program, context);

@@ -18,19 +18,31 @@ import { changeEvent, type NetworkChangeEvent, type NetworkChangeType } from './
 import { reportExternalChanges } from './external-changes.js';
 import { MAX_ZT_ASSIGNED_ADDRESSES } from '../protocol/assigned-addresses.js';
 import { searchFirstFree, wrappingRanges } from '../protocol/free-range.js';
-import { formatCidr, parseCidr, type Cidr } from '../protocol/ip.js';
-import { newMember } from './request.js';
+import { formatCidr, formatIp, parseCidr, parseIp, type Cidr } from '../protocol/ip.js';
+import { BY_ADMINISTRATOR, newMember } from './new-member.js';
+import { memberAuditFields, recordAudit, type AuditSnapshot } from './audit.js';
+import { prefixFor, v6Rfc4193 } from './ip-assignment.js';
 import {
-  boundedText, DEFAULT_SETTINGS, MAX_MEMBER_NAME_BYTES, MAX_MEMBER_NOTES_BYTES, readPool, readPools,
-  sameSettings, perGroupMulticastRates, validateSettings, type NetworkSettings, type NetworkSettingsInput,
+  boundedText, DEFAULT_SETTINGS, MAX_MEMBER_NAME_BYTES, MAX_MEMBER_NOTES_BYTES, poolText, readPool, readPools, readRoutes,
+  routeSettings, sameSettings, perGroupMulticastRates, validateSettings, type NetworkSettings, type NetworkSettingsInput,
 } from './settings.js';
-import { call, type MemberRow, type NetconfStoreReader, type NetconfStoreTx, type NetworkRow, type StorageWork } from './store.js';
+import {
+  call, type CredentialType, type IpPool, type ManagedRoute, type MemberRow, type NetconfStoreReader, type NetconfStoreTx,
+  type NetworkRow, type StorageWork,
+} from './store.js';
 
 /** A network as `getNetwork` shows it. */
 export interface NetworkInfo extends NetworkSettings {
   id: string;
+  /** Every pool as the range of addresses it gives (a CIDR pool without its network and broadcast addresses). */
+  ipAssignmentPools: { ipRangeStart: string; ipRangeEnd: string }[];
   revision: bigint;
   creationTime: number;
+}
+
+/** What `createNetwork` accepts: settings, and optionally the ID (on this master's prefix, not taken). */
+export interface NetworkCreation extends NetworkSettingsInput {
+  id?: string | bigint;
 }
 
 /** A member as `getMember` / `listMembers` show it, with what is known of its node. */
@@ -45,21 +57,47 @@ export interface MemberInfo {
   authorizedAt: number | null;
   /** When the member was last de-authorized (ms), or null. */
   deauthorizedAt: number | null;
+  /** The member gets no address from pools. */
+  noAutoAssignIps: boolean;
   /** The revision the member last reported having, or null before its first request. */
   clientReportedRevision: bigint | null;
-  /** CIDR strings, IPv4 first, ascending. */
+  /** How the member was last authorized ('api', 'token', 'public'), or null when it never was. */
+  lastAuthorizedCredentialType: CredentialType | null;
+  /** The join token's id when a token authorized it last, else null. */
+  lastAuthorizedCredential: string | null;
+  /**
+   * CIDR strings, IPv4 first, ascending, with the prefix length the member receives (the smallest
+   * managed route containing the address, else the pool's or the one given).
+   */
   ipAssignments: string[];
   /** The node's public identity, or null when it never asked for a config. */
   identity: string | null;
   firstSeen: number | null;
   lastSeen: number | null;
   lastAt: string | null;
+  /** The node's software version from its request metadata; -1 where unknown. */
+  vMajor: number;
+  vMinor: number;
+  vRev: number;
+  vProto: number;
 }
 
+/**
+ * What `updateMember` changes, in one transaction (keys absent stay as they are). A member the
+ * network has never seen is created only when `authorized` is given (pre-authorization or
+ * pre-banning); otherwise NotFoundError.
+ */
 export interface MemberUpdate {
   name?: string;
   notes?: string;
+  authorized?: boolean;
+  activeBridge?: boolean;
+  noAutoAssignIps?: boolean;
+  /** Replaces the member's addresses, as `setIpAssignments`. */
+  ipAssignments?: readonly string[];
 }
+
+const MEMBER_UPDATE_KEYS: ReadonlySet<string> = new Set(['name', 'notes', 'authorized', 'activeBridge', 'noAutoAssignIps', 'ipAssignments']);
 
 /** The numbers of networks one master can serve: the low 24 bits of a network ID. */
 const NETWORK_NUMBER_MAX = 0xffffffn;
@@ -68,15 +106,24 @@ const RANDOM_NETWORK_NUMBER_TRIES = 8;
 // ---------------------------------------------------------------------------------------------
 // Networks
 
-export async function createNetwork(context: MasterContext, input?: NetworkSettingsInput): Promise<string> {
-  const settings: NetworkSettings = { ...cloneSettings(DEFAULT_SETTINGS), ...validateSettings(input) };
+export async function createNetwork(context: MasterContext, input?: NetworkCreation): Promise<string> {
+  const { id: wantedId, ...settingsInput } = input ?? {};
+  const settings: NetworkSettings = { ...cloneSettings(DEFAULT_SETTINGS), ...validateSettings(settingsInput) };
+  const wanted = wantedId === undefined ? null : requireNetworkId(wantedId);
+  if (wanted !== null && BigInt('0x' + wanted) >> 24n !== context.address) {
+    throw new InvalidArgumentError(`network ${wanted} belongs to another master (this one is ${addressToHex(context.address)})`);
+  }
   const now = context.now();
   const randomStart = randomNetworkNumber(context);
   const nwid = await context.store.transaction(function* (tx) {
-    const id = yield* allocateNetworkId(context, tx, randomStart);
+    let id: string;
+    if (wanted === null) id = yield* allocateNetworkId(context, tx, randomStart);
+    else if ((yield* call(tx.getNetwork(wanted))) !== undefined) throw new ConflictError(`network ${wanted} exists already`);
+    else id = wanted;
     // The lists first: with no network row yet, the store's revision triggers have nothing to raise.
     yield* writeListSettings(tx, id, settings);
     yield* call(tx.insertNetwork({ id, ...rowSettings(settings), revision: 1n, creationTime: now }));
+    yield* recordAudit(context, tx, context.actor, { action: 'networkCreated', nwid: id, before: undefined, after: { ...settings } });
     return id;
   });
   context.events.emit('change', changeEvent({ type: 'networkCreated', nwid, revision: 1n }, async () => []));
@@ -129,7 +176,9 @@ export async function deleteNetwork(context: MasterContext, nwid: string | bigin
     const network = yield* requireNetwork(tx, id);
     // Every authorized member should ask again (and learn the network is gone).
     const refresh = yield* call(tx.membersBehind(id, network.revision + 1n));
+    const before = yield* auditSnapshot(tx, id, undefined);
     yield* call(tx.deleteNetwork(id));
+    yield* recordAudit(context, tx, context.actor, { action: 'networkDeleted', nwid: id, before, after: undefined });
     return { revision: network.revision, refresh };
   });
   context.events.emit('change', changeEvent({ type: 'networkDeleted', nwid: id, revision }, async () => refresh));
@@ -140,7 +189,7 @@ export async function addIpPool(context: MasterContext, nwid: string | bigint, c
   const pool = readPool(cidr);
   await change(context, id, { type: 'networkUpdated' }, function* (tx) {
     const pools = yield* call(tx.getPools(id));
-    if (pools.some((existing) => samePrefix(existing, pool))) return false;
+    if (pools.some((existing) => samePool(existing, pool))) return false;
     yield* call(tx.setPools(id, [...pools, pool]));
     return true;
   });
@@ -151,8 +200,8 @@ export async function removeIpPool(context: MasterContext, nwid: string | bigint
   const pool = readPool(cidr);
   await change(context, id, { type: 'networkUpdated' }, function* (tx) {
     const pools = yield* call(tx.getPools(id));
-    const kept = pools.filter((existing) => !samePrefix(existing, pool));
-    if (kept.length === pools.length) throw new NotFoundError(`network ${id} has no pool ${formatCidr(pool)}`);
+    const kept = pools.filter((existing) => !samePool(existing, pool));
+    if (kept.length === pools.length) throw new NotFoundError(`network ${id} has no pool ${poolText(pool)}`);
     yield* call(tx.setPools(id, kept));
     return true;
   });
@@ -179,7 +228,9 @@ export async function getMember(
   const member = requireMemberAddress(address);
   return context.store.read(function* (reader) {
     const row = yield* call(reader.getMember(id, member));
-    return row === undefined ? null : yield* memberInfo(reader, row, yield* call(reader.getAssignments(id, member)));
+    if (row === undefined) return null;
+    const routes = yield* call(reader.getRoutes(id));
+    return yield* memberInfo(reader, row, yield* call(reader.getAssignments(id, member)), routes);
   });
 }
 
@@ -188,9 +239,10 @@ export async function listMembers(context: MasterContext, nwid: string | bigint)
   return context.store.read(function* (reader) {
     yield* requireNetwork(reader, id);
     const assignments = yield* call(reader.listAssignments(id));
+    const routes = yield* call(reader.getRoutes(id));
     const members: MemberInfo[] = [];
     for (const row of yield* call(reader.listMembers(id))) {
-      members.push(yield* memberInfo(reader, row, assignments.get(row.address) ?? []));
+      members.push(yield* memberInfo(reader, row, assignments.get(row.address) ?? [], routes));
     }
     return members;
   });
@@ -253,18 +305,27 @@ async function setAuthorization(
     changedMembers.length = 0; // the work runs again after another program's edit is reloaded, or a lost race
     for (const member of members) {
       const row = yield* call(tx.getMember(nwid, member));
+      let after: MemberRow;
       if (row === undefined) {
-        const created = newMember(nwid, member, authorized, now);
-        yield* call(tx.insertMember(authorized ? created : { ...created, deauthorizedAt: now }));
+        const created = newMember(nwid, member, now, authorized ? BY_ADMINISTRATOR : null);
+        after = authorized ? created : { ...created, deauthorizedAt: now };
+        yield* call(tx.insertMember(after));
       } else if (row.authorized !== authorized) {
-        yield* call(tx.updateMember(authorized ? { ...row, authorized, authorizedAt: now } : { ...row, authorized, deauthorizedAt: now }));
+        after = authorized
+          ? { ...row, authorized, authorizedAt: now, lastAuthorizedCredentialType: BY_ADMINISTRATOR.type, lastAuthorizedCredential: BY_ADMINISTRATOR.id }
+          : { ...row, authorized, deauthorizedAt: now };
+        yield* call(tx.updateMember(after));
       } else {
         continue;
       }
+      yield* recordAudit(context, tx, context.actor, {
+        action: authorized ? 'memberAuthorized' : 'memberDeauthorized', nwid, address: member,
+        before: row === undefined ? undefined : memberAuditFields(row), after: memberAuditFields(after),
+      });
       changedMembers.push(member);
     }
     return changedMembers.length > 0;
-  }, () => (event.address === undefined ? { addresses: changedMembers } : {}));
+  }, () => (event.address === undefined ? { addresses: changedMembers } : {}), 'byApply');
 }
 
 export async function setActiveBridge(
@@ -284,7 +345,13 @@ export async function setActiveBridge(
   });
 }
 
-/** Sets a member's name and/or notes (shown to administrators only; no config changes). */
+/**
+ * Changes a member in one transaction (see MemberUpdate): its name and notes (shown to
+ * administrators only), authorization, active bridge flag, `noAutoAssignIps` and addresses. Every
+ * field is checked before the transaction; an address held by another member → ConflictError; more
+ * addresses than a 2015 node accepts → LimitExceededError; nothing changed then. The revision rises
+ * once, by max delta + 1 when the member is de-authorized.
+ */
 export async function updateMember(
   context: MasterContext,
   nwid: string | bigint,
@@ -294,17 +361,54 @@ export async function updateMember(
   const id = requireNetworkId(nwid);
   const member = requireMemberAddress(address);
   if (update === null || typeof update !== 'object') throw new InvalidArgumentError('member update must be an object');
-  for (const key of Object.keys(update)) {
-    if (key !== 'name' && key !== 'notes') throw new InvalidArgumentError(`unknown member field ${JSON.stringify(key)}`);
+  for (const [key, value] of Object.entries(update)) {
+    if (!MEMBER_UPDATE_KEYS.has(key)) throw new InvalidArgumentError(`unknown member field ${JSON.stringify(key)}`);
+    if (['authorized', 'activeBridge', 'noAutoAssignIps'].includes(key) && value !== undefined && typeof value !== 'boolean') {
+      throw new InvalidArgumentError(`member ${key} must be true or false`);
+    }
   }
   const name = update.name === undefined ? undefined : boundedText(update.name, 'member name', MAX_MEMBER_NAME_BYTES);
   const notes = update.notes === undefined ? undefined : boundedText(update.notes, 'member notes', MAX_MEMBER_NOTES_BYTES);
-  await change(context, id, { type: 'memberUpdated', address: member }, function* (tx) {
-    const row = yield* requireMember(tx, id, member);
-    const next: MemberRow = { ...row, name: name ?? row.name, notes: notes ?? row.notes };
-    if (next.name === row.name && next.notes === row.notes) return false;
-    yield* call(tx.updateMember(next));
-    return true;
+  const wanted = update.ipAssignments === undefined ? undefined : readAssignments(update.ipAssignments);
+  const now = context.now();
+  let authorizationChanged = false;
+  const type = (): NetworkChangeType =>
+    authorizationChanged ? (update.authorized ? 'memberAuthorized' : 'memberDeauthorized') : 'memberUpdated';
+  const description = { type: 'memberUpdated' as NetworkChangeType, address: member };
+  await change(context, id, description, function* (tx, network) {
+    authorizationChanged = false;
+    let row = yield* call(tx.getMember(id, member));
+    let changed = false;
+    if (row === undefined) {
+      if (update.authorized === undefined) throw new NotFoundError(`network ${id} has no member ${member}`);
+      const created = newMember(id, member, now, update.authorized ? BY_ADMINISTRATOR : null);
+      row = update.authorized ? created : { ...created, deauthorizedAt: now };
+      yield* call(tx.insertMember(row));
+      authorizationChanged = changed = true;
+    }
+    if (wanted !== undefined) changed = (yield* replaceAssignments(tx, network, member, wanted)) || changed;
+    const next: MemberRow = {
+      ...row,
+      name: name ?? row.name,
+      notes: notes ?? row.notes,
+      activeBridge: update.activeBridge ?? row.activeBridge,
+      noAutoAssignIps: update.noAutoAssignIps ?? row.noAutoAssignIps,
+    };
+    if (update.authorized !== undefined && update.authorized !== row.authorized) {
+      next.authorized = update.authorized;
+      if (update.authorized) {
+        next.authorizedAt = now;
+        next.lastAuthorizedCredentialType = BY_ADMINISTRATOR.type;
+        next.lastAuthorizedCredential = BY_ADMINISTRATOR.id;
+      } else {
+        next.deauthorizedAt = now;
+      }
+      authorizationChanged = true;
+    }
+    const rowChanged = (Object.keys(next) as (keyof MemberRow)[]).some((key) => next[key] !== row[key]);
+    if (rowChanged) yield* call(tx.updateMember(next));
+    description.type = type();
+    return changed || rowChanged;
   });
 }
 
@@ -322,6 +426,15 @@ export async function setIpAssignments(
 ): Promise<void> {
   const id = requireNetworkId(nwid);
   const member = requireMemberAddress(address);
+  const wanted = readAssignments(cidrs);
+  await change(context, id, { type: 'ipAssignmentsChanged', address: member }, function* (tx, network) {
+    yield* requireMember(tx, id, member);
+    return yield* replaceAssignments(tx, network, member, wanted);
+  });
+}
+
+/** Checks addresses given by an administrator: each valid, given once, not /0, at most the limit. */
+function readAssignments(cidrs: readonly string[]): Cidr[] {
   if (!Array.isArray(cidrs)) throw new InvalidArgumentError('setIpAssignments needs an array of CIDR strings');
   const wanted: Cidr[] = [];
   for (const text of cidrs) {
@@ -333,23 +446,26 @@ export async function setIpAssignments(
     wanted.push(cidr);
   }
   if (wanted.length > MAX_ZT_ASSIGNED_ADDRESSES) throw tooManyAddresses(wanted.length, 0);
-  await change(context, id, { type: 'ipAssignmentsChanged', address: member }, function* (tx, network) {
-    yield* requireMember(tx, id, member);
-    const computed = network.v6AssignMode === 'rfc4193' ? 1 : 0;
-    if (wanted.length + computed > MAX_ZT_ASSIGNED_ADDRESSES) throw tooManyAddresses(wanted.length, computed);
-    for (const cidr of wanted) {
-      const holder = yield* call(tx.assignmentHolder(id, cidr.family, cidr.address));
-      if (holder !== undefined && holder !== member) {
-        throw new ConflictError(`${formatCidr(cidr)} is already assigned to ${holder} in network ${id}`);
-      }
+  return wanted;
+}
+
+/** Replaces a member's addresses inside a transaction; returns whether anything changed. */
+function* replaceAssignments(tx: NetconfStoreTx, network: NetworkRow, member: string, wanted: readonly Cidr[]): StorageWork<boolean> {
+  const id = network.id;
+  const computed = v6Rfc4193(network) ? 1 : 0;
+  if (wanted.length + computed > MAX_ZT_ASSIGNED_ADDRESSES) throw tooManyAddresses(wanted.length, computed);
+  for (const cidr of wanted) {
+    const holder = yield* call(tx.assignmentHolder(id, cidr.family, cidr.address));
+    if (holder !== undefined && holder !== member) {
+      throw new ConflictError(`${formatCidr(cidr)} is already assigned to ${holder} in network ${id}`);
     }
-    const before = (yield* call(tx.getAssignments(id, member))).map(formatCidr).sort();
-    const after = wanted.map(formatCidr).sort();
-    if (before.length === after.length && before.every((cidr, i) => cidr === after[i])) return false;
-    yield* call(tx.deleteAssignments(id, member));
-    for (const cidr of wanted) yield* call(tx.insertAssignment(id, member, cidr));
-    return true;
-  });
+  }
+  const before = (yield* call(tx.getAssignments(id, member))).map(formatCidr).sort();
+  const after = wanted.map(formatCidr).sort();
+  if (before.length === after.length && before.every((cidr, i) => cidr === after[i])) return false;
+  yield* call(tx.deleteAssignments(id, member));
+  for (const cidr of wanted) yield* call(tx.insertAssignment(id, member, cidr));
+  return true;
 }
 
 function tooManyAddresses(given: number, computed: number): LimitExceededError {
@@ -374,7 +490,7 @@ export async function deleteMember(context: MasterContext, nwid: string | bigint
 // Shared pieces
 
 /** What a change event says besides the network and its revision. */
-interface ChangeDescription {
+export interface ChangeDescription {
   type: NetworkChangeType;
   address?: string;
 }
@@ -387,12 +503,13 @@ const NOTHING_CHANGED = Symbol('nothing changed');
  * raises it at most once (src/storage/schema.ts). `apply` returns whether it changed anything;
  * when it did, a 'change' event follows the commit (with `extra()` fields). Returns whether it did.
  */
-async function change(
+export async function change(
   context: MasterContext,
   nwid: string,
   description: ChangeDescription,
   apply: (tx: NetconfStoreTx, network: NetworkRow) => StorageWork<boolean>,
   extra: () => Partial<NetworkChangeEvent> = () => ({}),
+  audit: 'snapshots' | 'byApply' = 'snapshots',
 ): Promise<boolean> {
   let revision: bigint;
   try {
@@ -400,7 +517,15 @@ async function change(
       yield* context.externalChanges.notice(tx);
       const network = yield* requireNetwork(tx, nwid);
       yield* call(tx.holdRevision(nwid));
+      // The audit trail records the fields that changed (a bulk change records each member itself).
+      const before = audit === 'snapshots' ? yield* auditSnapshot(tx, nwid, description.address) : undefined;
       if (!(yield* apply(tx, network))) throw NOTHING_CHANGED;
+      if (audit === 'snapshots') {
+        yield* recordAudit(context, tx, context.actor, {
+          action: description.type, nwid, address: description.address ?? null,
+          before, after: yield* auditSnapshot(tx, nwid, description.address),
+        });
+      }
       yield* call(tx.releaseRevision(nwid));
       const after = (yield* requireNetwork(tx, nwid)).revision;
       if (after !== network.revision) yield* context.externalChanges.ownChange(tx);
@@ -414,6 +539,17 @@ async function change(
   }
   context.events.emit('change', changeEvent({ ...description, ...extra(), nwid, revision }, membersBehind(context, nwid, revision)));
   return true;
+}
+
+/** A network's settings, or a member's fields and addresses, as the audit trail shows them. */
+function* auditSnapshot(reader: NetconfStoreReader, nwid: string, address: string | undefined): StorageWork<AuditSnapshot> {
+  if (address === undefined) {
+    const network = yield* call(reader.getNetwork(nwid));
+    return network === undefined ? undefined : { ...(yield* readSettings(reader, network)) };
+  }
+  const row = yield* call(reader.getMember(nwid, address));
+  if (row === undefined) return undefined;
+  return { ...memberAuditFields(row), ipAssignments: (yield* call(reader.getAssignments(nwid, address))).map(formatCidr) };
 }
 
 function membersBehind(context: MasterContext, nwid: string, revision: bigint): () => Promise<string[]> {
@@ -441,7 +577,7 @@ function warnOfPerGroupRates(context: MasterContext, nwid: string, settings: Net
   });
 }
 
-function* requireNetwork(reader: NetconfStoreReader, nwid: string): StorageWork<NetworkRow> {
+export function* requireNetwork(reader: NetconfStoreReader, nwid: string): StorageWork<NetworkRow> {
   const network = yield* call(reader.getNetwork(nwid));
   if (network === undefined) throw new NotFoundError(`no network ${nwid}`);
   return network;
@@ -507,17 +643,22 @@ function rowSettings(settings: NetworkSettings): Omit<NetworkRow, 'id' | 'revisi
     v6AssignMode: settings.v6AssignMode,
     multicastLimit: settings.multicastLimit,
     comRevisionMaxDelta: settings.comRevisionMaxDelta,
+    mtu: settings.mtu,
+    dnsDomain: settings.dns.domain,
+    dnsServers: settings.dns.servers.map((server) => parseIp(server)),
   };
 }
 
 function* writeListSettings(tx: NetconfStoreTx, nwid: string, settings: NetworkSettings): StorageWork<void> {
   yield* call(tx.setPools(nwid, readPools(settings.ipPools)));
+  yield* call(tx.setRoutes(nwid, readRoutes(settings.routes)));
   yield* call(tx.setAcceptedEtherTypes(nwid, settings.etherTypes));
   yield* call(tx.setMulticastRates(nwid, settings.multicastRates));
 }
 
 function* readSettings(reader: NetconfStoreReader, row: NetworkRow): StorageWork<NetworkSettings> {
   const pools = yield* call(reader.getPools(row.id));
+  const routes = yield* call(reader.getRoutes(row.id));
   const etherTypes = yield* call(reader.getAcceptedEtherTypes(row.id));
   const multicastRates = yield* call(reader.getMulticastRates(row.id));
   return {
@@ -528,7 +669,10 @@ function* readSettings(reader: NetconfStoreReader, row: NetworkRow): StorageWork
     allowPassiveBridging: row.allowPassiveBridging,
     v4AssignMode: row.v4AssignMode,
     v6AssignMode: row.v6AssignMode,
-    ipPools: pools.map(formatCidr),
+    ipPools: pools.map(poolText),
+    routes: routes.map(routeSettings),
+    dns: { domain: row.dnsDomain, servers: row.dnsServers.map((server) => formatIp(server.family, server.address)) },
+    mtu: row.mtu,
     etherTypes,
     multicastLimit: row.multicastLimit,
     multicastRates,
@@ -537,10 +681,20 @@ function* readSettings(reader: NetconfStoreReader, row: NetworkRow): StorageWork
 }
 
 function* networkInfo(reader: NetconfStoreReader, row: NetworkRow): StorageWork<NetworkInfo> {
-  return { id: row.id, ...(yield* readSettings(reader, row)), revision: row.revision, creationTime: row.creationTime };
+  const settings = yield* readSettings(reader, row);
+  const ipAssignmentPools = readPools(settings.ipPools).map((pool) => ({
+    ipRangeStart: formatIp(pool.family, pool.first),
+    ipRangeEnd: formatIp(pool.family, pool.last),
+  }));
+  return { id: row.id, ...settings, ipAssignmentPools, revision: row.revision, creationTime: row.creationTime };
 }
 
-function* memberInfo(reader: NetconfStoreReader, row: MemberRow, assignments: Cidr[]): StorageWork<MemberInfo> {
+function* memberInfo(
+  reader: NetconfStoreReader,
+  row: MemberRow,
+  assignments: Cidr[],
+  routes: readonly ManagedRoute[],
+): StorageWork<MemberInfo> {
   const node = yield* call(reader.getNode(row.address));
   return {
     networkId: row.networkId,
@@ -551,23 +705,32 @@ function* memberInfo(reader: NetconfStoreReader, row: MemberRow, assignments: Ci
     notes: row.notes,
     authorizedAt: row.authorizedAt,
     deauthorizedAt: row.deauthorizedAt,
-    ipAssignments: assignments.map(formatCidr),
+    noAutoAssignIps: row.noAutoAssignIps,
+    ipAssignments: assignments.map((cidr) => formatCidr(prefixFor(cidr, routes))),
     clientReportedRevision: row.clientReportedRevision,
+    lastAuthorizedCredentialType: row.lastAuthorizedCredentialType,
+    lastAuthorizedCredential: row.lastAuthorizedCredential,
     identity: node?.identity ?? null,
     firstSeen: node?.firstSeen ?? null,
     lastSeen: node?.lastSeen ?? null,
     lastAt: node?.lastAt ?? null,
+    vMajor: node?.version.major ?? -1,
+    vMinor: node?.version.minor ?? -1,
+    vRev: node?.version.revision ?? -1,
+    vProto: node?.version.protocol ?? -1,
   };
 }
 
-function samePrefix(a: Cidr, b: Cidr): boolean {
-  return a.family === b.family && a.address === b.address && a.bits === b.bits;
+function samePool(a: IpPool, b: IpPool): boolean {
+  return a.family === b.family && a.first === b.first && a.last === b.last && a.bits === b.bits;
 }
 
 function cloneSettings(settings: Readonly<NetworkSettings>): NetworkSettings {
   return {
     ...settings,
     ipPools: [...settings.ipPools],
+    routes: settings.routes.map((route) => ({ ...route })),
+    dns: { domain: settings.dns.domain, servers: [...settings.dns.servers] },
     etherTypes: [...settings.etherTypes],
     multicastRates: settings.multicastRates.map((rate) => ({ ...rate })),
   };

@@ -31,4 +31,8 @@ export interface MasterContext {
   readonly validations: ValidationGate;
   /** Public identities whose proof of work failed (bounded). */
   readonly invalidIdentities: BoundedSet<string>;
+  /** Who the audit trail names for administrative changes made through this context. */
+  readonly actor: string;
+  /** How much audit history is kept (see audit.ts). */
+  readonly auditRetention: { readonly maxAge: number | null; readonly maxEntries: number | null };
 }

@@ -14,6 +14,8 @@ export type NetworkChangeType =
   | 'membersDeauthorized'
   | 'memberUpdated'
   | 'memberDeleted'
+  /** Members deleted at once (member expiry, `pruneMembers`): `addresses` lists them. */
+  | 'membersDeleted'
   | 'activeBridgeChanged'
   | 'ipAssignmentsChanged'
   /** Another program (an operator's `sqlite3` session) raised the revision in the database file. */
@@ -25,7 +27,7 @@ export interface NetworkChangeEvent {
   nwid: string;
   /** The member concerned, for member changes. */
   address?: string;
-  /** The members whose state changed, for the bulk calls (`authorizeMembers`, `deauthorizeMembers`). */
+  /** The members whose state changed, for the bulk calls (`authorizeMembers`, `deauthorizeMembers`, `pruneMembers`). */
   addresses?: string[];
   /** The network's revision after the change (for a deleted network: its last revision). */
   revision: bigint;

@@ -4,8 +4,7 @@
  * edited file (its generation moves). This watch finds which networks moved, by their change
  * sequence, so that the master reports them as 'change' events like its own changes.
  */
-import type { MasterContext } from './context.js';
-import { changeEvent } from './events.js';
+import { changeEvent, type MasterEventEmitter } from './events.js';
 import { call, type NetconfStore, type NetconfStoreReader, type NetworkRevisionChange, type StorageWork } from './store.js';
 
 export class ExternalChangeWatch {
@@ -64,7 +63,14 @@ export class ExternalChangeWatch {
  * 'change' events. Called after each request and administrative change: costs one comparison
  * unless the store was reloaded.
  */
-export function reportExternalChanges(context: MasterContext): void {
+/** What reporting needs of the master (a part of its context). */
+export interface ExternalChangeReporting {
+  readonly externalChanges: ExternalChangeWatch;
+  readonly store: NetconfStore;
+  readonly events: MasterEventEmitter;
+}
+
+export function reportExternalChanges(context: ExternalChangeReporting): void {
   const watch = context.externalChanges;
   if (watch.stale) {
     context.store.read((reader) => watch.notice(reader)).then(() => emitPending(context), () => {});
@@ -73,7 +79,7 @@ export function reportExternalChanges(context: MasterContext): void {
   if (watch.hasPending) emitPending(context);
 }
 
-function emitPending(context: MasterContext): void {
+function emitPending(context: ExternalChangeReporting): void {
   for (const { nwid, revision } of context.externalChanges.take()) {
     const refresh = () => context.store.read(function* (reader) {
       return yield* call(reader.membersBehind(nwid, revision));

@@ -3,7 +3,10 @@ export { createNetconfMaster } from './master.js';
 export type { NetconfMaster, NetconfMasterOptions } from './master.js';
 export { ResultCode } from './request.js';
 export type { NetworkConfigReply, NetworkConfigRequestInput } from './request.js';
-export type { MemberInfo, MemberUpdate, NetworkInfo } from './admin.js';
+export type { MemberInfo, MemberUpdate, NetworkCreation, NetworkInfo } from './admin.js';
+export type { CreatedJoinToken, JoinTokenInfo, JoinTokenOptions } from './join-tokens.js';
+export type { AuditEntry, AuditQueryInput, AuditRetention } from './audit.js';
+export type { MemberExpiryAction, MemberExpiryPolicy, PruneMembersOptions, PruneResult } from './expiry.js';
 export type { NetworkSettings, NetworkSettingsInput } from './settings.js';
 export {
   DEFAULT_COM_REVISION_MAX_DELTA, DEFAULT_ETHER_TYPES, DEFAULT_MULTICAST_LIMIT, MAX_DESCRIPTION_BYTES,

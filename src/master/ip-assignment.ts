@@ -1,39 +1,64 @@
 /**
  * Choosing and recording a member's addresses (master.md §3).
  *
- * From a pool, the first candidate is the pool network OR (the member address's low bits AND the
- * host mask): the low 32 bits for IPv4, the whole 40-bit address for IPv6. Then the following
- * addresses in turn, wrapping inside the pool, skipping the pool's network and broadcast
- * (all-ones) addresses. The first address nobody in the network holds wins, recorded with the
- * pool's prefix length.
+ * From a CIDR pool, the first candidate is the pool network OR (the member address's low bits AND
+ * the host mask): the low 32 bits for IPv4, the whole 40-bit address for IPv6. From a range pool,
+ * it is the range's first address plus those bits modulo the range's size. Then the following
+ * addresses in turn, wrapping inside the pool (a CIDR pool's range leaves out its network and
+ * broadcast addresses). The first address nobody in the network holds wins, recorded with the
+ * CIDR pool's prefix length (a range pool's: the full width).
+ *
+ * The prefix length a member receives for an address is that of the smallest managed route
+ * containing it, else the one recorded (`prefixFor`).
  *
  * Probing never loads every assignment: the store answers "the first free address at or after the
  * candidate" through an index (for IPv4, the runs of held addresses; see src/storage/sql/schema.ts).
  */
 import { MAX_ZT_ASSIGNED_ADDRESSES } from '../protocol/assigned-addresses.js';
 import { wrappingRanges } from '../protocol/free-range.js';
-import { assignableRange, formatCidr, hostMask, rfc4193Address, type Cidr, type IpFamily } from '../protocol/ip.js';
-import { call, type NetconfStoreReader, type NetconfStoreTx, type NetworkRow, type StorageWork } from './store.js';
+import { familyBits, formatCidr, hostMask, rfc4193Address, type Cidr, type IpFamily } from '../protocol/ip.js';
+import {
+  call, type IpPool, type ManagedRoute, type NetconfStoreReader, type NetconfStoreTx, type NetworkRow, type StorageWork,
+} from './store.js';
 
-export function firstCandidate(pool: Cidr, memberAddress: bigint): bigint {
-  const mask = hostMask(pool.family, pool.bits);
+/** Where the search for a member's address in `pool` starts (inside the pool's range). */
+export function firstCandidate(pool: IpPool, memberAddress: bigint): bigint {
   const memberBits = pool.family === 4 ? memberAddress & 0xffffffffn : memberAddress;
-  return (pool.address & ~mask) | (memberBits & mask);
+  if (pool.bits === null) return pool.first + (memberBits % (pool.last - pool.first + 1n));
+  const mask = hostMask(pool.family, pool.bits);
+  const candidate = ((pool.first - 1n) & ~mask) | (memberBits & mask);
+  // The network address is skipped forward; after the broadcast address comes the wrap.
+  return candidate < pool.first || candidate > pool.last ? pool.first : candidate;
+}
+
+/** The prefix length a member receives for `cidr`: the smallest managed route's containing it, else its own. */
+export function prefixFor(cidr: Cidr, routes: readonly ManagedRoute[]): Cidr {
+  let bits = -1;
+  for (const { target } of routes) {
+    if (target.family !== cidr.family || target.bits <= bits) continue;
+    const mask = hostMask(target.family, target.bits);
+    if ((cidr.address & ~mask) === target.address) bits = target.bits;
+  }
+  return bits < 0 || bits === 0 ? cidr : { ...cidr, bits };
+}
+
+/** Whether IPv6 addresses come from pools / the rfc4193 address is given, in this mode. */
+export function v6FromPools(network: Pick<NetworkRow, 'v6AssignMode'>): boolean {
+  return network.v6AssignMode === 'zt' || network.v6AssignMode === 'zt+rfc4193';
+}
+export function v6Rfc4193(network: Pick<NetworkRow, 'v6AssignMode'>): boolean {
+  return network.v6AssignMode === 'rfc4193' || network.v6AssignMode === 'zt+rfc4193';
 }
 
 /** The address a member gets from `pool` in network `nwid`, or null when the pool has no free address. */
 export function* findFreeAddress(
   reader: Pick<NetconfStoreReader, 'firstFreeAddress'>,
   nwid: string,
-  pool: Cidr,
+  pool: IpPool,
   memberAddress: bigint,
 ): StorageWork<bigint | null> {
-  const range = assignableRange(pool);
-  if (range === null) return null;
-  let start = firstCandidate(pool, memberAddress);
-  // The network address is skipped forward; after the broadcast address comes the wrap.
-  if (start < range.first || start > range.last) start = range.first;
-  for (const [from, to] of wrappingRanges(range.first, range.last, start)) {
+  const start = firstCandidate(pool, memberAddress);
+  for (const [from, to] of wrappingRanges(pool.first, pool.last, start)) {
     const found = yield* call(reader.firstFreeAddress(nwid, pool.family, from, to));
     if (found !== null) return found;
   }
@@ -49,7 +74,8 @@ export interface MemberAddresses {
 
 /**
  * The addresses a member's netconf carries, assigning from pools when the network's modes say
- * `zt` and the member holds none of that family yet. New assignments are written through `tx`
+ * `zt`, the member holds none of that family yet and it is not marked `noAutoAssignIps`. Each
+ * carries the prefix length `prefixFor` gives it with the network's managed routes. New assignments are written through `tx`
  * (as automatic: they change no other member's config, so no revision) and marked as claims that
  * must be durable before the reply. Never more than MAX_ZT_ASSIGNED_ADDRESSES: what would exceed
  * it (rows written by other programs, or an address on top of an administrator's full list) is
@@ -60,6 +86,7 @@ export function* memberAddresses(
   network: NetworkRow,
   memberAddressHex: string,
   memberAddress: bigint,
+  options: { routes: readonly ManagedRoute[]; noAutoAssignIps: boolean },
 ): StorageWork<MemberAddresses> {
   const held = yield* call(tx.getAssignments(network.id, memberAddressHex));
   const staticIps: string[] = [];
@@ -79,18 +106,18 @@ export function* memberAddresses(
     if (mine.length > 0) {
       const room = Math.max(0, MAX_ZT_ASSIGNED_ADDRESSES - staticIps.length);
       full(family, mine.length);
-      staticIps.push(...mine.slice(0, room).map(formatCidr));
+      staticIps.push(...mine.slice(0, room).map((cidr) => formatCidr(prefixFor(cidr, options.routes))));
       return;
     }
-    if (full(family, 1)) return;
+    if (options.noAutoAssignIps || full(family, 1)) return;
     const pools = (yield* call(tx.getPools(network.id))).filter((pool) => pool.family === family);
     for (const pool of pools) {
       const address = yield* findFreeAddress(tx, network.id, pool, memberAddress);
       if (address !== null) {
-        const assignment: Cidr = { family, address, bits: pool.bits };
+        const assignment: Cidr = { family, address, bits: pool.bits ?? familyBits(family) };
         yield* call(tx.insertAssignment(network.id, memberAddressHex, assignment, true));
         tx.requireDurable();
-        staticIps.push(formatCidr(assignment));
+        staticIps.push(formatCidr(prefixFor(assignment, options.routes)));
         return;
       }
     }
@@ -104,8 +131,8 @@ export function* memberAddresses(
   };
 
   if (network.v4AssignMode === 'zt') yield* fromPools(4);
-  if (network.v6AssignMode === 'zt') yield* fromPools(6);
-  else if (network.v6AssignMode === 'rfc4193' && !full(6, 1)) {
+  if (v6FromPools(network)) yield* fromPools(6);
+  if (v6Rfc4193(network) && !full(6, 1)) {
     staticIps.push(formatCidr(rfc4193Address(BigInt('0x' + network.id), memberAddress)));
   }
   return { staticIps, shortages };

@@ -11,7 +11,7 @@ import type { SigningCounts, ValidationCounts } from '../crypto/signing/pool-typ
 import { InvalidArgumentError } from '../errors.js';
 import { MAX_WIRE_DICTIONARY_BYTES } from '../protocol/wire.js';
 import * as admin from './admin.js';
-import type { MemberInfo, MemberUpdate, NetworkInfo } from './admin.js';
+import type { MemberInfo, MemberUpdate, NetworkCreation, NetworkInfo } from './admin.js';
 import type { MasterContext } from './context.js';
 import { MasterEventEmitter, type MasterEventName, type MasterListener, type NetworkChangeEvent } from './events.js';
 import { BoundedSet } from './bounded-set.js';
@@ -22,6 +22,13 @@ import { doNetworkConfigRequest, type NetworkConfigReply, type NetworkConfigRequ
 import type { NetworkSettingsInput } from './settings.js';
 import type { NetconfStore } from './store.js';
 import { ValidationGate } from './validation-gate.js';
+import { checkActor, checkRetention, DEFAULT_ACTOR, listAuditEntries, type AuditEntry, type AuditQueryInput, type AuditRetention } from './audit.js';
+import {
+  expireMembers, getMemberExpiry, pruneMembers, setMemberExpiry, type MemberExpiryPolicy, type PruneMembersOptions, type PruneResult,
+} from './expiry.js';
+import {
+  createJoinToken, listJoinTokens, revokeJoinToken, type CreatedJoinToken, type JoinTokenInfo, type JoinTokenOptions,
+} from './join-tokens.js';
 
 /** Identity validations in flight per source address (see validation-gate.ts). */
 const VALIDATIONS_PER_SOURCE = 2;
@@ -58,6 +65,18 @@ export interface NetconfMasterOptions {
    * thread; the named ones run on the signing workers). Same verdicts whichever hashes.
    */
   memoryHardHash?: MemoryHardHashChoice;
+  /**
+   * Who the audit trail names for this master's administrative changes (default 'library'; see
+   * `as()` for a label per caller).
+   */
+  actor?: string;
+  /** How much audit history is kept (default: the newest 100,000 entries, whatever their age). */
+  auditRetention?: AuditRetention;
+  /**
+   * How often the networks' member expiry policies are applied (ms; default 10 minutes; 0: only
+   * when `expireMembers()` is called). The timer never keeps the process alive.
+   */
+  memberExpiryInterval?: number;
 }
 
 export interface NetconfMaster {
@@ -66,7 +85,8 @@ export interface NetconfMaster {
 
   doNetworkConfigRequest(request: NetworkConfigRequestInput): Promise<NetworkConfigReply>;
 
-  createNetwork(settings?: NetworkSettingsInput): Promise<string>;
+  /** Creates a network with a free random ID, or with `settings.id` (this master's prefix; taken → ConflictError). */
+  createNetwork(settings?: NetworkCreation): Promise<string>;
   getNetwork(nwid: string | bigint): Promise<NetworkInfo | null>;
   listNetworks(): Promise<NetworkInfo[]>;
   updateNetwork(nwid: string | bigint, patch: NetworkSettingsInput): Promise<void>;
@@ -83,6 +103,7 @@ export interface NetconfMaster {
   /** De-authorizes many members in one transaction: one revision raise, one 'change' event. */
   deauthorizeMembers(nwid: string | bigint, addresses: readonly (string | bigint)[]): Promise<void>;
   setActiveBridge(nwid: string | bigint, address: string | bigint, on: boolean): Promise<void>;
+  /** Changes any of a member's fields in one transaction (see MemberUpdate). */
   updateMember(nwid: string | bigint, address: string | bigint, update: MemberUpdate): Promise<void>;
   setMemberName(nwid: string | bigint, address: string | bigint, name: string): Promise<void>;
   setMemberNotes(nwid: string | bigint, address: string | bigint, notes: string): Promise<void>;
@@ -91,6 +112,29 @@ export interface NetconfMaster {
 
   /** Authorized members whose last reported revision is older than the network's. */
   membersToRefresh(nwid: string | bigint): Promise<string[]>;
+
+  /**
+   * A join token for the network: `token` is the secret, shown this once (stored only as a hash).
+   * A member presenting it (metadata key `a`, value `token:<token>`) is authorized at first contact.
+   */
+  createJoinToken(nwid: string | bigint, options?: JoinTokenOptions): Promise<CreatedJoinToken>;
+  /** The network's join tokens, oldest first: never their secrets. */
+  listJoinTokens(nwid: string | bigint): Promise<JoinTokenInfo[]>;
+  /** The token admits nobody from now on; the members it admitted stay. */
+  revokeJoinToken(nwid: string | bigint, id: string): Promise<void>;
+
+  /** Sets (or with null removes) the network's member expiry policy, applied every `memberExpiryInterval`. */
+  setMemberExpiry(nwid: string | bigint, policy: MemberExpiryPolicy | null): Promise<void>;
+  getMemberExpiry(nwid: string | bigint): Promise<Required<MemberExpiryPolicy> | null>;
+  /** De-authorizes or deletes the network's members not seen for `notSeenFor` ms (or lists them: `dryRun`). */
+  pruneMembers(nwid: string | bigint, options: PruneMembersOptions): Promise<PruneResult>;
+  /** Applies every network's expiry policy now (the audit trail names `expiry`). */
+  expireMembers(): Promise<PruneResult[]>;
+
+  /** Administrative changes recorded, oldest first (by network, member, time). */
+  listAuditEntries(query?: AuditQueryInput): Promise<AuditEntry[]>;
+  /** This master, with its changes recorded in the audit trail as made by `actor`. */
+  as(actor: string): NetconfMaster;
 
   /**
    * 'change': committed changes to networks (this master's, and revisions raised by another program
@@ -139,6 +183,12 @@ export function createNetconfMaster(
     ...(options.signingBackend === undefined ? {} : { backend: options.signingBackend }),
     ...(options.memoryHardHash === undefined ? {} : { memoryHardHash: options.memoryHardHash }),
   });
+  const actor = checkActor(options.actor ?? DEFAULT_ACTOR);
+  const auditRetention = checkRetention(options.auditRetention);
+  const memberExpiryInterval = options.memberExpiryInterval ?? DEFAULT_MEMBER_EXPIRY_INTERVAL;
+  if (!Number.isSafeInteger(memberExpiryInterval) || memberExpiryInterval < 0) {
+    throw new InvalidArgumentError('memberExpiryInterval must be a non-negative integer (ms)');
+  }
   const context: MasterContext = {
     store: storage,
     identity,
@@ -154,11 +204,36 @@ export function createNetconfMaster(
     netconfs: new NetconfCache(storage),
     validations: new ValidationGate(VALIDATIONS_PER_SOURCE),
     invalidIdentities: new BoundedSet(4096),
+    actor,
+    auditRetention,
   };
-
+  const expiryTimer = memberExpiryInterval === 0 ? null : startExpiryTimer(context, memberExpiryInterval);
   // Another process's change (a shared engine) is reported at once, not only at this process's next request.
   const stopWatching = storage.onExternalChange?.(() => reportExternalChanges(context));
+  return facade(context, async () => {
+    stopWatching?.();
+    if (expiryTimer !== null) clearInterval(expiryTimer);
+    await signer.close();
+  });
+}
 
+const DEFAULT_MEMBER_EXPIRY_INTERVAL = 10 * 60_000;
+
+/** Applies the expiry policies every `interval` ms, one run at a time; never keeps the process alive. */
+function startExpiryTimer(context: MasterContext, interval: number): ReturnType<typeof setInterval> {
+  let running = false;
+  const timer = setInterval(() => {
+    if (running) return;
+    running = true;
+    expireMembers(context).catch(() => {}).finally(() => (running = false)); // a storage error now is retried next time
+  }, interval);
+  (timer as { unref?: () => void }).unref?.();
+  return timer;
+}
+
+/** The master's methods over one context (`as()` makes another with its own actor). */
+function facade(context: MasterContext, close: () => Promise<void>): NetconfMaster {
+  const { store: storage, events, signer, identity } = context;
   return {
     address: identity.address,
     doNetworkConfigRequest: (request) => doNetworkConfigRequest(context, request),
@@ -182,6 +257,15 @@ export function createNetconfMaster(
     setIpAssignments: (nwid, address, cidrs) => admin.setIpAssignments(context, nwid, address, cidrs),
     deleteMember: (nwid, address) => admin.deleteMember(context, nwid, address),
     membersToRefresh: (nwid) => admin.membersToRefresh(context, nwid),
+    createJoinToken: (nwid, joinOptions) => createJoinToken(context, nwid, joinOptions),
+    listJoinTokens: (nwid) => listJoinTokens(context, nwid),
+    revokeJoinToken: (nwid, id) => revokeJoinToken(context, nwid, id),
+    setMemberExpiry: (nwid, policy) => setMemberExpiry(context, nwid, policy),
+    getMemberExpiry: (nwid) => getMemberExpiry(context, nwid),
+    pruneMembers: (nwid, pruneOptions) => pruneMembers(context, nwid, pruneOptions),
+    expireMembers: () => expireMembers(context),
+    listAuditEntries: (query) => listAuditEntries(context, query),
+    as: (label) => facade({ ...context, actor: checkActor(label) }, close),
     on: (event, listener) => events.on(event, listener),
     off: (event, listener) => events.off(event, listener),
     subscribe: (listener) => {
@@ -195,9 +279,6 @@ export function createNetconfMaster(
     get validationCounts() {
       return { ...signer.validationCounts };
     },
-    close: () => {
-      stopWatching?.();
-      return signer.close();
-    },
+    close,
   };
 }

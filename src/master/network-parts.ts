@@ -8,10 +8,13 @@
  */
 import { NetconfTemplate } from '../protocol/netconf-template.js';
 import { generationCheck } from './generation.js';
-import { call, type NetconfStoreReader, type NetworkRow, type StorageWork } from './store.js';
+import { formatCidr, formatIp } from '../protocol/ip.js';
+import { call, type ManagedRoute, type NetconfStoreReader, type NetworkRow, type StorageWork } from './store.js';
 
 export interface NetworkParts {
   readonly network: NetworkRow;
+  /** The managed routes (they set the prefix lengths of members' addresses). */
+  readonly routes: readonly ManagedRoute[];
   /** Every member's netconf at this revision, but for the member's own entries. */
   readonly template: NetconfTemplate;
 }
@@ -39,6 +42,7 @@ export class NetworkPartsCache {
     const allowedEtherTypes = yield* call(reader.getAcceptedEtherTypes(network.id));
     const multicastRates = yield* call(reader.getMulticastRates(network.id));
     const activeBridges = yield* call(reader.activeBridges(network.id));
+    const routes = yield* call(reader.getRoutes(network.id));
     const template = new NetconfTemplate({
       networkId: network.id,
       revision: network.revision,
@@ -51,8 +55,17 @@ export class NetworkPartsCache {
       multicastLimit: network.multicastLimit,
       multicastRates,
       activeBridges,
+      mtu: network.mtu,
+      routes: routes.map((route) => ({
+        target: formatCidr(route.target),
+        via: route.via === null ? null : formatIp(route.via.family, route.via.address),
+      })),
+      dns: {
+        domain: network.dnsDomain,
+        servers: network.dnsServers.map((server) => formatIp(server.family, server.address)),
+      },
     });
-    const parts: NetworkParts = { network, template };
+    const parts: NetworkParts = { network, routes, template };
     this.#entries.delete(network.id);
     if (this.#entries.size >= MAX_NETWORKS) this.#entries.delete(this.#entries.keys().next().value!);
     this.#entries.set(network.id, { revision: network.revision, parts });

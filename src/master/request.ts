@@ -24,8 +24,13 @@ import type { MasterContext } from './context.js';
 import type { IpPoolExhaustedEvent } from './events.js';
 import { reportExternalChanges } from './external-changes.js';
 import { memberAddresses } from './ip-assignment.js';
+import { UNKNOWN_VERSION, versionFromMetadata } from './node-version.js';
 import type { NetworkParts } from './network-parts.js';
-import { call, type MemberRow, type NetconfStoreTx, type StorageWork } from './store.js';
+import { call, type JoinTokenRow, type MemberRow, type NetconfStoreTx, type NodeVersion, type StorageWork } from './store.js';
+import { memberAuditFields, recordAudit } from './audit.js';
+import { changeEvent } from './events.js';
+import { findJoinToken, presentedJoinToken } from './join-tokens.js';
+import { newMember, PUBLIC, type Credential } from './new-member.js';
 
 /** The outcome of a request (master.md §1) and what the host node does with it. */
 export const ResultCode = {
@@ -89,11 +94,15 @@ const COM_SIGNATURE_STAND_IN = new Uint8Array(C25519_SIGNATURE_BYTES);
 
 interface CheckedRequest {
   identity: Identity;
+  /** Read for a join token only when one could matter (see admitWithJoinToken). */
+  metaData: NetworkConfigRequestInput['metaData'];
   /** The identity's public string form. */
   publicIdentity: string;
   nwid: bigint;
   fromAddr: string | null;
   haveRevision: bigint;
+  /** The software version the metadata tells, or null. */
+  version: NodeVersion | null;
 }
 
 export async function doNetworkConfigRequest(
@@ -148,6 +157,7 @@ async function answerRequest(context: MasterContext, request: NetworkConfigReque
     } else {
       reply = outcome.reply;
     }
+    if (outcome.joined !== undefined) emitJoined(context, outcome.joined);
     for (const event of outcome.shortages) context.events.emit('warning', event);
     return reply;
   }
@@ -160,8 +170,8 @@ function validate(context: MasterContext, identity: Identity, fromAddr: string |
 
 const NEEDS_PROOF_OF_WORK = Symbol('needs proof of work');
 type Answer =
-  | { reply: NetworkConfigReply; shortages: [] }
-  | { unsigned: UnsignedNetconf; shortages: IpPoolExhaustedEvent[] }
+  | { reply: NetworkConfigReply; shortages: []; joined?: JoinedMember }
+  | { unsigned: UnsignedNetconf; shortages: IpPoolExhaustedEvent[]; joined?: JoinedMember }
   | typeof NEEDS_PROOF_OF_WORK;
 
 /** A fresh netconf made inside the request's transaction, to be signed after it commits. */
@@ -218,7 +228,7 @@ function checkRequest(context: MasterContext, request: NetworkConfigRequestInput
   else if (typeof have === 'number' && Number.isSafeInteger(have) && have >= 0) haveRevision = BigInt(have);
   else return { code: ResultCode.ACCESS_DENIED, error: 'haveRevision must be a uint64' };
 
-  return { identity, publicIdentity, nwid, fromAddr, haveRevision };
+  return { identity, metaData: request.metaData, publicIdentity, nwid, fromAddr, haveRevision, version: versionFromMetadata(request.metaData) };
 }
 
 /**
@@ -257,10 +267,12 @@ function* answer(
   // 1. Node record: an address belongs to the first identity that claimed it.
   if (stored.nodeIdentity !== undefined) {
     if (!sameIdentity(stored.nodeIdentity, request.identity)) return answered({ code: ResultCode.ACCESS_DENIED });
-    tx.touchNode(address, now, fromAddr);
+    tx.touchNode(address, now, fromAddr, request.version);
   } else {
     if (!proofChecked) return NEEDS_PROOF_OF_WORK;
-    yield* call(tx.insertNode({ address, identity: publicIdentity, lastAt: fromAddr, firstSeen: now, lastSeen: now }));
+    yield* call(tx.insertNode({
+      address, identity: publicIdentity, lastAt: fromAddr, firstSeen: now, lastSeen: now, version: request.version ?? { ...UNKNOWN_VERSION },
+    }));
     tx.requireDurable();
   }
 
@@ -269,14 +281,39 @@ function* answer(
   const network = stored.network;
   if (network === undefined) return answered({ code: ResultCode.OBJECT_NOT_FOUND });
 
-  // 3. Member: created on first request, authorized at once only on a public network.
+  // 3. Member: created on first request, authorized at once on a public network, or on a private
+  // one with a good join token (step 4).
   let member = stored.member;
+  let joined: JoinedMember | undefined;
+  let revision = network.revision;
   if (member === undefined) {
-    const row = newMember(nwidHex, address, !network.private, now);
+    const token = network.private ? yield* joinTokenOf(context, tx, request, nwidHex, now) : undefined;
+    const row = newMember(nwidHex, address, now, network.private ? (token === undefined || token === null ? null : byToken(token)) : PUBLIC);
     yield* call(tx.insertMember(row));
     tx.requireDurable();
     member = { ...row, cachedNetconfRevision: null };
+    if (token !== undefined && token !== null) joined = yield* recordJoin(context, tx, token, undefined, row);
+    if (token === null) return answered(JOIN_TOKEN_REFUSED);
+  } else if (!member.authorized && network.private && presentedJoinToken(request.metaData) !== undefined) {
+    // 4a. A join token admits a member not yet authorized, never one an administrator de-authorized.
+    const row = yield* call(tx.getMember(nwidHex, address));
+    if (row === undefined || row.deauthorizedAt !== null) return answered(JOIN_TOKEN_REFUSED);
+    const token = yield* joinTokenOf(context, tx, request, nwidHex, now);
+    if (token === null || token === undefined) return answered(JOIN_TOKEN_REFUSED);
+    const credential = byToken(token);
+    const admitted: MemberRow = {
+      ...row, authorized: true, authorizedAt: now,
+      lastAuthorizedCredentialType: credential.type, lastAuthorizedCredential: credential.id,
+    };
+    yield* call(tx.updateMember(admitted));
+    tx.requireDurable();
+    // The store raised the revision (a member authorized): this request serves the new one.
+    revision = (yield* call(tx.getNetwork(nwidHex)))?.revision ?? revision;
+    yield* context.externalChanges.ownChange(tx);
+    member = { ...member, authorized: true };
+    joined = yield* recordJoin(context, tx, token, row, admitted);
   }
+  const withJoined = (outcome: Answer): Answer => (joined === undefined || outcome === NEEDS_PROOF_OF_WORK ? outcome : { ...outcome, joined });
 
   // 4. Authorization.
   if (!member.authorized) return answered({ code: ResultCode.ACCESS_DENIED });
@@ -287,17 +324,80 @@ function* answer(
   }
 
   // 6. Up to date.
-  if (request.haveRevision > 0n && request.haveRevision === network.revision) {
-    return answered({ code: ResultCode.OK_BUT_NOT_NEWER });
+  if (request.haveRevision > 0n && request.haveRevision === revision) {
+    return withJoined(answered({ code: ResultCode.OK_BUT_NOT_NEWER }));
   }
 
   // 7. The config already made at this revision, byte for byte, signing nothing.
-  const cached = yield* context.netconfs.get(tx, nwidHex, address, network.revision, member.cachedNetconfRevision);
-  if (cached !== undefined) return answered({ code: ResultCode.OK, netconf: cached });
+  const cached = yield* context.netconfs.get(tx, nwidHex, address, revision, member.cachedNetconfRevision);
+  if (cached !== undefined) return withJoined(answered({ code: ResultCode.OK, netconf: cached }));
 
   // 8. A new config, signed once this transaction has committed.
-  const parts = yield* context.networkParts.get(tx, nwidHex, network.revision);
-  return yield* buildUnsigned(context, tx, parts, request.identity, now);
+  const parts = yield* context.networkParts.get(tx, nwidHex, revision);
+  return withJoined(yield* buildUnsigned(context, tx, parts, request.identity, now, member.noAutoAssignIps));
+}
+
+const byToken = (token: JoinTokenRow): Credential => ({ type: 'token', id: token.id });
+
+/** The reply to a join token that admits nobody: it says no more (which part was wrong stays unsaid). */
+const JOIN_TOKEN_REFUSED: NetworkConfigReply = { code: ResultCode.ACCESS_DENIED, error: 'join token refused' };
+
+/** A member a join token admitted, reported as a 'change' once the request commits. */
+interface JoinedMember {
+  nwid: string;
+  address: string;
+}
+
+/**
+ * The join token the request presents, spent: undefined when it presents none, null when the
+ * token admits nobody (unknown, another network's, wrong secret, revoked, expired, used up).
+ */
+function* joinTokenOf(
+  context: MasterContext,
+  tx: NetconfStoreTx,
+  request: CheckedRequest,
+  nwid: string,
+  now: number,
+): StorageWork<JoinTokenRow | null | undefined> {
+  const text = presentedJoinToken(request.metaData);
+  if (text === undefined) return undefined;
+  const token = yield* findJoinToken(tx, nwid, text);
+  if (token === undefined || !(yield* call(tx.spendJoinToken(token.id, now)))) return null;
+  tx.requireDurable();
+  return { ...token, uses: token.uses + 1 };
+}
+
+function* recordJoin(
+  context: MasterContext,
+  tx: NetconfStoreTx,
+  token: JoinTokenRow,
+  before: MemberRow | undefined,
+  after: MemberRow,
+): StorageWork<JoinedMember> {
+  yield* recordAudit(context, tx, `token:${token.id}`, {
+    action: 'memberAuthorized',
+    nwid: after.networkId,
+    address: after.address,
+    before: before === undefined ? undefined : memberAuditFields(before),
+    after: memberAuditFields(after),
+  });
+  return { nwid: after.networkId, address: after.address };
+}
+
+/** A member admitted by a join token is a change like an administrator's authorization. */
+function emitJoined(context: MasterContext, joined: JoinedMember): void {
+  const { nwid, address } = joined;
+  context.store
+    .read(function* (reader) {
+      return (yield* call(reader.getNetwork(nwid)))?.revision;
+    })
+    .then((revision) => {
+      if (revision === undefined) return;
+      context.events.emit('change', changeEvent({ type: 'memberAuthorized', nwid, address, revision }, () =>
+        context.store.read(function* (reader) {
+          return yield* call(reader.membersBehind(nwid, revision));
+        })));
+    }, () => {});
 }
 
 /** An answer decided without a new netconf. */
@@ -311,9 +411,13 @@ function* buildUnsigned(
   parts: NetworkParts,
   identity: Identity,
   now: number,
+  noAutoAssignIps: boolean,
 ): StorageWork<Answer> {
   const { network, template } = parts;
-  const addresses = yield* memberAddresses(tx, network, identity.address, identity.addressValue);
+  const addresses = yield* memberAddresses(tx, network, identity.address, identity.addressValue, {
+    routes: parts.routes,
+    noAutoAssignIps,
+  });
   // The COM's signature is made with the netconf's, after the commit: until then a stand-in of
   // the same size holds its place, so the netconf's bytes, and its size, are final here.
   const com = network.private
@@ -371,19 +475,6 @@ async function signNetconf(context: MasterContext, unsigned: UnsignedNetconf): P
   return netconf;
 }
 
-export function newMember(nwid: string, address: string, authorized: boolean, now: number): MemberRow {
-  return {
-    networkId: nwid,
-    address,
-    authorized,
-    activeBridge: false,
-    name: '',
-    notes: '',
-    authorizedAt: authorized ? now : null,
-    deauthorizedAt: null,
-    clientReportedRevision: null,
-  };
-}
 
 function sameIdentity(stored: string, identity: Identity): boolean {
   if (stored === identity.toString(false)) return true;

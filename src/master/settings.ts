@@ -9,8 +9,9 @@ import { InvalidArgumentError } from '../errors.js';
 import { DEFAULT_MULTICAST_LIMIT, type MulticastRate } from '../protocol/network-config.js';
 
 export { DEFAULT_MULTICAST_LIMIT } from '../protocol/network-config.js';
-import { assignableRange, formatCidr, networkOf, parseCidr, type Cidr } from '../protocol/ip.js';
-import type { NetworkRowSettings, V4AssignMode, V6AssignMode } from './store.js';
+import { assignableRange, formatCidr, formatIp, networkOf, parseCidr, parseIp } from '../protocol/ip.js';
+import { DEFAULT_MTU, MAX_MTU, MIN_MTU } from '../protocol/netconf-extensions.js';
+import type { IpPool, ManagedRoute, NetworkRowSettings, V4AssignMode, V6AssignMode } from './store.js';
 
 export const MAX_NETWORK_NAME_BYTES = 128;
 export const MAX_DESCRIPTION_BYTES = 4096;
@@ -20,14 +21,39 @@ export const DEFAULT_ETHER_TYPES: readonly number[] = Object.freeze([0x0800, 0x0
 export const DEFAULT_COM_REVISION_MAX_DELTA = 16n;
 /** Keeps `revision + maxDelta + 1` far inside the database's integer range. */
 export const MAX_COM_REVISION_MAX_DELTA = 0xffffffffn;
+export { DEFAULT_MTU, MAX_MTU, MIN_MTU };
+/** ZeroTier's limits: routes per network, DNS servers, and the length of a DNS name. */
+export const MAX_ROUTES = 32;
+export const MAX_DNS_SERVERS = 4;
+export const MAX_DNS_DOMAIN_BYTES = 255;
 
 import { V4_ASSIGN_MODES, V6_ASSIGN_MODES } from './store.js';
 export { V4_ASSIGN_MODES, V6_ASSIGN_MODES };
 
+/** A managed route as text: `target` a CIDR (network address/bits), `via` an address or null for on-link. */
+export interface RouteSettings {
+  target: string;
+  via: string | null;
+}
+
+export interface DnsSettings {
+  /** The search domain, '' for none. */
+  domain: string;
+  /** Server addresses, in order. */
+  servers: string[];
+}
+
 /** A network's settings as read back (`getNetwork`): the network row's, and its lists. */
-export interface NetworkSettings extends NetworkRowSettings {
-  /** Pools as CIDR strings (the network address and prefix length), in the order they were added. */
+export interface NetworkSettings extends Omit<NetworkRowSettings, 'dnsDomain' | 'dnsServers'> {
+  /**
+   * Pools in the order they were added: a CIDR (`10.144.0.0/16`: its addresses but the network and
+   * broadcast ones; an address from it gets its prefix length unless a route says otherwise) or a
+   * range `first-last` (`10.144.0.10-10.144.0.99`).
+   */
   ipPools: string[];
+  /** Managed routes, in order; an assigned address gets the prefix of the smallest one containing it. */
+  routes: RouteSettings[];
+  dns: DnsSettings;
   /** Accepted Ethernet types, ascending; `[0]` accepts every type. */
   etherTypes: number[];
   multicastRates: MulticastRate[];
@@ -42,8 +68,16 @@ export interface NetworkSettingsInput {
   allowPassiveBridging?: boolean;
   v4AssignMode?: V4AssignMode;
   v6AssignMode?: V6AssignMode;
-  /** CIDR strings such as `10.144.0.0/16` or `fd00:1234::/64`; host bits are cleared. */
+  /**
+   * CIDR strings such as `10.144.0.0/16` or `fd00:1234::/64` (host bits are cleared), or ranges
+   * `10.144.0.10-10.144.0.99`.
+   */
   ipPools?: readonly string[];
+  /** MTU members use, 1280..10000 (default 2800). */
+  mtu?: number;
+  /** Managed routes: `{ target: 'cidr', via?: 'address' | null }`. */
+  routes?: readonly { target: string; via?: string | null }[];
+  dns?: { domain?: string; servers?: readonly string[] };
   etherTypes?: readonly number[];
   multicastLimit?: number;
   /** MAC as 12 hex digits (or with `:`/`-` separators); ADI and the three numbers uint32. */
@@ -60,6 +94,9 @@ export const DEFAULT_SETTINGS: Readonly<NetworkSettings> = Object.freeze({
   v4AssignMode: 'none',
   v6AssignMode: 'none',
   ipPools: [],
+  routes: [],
+  dns: { domain: '', servers: [] },
+  mtu: DEFAULT_MTU,
   etherTypes: [...DEFAULT_ETHER_TYPES],
   multicastLimit: DEFAULT_MULTICAST_LIMIT,
   multicastRates: [],
@@ -76,7 +113,15 @@ const VALIDATORS: Validators = {
   allowPassiveBridging: (value) => bool(value, 'allowPassiveBridging'),
   v4AssignMode: (value) => oneOf(value, 'v4AssignMode', V4_ASSIGN_MODES),
   v6AssignMode: (value) => oneOf(value, 'v6AssignMode', V6_ASSIGN_MODES),
-  ipPools: (value) => readPools(value).map(formatCidr),
+  ipPools: (value) => readPools(value).map(poolText),
+  routes: (value) => readRoutes(value).map(routeSettings),
+  dns: readDns,
+  mtu: (value) => {
+    if (typeof value !== 'number' || !Number.isInteger(value) || value < MIN_MTU || value > MAX_MTU) {
+      throw new InvalidArgumentError(`mtu must be an integer in ${MIN_MTU}..${MAX_MTU}`);
+    }
+    return value;
+  },
   etherTypes: readEtherTypes,
   multicastLimit: (value) => uint32(value, 'multicastLimit'),
   multicastRates: readMulticastRates,
@@ -105,14 +150,14 @@ export function validateSettings(input: unknown): Partial<NetworkSettings> {
   return out as Partial<NetworkSettings>;
 }
 
-/** Reads pool CIDRs: host bits cleared, duplicates dropped, each with at least one assignable address. */
-export function readPools(value: unknown): Cidr[] {
-  if (!Array.isArray(value)) throw new InvalidArgumentError('ipPools must be an array of CIDR strings');
-  const pools: Cidr[] = [];
+/** Reads pools (CIDR or range text): CIDR host bits cleared, duplicates dropped, each with at least one address. */
+export function readPools(value: unknown): IpPool[] {
+  if (!Array.isArray(value)) throw new InvalidArgumentError('ipPools must be an array of CIDR or range strings');
+  const pools: IpPool[] = [];
   const seen = new Set<string>();
   for (const entry of value) {
     const pool = readPool(entry);
-    const key = formatCidr(pool);
+    const key = poolText(pool);
     if (!seen.has(key)) {
       seen.add(key);
       pools.push(pool);
@@ -121,16 +166,89 @@ export function readPools(value: unknown): Cidr[] {
   return pools;
 }
 
-export function readPool(value: unknown): Cidr {
-  if (typeof value !== 'string') throw new InvalidArgumentError('an IP pool must be a CIDR string');
+/** A pool from its text: a CIDR (`10.1.0.0/16`) or a range (`10.1.0.10-10.1.0.99`). */
+export function readPool(value: unknown): IpPool {
+  if (typeof value !== 'string') throw new InvalidArgumentError('an IP pool must be a CIDR or range string');
+  const dash = value.indexOf('-');
+  if (dash >= 0) {
+    const first = parseIp(value.slice(0, dash).trim());
+    const last = parseIp(value.slice(dash + 1).trim());
+    if (first.family !== last.family) throw new InvalidArgumentError(`IP pool ${value} mixes IPv4 and IPv6`);
+    if (first.address > last.address) throw new InvalidArgumentError(`IP pool ${value} ends before it starts`);
+    if (first.address === 0n) throw new InvalidArgumentError(`IP pool ${value} starts at the unspecified address`);
+    return { family: first.family, first: first.address, last: last.address, bits: null };
+  }
   const pool = networkOf(parseCidr(value, { requirePrefix: true }));
   if (pool.bits === 0) throw new InvalidArgumentError(`IP pool ${value} has prefix length 0, which a 2015 node reads as none`);
-  if (assignableRange(pool) === null) {
+  const range = assignableRange(pool);
+  if (range === null) {
     throw new InvalidArgumentError(
       `IP pool ${value} has no assignable address (at most /${pool.family === 4 ? 30 : 126})`,
     );
   }
-  return pool;
+  return { family: pool.family, first: range.first, last: range.last, bits: pool.bits };
+}
+
+/** A pool's text: the CIDR of a CIDR pool, `first-last` for a range. */
+export function poolText(pool: IpPool): string {
+  if (pool.bits !== null) return formatCidr({ family: pool.family, address: pool.first - 1n, bits: pool.bits });
+  return `${formatIp(pool.family, pool.first)}-${formatIp(pool.family, pool.last)}`;
+}
+
+/** Reads managed routes: targets as network CIDRs, `via` an address of the same family or null; duplicates dropped. */
+export function readRoutes(value: unknown): ManagedRoute[] {
+  if (!Array.isArray(value)) throw new InvalidArgumentError('routes must be an array of { target, via }');
+  const routes: ManagedRoute[] = [];
+  const seen = new Set<string>();
+  for (const entry of value) {
+    if (entry === null || typeof entry !== 'object') throw new InvalidArgumentError('a route must be { target, via }');
+    const { target, via, ...rest } = entry as Record<string, unknown>;
+    const extra = Object.keys(rest);
+    if (extra.length > 0) throw new InvalidArgumentError(`unknown route field ${JSON.stringify(extra[0])}`);
+    if (typeof target !== 'string') throw new InvalidArgumentError('a route target must be a CIDR string');
+    const cidr = networkOf(parseCidr(target, { requirePrefix: true }));
+    let gateway: ManagedRoute['via'] = null;
+    if (via !== undefined && via !== null && via !== '') {
+      if (typeof via !== 'string') throw new InvalidArgumentError('a route via must be an address or null');
+      gateway = parseIp(via);
+      if (gateway.family !== cidr.family) throw new InvalidArgumentError(`route ${target} via ${via}: the families differ`);
+    }
+    const route: ManagedRoute = { target: cidr, via: gateway };
+    const key = JSON.stringify(routeSettings(route));
+    if (seen.has(key)) continue;
+    seen.add(key);
+    routes.push(route);
+  }
+  if (routes.length > MAX_ROUTES) throw new InvalidArgumentError(`at most ${MAX_ROUTES} routes per network, got ${routes.length}`);
+  return routes;
+}
+
+export function routeSettings(route: ManagedRoute): RouteSettings {
+  return {
+    target: formatCidr(route.target),
+    via: route.via === null ? null : formatIp(route.via.family, route.via.address),
+  };
+}
+
+function readDns(value: unknown): DnsSettings {
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) {
+    throw new InvalidArgumentError('dns must be { domain, servers }');
+  }
+  const { domain = '', servers = [], ...rest } = value as Record<string, unknown>;
+  const extra = Object.keys(rest);
+  if (extra.length > 0) throw new InvalidArgumentError(`unknown dns field ${JSON.stringify(extra[0])}`);
+  const name = boundedText(domain, 'dns domain', MAX_DNS_DOMAIN_BYTES);
+  if (/[\s,;]/.test(name)) throw new InvalidArgumentError(`dns domain ${JSON.stringify(name)} holds a space, a comma or a semicolon`);
+  if (!Array.isArray(servers)) throw new InvalidArgumentError('dns servers must be an array of addresses');
+  if (servers.length > MAX_DNS_SERVERS) throw new InvalidArgumentError(`at most ${MAX_DNS_SERVERS} DNS servers, got ${servers.length}`);
+  return {
+    domain: name,
+    servers: servers.map((server) => {
+      if (typeof server !== 'string') throw new InvalidArgumentError('a DNS server must be an address string');
+      const address = parseIp(server);
+      return formatIp(address.family, address.address);
+    }),
+  };
 }
 
 export function boundedText(value: unknown, what: string, maxBytes: number): string {

@@ -79,9 +79,36 @@ export async function runAsync<T>(work: StorageWork<T>): Promise<T> {
 }
 
 export type V4AssignMode = 'none' | 'zt' | 'dhcp';
-export type V6AssignMode = 'none' | 'zt' | 'rfc4193' | 'dhcp6';
+/** `zt+rfc4193`: addresses from IPv6 pools and the computed rfc4193 address, both. */
+export type V6AssignMode = 'none' | 'zt' | 'rfc4193' | 'zt+rfc4193' | 'dhcp6';
 export const V4_ASSIGN_MODES: readonly V4AssignMode[] = ['none', 'zt', 'dhcp'];
-export const V6_ASSIGN_MODES: readonly V6AssignMode[] = ['none', 'zt', 'rfc4193', 'dhcp6'];
+export const V6_ASSIGN_MODES: readonly V6AssignMode[] = ['none', 'zt', 'rfc4193', 'zt+rfc4193', 'dhcp6'];
+
+/** A node's software version from its request metadata; -1 where it did not say. */
+export interface NodeVersion {
+  major: number;
+  minor: number;
+  revision: number;
+  protocol: number;
+}
+
+/** A managed route: `target` (network address and prefix) reached directly (`via` null) or through a gateway. */
+export interface ManagedRoute {
+  target: Cidr;
+  via: { family: IpFamily; address: bigint } | null;
+}
+
+/**
+ * An address pool: the addresses first..last of one family. `bits` is the prefix length of a pool
+ * given as a CIDR (its range is the CIDR without the network and broadcast addresses), null for a
+ * pool given as a range.
+ */
+export interface IpPool {
+  family: IpFamily;
+  first: bigint;
+  last: bigint;
+  bits: number | null;
+}
 
 export interface NodeRecord {
   address: string;
@@ -91,6 +118,8 @@ export interface NodeRecord {
   lastAt: string | null;
   firstSeen: number;
   lastSeen: number;
+  /** From the latest request that carried it. */
+  version: NodeVersion;
 }
 
 /** Network settings as stored in the network row itself. */
@@ -106,6 +135,12 @@ export interface NetworkRow {
   v6AssignMode: V6AssignMode;
   multicastLimit: number;
   comRevisionMaxDelta: bigint;
+  /** The MTU members use (1280..10000). */
+  mtu: number;
+  /** The DNS search domain members are told ('' for none). */
+  dnsDomain: string;
+  /** DNS servers members are told, in order. */
+  dnsServers: { family: IpFamily; address: bigint }[];
   revision: bigint;
   creationTime: number;
 }
@@ -114,7 +149,7 @@ export type NetworkRowSettings = Omit<NetworkRow, 'id' | 'revision' | 'creationT
 
 export type NetworkStatus = Pick<NetworkRow, 'private' | 'revision'>;
 
-export interface MemberStatus extends Pick<MemberRow, 'authorized' | 'clientReportedRevision'> {
+export interface MemberStatus extends Pick<MemberRow, 'authorized' | 'clientReportedRevision' | 'noAutoAssignIps'> {
   /** The revision the stored cached netconf was made at, or null when none is stored. */
   cachedNetconfRevision: bigint | null;
 }
@@ -140,7 +175,13 @@ export interface MemberRow {
   authorizedAt: number | null;
   /** When the member was last de-authorized (ms), or null. */
   deauthorizedAt: number | null;
+  /** The member gets no address from pools (only those an administrator gives). */
+  noAutoAssignIps: boolean;
   clientReportedRevision: bigint | null;
+  /** How the member was last authorized, or null when it never was. */
+  lastAuthorizedCredentialType: CredentialType | null;
+  /** The join token's id when it was last authorized by a token, else null. */
+  lastAuthorizedCredential: string | null;
 }
 
 /** A network whose revision moved, and the sequence number of that move (see the schema, version 4). */
@@ -198,10 +239,27 @@ export interface NetconfStoreReader {
    */
   firstFreeAddress(nwid: string, family: IpFamily, from: bigint, to: bigint): Awaitable<bigint | null>;
   /** Pools in the order they were added. */
-  getPools(nwid: string): Awaitable<Cidr[]>;
+  getPools(nwid: string): Awaitable<IpPool[]>;
+  /** Managed routes in the order they were given. */
+  getRoutes(nwid: string): Awaitable<ManagedRoute[]>;
   /** Ethernet types of the network's rules with action `accept`. */
   getAcceptedEtherTypes(nwid: string): Awaitable<number[]>;
   getMulticastRates(nwid: string): Awaitable<MulticastRateRow[]>;
+
+  /** A join token by its id (in any network), with its secret's hash. */
+  getJoinToken(id: string): Awaitable<JoinTokenRow | undefined>;
+  /** The network's join tokens, oldest first. */
+  listJoinTokens(nwid: string): Awaitable<JoinTokenRow[]>;
+  getMemberExpiry(nwid: string): Awaitable<MemberExpiryRow | undefined>;
+  /** Every network's expiry policy, by network ID ascending. */
+  listMemberExpiries(): Awaitable<MemberExpiryRow[]>;
+  /**
+   * Members of the network whose node was last seen before `time` (ms), addresses ascending.
+   * Members whose node never asked for a config are not listed.
+   */
+  membersNotSeenSince(nwid: string, time: number): Awaitable<string[]>;
+  /** Audit entries matching the query, oldest first. */
+  listAuditEntries(query: AuditQuery): Awaitable<AuditEntryRow[]>;
 }
 
 export interface NetconfStoreTx extends NetconfStoreReader {
@@ -212,8 +270,8 @@ export interface NetconfStoreTx extends NetconfStoreReader {
   requireDurable(): void;
 
   insertNode(node: NodeRecord): Awaitable<void>;
-  /** Updates lastSeen, and lastAt when given. */
-  touchNode(address: string, lastSeen: number, lastAt: string | null): void;
+  /** Updates lastSeen, lastAt when given, and the version when given. */
+  touchNode(address: string, lastSeen: number, lastAt: string | null, version?: NodeVersion | null): void;
 
   insertNetwork(network: NetworkRow): Awaitable<void>;
   updateNetworkRow(nwid: string, settings: NetworkRowSettings): Awaitable<void>;
@@ -224,7 +282,7 @@ export interface NetconfStoreTx extends NetconfStoreReader {
    */
   holdRevision(nwid: string): Awaitable<void>;
   releaseRevision(nwid: string): Awaitable<void>;
-  /** Deletes the network with its members, assignments, pools, rules and multicast rates. */
+  /** Deletes the network with its members, assignments, pools, routes, rules and multicast rates. */
   deleteNetwork(nwid: string): Awaitable<void>;
 
   insertMember(member: MemberRow): Awaitable<void>;
@@ -240,10 +298,28 @@ export interface NetconfStoreTx extends NetconfStoreReader {
   insertAssignment(nwid: string, address: string, assignment: Cidr, automatic?: boolean): Awaitable<void>;
   deleteAssignments(nwid: string, address: string): Awaitable<void>;
 
-  /** Replace the network's pools, accepted Ethernet types and multicast rates. */
-  setPools(nwid: string, pools: Cidr[]): Awaitable<void>;
+  /** Replace the network's pools, routes, accepted Ethernet types and multicast rates. */
+  setPools(nwid: string, pools: IpPool[]): Awaitable<void>;
+  setRoutes(nwid: string, routes: ManagedRoute[]): Awaitable<void>;
   setAcceptedEtherTypes(nwid: string, etherTypes: number[]): Awaitable<void>;
   setMulticastRates(nwid: string, rates: MulticastRateRow[]): Awaitable<void>;
+
+  insertJoinToken(token: JoinTokenRow): Awaitable<void>;
+  /**
+   * Spends one use of the token if it is still good at `now` (not revoked, not expired, uses left):
+   * one atomic check-and-increment, so that concurrent spenders never exceed `maxUses`. Returns
+   * whether a use was spent.
+   */
+  spendJoinToken(id: string, now: number): Awaitable<boolean>;
+  /** Marks the token revoked; returns whether it was not revoked before. */
+  revokeJoinToken(id: string): Awaitable<boolean>;
+  /** Sets (or with null removes) the network's member expiry policy. */
+  setMemberExpiry(nwid: string, policy: Omit<MemberExpiryRow, 'networkId'> | null): Awaitable<void>;
+  /** Deletes the nodes among `addresses` that are a member of no network; returns them, ascending. */
+  forgetNodesWithoutMembers(addresses: readonly string[]): Awaitable<string[]>;
+  insertAuditEntry(entry: Omit<AuditEntryRow, 'id'>): Awaitable<void>;
+  /** Deletes audit entries older than `before` (ms) and all but the newest `keep`; either may be null. */
+  pruneAuditEntries(before: number | null, keep: number | null): Awaitable<void>;
 }
 
 export interface TransactionOptions {
@@ -290,4 +366,64 @@ export interface NetconfStore {
    * function that stops it. The master then reports the changes as it reports another program's.
    */
   onExternalChange?(listener: () => void): () => void;
+}
+
+/** How a member got in: by an administrator, by a join token, or by joining a public network. */
+export type CredentialType = 'api' | 'token' | 'public';
+export const CREDENTIAL_TYPES: readonly CredentialType[] = ['api', 'token', 'public'];
+
+/** A join token as stored (schema version 5): the secret only as its SHA-256. */
+export interface JoinTokenRow {
+  /** 16 lower-case hex digits. */
+  id: string;
+  networkId: string;
+  name: string;
+  /** SHA-256 of the secret (32 bytes). */
+  secretHash: Uint8Array;
+  createdAt: number;
+  /** ms since the epoch, or null for no expiry. */
+  expiresAt: number | null;
+  /** null for no limit. */
+  maxUses: number | null;
+  uses: number;
+  revoked: boolean;
+}
+
+export type MemberExpiryAction = 'deauthorize' | 'delete';
+export const MEMBER_EXPIRY_ACTIONS: readonly MemberExpiryAction[] = ['deauthorize', 'delete'];
+
+/** A network's member expiry policy. */
+export interface MemberExpiryRow {
+  networkId: string;
+  /** Members whose node was not seen for this long (ms) expire. */
+  notSeenFor: number;
+  action: MemberExpiryAction;
+}
+
+/** One administrative change (schema version 5). */
+export interface AuditEntryRow {
+  /** Ascending in the order entries were recorded. */
+  id: number;
+  time: number;
+  /** Who: an admin service token's name, `cli`, a library caller's label, `token:<id>`, `expiry`. */
+  actor: string;
+  /** What: `networkCreated`, `memberAuthorized`, `joinTokenCreated`, ... */
+  action: string;
+  networkId: string | null;
+  address: string | null;
+  /** The fields changed, before and after, as JSON objects (null when there was none). */
+  before: string | null;
+  after: string | null;
+}
+
+/** Which audit entries to read: every condition given must hold. */
+export interface AuditQuery {
+  nwid?: string;
+  address?: string;
+  /** From this time (ms), inclusive. */
+  since?: number;
+  /** Before this time (ms), exclusive. */
+  until?: number;
+  /** The newest `limit` matching entries (still returned oldest first). */
+  limit?: number;
 }

@@ -10,6 +10,7 @@ import { Dictionary } from './dictionary.js';
 import { describeInput } from './ids.js';
 import { formatCidr, parseNetconfCidr } from './ip.js';
 import type { CertificateOfMembership } from './certificate.js';
+import type { NetconfDns, NetconfRoute } from './netconf-extensions.js';
 
 /** The §6 keys. */
 export const NetconfKey = {
@@ -65,6 +66,12 @@ export interface NetconfFields {
   staticIps?: readonly string[];
   /** Required exactly when `isPrivate`. */
   com?: CertificateOfMembership | string | null;
+  /** Extension key `mtu` (docs/protocol.md): written only when not 2800. */
+  mtu?: number;
+  /** Extension key `rt`: managed routes, written when any. */
+  routes?: readonly NetconfRoute[];
+  /** Extension key `dns`: written when a domain or a server is set. */
+  dns?: NetconfDns | null;
 }
 
 /** `et` of `0` alone means every Ethernet type is allowed. */

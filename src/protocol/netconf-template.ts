@@ -21,6 +21,7 @@ import {
 } from './dictionary.js';
 import { EntryLayout, type PreparedEntries, type SerializedDraft, type SlotValue } from './entry-layout.js';
 import { signatureTime } from './signature-time.js';
+import { ExtensionKey, formatDns, formatMtu, formatRoutes } from './netconf-extensions.js';
 import { asInvalidArgument } from './as-invalid-argument.js';
 import { describeInput, hex16, parseNetworkId } from './ids.js';
 import {
@@ -114,6 +115,12 @@ export class NetconfTemplate {
     if (rates.length > 0) fixed.set(NetconfKey.MULTICAST_RATES, formatMulticastRates(rates));
     const bridges = network.activeBridges ?? [];
     if (bridges.length > 0) fixed.set(NetconfKey.ACTIVE_BRIDGES, formatActiveBridges(bridges));
+    const mtu = formatMtu(network.mtu);
+    if (mtu !== null) fixed.set(ExtensionKey.MTU, mtu);
+    const routes = formatRoutes(network.routes);
+    if (routes !== null) fixed.set(ExtensionKey.ROUTES, routes);
+    const dns = formatDns(network.dns);
+    if (dns !== null) fixed.set(ExtensionKey.DNS, dns);
     this.isPrivate = network.isPrivate;
     this.#layout = new EntryLayout(fixed.entryBytes(), SLOT_KEYS);
   }

@@ -11,6 +11,10 @@ import { MAX_ZT_ASSIGNED_ADDRESSES, requireAssignableCidr } from './assigned-add
 import { formatCidr, parseNetconfCidr } from './ip.js';
 import { ALL_ETHER_TYPES, MAX_NETCONF_NAME_BYTES, NetconfKey, type MulticastRate, type NetconfFields } from './netconf-fields.js';
 import { NetconfTemplate } from './netconf-template.js';
+import { DEFAULT_MTU, ExtensionKey, parseDns, parseMtu, parseRoutes } from './netconf-extensions.js';
+
+export { DEFAULT_MTU, ExtensionKey, MAX_MTU, MIN_MTU } from './netconf-extensions.js';
+export type { NetconfDns, NetconfRoute } from './netconf-extensions.js';
 
 /** What a member uses when `ml` is absent or 0 (the reference's default). */
 export const DEFAULT_MULTICAST_LIMIT = 32;
@@ -41,6 +45,12 @@ export class NetworkConfig {
   /** `v4s` entries then `v6s` entries, as CIDR strings in the netconf form. */
   readonly staticIps: readonly string[];
   readonly com: CertificateOfMembership | null;
+  /** Extension key `mtu`; 2800 when absent. */
+  readonly mtu: number;
+  /** Extension key `rt`: managed routes, addresses in the netconf form, `via` null for on-link. */
+  readonly routes: readonly { readonly target: string; readonly via: string | null }[];
+  /** Extension key `dns`; `{ domain: '', servers: [] }` when absent. */
+  readonly dns: { readonly domain: string; readonly servers: readonly string[] };
 
   private constructor(fields: Omit<NetworkConfig, 'networkIdHex' | 'permitsEtherType'>) {
     this.networkId = fields.networkId;
@@ -59,6 +69,9 @@ export class NetworkConfig {
     this.activeBridges = Object.freeze([...fields.activeBridges]);
     this.staticIps = Object.freeze([...fields.staticIps]);
     this.com = fields.com;
+    this.mtu = fields.mtu;
+    this.routes = Object.freeze(fields.routes.map((route) => Object.freeze({ ...route })));
+    this.dns = Object.freeze({ domain: fields.dns.domain, servers: Object.freeze([...fields.dns.servers]) });
   }
 
   /**
@@ -66,7 +79,8 @@ export class NetworkConfig {
    * `n` (at most 255 bytes); `r` defaults to 1, `p` to private, `eb` to on, `pb` to off, `ml`
    * (absent or 0) to 32. Throws ParseError naming the key for a missing required key or a
    * malformed value, and for what a 2015 node refuses: a /0 address, more than 16 addresses in
-   * `v4s` and `v6s` together.
+   * `v4s` and `v6s` together. This project's extension keys (`mtu`, `rt`, `dns`; docs/protocol.md)
+   * are read when present.
    * Does not check the signature: call `dict.verify(masterIdentity)` for that.
    */
   static fromDictionary(dict: Dictionary): NetworkConfig {
@@ -100,6 +114,9 @@ export class NetworkConfig {
       );
     }
     const com = read(dict, NetconfKey.CERTIFICATE_OF_MEMBERSHIP, false, (v) => CertificateOfMembership.parse(v)) ?? null;
+    const mtu = read(dict, ExtensionKey.MTU, false, parseMtu) ?? DEFAULT_MTU;
+    const routes = read(dict, ExtensionKey.ROUTES, false, parseRoutes) ?? [];
+    const dns = read(dict, ExtensionKey.DNS, false, parseDns) ?? { domain: '', servers: [] };
     return new NetworkConfig({
       networkId,
       timestamp,
@@ -117,6 +134,9 @@ export class NetworkConfig {
       activeBridges,
       staticIps: [...v4, ...v6],
       com,
+      mtu,
+      routes,
+      dns,
     });
   }
 

@@ -5,7 +5,7 @@
  * linked: in particular no @types/sql.js, which a user of the package does not have.
  */
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -41,7 +41,16 @@ export function installPackedPackage(prefix: string): InstalledPackage {
       dependencies: Record<string, string>;
       exports: Record<string, unknown>;
     };
-    for (const name of [...Object.keys(manifest.dependencies), '@types/node', 'undici-types']) link(folder, name);
+    // The runtime dependencies and, as npm installs them, theirs (hoisted): e.g. @types/pg needs pg-protocol.
+    const linked = new Set<string>();
+    const queue = [...Object.keys(manifest.dependencies), '@types/node'];
+    for (let name = queue.shift(); name !== undefined; name = queue.shift()) {
+      if (linked.has(name) || !existsSync(path.join(repoRoot, 'node_modules', name))) continue;
+      linked.add(name);
+      link(folder, name);
+      const own = JSON.parse(readFileSync(path.join(repoRoot, 'node_modules', name, 'package.json'), 'utf8')) as { dependencies?: Record<string, string> };
+      queue.push(...Object.keys(own.dependencies ?? {}));
+    }
     writeFileSync(path.join(folder, 'package.json'), JSON.stringify({ name: 'consumer', private: true, type: 'module' }));
     return {
       folder,

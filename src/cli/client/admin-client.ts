@@ -31,6 +31,11 @@ export type AdminOperations = Pick<
   | 'setMemberNotes'
   | 'setIpAssignments'
   | 'deleteMember'
+  | 'createJoinToken'
+  | 'listJoinTokens'
+  | 'revokeJoinToken'
+  | 'pruneMembers'
+  | 'listAuditEntries'
 >;
 
 export interface AdminClient extends AdminOperations {

@@ -16,7 +16,8 @@ export async function openLocalClient(options: LocalClientOptions): Promise<Admi
   const identity = await loadMasterIdentity(options.identity);
   await requireDatabase(options.db);
   const storage = await openSqlJsStorage({ path: options.db });
-  const master = createNetconfMaster(storage, identity);
+  // The audit trail names the CLI as who made each change; no expiry timer for a one-shot command.
+  const master = createNetconfMaster(storage, identity, { actor: 'cli', memberExpiryInterval: 0 });
   return {
     createNetwork: (settings) => master.createNetwork(settings),
     getNetwork: (nwid) => master.getNetwork(nwid),
@@ -34,6 +35,11 @@ export async function openLocalClient(options: LocalClientOptions): Promise<Admi
     setMemberNotes: (nwid, address, notes) => master.setMemberNotes(nwid, address, notes),
     setIpAssignments: (nwid, address, cidrs) => master.setIpAssignments(nwid, address, cidrs),
     deleteMember: (nwid, address) => master.deleteMember(nwid, address),
+    createJoinToken: (nwid, options) => master.createJoinToken(nwid, options),
+    listJoinTokens: (nwid) => master.listJoinTokens(nwid),
+    revokeJoinToken: (nwid, id) => master.revokeJoinToken(nwid, id),
+    pruneMembers: (nwid, options) => master.pruneMembers(nwid, options),
+    listAuditEntries: (query) => master.listAuditEntries(query),
     masterIdentity: async () => ({ address: identity.address, identity: identity.toString(false) }),
     onWarning: (listener) => master.on('warning', (event) => listener(event.message)),
     close: async () => {

@@ -4,10 +4,10 @@
  * and typed errors. The token travels in the X-ZT1-Auth header.
  */
 import { NotFoundError } from '../../errors.js';
-import { readPools } from '../../master/settings.js';
-import { formatCidr } from '../../protocol/ip.js';
+import { MAX_MEMBER_NAME_BYTES, MAX_MEMBER_NOTES_BYTES, boundedText, poolText, readPools } from '../../master/settings.js';
 import { CliError, ExitCode } from '../exit-codes.js';
 import type { AdminClient, MemberRecord, NetworkRecord } from './admin-client.js';
+import type { AuditEntry, CreatedJoinToken, JoinTokenInfo, PruneResult } from '../../master/index.js';
 import { errorFromAnswer } from './remote-errors.js';
 import { memberFromJson, networkBody, networkFromJson, rangeOfPool, type Json } from './remote-records.js';
 
@@ -118,13 +118,13 @@ export function createRemoteClient(options: RemoteClientOptions): AdminClient {
       await call('DELETE', networkPath(nwid));
     },
     async addIpPool(nwid, cidr) {
-      const pool = formatCidr(readPools([cidr])[0]!);
+      const pool = poolText(readPools([cidr])[0]!);
       const network = await existingNetwork(nwid);
       if (network.ipPools.includes(pool)) return;
       await postPools(nwid, [...network.ipPools, pool]);
     },
     async removeIpPool(nwid, cidr) {
-      const pool = formatCidr(readPools([cidr])[0]!);
+      const pool = poolText(readPools([cidr])[0]!);
       const network = await existingNetwork(nwid);
       if (!network.ipPools.includes(pool)) throw new NotFoundError(`network ${network.id} has no pool ${pool}`);
       await postPools(
@@ -154,11 +154,35 @@ export function createRemoteClient(options: RemoteClientOptions): AdminClient {
     authorizeMember: (nwid, address) => postMember(nwid, address, { authorized: true }),
     deauthorizeMember: (nwid, address) => postMember(nwid, address, { authorized: false }),
     setActiveBridge: (nwid, address, on) => postMember(nwid, address, { activeBridge: on }),
-    setMemberName: (nwid, address, name) => postMember(nwid, address, { name }),
-    setMemberNotes: (nwid, address, notes) => postMember(nwid, address, { notes }),
+    // Checked with the library's own rule first, so a refusal reads as it does in local mode.
+    setMemberName: (nwid, address, name) =>
+      postMember(nwid, address, { name: boundedText(name, 'member name', MAX_MEMBER_NAME_BYTES) }),
+    setMemberNotes: (nwid, address, notes) =>
+      postMember(nwid, address, { notes: boundedText(notes, 'member notes', MAX_MEMBER_NOTES_BYTES) }),
     setIpAssignments: (nwid, address, cidrs) => postMember(nwid, address, { ipAssignments: [...cidrs] }),
     async deleteMember(nwid, address) {
       await call('DELETE', memberPath(nwid, address));
+    },
+    async createJoinToken(nwid, options) {
+      const created = (await call('POST', `/unstable${networkPath(nwid)}/token`, { ...options })) as CreatedJoinToken;
+      return { id: created.id, token: created.token };
+    },
+    async listJoinTokens(nwid) {
+      return ((await call('GET', `/unstable${networkPath(nwid)}/token`)) as { data: JoinTokenInfo[] }).data;
+    },
+    async revokeJoinToken(nwid, id) {
+      await call('DELETE', `/unstable${networkPath(nwid)}/token/${encodeURIComponent(id)}`);
+    },
+    async pruneMembers(nwid, options) {
+      return (await call('POST', `/unstable${networkPath(nwid)}/prune`, { ...options })) as PruneResult;
+    },
+    async listAuditEntries(query = {}) {
+      const params = new URLSearchParams();
+      if (query.address !== undefined) params.set('member', idText(query.address, 10));
+      for (const key of ['since', 'until', 'limit'] as const) if (query[key] !== undefined) params.set(key, String(query[key]));
+      const path = query.nwid === undefined ? '/unstable/controller/audit' : `/unstable${networkPath(query.nwid)}/audit`;
+      const search = params.size === 0 ? '' : `?${params}`;
+      return ((await call('GET', path + search)) as { data: AuditEntry[] }).data;
     },
     async masterIdentity() {
       const answer = await status();

@@ -4,10 +4,11 @@
  * with their keys in the library's order: `--json` output is then the same text in both modes.
  */
 import { InvalidArgumentError } from '../../errors.js';
-import { assignableRange, familyBits, formatCidr, formatIp, parseIp, type Cidr } from '../../protocol/ip.js';
+import { assignableRange, familyBits, formatCidr, formatIp, parseCidr, parseIp, type Cidr } from '../../protocol/ip.js';
 import { validateSettings } from '../../master/settings.js';
-import type { V4AssignMode, V6AssignMode } from '../../master/store.js';
+import { CREDENTIAL_TYPES, type V4AssignMode, type V6AssignMode } from '../../master/store.js';
 import type { MulticastRate } from '../../protocol/network-config.js';
+import { rulesFromEtherTypes } from '../../admin-api/zerotier-model.js';
 import type { MemberRecord, NetworkRecord, NetworkSettingsPatch } from './admin-client.js';
 
 export type Json = Record<string, unknown>;
@@ -48,7 +49,7 @@ function v4ModeOf(value: unknown): V4AssignMode {
 function v6ModeOf(value: unknown): V6AssignMode {
   if (typeof value !== 'object' || value === null) return 'none';
   const modes = value as Json;
-  if (modes.rfc4193 === true) return 'rfc4193';
+  if (modes.rfc4193 === true) return modes.zt === true ? 'zt+rfc4193' : 'rfc4193';
   return modes.zt === true ? 'zt' : 'none';
 }
 
@@ -66,7 +67,7 @@ function cidrOfRange(startText: string, endText: string): string {
       }
     }
   }
-  return `${startText}-${endText}`;
+  return `${formatIp(start.family, start.address)}-${formatIp(end.family, end.address)}`; // the library's range text
 }
 
 function poolsOf(value: unknown): string[] {
@@ -100,13 +101,37 @@ export function networkFromJson(json: Json): NetworkRecord {
     v4AssignMode: v4ModeOf(json.v4AssignMode),
     v6AssignMode: v6ModeOf(json.v6AssignMode),
     ipPools: poolsOf(json.ipAssignmentPools),
+    routes: Array.isArray(json.routes)
+      ? (json.routes as Json[]).map((route) => ({ target: text(route.target), via: route.via == null ? null : text(route.via) }))
+      : [],
+    dns: { domain: text((json.dns as Json | undefined)?.domain), servers: ((json.dns as Json | undefined)?.servers as string[] | undefined) ?? [] },
+    mtu: integer(json.mtu, 2800),
     etherTypes: etherTypesOf(json.rules),
     multicastLimit: integer(json.multicastLimit, 32),
     multicastRates: multicastRatesOf(json.multicastRates),
     comRevisionMaxDelta: bigintOf(json.comRevisionMaxDelta, 16n),
+    // In the library's text form (IPv6 written out in full), as a local record has them.
+    ipAssignmentPools: Array.isArray(json.ipAssignmentPools)
+      ? (json.ipAssignmentPools as Json[]).map((pool) => ({ ipRangeStart: ipText(text(pool.ipRangeStart)), ipRangeEnd: ipText(text(pool.ipRangeEnd)) }))
+      : [],
     revision: bigintOf(json.revision, 0n),
     creationTime: integer(json.creationTime, 0),
   };
+}
+
+/**
+ * An assigned address in the library's text form (IPv6 written out in full, as local mode prints
+ * it). The API answers plain IPs, as ZeroTier does, so the prefix length a local record carries is
+ * not there to print (docs/operations.md).
+ */
+function ipText(value: string): string {
+  try {
+    if (value.includes('/')) return formatCidr(parseCidr(value));
+    const ip = parseIp(value);
+    return formatIp(ip.family, ip.address);
+  } catch {
+    return value;
+  }
 }
 
 export function memberFromJson(json: Json): MemberRecord {
@@ -120,26 +145,26 @@ export function memberFromJson(json: Json): MemberRecord {
     notes: text(json.notes),
     authorizedAt: timeOrNull(json.lastAuthorizedTime),
     deauthorizedAt: timeOrNull(json.lastDeauthorizedTime),
-    ipAssignments: Array.isArray(json.ipAssignments) ? json.ipAssignments.map((ip) => text(ip)) : [],
+    noAutoAssignIps: flag(json.noAutoAssignIps, false),
+    ipAssignments: Array.isArray(json.ipAssignments) ? json.ipAssignments.map((ip) => ipText(text(ip))) : [],
     clientReportedRevision: revision === null || revision === undefined ? null : bigintOf(revision, 0n),
+    lastAuthorizedCredentialType: CREDENTIAL_TYPES.find((type) => type === json.lastAuthorizedCredentialType) ?? null,
+    lastAuthorizedCredential: text(json.lastAuthorizedCredential) || null,
     identity: text(json.identity) || null,
     firstSeen: timeOrNull(json.firstSeen),
     lastSeen: timeOrNull(json.lastSeen),
     lastAt: text(json.physicalAddress) || null,
+    vMajor: integer(json.vMajor, -1),
+    vMinor: integer(json.vMinor, -1),
+    vRev: integer(json.vRev, -1),
+    vProto: integer(json.vProto, -1),
   };
-}
-
-function rulesFor(etherTypes: readonly number[]): Json[] {
-  if (etherTypes.includes(0)) return [{ type: 'ACTION_ACCEPT' }];
-  return [
-    ...etherTypes.map((etherType) => ({ type: 'MATCH_ETHERTYPE', not: true, or: false, etherType })),
-    { type: 'ACTION_DROP' },
-    { type: 'ACTION_ACCEPT' },
-  ];
 }
 
 /** A pool CIDR as the API's range: the CIDR without its network and broadcast addresses. */
 export function rangeOfPool(cidr: string): Json {
+  const dash = cidr.indexOf('-');
+  if (dash >= 0) return { ipRangeStart: cidr.slice(0, dash), ipRangeEnd: cidr.slice(dash + 1) };
   const [address = '', bits = ''] = cidr.split('/');
   const { family, address: value } = parseIp(address);
   const range = assignableRange({ family, address: value, bits: Number(bits) });
@@ -159,16 +184,25 @@ export function networkBody(patch: NetworkSettingsPatch): Json {
   if (settings.private !== undefined) body.private = settings.private;
   if (settings.enableBroadcast !== undefined) body.enableBroadcast = settings.enableBroadcast;
   if (settings.allowPassiveBridging !== undefined) body.allowPassiveBridging = settings.allowPassiveBridging;
+  // "none" goes as the legacy mode name: the objects only turn modes on and off, so { zt: false }
+  // would leave a network the file says is dhcp at dhcp, where local mode sets none.
   if (settings.v4AssignMode !== undefined) {
     if (settings.v4AssignMode === 'dhcp') throw unavailable('IPv4 assign mode "dhcp"');
-    body.v4AssignMode = { zt: settings.v4AssignMode === 'zt' };
+    body.v4AssignMode = settings.v4AssignMode === 'none' ? 'none' : { zt: true };
   }
   if (settings.v6AssignMode !== undefined) {
     if (settings.v6AssignMode === 'dhcp6') throw unavailable('IPv6 assign mode "dhcp6"');
-    body.v6AssignMode = { zt: settings.v6AssignMode === 'zt', rfc4193: settings.v6AssignMode === 'rfc4193', '6plane': false };
+    const both = settings.v6AssignMode === 'zt+rfc4193';
+    body.v6AssignMode =
+      settings.v6AssignMode === 'none'
+        ? 'none'
+        : { zt: both || settings.v6AssignMode === 'zt', rfc4193: both || settings.v6AssignMode === 'rfc4193', '6plane': false };
   }
+  if (settings.mtu !== undefined) body.mtu = settings.mtu;
+  if (settings.routes !== undefined) body.routes = settings.routes;
+  if (settings.dns !== undefined) body.dns = settings.dns;
   if (settings.ipPools !== undefined) body.ipAssignmentPools = settings.ipPools.map(rangeOfPool);
-  if (settings.etherTypes !== undefined) body.rules = rulesFor(settings.etherTypes);
+  if (settings.etherTypes !== undefined) body.rules = rulesFromEtherTypes(settings.etherTypes);
   if (settings.multicastLimit !== undefined) body.multicastLimit = settings.multicastLimit;
   if (settings.multicastRates !== undefined) body.multicastRates = settings.multicastRates;
   if (settings.comRevisionMaxDelta !== undefined) body.comRevisionMaxDelta = Number(settings.comRevisionMaxDelta);

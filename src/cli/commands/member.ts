@@ -6,6 +6,7 @@ import { renderFields, renderJson, renderTable, renderTime } from '../format.js'
 import { withClient, type CommandContext } from '../context.js';
 import type { AdminClient, MemberRecord } from '../client/admin-client.js';
 import { requireNetwork } from './network.js';
+import { registerMemberPrune } from './member-prune.js';
 
 async function requireMember(client: AdminClient, nwid: string, address: string): Promise<MemberRecord> {
   const member = await client.getMember(nwid, address);
@@ -195,4 +196,6 @@ export function registerMemberCommands(program: Command, context: () => CommandC
         );
       });
     });
+
+  registerMemberPrune(member, context);
 }

@@ -4,7 +4,8 @@
  * flight, closes the storage (flushing it and releasing its lock) and exits 0.
  *
  * The first line on stdout is the bound URL, printed once the port answers. `authtoken.secret` is
- * created beside the database when missing; its text is never printed.
+ * created beside the database when missing; its text is never printed. The master's warnings are
+ * lines on stderr starting with "warning: ".
  */
 import type { Command } from 'commander';
 import { createNetconfMaster } from '../../master/index.js';
@@ -49,6 +50,8 @@ export function registerServeCommand(program: Command, context: () => CommandCon
 
       const storage = await openSqlJsStorage({ path: ctx.globals.db });
       const master = createNetconfMaster(storage, identity);
+      // The master's warnings (settings 2015 nodes misread, shortages met answering) go to the log.
+      master.on('warning', (event) => ctx.io.err(`warning: ${event.message.replace(/\s*\n\s*/g, ' ')}\n`));
       let server;
       let udpHost: PlainUdpHost | undefined;
       try {

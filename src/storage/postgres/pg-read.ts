@@ -3,10 +3,12 @@
  * on one connection: the statements of one transaction, or of one read.
  */
 import { CorruptDatabaseError } from '../../errors.js';
-import { parseCidr, type Cidr, type IpFamily } from '../../protocol/ip.js';
-import type {
-  CachedNetconf, MemberRow, MulticastRateRow, NetconfStoreReader, NetworkRevisionChange, NetworkRow, NodeRecord, RequestState,
-  V4AssignMode, V6AssignMode,
+import { assignableRange, parseCidr, parseIp, type Cidr, type IpFamily } from '../../protocol/ip.js';
+import {
+  CREDENTIAL_TYPES, MEMBER_EXPIRY_ACTIONS, V4_ASSIGN_MODES, V6_ASSIGN_MODES,
+  type AuditEntryRow, type AuditQuery, type CachedNetconf, type IpPool, type JoinTokenRow, type ManagedRoute,
+  type MemberExpiryRow, type MemberRow, type MulticastRateRow, type NetconfStoreReader, type NetworkRevisionChange,
+  type NetworkRow, type NodeRecord, type NodeVersion, type RequestState,
 } from '../../master/store.js';
 import type { PgQueryable } from './pg-types.js';
 import { booleanFromPg, numberFromPg, textFromPg, uint64FromPg, uint64ToPg } from './values.js';
@@ -14,16 +16,20 @@ import { booleanFromPg, numberFromPg, textFromPg, uint64FromPg, uint64ToPg } fro
 type Row = Record<string, unknown>;
 
 export const MEMBER_COLUMNS =
-  'networkid, nodeid, authorized, activebridge, name, notes, authorizedat, deauthorizedat, clientreportedrevision';
+  'networkid, nodeid, authorized, activebridge, name, notes, authorizedat, deauthorizedat, noautoassignips, ' +
+  'clientreportedrevision, lastauthorizedcredentialtype, lastauthorizedcredential';
 
 export const NETWORK_COLUMNS =
   'id, name, description, private, enablebroadcast, allowpassivebridging, v4assignmode, v6assignmode, ' +
-  'multicastlimit, comrevisionmaxdelta, revision, creationtime';
+  'multicastlimit, comrevisionmaxdelta, mtu, dnsdomain, dnsservers, revision, creationtime';
 
-/** A node seen by a request: its new lastSeen, and lastAt when the request came directly. */
+export const JOIN_TOKEN_COLUMNS = 'id, networkid, name, secrethash, createdat, expiresat, maxuses, uses, revoked';
+
+/** A node seen by a request: its new lastSeen, lastAt when the request came directly, its version when it said. */
 export interface NodeSighting {
   lastSeen: number;
   lastAt: string | null;
+  version: NodeVersion | null;
 }
 
 /** What reads tell the store they ran into (see PostgresNetconfStore.generation). */
@@ -49,7 +55,10 @@ export class PgRead implements NetconfStoreReader {
   }
 
   async getNode(address: string): Promise<NodeRecord | undefined> {
-    const row = await this.row(`SELECT id, identity, lastat, firstseen, lastseen FROM node WHERE id = $1`, [address]);
+    const row = await this.row(
+      `SELECT id, identity, lastat, firstseen, lastseen, vmajor, vminor, vrev, vproto FROM node WHERE id = $1`,
+      [address],
+    );
     if (row === undefined) return undefined;
     const pending = this.observer.pendingSightings.get(address);
     return {
@@ -58,6 +67,12 @@ export class PgRead implements NetconfStoreReader {
       lastAt: pending?.lastAt ?? (row.lastat === null ? null : textFromPg(row.lastat, 'node.lastat')),
       firstSeen: numberFromPg(row.firstseen, 'node.firstseen'),
       lastSeen: pending?.lastSeen ?? numberFromPg(row.lastseen, 'node.lastseen'),
+      version: pending?.version ?? {
+        major: numberFromPg(row.vmajor, 'node.vmajor'),
+        minor: numberFromPg(row.vminor, 'node.vminor'),
+        revision: numberFromPg(row.vrev, 'node.vrev'),
+        protocol: numberFromPg(row.vproto, 'node.vproto'),
+      },
     };
   }
 
@@ -69,7 +84,7 @@ export class PgRead implements NetconfStoreReader {
   async getRequestState(nwid: string, address: string): Promise<RequestState> {
     const row = (await this.row(
       `SELECT node.identity, network.private, network.revision,
-              member.authorized, member.clientreportedrevision, member.cachednetconfrevision,
+              member.authorized, member.noautoassignips, member.clientreportedrevision, member.cachednetconfrevision,
               (SELECT v FROM config WHERE k = 'changeSequence') AS changesequence
        FROM (SELECT $1::char(10) AS nodeid, $2::char(16) AS networkid) AS request
        LEFT JOIN node ON node.id = request.nodeid
@@ -89,6 +104,7 @@ export class PgRead implements NetconfStoreReader {
           ? undefined
           : {
               authorized: booleanFromPg(row.authorized, 'member.authorized'),
+              noAutoAssignIps: booleanFromPg(row.noautoassignips, 'member.noautoassignips'),
               clientReportedRevision: nullable(row.clientreportedrevision, (v) => uint64FromPg(v, 'member.clientreportedrevision')),
               cachedNetconfRevision: nullable(row.cachednetconfrevision, (v) => uint64FromPg(v, 'member.cachednetconfrevision')),
             },
@@ -223,12 +239,28 @@ export class PgRead implements NetconfStoreReader {
     return free <= to ? free : null;
   }
 
-  async getPools(nwid: string): Promise<Cidr[]> {
+  async getPools(nwid: string): Promise<IpPool[]> {
     const rows = await this.rows(
-      `SELECT ipnetwork, ipnetmaskbits FROM ipassignmentpool WHERE networkid = $1 ORDER BY position`,
+      `SELECT ipnetwork, ipnetmaskbits, iprangestart, iprangeend FROM ipassignmentpool WHERE networkid = $1 ORDER BY position`,
       [nwid],
     );
-    return rows.map((row) => parseCidr(`${textFromPg(row.ipnetwork, 'ipassignmentpool.ipnetwork')}/${numberFromPg(row.ipnetmaskbits, 'ipassignmentpool.ipnetmaskbits')}`));
+    const pools: IpPool[] = [];
+    for (const row of rows) {
+      try {
+        pools.push(poolFromRow(row));
+      } catch {
+        // A pool row this library cannot read (written by other software) is ignored, as on SQLite.
+      }
+    }
+    return pools;
+  }
+
+  async getRoutes(nwid: string): Promise<ManagedRoute[]> {
+    const rows = await this.rows(`SELECT target, targetbits, via FROM route WHERE networkid = $1 ORDER BY position`, [nwid]);
+    return rows.map((row) => ({
+      target: { ...ipFromPg(row.target, 'route.target'), bits: numberFromPg(row.targetbits, 'route.targetbits') },
+      via: row.via === null ? null : ipFromPg(row.via, 'route.via'),
+    }));
   }
 
   async getAcceptedEtherTypes(nwid: string): Promise<number[]> {
@@ -252,6 +284,57 @@ export class PgRead implements NetconfStoreReader {
       accrual: numberFromPg(row.accrual, 'multicastrate.accrual'),
     }));
   }
+
+  async getJoinToken(id: string): Promise<JoinTokenRow | undefined> {
+    const row = await this.row(`SELECT ${JOIN_TOKEN_COLUMNS} FROM jointoken WHERE id = $1`, [id]);
+    return row === undefined ? undefined : joinTokenFromRow(row);
+  }
+
+  async listJoinTokens(nwid: string): Promise<JoinTokenRow[]> {
+    const rows = await this.rows(`SELECT ${JOIN_TOKEN_COLUMNS} FROM jointoken WHERE networkid = $1 ORDER BY createdat, id`, [nwid]);
+    return rows.map(joinTokenFromRow);
+  }
+
+  async getMemberExpiry(nwid: string): Promise<MemberExpiryRow | undefined> {
+    const row = await this.row(`SELECT networkid, notseenfor, action FROM memberexpiry WHERE networkid = $1`, [nwid]);
+    return row === undefined ? undefined : memberExpiryFromRow(row);
+  }
+
+  async listMemberExpiries(): Promise<MemberExpiryRow[]> {
+    return (await this.rows(`SELECT networkid, notseenfor, action FROM memberexpiry ORDER BY networkid`)).map(memberExpiryFromRow);
+  }
+
+  async membersNotSeenSince(nwid: string, time: number): Promise<string[]> {
+    const rows = await this.rows(
+      `SELECT member.nodeid FROM member JOIN node ON node.id = member.nodeid
+       WHERE member.networkid = $1 AND node.lastseen < $2 ORDER BY member.nodeid`,
+      [nwid, time],
+    );
+    return rows
+      .map((row) => textFromPg(row.nodeid, 'member.nodeid'))
+      // A sighting not yet written is newer than the stored lastSeen.
+      .filter((address) => (this.observer.pendingSightings.get(address)?.lastSeen ?? -Infinity) < time);
+  }
+
+  async listAuditEntries(query: AuditQuery): Promise<AuditEntryRow[]> {
+    const conditions: string[] = [];
+    const values: unknown[] = [];
+    const where = (sql: string, value: unknown) => {
+      values.push(value);
+      conditions.push(`${sql} $${values.length}`);
+    };
+    if (query.nwid !== undefined) where('networkid =', query.nwid);
+    if (query.address !== undefined) where('nodeid =', query.address);
+    if (query.since !== undefined) where('time >=', query.since);
+    if (query.until !== undefined) where('time <', query.until);
+    const limit = query.limit === undefined ? '' : ` LIMIT ${Math.max(0, Math.floor(query.limit))}`;
+    const rows = await this.rows(
+      `SELECT id, time, actor, action, networkid, nodeid, before, after FROM auditentry
+       ${conditions.length === 0 ? '' : `WHERE ${conditions.join(' AND ')}`} ORDER BY id DESC${limit}`,
+      values,
+    );
+    return rows.map(auditEntryFromRow).reverse();
+  }
 }
 
 function nullable<T>(value: unknown, read: (value: unknown) => T): T | null {
@@ -266,10 +349,15 @@ export function networkFromRow(row: Row): NetworkRow {
     private: booleanFromPg(row.private, 'network.private'),
     enableBroadcast: booleanFromPg(row.enablebroadcast, 'network.enablebroadcast'),
     allowPassiveBridging: booleanFromPg(row.allowpassivebridging, 'network.allowpassivebridging'),
-    v4AssignMode: textFromPg(row.v4assignmode, 'network.v4assignmode') as V4AssignMode,
-    v6AssignMode: textFromPg(row.v6assignmode, 'network.v6assignmode') as V6AssignMode,
+    v4AssignMode: oneOf(row.v4assignmode, 'network.v4assignmode', V4_ASSIGN_MODES),
+    v6AssignMode: oneOf(row.v6assignmode, 'network.v6assignmode', V6_ASSIGN_MODES),
     multicastLimit: numberFromPg(row.multicastlimit, 'network.multicastlimit'),
     comRevisionMaxDelta: uint64FromPg(row.comrevisionmaxdelta, 'network.comrevisionmaxdelta'),
+    mtu: numberFromPg(row.mtu, 'network.mtu'),
+    dnsDomain: textFromPg(row.dnsdomain, 'network.dnsdomain'),
+    dnsServers: textFromPg(row.dnsservers, 'network.dnsservers') === ''
+      ? []
+      : textFromPg(row.dnsservers, 'network.dnsservers').split(',').map((text) => ipFromPg(text, 'network.dnsservers')),
     revision: uint64FromPg(row.revision, 'network.revision'),
     creationTime: numberFromPg(row.creationtime, 'network.creationtime'),
   };
@@ -285,7 +373,82 @@ export function memberFromRow(row: Row): MemberRow {
     notes: textFromPg(row.notes, 'member.notes'),
     authorizedAt: nullable(row.authorizedat, (v) => numberFromPg(v, 'member.authorizedat')),
     deauthorizedAt: nullable(row.deauthorizedat, (v) => numberFromPg(v, 'member.deauthorizedat')),
+    noAutoAssignIps: booleanFromPg(row.noautoassignips, 'member.noautoassignips'),
     clientReportedRevision: nullable(row.clientreportedrevision, (v) => uint64FromPg(v, 'member.clientreportedrevision')),
+    lastAuthorizedCredentialType: nullable(row.lastauthorizedcredentialtype, (v) =>
+      oneOf(v, 'member.lastauthorizedcredentialtype', CREDENTIAL_TYPES)),
+    lastAuthorizedCredential: nullable(row.lastauthorizedcredential, (v) => textFromPg(v, 'member.lastauthorizedcredential')),
+  };
+}
+
+function oneOf<T extends string>(value: unknown, column: string, allowed: readonly T[]): T {
+  const text = textFromPg(value, column);
+  if (!(allowed as readonly string[]).includes(text)) {
+    throw new CorruptDatabaseError(`column ${column} holds ${JSON.stringify(text.slice(0, 32))}, not one of ${allowed.join(', ')}`);
+  }
+  return text as T;
+}
+
+/** An address column in formatIp's form. */
+function ipFromPg(value: unknown, column: string): { family: IpFamily; address: bigint } {
+  const text = textFromPg(value, column);
+  try {
+    return parseIp(text);
+  } catch {
+    throw new CorruptDatabaseError(`column ${column} holds ${JSON.stringify(text.slice(0, 64))}, not an address`);
+  }
+}
+
+/** A pool row: a range (iprangestart/iprangeend set) or a CIDR (its assignable range). Throws on what it cannot read. */
+function poolFromRow(row: Row): IpPool {
+  if (row.iprangestart !== null) {
+    const first = parseIp(String(row.iprangestart));
+    const last = parseIp(String(row.iprangeend));
+    if (first.family !== last.family || first.address > last.address) throw new Error('not a range');
+    return { family: first.family, first: first.address, last: last.address, bits: null };
+  }
+  const cidr = parseCidr(`${String(row.ipnetwork)}/${String(row.ipnetmaskbits)}`);
+  const range = assignableRange(cidr);
+  if (range === null) throw new Error('no assignable address');
+  return { family: cidr.family, first: range.first, last: range.last, bits: cidr.bits };
+}
+
+function joinTokenFromRow(row: Row): JoinTokenRow {
+  const hash = row.secrethash;
+  if (!(hash instanceof Uint8Array) || hash.length !== 32) {
+    throw new CorruptDatabaseError(`column jointoken.secrethash of token ${String(row.id)} is not a 32-byte hash`);
+  }
+  return {
+    id: textFromPg(row.id, 'jointoken.id'),
+    networkId: textFromPg(row.networkid, 'jointoken.networkid'),
+    name: textFromPg(row.name, 'jointoken.name'),
+    secretHash: new Uint8Array(hash),
+    createdAt: numberFromPg(row.createdat, 'jointoken.createdat'),
+    expiresAt: nullable(row.expiresat, (v) => numberFromPg(v, 'jointoken.expiresat')),
+    maxUses: nullable(row.maxuses, (v) => numberFromPg(v, 'jointoken.maxuses')),
+    uses: numberFromPg(row.uses, 'jointoken.uses'),
+    revoked: booleanFromPg(row.revoked, 'jointoken.revoked'),
+  };
+}
+
+function memberExpiryFromRow(row: Row): MemberExpiryRow {
+  return {
+    networkId: textFromPg(row.networkid, 'memberexpiry.networkid'),
+    notSeenFor: numberFromPg(row.notseenfor, 'memberexpiry.notseenfor'),
+    action: oneOf(row.action, 'memberexpiry.action', MEMBER_EXPIRY_ACTIONS),
+  };
+}
+
+function auditEntryFromRow(row: Row): AuditEntryRow {
+  return {
+    id: numberFromPg(row.id, 'auditentry.id'),
+    time: numberFromPg(row.time, 'auditentry.time'),
+    actor: textFromPg(row.actor, 'auditentry.actor'),
+    action: textFromPg(row.action, 'auditentry.action'),
+    networkId: nullable(row.networkid, (v) => textFromPg(v, 'auditentry.networkid')),
+    address: nullable(row.nodeid, (v) => textFromPg(v, 'auditentry.nodeid')),
+    before: nullable(row.before, (v) => textFromPg(v, 'auditentry.before')),
+    after: nullable(row.after, (v) => textFromPg(v, 'auditentry.after')),
   };
 }
 

@@ -14,7 +14,7 @@
  * request's first read, and when a notification of another process's change arrives (`./listener.ts`);
  * the master then drops what it keeps in memory and reports the changed networks.
  *
- * Statistics (a node's lastSeen, lastAt) and signed netconfs are written in batches after the
+ * Statistics (a node's lastSeen, lastAt, version) and signed netconfs are written in batches after the
  * requests that produced them, as on sql.js: a crash may lose the last of them, never a claim.
  */
 import type { Pool, PoolClient } from 'pg';
@@ -99,7 +99,7 @@ export class PostgresNetconfStore implements NetconfStore {
   /** Starts listening for other processes' changes; called once by openPostgresStorage. */
   async start(): Promise<void> {
     await this.read(function* (reader) {
-      return yield* (reader as PgRead).observeChangeSequence();
+      return yield* (reader as unknown as PgRead).observeChangeSequence();
     });
     await this.#listener.start();
   }
@@ -220,7 +220,11 @@ export class PostgresNetconfStore implements NetconfStore {
     if (tx.sightings.size === 0) return;
     for (const [address, sighting] of tx.sightings) {
       const earlier = this.#sightings.get(address);
-      this.#sightings.set(address, { lastSeen: sighting.lastSeen, lastAt: sighting.lastAt ?? earlier?.lastAt ?? null });
+      this.#sightings.set(address, {
+        lastSeen: sighting.lastSeen,
+        lastAt: sighting.lastAt ?? earlier?.lastAt ?? null,
+        version: sighting.version ?? earlier?.version ?? null,
+      });
     }
     this.#scheduleWrite();
   }
@@ -263,9 +267,17 @@ export class PostgresNetconfStore implements NetconfStore {
     const write = async (): Promise<void> => {
       if (sightings.length > 0) {
         await this.#pool.query(
-          `UPDATE node SET lastseen = greatest(node.lastseen, s.lastseen), lastat = coalesce(s.lastat, node.lastat)
-           FROM unnest($1::text[], $2::bigint[], $3::text[]) AS s(id, lastseen, lastat) WHERE node.id = s.id`,
-          [sightings.map(([id]) => id), sightings.map(([, s]) => s.lastSeen), sightings.map(([, s]) => s.lastAt)],
+          `UPDATE node SET lastseen = greatest(node.lastseen, s.lastseen), lastat = coalesce(s.lastat, node.lastat),
+             vmajor = coalesce(s.vmajor, node.vmajor), vminor = coalesce(s.vminor, node.vminor),
+             vrev = coalesce(s.vrev, node.vrev), vproto = coalesce(s.vproto, node.vproto)
+           FROM unnest($1::text[], $2::bigint[], $3::text[], $4::integer[], $5::integer[], $6::integer[], $7::integer[])
+             AS s(id, lastseen, lastat, vmajor, vminor, vrev, vproto)
+           WHERE node.id = s.id`,
+          [
+            sightings.map(([id]) => id), sightings.map(([, s]) => s.lastSeen), sightings.map(([, s]) => s.lastAt),
+            sightings.map(([, s]) => s.version?.major ?? null), sightings.map(([, s]) => s.version?.minor ?? null),
+            sightings.map(([, s]) => s.version?.revision ?? null), sightings.map(([, s]) => s.version?.protocol ?? null),
+          ],
         );
       }
       await this.#writeNetconfs(this.#pool, netconfs);

@@ -14,9 +14,10 @@ import { ConflictError } from '../../errors.js';
 import { formatIp, type Cidr } from '../../protocol/ip.js';
 import type { IpFamily } from '../../protocol/ip.js';
 import type {
-  MemberRow, MulticastRateRow, NetconfStoreTx, NetworkRow, NetworkRowSettings, NodeRecord,
+  AuditEntryRow, IpPool, JoinTokenRow, ManagedRoute, MemberExpiryRow, MemberRow, MulticastRateRow, NetconfStoreTx, NetworkRow,
+  NetworkRowSettings, NodeRecord, NodeVersion, RequestState,
 } from '../../master/store.js';
-import { MEMBER_COLUMNS, NETWORK_COLUMNS, PgRead, memberFromRow, networkFromRow, type NodeSighting, type ReadObserver } from './pg-read.js';
+import { JOIN_TOKEN_COLUMNS, MEMBER_COLUMNS, NETWORK_COLUMNS, PgRead, memberFromRow, networkFromRow, type NodeSighting, type ReadObserver } from './pg-read.js';
 import type { PgQueryable } from './pg-types.js';
 import { uint64ToPg } from './values.js';
 
@@ -57,6 +58,8 @@ export class PgTx extends PgRead implements NetconfStoreTx {
   }
 
   readonly #claimLocks = new Set<string>();
+  /** Networks whose row this transaction share-locked (see getRequestState). */
+  readonly #shared = new Set<string>();
 
   async #run(sql: string, values?: readonly unknown[]): Promise<number> {
     return (await this.db.query(sql, values)).rowCount ?? 0;
@@ -69,8 +72,22 @@ export class PgTx extends PgRead implements NetconfStoreTx {
     this.#claimLocks.add(nwid);
   }
 
+  /**
+   * A request's first read share-locks its network row first: no change that raises the revision
+   * (each one updates that row) commits until this transaction ends, so everything it reads next
+   * agrees with the revision read here. The state is read by a second statement, which sees what
+   * committed while this one waited for the lock.
+   */
+  override async getRequestState(nwid: string, address: string): Promise<RequestState> {
+    await this.db.query(`SELECT 1 FROM network WHERE id = $1 FOR SHARE`, [nwid]);
+    this.#shared.add(nwid);
+    return super.getRequestState(nwid, address);
+  }
+
+  /** Locked for update, or shared where the request's read shared it (a request changes no network row). */
   override async getNetwork(nwid: string): Promise<NetworkRow | undefined> {
-    const row = await this.row(`SELECT ${NETWORK_COLUMNS} FROM network WHERE id = $1 FOR UPDATE`, [nwid]);
+    const lock = this.#shared.has(nwid) ? 'FOR SHARE' : 'FOR UPDATE';
+    const row = await this.row(`SELECT ${NETWORK_COLUMNS} FROM network WHERE id = $1 ${lock}`, [nwid]);
     return row === undefined ? undefined : networkFromRow(row);
   }
 
@@ -95,19 +112,28 @@ export class PgTx extends PgRead implements NetconfStoreTx {
 
   async insertNode(node: NodeRecord): Promise<void> {
     const inserted = await this.#run(
-      `INSERT INTO node (id, identity, lastat, lastseen, firstseen) VALUES ($1, $2, $3, $4, $5) ON CONFLICT (id) DO NOTHING`,
-      [node.address, node.identity, node.lastAt, node.lastSeen, node.firstSeen],
+      `INSERT INTO node (id, identity, lastat, lastseen, firstseen, vmajor, vminor, vrev, vproto)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT (id) DO NOTHING`,
+      [
+        node.address, node.identity, node.lastAt, node.lastSeen, node.firstSeen,
+        node.version.major, node.version.minor, node.version.revision, node.version.protocol,
+      ],
     );
     if (inserted === 0) throw new RunAgain(`node ${node.address} was created by another writer`);
   }
 
-  touchNode(address: string, lastSeen: number, lastAt: string | null): void {
-    this.sightings.set(address, { lastSeen, lastAt: lastAt ?? this.sightings.get(address)?.lastAt ?? null });
+  touchNode(address: string, lastSeen: number, lastAt: string | null, version: NodeVersion | null = null): void {
+    const earlier = this.sightings.get(address);
+    this.sightings.set(address, {
+      lastSeen,
+      lastAt: lastAt ?? earlier?.lastAt ?? null,
+      version: version ?? earlier?.version ?? null,
+    });
   }
 
   async insertNetwork(network: NetworkRow): Promise<void> {
     const inserted = await this.#run(
-      `INSERT INTO network (${NETWORK_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
+      `INSERT INTO network (${NETWORK_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)
        ON CONFLICT (id) DO NOTHING`,
       [network.id, ...networkSettingsToPg(network), uint64ToPg(network.revision), network.creationTime],
     );
@@ -117,7 +143,8 @@ export class PgTx extends PgRead implements NetconfStoreTx {
   async updateNetworkRow(nwid: string, settings: NetworkRowSettings): Promise<void> {
     await this.#run(
       `UPDATE network SET name = $1, description = $2, private = $3, enablebroadcast = $4, allowpassivebridging = $5,
-       v4assignmode = $6, v6assignmode = $7, multicastlimit = $8, comrevisionmaxdelta = $9 WHERE id = $10`,
+       v4assignmode = $6, v6assignmode = $7, multicastlimit = $8, comrevisionmaxdelta = $9, mtu = $10, dnsdomain = $11,
+       dnsservers = $12 WHERE id = $13`,
       [...networkSettingsToPg(settings), nwid],
     );
   }
@@ -134,13 +161,14 @@ export class PgTx extends PgRead implements NetconfStoreTx {
 
   async deleteNetwork(nwid: string): Promise<void> {
     await this.#beforeDeletion();
-    // Members, assignments, pools, rules and rates go with it (ON DELETE CASCADE).
+    // Members, assignments, pools, routes, rules, rates, join tokens and the expiry policy go with it
+    // (ON DELETE CASCADE); audit entries stay.
     await this.#run(`DELETE FROM network WHERE id = $1`, [nwid]);
   }
 
   async insertMember(member: MemberRow): Promise<void> {
     const inserted = await this.#run(
-      `INSERT INTO member (${MEMBER_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+      `INSERT INTO member (${MEMBER_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
        ON CONFLICT (networkid, nodeid) DO NOTHING`,
       [member.networkId, member.address, ...memberFieldsToPg(member)],
     );
@@ -150,7 +178,8 @@ export class PgTx extends PgRead implements NetconfStoreTx {
   async updateMember(member: MemberRow): Promise<void> {
     await this.#run(
       `UPDATE member SET authorized = $1, activebridge = $2, name = $3, notes = $4, authorizedat = $5, deauthorizedat = $6,
-       clientreportedrevision = $7 WHERE networkid = $8 AND nodeid = $9`,
+       noautoassignips = $7, clientreportedrevision = $8, lastauthorizedcredentialtype = $9, lastauthorizedcredential = $10
+       WHERE networkid = $11 AND nodeid = $12`,
       [...memberFieldsToPg(member), member.networkId, member.address],
     );
   }
@@ -183,11 +212,26 @@ export class PgTx extends PgRead implements NetconfStoreTx {
     await this.#run(`DELETE FROM ipassignment WHERE networkid = $1 AND nodeid = $2`, [nwid, address]);
   }
 
-  async setPools(nwid: string, pools: Cidr[]): Promise<void> {
+  async setPools(nwid: string, pools: IpPool[]): Promise<void> {
     await this.#run(`DELETE FROM ipassignmentpool WHERE networkid = $1`, [nwid]);
     for (const pool of pools) {
-      await this.#run(`INSERT INTO ipassignmentpool (networkid, ipnetwork, ipnetmaskbits) VALUES ($1, $2, $3)`, [
-        nwid, formatIp(pool.family, pool.address), pool.bits,
+      // A CIDR pool is stored as the reference stored it; a range keeps its ends (ipnetwork = start, bits 0).
+      const start = formatIp(pool.family, pool.first);
+      await this.#run(
+        `INSERT INTO ipassignmentpool (networkid, ipnetwork, ipnetmaskbits, iprangestart, iprangeend) VALUES ($1, $2, $3, $4, $5)`,
+        pool.bits === null
+          ? [nwid, start, 0, start, formatIp(pool.family, pool.last)]
+          : [nwid, formatIp(pool.family, pool.first - 1n), pool.bits, null, null],
+      );
+    }
+  }
+
+  async setRoutes(nwid: string, routes: ManagedRoute[]): Promise<void> {
+    await this.#run(`DELETE FROM route WHERE networkid = $1`, [nwid]);
+    for (const route of routes) {
+      await this.#run(`INSERT INTO route (networkid, target, targetbits, via) VALUES ($1, $2, $3, $4)`, [
+        nwid, formatIp(route.target.family, route.target.address), route.target.bits,
+        route.via === null ? null : formatIp(route.via.family, route.via.address),
       ]);
     }
   }
@@ -210,18 +254,86 @@ export class PgTx extends PgRead implements NetconfStoreTx {
       );
     }
   }
+
+  async insertJoinToken(token: JoinTokenRow): Promise<void> {
+    const inserted = await this.#run(
+      `INSERT INTO jointoken (${JOIN_TOKEN_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT (id) DO NOTHING`,
+      [
+        token.id, token.networkId, token.name, Buffer.from(token.secretHash), token.createdAt, token.expiresAt, token.maxUses,
+        token.uses, token.revoked,
+      ],
+    );
+    if (inserted === 0) throw new ConflictError(`join token ${token.id} exists already`);
+  }
+
+  /** One conditional UPDATE: a concurrent spender waits for the row and checks the condition again on its new uses. */
+  async spendJoinToken(id: string, now: number): Promise<boolean> {
+    return (await this.#run(
+      `UPDATE jointoken SET uses = uses + 1
+       WHERE id = $1 AND NOT revoked AND (expiresat IS NULL OR expiresat > $2) AND (maxuses IS NULL OR uses < maxuses)`,
+      [id, now],
+    )) === 1;
+  }
+
+  async revokeJoinToken(id: string): Promise<boolean> {
+    return (await this.#run(`UPDATE jointoken SET revoked = true WHERE id = $1 AND NOT revoked`, [id])) === 1;
+  }
+
+  async setMemberExpiry(nwid: string, policy: Omit<MemberExpiryRow, 'networkId'> | null): Promise<void> {
+    if (policy === null) {
+      await this.#run(`DELETE FROM memberexpiry WHERE networkid = $1`, [nwid]);
+      return;
+    }
+    await this.#run(
+      `INSERT INTO memberexpiry (networkid, notseenfor, action) VALUES ($1, $2, $3)
+       ON CONFLICT (networkid) DO UPDATE SET notseenfor = excluded.notseenfor, action = excluded.action`,
+      [nwid, policy.notSeenFor, policy.action],
+    );
+  }
+
+  async forgetNodesWithoutMembers(addresses: readonly string[]): Promise<string[]> {
+    if (addresses.length === 0) return [];
+    // A pending sighting of a forgotten node later updates no row: harmless.
+    const rows = await this.rows(
+      `DELETE FROM node WHERE id = ANY($1::text[]) AND NOT EXISTS (SELECT 1 FROM member WHERE member.nodeid = node.id)
+       RETURNING id`,
+      [[...new Set(addresses)]],
+    );
+    return rows.map((row) => String(row.id)).sort();
+  }
+
+  async insertAuditEntry(entry: Omit<AuditEntryRow, 'id'>): Promise<void> {
+    await this.#run(
+      `INSERT INTO auditentry (time, actor, action, networkid, nodeid, before, after) VALUES ($1, $2, $3, $4, $5, $6, $7)`,
+      [entry.time, entry.actor, entry.action, entry.networkId, entry.address, entry.before, entry.after],
+    );
+  }
+
+  async pruneAuditEntries(before: number | null, keep: number | null): Promise<void> {
+    if (before !== null) await this.#run(`DELETE FROM auditentry WHERE time < $1`, [before]);
+    if (keep !== null) {
+      // The newest `keep` entries by id (ids grow in recording order).
+      await this.#run(
+        `DELETE FROM auditentry WHERE id < (SELECT min(id) FROM (SELECT id FROM auditentry ORDER BY id DESC LIMIT $1) AS kept)
+         OR $1 = 0`,
+        [keep],
+      );
+    }
+  }
 }
 
 function networkSettingsToPg(settings: NetworkRowSettings): unknown[] {
   return [
     settings.name, settings.description, settings.private, settings.enableBroadcast, settings.allowPassiveBridging,
     settings.v4AssignMode, settings.v6AssignMode, settings.multicastLimit, uint64ToPg(settings.comRevisionMaxDelta),
+    settings.mtu, settings.dnsDomain, settings.dnsServers.map((server) => formatIp(server.family, server.address)).join(','),
   ];
 }
 
 function memberFieldsToPg(member: MemberRow): unknown[] {
   return [
     member.authorized, member.activeBridge, member.name, member.notes, member.authorizedAt, member.deauthorizedAt,
-    member.clientReportedRevision === null ? null : uint64ToPg(member.clientReportedRevision),
+    member.noAutoAssignIps, member.clientReportedRevision === null ? null : uint64ToPg(member.clientReportedRevision),
+    member.lastAuthorizedCredentialType, member.lastAuthorizedCredential,
   ];
 }

@@ -10,7 +10,7 @@
 import { NotANetconfDatabaseError, SchemaTooNewError } from '../../errors.js';
 import type { PgQueryable } from './pg-types.js';
 
-export const POSTGRES_SCHEMA_VERSION = 2;
+export const POSTGRES_SCHEMA_VERSION = 3;
 /** The channel the revision triggers notify on (schema version 2); the payload is the network ID. */
 export const CHANGE_CHANNEL = 'zt_netconf_change';
 export const APPLICATION_MARK = 'zt-netconf-master';
@@ -288,8 +288,106 @@ CREATE TRIGGER multicastrate_revision AFTER INSERT OR DELETE OR UPDATE ON multic
   FOR EACH ROW EXECUTE FUNCTION network_list_revision();
 `;
 
+/**
+ * Version 3: join tokens, member expiry, the audit trail and the controller model, as in the SQLite
+ * schema's versions 5 and 6.
+ * - jointoken (the secret only as its SHA-256), memberexpiry (one policy per network): deleted with
+ *   their network (ON DELETE CASCADE).
+ * - auditentry: kept when its network goes (no reference), ids ascending in recording order.
+ * - member: `lastauthorizedcredentialtype`/`lastauthorizedcredential` (filled for members authorized
+ *   before, as 'public' in a public network, else 'api'), `noautoassignips` (its change raises by 1).
+ * - network: `mtu`, `dnsdomain`, `dnsservers` (comma list of addresses), which members receive: the
+ *   network_revision trigger function is made again with them.
+ * - route: managed routes in `position` order; every change raises by 1, like pools.
+ * - ipassignmentpool: `iprangestart`/`iprangeend` for a pool given as a range (`ipnetwork` then holds
+ *   the start and `ipnetmaskbits` 0).
+ * - node: the software version (`vmajor`, `vminor`, `vrev`, `vproto`, -1 unknown); raises nothing.
+ */
+const VERSION_3_DDL = `
+CREATE TABLE jointoken (
+  id char(16) PRIMARY KEY,
+  networkid char(16) NOT NULL REFERENCES network (id) ON DELETE CASCADE DEFERRABLE INITIALLY DEFERRED,
+  name text NOT NULL DEFAULT '',
+  secrethash bytea NOT NULL,
+  createdat bigint NOT NULL,
+  expiresat bigint,
+  maxuses bigint,
+  uses bigint NOT NULL DEFAULT 0,
+  revoked boolean NOT NULL DEFAULT false
+);
+CREATE INDEX jointoken_networkid ON jointoken (networkid, createdat);
+ALTER TABLE member ADD COLUMN lastauthorizedcredentialtype text;
+ALTER TABLE member ADD COLUMN lastauthorizedcredential text;
+UPDATE member SET lastauthorizedcredentialtype =
+    CASE WHEN (SELECT private FROM network WHERE network.id = member.networkid) = false THEN 'public' ELSE 'api' END
+  WHERE authorized OR authorizedat IS NOT NULL;
+CREATE TABLE memberexpiry (
+  networkid char(16) PRIMARY KEY REFERENCES network (id) ON DELETE CASCADE DEFERRABLE INITIALLY DEFERRED,
+  notseenfor bigint NOT NULL,
+  action text NOT NULL
+);
+CREATE TABLE auditentry (
+  id bigserial PRIMARY KEY,
+  time bigint NOT NULL,
+  actor text NOT NULL,
+  action text NOT NULL,
+  networkid text,
+  nodeid text,
+  before text,
+  after text
+);
+CREATE INDEX auditentry_time ON auditentry (time);
+CREATE INDEX auditentry_networkid_time ON auditentry (networkid, time);
+CREATE INDEX auditentry_networkid_nodeid_time ON auditentry (networkid, nodeid, time);
+
+ALTER TABLE network ADD COLUMN mtu integer NOT NULL DEFAULT 2800;
+ALTER TABLE network ADD COLUMN dnsdomain text NOT NULL DEFAULT '';
+ALTER TABLE network ADD COLUMN dnsservers text NOT NULL DEFAULT '';
+ALTER TABLE node ADD COLUMN vmajor integer NOT NULL DEFAULT -1;
+ALTER TABLE node ADD COLUMN vminor integer NOT NULL DEFAULT -1;
+ALTER TABLE node ADD COLUMN vrev integer NOT NULL DEFAULT -1;
+ALTER TABLE node ADD COLUMN vproto integer NOT NULL DEFAULT -1;
+ALTER TABLE member ADD COLUMN noautoassignips boolean NOT NULL DEFAULT false;
+ALTER TABLE ipassignmentpool ADD COLUMN iprangestart text;
+ALTER TABLE ipassignmentpool ADD COLUMN iprangeend text;
+CREATE TABLE route (
+  networkid char(16) NOT NULL REFERENCES network (id) ON DELETE CASCADE DEFERRABLE INITIALLY DEFERRED,
+  position bigserial,
+  target text NOT NULL,
+  targetbits smallint NOT NULL,
+  via text,
+  PRIMARY KEY (networkid, position)
+);
+CREATE TRIGGER route_revision AFTER INSERT OR DELETE OR UPDATE ON route FOR EACH ROW EXECUTE FUNCTION network_list_revision();
+
+CREATE OR REPLACE FUNCTION network_revision() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  IF (OLD.name, OLD.description, OLD.private, OLD.enablebroadcast, OLD.allowpassivebridging, OLD.v4assignmode,
+      OLD.v6assignmode, OLD.multicastlimit, OLD.comrevisionmaxdelta, OLD.mtu, OLD.dnsdomain, OLD.dnsservers)
+     IS DISTINCT FROM
+     (NEW.name, NEW.description, NEW.private, NEW.enablebroadcast, NEW.allowpassivebridging, NEW.v4assignmode,
+      NEW.v6assignmode, NEW.multicastlimit, NEW.comrevisionmaxdelta, NEW.mtu, NEW.dnsdomain, NEW.dnsservers) THEN
+    UPDATE revisionhold SET pendingraise = greatest(pendingraise, 1) WHERE networkid = NEW.id;
+    IF NOT FOUND THEN NEW.revision := uint64_stored(uint64_value(NEW.revision) + 1); END IF;
+  END IF;
+  IF NEW.revision IS DISTINCT FROM OLD.revision THEN
+    NEW.changesequence := revision_change_sequence();
+    PERFORM pg_notify('${CHANGE_CHANNEL}', NEW.id);
+  END IF;
+  RETURN NEW;
+END $$;
+
+CREATE FUNCTION member_noautoassignips_revision() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  IF OLD.noautoassignips IS DISTINCT FROM NEW.noautoassignips THEN PERFORM revision_raise(NEW.networkid, 1); END IF;
+  RETURN NULL;
+END $$;
+CREATE TRIGGER member_noautoassignips_revision AFTER UPDATE OF noautoassignips ON member
+  FOR EACH ROW EXECUTE FUNCTION member_noautoassignips_revision();
+`;
+
 /** Migrations from version n-1 to n, for n = 2..POSTGRES_SCHEMA_VERSION. */
-const MIGRATIONS: readonly string[] = [VERSION_2_DDL];
+const MIGRATIONS: readonly string[] = [VERSION_2_DDL, VERSION_3_DDL];
 
 async function userTables(db: PgQueryable): Promise<string[]> {
   const result = await db.query<{ name: string }>(
@@ -332,8 +430,9 @@ export async function readPostgresSchemaVersion(db: PgQueryable): Promise<number
 /**
  * Creates or migrates the schema, in one transaction holding an advisory lock, so that processes
  * opening one database at the same moment all succeed and only one of them creates it.
+ * `targetVersion` (an earlier version) is for tests of the migrations.
  */
-export async function ensurePostgresSchema(db: PgQueryable): Promise<void> {
+export async function ensurePostgresSchema(db: PgQueryable, targetVersion = POSTGRES_SCHEMA_VERSION): Promise<void> {
   await db.query('BEGIN');
   try {
     await db.query('SELECT pg_advisory_xact_lock($1)', [SCHEMA_LOCK_KEY]);
@@ -343,7 +442,7 @@ export async function ensurePostgresSchema(db: PgQueryable): Promise<void> {
       await db.query(`INSERT INTO config (k, v) VALUES ('application', $1), ('schemaVersion', '1')`, [APPLICATION_MARK]);
       version = 1;
     }
-    for (; version < POSTGRES_SCHEMA_VERSION; version++) {
+    for (; version < targetVersion; version++) {
       await db.query(MIGRATIONS[version - 1]!);
       await db.query(`UPDATE config SET v = $1 WHERE k = 'schemaVersion'`, [String(version + 1)]);
     }

@@ -51,19 +51,24 @@ const TABLES: readonly Table[] = [
     columns: [
       text('id'), text('name'), text('description'), flag('private'), flag('enableBroadcast'), flag('allowPassiveBridging'),
       text('v4AssignMode'), text('v6AssignMode'), integer('multicastLimit', 'integer'), integer('comRevisionMaxDelta'),
+      integer('mtu', 'integer'), text('dnsDomain'), text('dnsServers'),
       integer('revision'), integer('creationTime'), integer('changeSequence'),
     ],
   },
   {
     sqlite: 'Node', pg: 'node', pgKey: ['id'], sqliteOrder: 'id',
-    columns: [text('id'), text('identity'), text('lastAt'), integer('lastSeen'), integer('firstSeen')],
+    columns: [
+      text('id'), text('identity'), text('lastAt'), integer('lastSeen'), integer('firstSeen'),
+      integer('vMajor', 'integer'), integer('vMinor', 'integer'), integer('vRev', 'integer'), integer('vProto', 'integer'),
+    ],
   },
   {
     sqlite: 'Member', pg: 'member', pgKey: ['networkid', 'nodeid'], sqliteOrder: 'networkId, nodeId',
     sqliteWhere: 'networkId IN (SELECT id FROM Network)',
     columns: [
       text('networkId'), text('nodeId'), flag('authorized'), flag('activeBridge'), text('name'), text('notes'),
-      integer('authorizedAt'), integer('deauthorizedAt'), integer('clientReportedRevision'),
+      integer('authorizedAt'), integer('deauthorizedAt'), flag('noAutoAssignIps'), integer('clientReportedRevision'),
+      text('lastAuthorizedCredentialType'), text('lastAuthorizedCredential'),
       { sqlite: 'cachedNetconf', pg: 'cachednetconf', kind: 'blob', pgType: 'bytea' },
       integer('cachedNetconfRevision'), integer('cachedNetconfTimestamp'),
     ],
@@ -71,7 +76,14 @@ const TABLES: readonly Table[] = [
   {
     sqlite: 'IpAssignmentPool', pg: 'ipassignmentpool', pgKey: ['networkid', 'position'], sqliteOrder: 'rowid',
     sqliteWhere: 'networkId IN (SELECT id FROM Network)',
-    columns: [text('networkId'), text('ipNetwork'), integer('ipNetmaskBits', 'smallint')],
+    columns: [
+      text('networkId'), text('ipNetwork'), integer('ipNetmaskBits', 'smallint'), text('ipRangeStart'), text('ipRangeEnd'),
+    ],
+  },
+  {
+    sqlite: 'Route', pg: 'route', pgKey: ['networkid', 'position'], sqliteOrder: 'rowid',
+    sqliteWhere: 'networkId IN (SELECT id FROM Network)',
+    columns: [text('networkId'), text('target'), integer('targetBits', 'smallint'), text('via')],
   },
   {
     sqlite: 'Rule', pg: 'rule', pgKey: ['networkid', 'ethertype', 'action'], sqliteOrder: 'rowid',
@@ -83,6 +95,27 @@ const TABLES: readonly Table[] = [
     sqliteWhere: 'networkId IN (SELECT id FROM Network)',
     columns: [
       text('networkId'), text('mgMac'), integer('mgAdi'), integer('preload'), integer('maxBalance'), integer('accrual'),
+    ],
+  },
+  {
+    sqlite: 'JoinToken', pg: 'jointoken', pgKey: ['id'], sqliteOrder: 'id',
+    sqliteWhere: 'networkId IN (SELECT id FROM Network)',
+    columns: [
+      text('id'), text('networkId'), text('name'), { sqlite: 'secretHash', pg: 'secrethash', kind: 'blob', pgType: 'bytea' },
+      integer('createdAt'), integer('expiresAt'), integer('maxUses'), integer('uses'), flag('revoked'),
+    ],
+  },
+  {
+    sqlite: 'MemberExpiry', pg: 'memberexpiry', pgKey: ['networkid'], sqliteOrder: 'networkId',
+    sqliteWhere: 'networkId IN (SELECT id FROM Network)',
+    columns: [text('networkId'), integer('notSeenFor'), { sqlite: '"action"', pg: 'action', kind: 'text', pgType: 'text' }],
+  },
+  {
+    // Kept whatever became of their network; ids copied as they are.
+    sqlite: 'AuditEntry', pg: 'auditentry', pgKey: ['id'], sqliteOrder: 'id',
+    columns: [
+      integer('id'), integer('time'), text('actor'), { sqlite: '"action"', pg: 'action', kind: 'text', pgType: 'text' },
+      text('networkId'), text('nodeId'), text('before'), text('after'),
     ],
   },
 ];
@@ -205,7 +238,7 @@ function insertSqlite(writer: SqlWriter, table: Table, rows: Record<string, unkn
 /**
  * Copies a SQLite image (a backup or a database file's bytes, of any schema version this library
  * reads) into the PostgreSQL database, in one transaction. The target must hold no network and no
- * node unless `replace` is set, in which case its contents are replaced.
+ * node (nor audit entry) unless `replace` is set, in which case its contents are replaced.
  */
 export async function copySqliteImageToPostgres(
   image: Uint8Array,
@@ -221,12 +254,17 @@ export async function copySqliteImageToPostgres(
     await store.withClient(async (client) => {
       await client.query('BEGIN');
       try {
-        const existing = (await client.query<{ count: string }>(`SELECT (SELECT count(*) FROM network) + (SELECT count(*) FROM node) AS count`)).rows[0]!;
+        const existing = (await client.query<{ count: string }>(
+          `SELECT (SELECT count(*) FROM network) + (SELECT count(*) FROM node) + (SELECT count(*) FROM auditentry) AS count`,
+        )).rows[0]!;
         if (Number(existing.count) > 0) {
           if (options.replace !== true) {
-            throw new InvalidArgumentError('the PostgreSQL database already holds networks or nodes; pass replace to overwrite them');
+            throw new InvalidArgumentError('the PostgreSQL database already holds networks, nodes or audit entries; pass replace to overwrite them');
           }
-          await client.query(`TRUNCATE network, node, member, ipassignment, iprun, ipassignmentpool, rule, multicastrate, revisionhold`);
+          await client.query(
+            `TRUNCATE network, node, member, ipassignment, iprun, ipassignmentpool, route, rule, multicastrate, revisionhold,
+             jointoken, memberexpiry, auditentry`,
+          );
         }
         for (const table of TABLES) {
           const { kept, total } = source.engine.read((reader) => readSqliteTable(reader, table));
@@ -253,6 +291,11 @@ export async function copySqliteImageToPostgres(
         await client.query(`DELETE FROM revisionhold`);
         await client.query(
           `UPDATE config SET v = greatest(v::bigint, (SELECT coalesce(max(changesequence), 0) FROM network))::text WHERE k = 'changeSequence'`,
+        );
+        // Audit entries recorded after the copy follow the copied ones.
+        await client.query(
+          `SELECT setval(pg_get_serial_sequence('auditentry', 'id'), greatest((SELECT coalesce(max(id), 0) FROM auditentry), 1),
+             (SELECT count(*) > 0 FROM auditentry))`,
         );
         await client.query('COMMIT');
       } catch (error) {

@@ -13,7 +13,7 @@ import { NotANetconfDatabaseError, SchemaTooNewError } from '../../errors.js';
 import type { SchemaManager, SqlReader, SqlWriter } from '../sqljs/engine.js';
 import { formatIp, parseIp } from '../../protocol/ip.js';
 
-export const CURRENT_SCHEMA_VERSION = 4;
+export const CURRENT_SCHEMA_VERSION = 6;
 export const SCHEMA_VERSION_KEY = 'schemaVersion';
 /** The Config row counting revision moves (schema version 4; see Network.changeSequence). */
 export const CHANGE_SEQUENCE_KEY = 'changeSequence';
@@ -127,16 +127,37 @@ const VERSION_4_COLUMNS: Readonly<Record<string, readonly string[]>> = {
   RevisionHold: ['networkId', 'pendingRaise'],
 };
 
+const VERSION_5_COLUMNS: Readonly<Record<string, readonly string[]>> = {
+  ...VERSION_4_COLUMNS,
+  Member: [...VERSION_4_COLUMNS.Member!, 'lastAuthorizedCredentialType', 'lastAuthorizedCredential'],
+  JoinToken: ['id', 'networkId', 'name', 'secretHash', 'createdAt', 'expiresAt', 'maxUses', 'uses', 'revoked'],
+  MemberExpiry: ['networkId', 'notSeenFor', 'action'],
+  AuditEntry: ['id', 'time', 'actor', 'action', 'networkId', 'nodeId', 'before', 'after'],
+};
+
+const VERSION_6_COLUMNS: Readonly<Record<string, readonly string[]>> = {
+  ...VERSION_5_COLUMNS,
+  Network: [...VERSION_5_COLUMNS.Network!, 'mtu', 'dnsDomain', 'dnsServers'],
+  Node: [...VERSION_5_COLUMNS.Node!, 'vMajor', 'vMinor', 'vRev', 'vProto'],
+  Member: [...VERSION_5_COLUMNS.Member!, 'noAutoAssignIps'],
+  IpAssignmentPool: [...VERSION_5_COLUMNS.IpAssignmentPool!, 'ipRangeStart', 'ipRangeEnd'],
+  Route: ['networkId', 'target', 'targetBits', 'via'],
+};
+
 const COLUMNS_BY_VERSION: ReadonlyArray<Readonly<Record<string, readonly string[]>> | undefined> = [
   undefined,
   VERSION_1_COLUMNS,
   VERSION_2_COLUMNS,
   VERSION_3_COLUMNS,
   VERSION_4_COLUMNS,
+  VERSION_5_COLUMNS,
+  VERSION_6_COLUMNS,
 ];
 
 /** Version n-1 → n, for n = 2..CURRENT. Each runs inside the migration's write transaction. */
-const MIGRATIONS: ReadonlyArray<(writer: SqlWriter) => void> = [migrateVersion1To2, migrateVersion2To3, migrateVersion3To4];
+const MIGRATIONS: ReadonlyArray<(writer: SqlWriter) => void> = [
+  migrateVersion1To2, migrateVersion2To3, migrateVersion3To4, migrateVersion4To5, migrateVersion5To6,
+];
 
 /**
  * Version 2: a schema version row; multicast rates; member name, notes, authorization times and
@@ -278,6 +299,66 @@ function migrateVersion3To4(writer: SqlWriter): void {
   setSchemaVersion(writer, 4);
 }
 
+/**
+ * Version 5: join tokens, member expiry and the audit trail.
+ * - `JoinToken`: a network's pre-authorization keys. The secret is never stored: `secretHash` is
+ *   its SHA-256. `uses` counts the members it admitted; `maxUses` / `expiresAt` NULL mean no limit.
+ * - `Member.lastAuthorizedCredentialType` ('api', 'token', 'public') and
+ *   `Member.lastAuthorizedCredential` (the token's id): how the member was last authorized. Members
+ *   authorized before this version count as 'public' on a public network and 'api' otherwise.
+ * - `MemberExpiry`: a network's expiry policy: members not seen for `notSeenFor` ms are
+ *   'deauthorize'd or 'delete'd.
+ * - `AuditEntry`: every administrative change (who, when, what, the fields before and after as JSON).
+ * Deleting a network deletes its tokens and expiry policy (trigger `Network_delete_access`); its
+ * audit entries stay. None of these columns is part of a member's config: no revision trigger.
+ */
+function migrateVersion4To5(writer: SqlWriter): void {
+  const statements = [
+    `CREATE TABLE JoinToken (
+      id char(16) PRIMARY KEY NOT NULL,
+      networkId char(16) NOT NULL,
+      name varchar(128) NOT NULL DEFAULT(''),
+      secretHash blob NOT NULL,
+      createdAt integer NOT NULL,
+      expiresAt integer,
+      maxUses integer,
+      uses integer NOT NULL DEFAULT(0),
+      revoked integer(1) NOT NULL DEFAULT(0)
+    ) WITHOUT ROWID`,
+    `CREATE INDEX JoinToken_networkId ON JoinToken (networkId, createdAt)`,
+    `ALTER TABLE Member ADD COLUMN lastAuthorizedCredentialType varchar(8)`,
+    `ALTER TABLE Member ADD COLUMN lastAuthorizedCredential varchar(32)`,
+    `UPDATE Member SET lastAuthorizedCredentialType =
+       CASE WHEN (SELECT private FROM Network WHERE Network.id = Member.networkId) = 0 THEN 'public' ELSE 'api' END
+     WHERE authorized = 1 OR authorizedAt IS NOT NULL`,
+    `CREATE TABLE MemberExpiry (
+      networkId char(16) PRIMARY KEY NOT NULL,
+      notSeenFor integer NOT NULL,
+      "action" varchar(16) NOT NULL
+    ) WITHOUT ROWID`,
+    `CREATE TABLE AuditEntry (
+      id integer PRIMARY KEY AUTOINCREMENT,
+      time integer NOT NULL,
+      actor varchar(128) NOT NULL,
+      "action" varchar(64) NOT NULL,
+      networkId char(16),
+      nodeId char(10),
+      before text,
+      after text
+    )`,
+    `CREATE INDEX AuditEntry_time ON AuditEntry (time)`,
+    `CREATE INDEX AuditEntry_networkId_time ON AuditEntry (networkId, time)`,
+    `CREATE INDEX AuditEntry_networkId_nodeId_time ON AuditEntry (networkId, nodeId, time)`,
+    `CREATE TRIGGER Network_delete_access AFTER DELETE ON Network
+      BEGIN
+        DELETE FROM JoinToken WHERE networkId = OLD.id;
+        DELETE FROM MemberExpiry WHERE networkId = OLD.id;
+      END`,
+  ];
+  for (const sql of statements) writer.run(sql);
+  setSchemaVersion(writer, 5);
+}
+
 /** SQL raising network `nwid`'s revision by `amount` (both SQL expressions), or recording it in a hold. */
 function raise(nwid: string, amount: string): string {
   return `UPDATE Network SET revision = revision + (${amount})
@@ -288,10 +369,27 @@ function raise(nwid: string, amount: string): string {
 /** The raise that revokes a member's certificates: the network's COM revision max delta + 1. */
 const REVOKE = (nwid: string) => `coalesce((SELECT comRevisionMaxDelta FROM Network WHERE id = ${nwid}), 0) + 1`;
 
+/** The network row's columns that members receive, as of version 4 (version 5 adds NETWORK_CONFIG_COLUMNS_5). */
 const NETWORK_CONFIG_COLUMNS = [
   'name', 'description', 'private', 'enableBroadcast', 'allowPassiveBridging', 'v4AssignMode', 'v6AssignMode',
   'multicastLimit', 'comRevisionMaxDelta',
 ];
+
+/** The trigger raising the revision when a network row column members receive changes. */
+function networkSettingsTrigger(columns: readonly string[]): string {
+  return `CREATE TRIGGER Network_settings AFTER UPDATE OF ${columns.join(', ')} ON Network
+    WHEN ${columns.map((column) => `OLD.${column} IS NOT NEW.${column}`).join(' OR ')}
+    BEGIN ${raise('NEW.id', '1')} END`;
+}
+
+/** Revision triggers on a table whose every row is part of each member's config: any change raises by 1. */
+function listTableTriggers(table: string): string[] {
+  return [
+    `CREATE TRIGGER ${table}_insert AFTER INSERT ON ${table} BEGIN ${raise('NEW.networkId', '1')} END`,
+    `CREATE TRIGGER ${table}_delete AFTER DELETE ON ${table} BEGIN ${raise('OLD.networkId', '1')} END`,
+    `CREATE TRIGGER ${table}_update AFTER UPDATE ON ${table} BEGIN ${raise('OLD.networkId', '1')} ${raise('NEW.networkId', '1')} END`,
+  ];
+}
 
 /** Tables whose every row is part of each member's config: any change raises by 1. */
 const NETWORK_LIST_TABLES = ['IpAssignmentPool', 'Rule', 'MulticastRate'];
@@ -305,9 +403,7 @@ const REVISION_TRIGGERS: readonly string[] = [
       UPDATE Config SET v = v + 1 WHERE k = '${CHANGE_SEQUENCE_KEY}';
       UPDATE Network SET changeSequence = (SELECT v FROM Config WHERE k = '${CHANGE_SEQUENCE_KEY}') WHERE id = NEW.id;
     END`,
-  `CREATE TRIGGER Network_settings AFTER UPDATE OF ${NETWORK_CONFIG_COLUMNS.join(', ')} ON Network
-    WHEN ${NETWORK_CONFIG_COLUMNS.map((column) => `OLD.${column} IS NOT NEW.${column}`).join(' OR ')}
-    BEGIN ${raise('NEW.id', '1')} END`,
+  networkSettingsTrigger(NETWORK_CONFIG_COLUMNS),
   `CREATE TRIGGER Member_authorized AFTER UPDATE OF authorized ON Member WHEN OLD.authorized IS NOT NEW.authorized
     BEGIN ${raise('NEW.networkId', `CASE WHEN OLD.authorized THEN ${REVOKE('NEW.networkId')} ELSE 1 END`)} END`,
   `CREATE TRIGGER Member_activeBridge AFTER UPDATE OF activeBridge ON Member WHEN OLD.activeBridge IS NOT NEW.activeBridge
@@ -328,12 +424,51 @@ const REVISION_TRIGGERS: readonly string[] = [
     BEGIN ${raise('OLD.networkId', '1')} END`,
   `CREATE TRIGGER IpAssignment_change AFTER UPDATE OF networkId, nodeId, ip, ipNetmaskBits, ipVersion, ipInt ON IpAssignment
     BEGIN ${raise('OLD.networkId', '1')} ${raise('NEW.networkId', '1')} END`,
-  ...NETWORK_LIST_TABLES.flatMap((table) => [
-    `CREATE TRIGGER ${table}_insert AFTER INSERT ON ${table} BEGIN ${raise('NEW.networkId', '1')} END`,
-    `CREATE TRIGGER ${table}_delete AFTER DELETE ON ${table} BEGIN ${raise('OLD.networkId', '1')} END`,
-    `CREATE TRIGGER ${table}_update AFTER UPDATE ON ${table} BEGIN ${raise('OLD.networkId', '1')} ${raise('NEW.networkId', '1')} END`,
-  ]),
+  ...NETWORK_LIST_TABLES.flatMap(listTableTriggers),
 ];
+
+/**
+ * Version 6: the model of ZeroTier's controller API (docs/admin-api.md).
+ * - Network: `mtu` (default 2800), `dnsDomain` and `dnsServers` (comma list of addresses), all
+ *   delivered to members: the Network_settings trigger is made again with them.
+ * - Route: managed routes (`target`/`targetBits`, `via` NULL for on-link), in rowid order; every
+ *   change raises the revision by 1, like pools.
+ * - IpAssignmentPool: `ipRangeStart`/`ipRangeEnd` for a pool given as a range (`ipNetwork` then holds
+ *   the start and `ipNetmaskBits` 0); NULL for a CIDR pool, whose range is derived.
+ * - Member: `noAutoAssignIps` (its change raises by 1: the member's own config may change).
+ * - Node: the software version from request metadata (`vMajor`, `vMinor`, `vRev`, `vProto`, -1
+ *   unknown); statistics only, nothing raised.
+ * The v6AssignMode column may now hold `zt+rfc4193`.
+ */
+function migrateVersion5To6(writer: SqlWriter): void {
+  const statements = [
+    `ALTER TABLE Network ADD COLUMN mtu integer NOT NULL DEFAULT(2800)`,
+    `ALTER TABLE Network ADD COLUMN dnsDomain varchar(255) NOT NULL DEFAULT('')`,
+    `ALTER TABLE Network ADD COLUMN dnsServers text NOT NULL DEFAULT('')`,
+    `ALTER TABLE Node ADD COLUMN vMajor integer NOT NULL DEFAULT(-1)`,
+    `ALTER TABLE Node ADD COLUMN vMinor integer NOT NULL DEFAULT(-1)`,
+    `ALTER TABLE Node ADD COLUMN vRev integer NOT NULL DEFAULT(-1)`,
+    `ALTER TABLE Node ADD COLUMN vProto integer NOT NULL DEFAULT(-1)`,
+    `ALTER TABLE Member ADD COLUMN noAutoAssignIps integer NOT NULL DEFAULT(0)`,
+    `ALTER TABLE IpAssignmentPool ADD COLUMN ipRangeStart varchar(64)`,
+    `ALTER TABLE IpAssignmentPool ADD COLUMN ipRangeEnd varchar(64)`,
+    `CREATE TABLE Route (
+      networkId char(16) NOT NULL,
+      target varchar(64) NOT NULL,
+      targetBits integer(4) NOT NULL,
+      via varchar(64)
+    )`,
+    `CREATE INDEX Route_networkId ON Route (networkId)`,
+    `DROP TRIGGER Network_settings`,
+    networkSettingsTrigger([...NETWORK_CONFIG_COLUMNS, 'mtu', 'dnsDomain', 'dnsServers']),
+    `CREATE TRIGGER Member_noAutoAssignIps AFTER UPDATE OF noAutoAssignIps ON Member
+      WHEN OLD.noAutoAssignIps IS NOT NEW.noAutoAssignIps
+      BEGIN ${raise('NEW.networkId', '1')} END`,
+    ...listTableTriggers('Route'),
+  ];
+  for (const sql of statements) writer.run(sql);
+  setSchemaVersion(writer, 6);
+}
 
 /** The maximal runs of consecutive held IPv4 addresses of the networks matching `where`. */
 function IPV4_RUNS_OF(where: string): string {

@@ -4,14 +4,15 @@
  */
 import { ConflictError, CorruptDatabaseError } from '../../errors.js';
 import { firstFreeInRange } from '../../protocol/free-range.js';
-import { formatIp, parseCidr } from '../../protocol/ip.js';
+import { assignableRange, formatIp, parseCidr, parseIp } from '../../protocol/ip.js';
 import type { Cidr, IpFamily } from '../../protocol/ip.js';
 import type {
-  CachedNetconf, MemberRow, MulticastRateRow, NetconfStore, NetconfStoreReader, NetconfStoreTx,
+  CachedNetconf, IpPool, ManagedRoute, MemberRow, NodeVersion, MulticastRateRow, NetconfStore, NetconfStoreReader, NetconfStoreTx,
   NetworkRevisionChange, NetworkRow, NetworkRowSettings, NodeRecord, RequestState, StorageWork, Synchronous, TransactionOptions,
 } from '../../master/store.js';
 import { runSync } from '../../master/store.js';
-import { V4_ASSIGN_MODES, V6_ASSIGN_MODES } from '../../master/store.js';
+import { CREDENTIAL_TYPES, MEMBER_EXPIRY_ACTIONS, V4_ASSIGN_MODES, V6_ASSIGN_MODES } from '../../master/store.js';
+import type { AuditEntryRow, AuditQuery, JoinTokenRow, MemberExpiryRow } from '../../master/store.js';
 import type { SqlEngine, SqlReader, SqlRow, SqlValue, SqlWriter } from '../sqljs/engine.js';
 import { scheduleSoon } from '../../schedule-soon.js';
 import {
@@ -23,6 +24,8 @@ import {
 interface NodeSighting {
   lastSeen: number;
   lastAt: string | null;
+  /** The version the latest request carried, when one did. */
+  version: NodeVersion | null;
 }
 
 /** Sightings of nodes not yet written, by address. */
@@ -112,6 +115,7 @@ export class SqlNetconfStore implements NetconfStore {
       this.#sightings.set(address, {
         lastSeen: sighting.lastSeen,
         lastAt: sighting.lastAt ?? earlier?.lastAt ?? null,
+        version: sighting.version ?? earlier?.version ?? null,
       });
     }
     this.#scheduleWrite();
@@ -148,8 +152,14 @@ export class SqlNetconfStore implements NetconfStore {
     this.#engine
       .write(
         (writer) => {
-          for (const [address, { lastSeen, lastAt }] of batch) {
-            if (lastAt === null) writer.run(`UPDATE Node SET lastSeen = ? WHERE id = ?`, [lastSeen, address]);
+          for (const [address, { lastSeen, lastAt, version }] of batch) {
+            if (version !== null) {
+              // One statement per node, as without a version.
+              writer.run(
+                `UPDATE Node SET lastSeen = ?, lastAt = coalesce(?, lastAt), vMajor = ?, vMinor = ?, vRev = ?, vProto = ? WHERE id = ?`,
+                [lastSeen, lastAt, version.major, version.minor, version.revision, version.protocol, address],
+              );
+            } else if (lastAt === null) writer.run(`UPDATE Node SET lastSeen = ? WHERE id = ?`, [lastSeen, address]);
             else writer.run(`UPDATE Node SET lastSeen = ?, lastAt = ? WHERE id = ?`, [lastSeen, lastAt, address]);
           }
           this.#writePendingNetconfs(writer);
@@ -172,12 +182,13 @@ function writeCachedNetconf(writer: SqlWriter, nwid: string, address: string, ne
 const CONFIG_CHANGE_SEQUENCE: RowPlace = { table: 'Config', row: 'changeSequence' };
 
 const MEMBER_COLUMNS =
-  'networkId, nodeId, authorized, activeBridge, name, notes, authorizedAt, deauthorizedAt, clientReportedRevision';
+  'networkId, nodeId, authorized, activeBridge, name, notes, authorizedAt, deauthorizedAt, noAutoAssignIps, ' +
+  'clientReportedRevision, lastAuthorizedCredentialType, lastAuthorizedCredential';
 const MEMBER_SELECT = MEMBER_COLUMNS.replace('clientReportedRevision', uint64Select('clientReportedRevision', 'clientReportedRevision'));
 
 const NETWORK_COLUMNS =
   'id, name, description, private, enableBroadcast, allowPassiveBridging, v4AssignMode, v6AssignMode, ' +
-  'multicastLimit, comRevisionMaxDelta, revision, creationTime';
+  'multicastLimit, comRevisionMaxDelta, mtu, dnsDomain, dnsServers, revision, creationTime';
 const NETWORK_SELECT = NETWORK_COLUMNS
   .replace('comRevisionMaxDelta', uint64Select('comRevisionMaxDelta', 'comRevisionMaxDelta'))
   .replace(' revision,', ` ${uint64Select('revision', 'revision')},`);
@@ -188,7 +199,7 @@ const NETWORK_SELECT = NETWORK_COLUMNS
  * "no such row". Built once: statements are cached by their text.
  */
 const REQUEST_STATE_SQL = `SELECT Node.identity AS identity, Network.private AS private, ${uint64Select('Network.revision', 'revision')},
-              Member.authorized AS authorized, ${uint64Select('Member.clientReportedRevision', 'clientReportedRevision')},
+              Member.authorized AS authorized, Member.noAutoAssignIps AS noAutoAssignIps, ${uint64Select('Member.clientReportedRevision', 'clientReportedRevision')},
               ${uint64Select('Member.cachedNetconfRevision', 'cachedNetconfRevision')}
        FROM (SELECT ?1 AS nodeId, ?2 AS networkId) AS request
        LEFT JOIN Node ON Node.id = request.nodeId
@@ -207,7 +218,10 @@ class SqlRead implements NetconfStoreReader {
   ) {}
 
   getNode(address: string): NodeRecord | undefined {
-    const row = this.sql.get(`SELECT id, identity, lastAt, firstSeen, lastSeen FROM Node WHERE id = ?`, [address]);
+    const row = this.sql.get(
+      `SELECT id, identity, lastAt, firstSeen, lastSeen, vMajor, vMinor, vRev, vProto FROM Node WHERE id = ?`,
+      [address],
+    );
     if (row === undefined) return undefined;
     const place: RowPlace = { table: 'Node', row: `node ${address}` };
     const pending = this.pendingSightings.get(address);
@@ -217,6 +231,12 @@ class SqlRead implements NetconfStoreReader {
       lastAt: pending?.lastAt ?? readOptionalText(row, 'lastAt', place),
       firstSeen: readInteger(row, 'firstSeen', place),
       lastSeen: pending?.lastSeen ?? readInteger(row, 'lastSeen', place),
+      version: pending?.version ?? {
+        major: readInteger(row, 'vMajor', place),
+        minor: readInteger(row, 'vMinor', place),
+        revision: readInteger(row, 'vRev', place),
+        protocol: readInteger(row, 'vProto', place),
+      },
     };
   }
 
@@ -239,6 +259,7 @@ class SqlRead implements NetconfStoreReader {
           ? undefined
           : {
               authorized: readFlag(row, 'authorized', member),
+              noAutoAssignIps: readFlag(row, 'noAutoAssignIps', member),
               clientReportedRevision: readOptionalUint64(row, 'clientReportedRevision', member),
               cachedNetconfRevision: readOptionalUint64(row, 'cachedNetconfRevision', member),
             },
@@ -386,20 +407,31 @@ class SqlRead implements NetconfStoreReader {
   }
 
 
-  getPools(nwid: string): Cidr[] {
+  getPools(nwid: string): IpPool[] {
     const rows = this.sql.all(
-      `SELECT ipNetwork, ipNetmaskBits FROM IpAssignmentPool WHERE networkId = ? ORDER BY rowid`,
+      `SELECT ipNetwork, ipNetmaskBits, ipRangeStart, ipRangeEnd FROM IpAssignmentPool WHERE networkId = ? ORDER BY rowid`,
       [nwid],
     );
-    const pools: Cidr[] = [];
+    const pools: IpPool[] = [];
     for (const row of rows) {
       try {
-        pools.push(parseCidr(`${String(row.ipNetwork)}/${String(row.ipNetmaskBits)}`));
+        pools.push(poolFromRow(row));
       } catch {
         // A pool row this library cannot read (written by other software) is ignored.
       }
     }
     return pools;
+  }
+
+  getRoutes(nwid: string): ManagedRoute[] {
+    const place: RowPlace = { table: 'Route', row: `a route of network ${nwid}` };
+    return this.sql
+      .all(`SELECT target, targetBits, via FROM Route WHERE networkId = ? ORDER BY rowid`, [nwid])
+      .map((row) => {
+        const target = readAddress(row, 'target', place);
+        const via = readOptionalText(row, 'via', place) === null ? null : readAddress(row, 'via', place);
+        return { target: { ...target, bits: readInteger(row, 'targetBits', place) }, via };
+      });
   }
 
   getAcceptedEtherTypes(nwid: string): number[] {
@@ -428,6 +460,57 @@ class SqlRead implements NetconfStoreReader {
           accrual: readInteger(row, 'accrual', place),
         };
       });
+  }
+
+  getJoinToken(id: string): JoinTokenRow | undefined {
+    const row = this.sql.get(`SELECT ${JOIN_TOKEN_COLUMNS} FROM JoinToken WHERE id = ?`, [id]);
+    return row === undefined ? undefined : joinTokenFromRow(row);
+  }
+
+  listJoinTokens(nwid: string): JoinTokenRow[] {
+    return this.sql
+      .all(`SELECT ${JOIN_TOKEN_COLUMNS} FROM JoinToken WHERE networkId = ? ORDER BY createdAt, id`, [nwid])
+      .map(joinTokenFromRow);
+  }
+
+  getMemberExpiry(nwid: string): MemberExpiryRow | undefined {
+    const row = this.sql.get(`SELECT networkId, notSeenFor, "action" FROM MemberExpiry WHERE networkId = ?`, [nwid]);
+    return row === undefined ? undefined : memberExpiryFromRow(row);
+  }
+
+  listMemberExpiries(): MemberExpiryRow[] {
+    return this.sql.all(`SELECT networkId, notSeenFor, "action" FROM MemberExpiry ORDER BY networkId`).map(memberExpiryFromRow);
+  }
+
+  membersNotSeenSince(nwid: string, time: number): string[] {
+    return this.sql
+      .all(
+        `SELECT Member.nodeId AS nodeId FROM Member JOIN Node ON Node.id = Member.nodeId
+         WHERE Member.networkId = ? AND Node.lastSeen < ?`,
+        [nwid, time],
+      )
+      .map((row) => readText(row, 'nodeId', MEMBER_TABLE))
+      // A sighting not yet written is newer than the stored lastSeen.
+      .filter((address) => (this.pendingSightings.get(address)?.lastSeen ?? -Infinity) < time)
+      .sort();
+  }
+
+  listAuditEntries(query: AuditQuery): AuditEntryRow[] {
+    const conditions: string[] = [];
+    const params: SqlValue[] = [];
+    if (query.nwid !== undefined) (conditions.push('networkId = ?'), params.push(query.nwid));
+    if (query.address !== undefined) (conditions.push('nodeId = ?'), params.push(query.address));
+    if (query.since !== undefined) (conditions.push('time >= ?'), params.push(query.since));
+    if (query.until !== undefined) (conditions.push('time < ?'), params.push(query.until));
+    const where = conditions.length === 0 ? '' : `WHERE ${conditions.join(' AND ')}`;
+    const limit = query.limit === undefined ? '' : ` LIMIT ${Math.max(0, Math.floor(query.limit))}`;
+    return this.sql
+      .all(
+        `SELECT id, time, actor, "action", networkId, nodeId, before, after FROM AuditEntry ${where} ORDER BY id DESC${limit}`,
+        params,
+      )
+      .map(auditEntryFromRow)
+      .reverse();
   }
 }
 
@@ -463,17 +546,26 @@ class SqlTx extends SqlRead implements NetconfStoreTx {
   }
 
   insertNode(node: NodeRecord): void {
-    this.#run(`INSERT INTO Node (id, identity, lastAt, lastSeen, firstSeen) VALUES (?, ?, ?, ?, ?)`, [
-      node.address, node.identity, node.lastAt, node.lastSeen, node.firstSeen,
-    ]);
+    this.#run(
+      `INSERT INTO Node (id, identity, lastAt, lastSeen, firstSeen, vMajor, vMinor, vRev, vProto) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      [
+        node.address, node.identity, node.lastAt, node.lastSeen, node.firstSeen,
+        node.version.major, node.version.minor, node.version.revision, node.version.protocol,
+      ],
+    );
   }
 
-  touchNode(address: string, lastSeen: number, lastAt: string | null): void {
-    this.sightings.set(address, { lastSeen, lastAt: lastAt ?? this.sightings.get(address)?.lastAt ?? null });
+  touchNode(address: string, lastSeen: number, lastAt: string | null, version: NodeVersion | null = null): void {
+    const earlier = this.sightings.get(address);
+    this.sightings.set(address, {
+      lastSeen,
+      lastAt: lastAt ?? earlier?.lastAt ?? null,
+      version: version ?? earlier?.version ?? null,
+    });
   }
 
   insertNetwork(network: NetworkRow): void {
-    this.#run(`INSERT INTO Network (${NETWORK_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, [
+    this.#run(`INSERT INTO Network (${NETWORK_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, [
       network.id, ...networkSettingsToSql(network), uint64ToSql(network.revision), network.creationTime,
     ]);
   }
@@ -481,7 +573,8 @@ class SqlTx extends SqlRead implements NetconfStoreTx {
   updateNetworkRow(nwid: string, settings: NetworkRowSettings): void {
     this.#run(
       `UPDATE Network SET name = ?, description = ?, private = ?, enableBroadcast = ?, allowPassiveBridging = ?,
-       v4AssignMode = ?, v6AssignMode = ?, multicastLimit = ?, comRevisionMaxDelta = ? WHERE id = ?`,
+       v4AssignMode = ?, v6AssignMode = ?, multicastLimit = ?, comRevisionMaxDelta = ?, mtu = ?, dnsDomain = ?,
+       dnsServers = ? WHERE id = ?`,
       [...networkSettingsToSql(settings), nwid],
     );
   }
@@ -500,13 +593,13 @@ class SqlTx extends SqlRead implements NetconfStoreTx {
     this.#beforeDeletion();
     // The network row first: the revision triggers of the rows below then have nothing to raise.
     this.#run(`DELETE FROM Network WHERE id = ?`, [nwid]);
-    for (const table of ['IpAssignment', 'IpAssignmentPool', 'Member', 'Rule', 'MulticastRate']) {
+    for (const table of ['IpAssignment', 'IpAssignmentPool', 'Route', 'Member', 'Rule', 'MulticastRate']) {
       this.#run(`DELETE FROM ${table} WHERE networkId = ?`, [nwid]);
     }
   }
 
   insertMember(member: MemberRow): void {
-    this.#run(`INSERT INTO Member (${MEMBER_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`, [
+    this.#run(`INSERT INTO Member (${MEMBER_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, [
       member.networkId, member.address, ...memberFieldsToSql(member),
     ]);
   }
@@ -514,7 +607,8 @@ class SqlTx extends SqlRead implements NetconfStoreTx {
   updateMember(member: MemberRow): void {
     this.#run(
       `UPDATE Member SET authorized = ?, activeBridge = ?, name = ?, notes = ?, authorizedAt = ?, deauthorizedAt = ?,
-       clientReportedRevision = ? WHERE networkId = ? AND nodeId = ?`,
+       noAutoAssignIps = ?, clientReportedRevision = ?, lastAuthorizedCredentialType = ?, lastAuthorizedCredential = ?
+       WHERE networkId = ? AND nodeId = ?`,
       [...memberFieldsToSql(member), member.networkId, member.address],
     );
   }
@@ -552,11 +646,27 @@ class SqlTx extends SqlRead implements NetconfStoreTx {
     this.#run(`DELETE FROM IpAssignment WHERE networkId = ? AND nodeId = ?`, [nwid, address]);
   }
 
-  setPools(nwid: string, pools: Cidr[]): void {
+  setPools(nwid: string, pools: IpPool[]): void {
     this.#run(`DELETE FROM IpAssignmentPool WHERE networkId = ?`, [nwid]);
     for (const pool of pools) {
-      this.#run(`INSERT INTO IpAssignmentPool (networkId, ipNetwork, ipNetmaskBits) VALUES (?, ?, ?)`, [
-        nwid, formatIp(pool.family, pool.address), pool.bits,
+      // A CIDR pool is stored as the reference stored it; a range keeps its ends (ipNetwork = start, bits 0).
+      const start = formatIp(pool.family, pool.first);
+      const cidrNetwork = pool.bits === null ? null : formatIp(pool.family, pool.first - 1n);
+      this.#run(
+        `INSERT INTO IpAssignmentPool (networkId, ipNetwork, ipNetmaskBits, ipRangeStart, ipRangeEnd) VALUES (?, ?, ?, ?, ?)`,
+        pool.bits === null
+          ? [nwid, start, 0, start, formatIp(pool.family, pool.last)]
+          : [nwid, cidrNetwork, pool.bits, null, null],
+      );
+    }
+  }
+
+  setRoutes(nwid: string, routes: ManagedRoute[]): void {
+    this.#run(`DELETE FROM Route WHERE networkId = ?`, [nwid]);
+    for (const route of routes) {
+      this.#run(`INSERT INTO Route (networkId, target, targetBits, via) VALUES (?, ?, ?, ?)`, [
+        nwid, formatIp(route.target.family, route.target.address), route.target.bits,
+        route.via === null ? null : formatIp(route.via.family, route.via.address),
       ]);
     }
   }
@@ -577,6 +687,104 @@ class SqlTx extends SqlRead implements NetconfStoreTx {
       );
     }
   }
+
+  insertJoinToken(token: JoinTokenRow): void {
+    this.#run(`INSERT INTO JoinToken (${JOIN_TOKEN_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`, [
+      token.id, token.networkId, token.name, token.secretHash, token.createdAt, token.expiresAt, token.maxUses,
+      token.uses, flag(token.revoked),
+    ]);
+  }
+
+  spendJoinToken(id: string, now: number): boolean {
+    return this.#run(
+      `UPDATE JoinToken SET uses = uses + 1
+       WHERE id = ? AND revoked = 0 AND (expiresAt IS NULL OR expiresAt > ?) AND (maxUses IS NULL OR uses < maxUses)`,
+      [id, now],
+    ) === 1;
+  }
+
+  revokeJoinToken(id: string): boolean {
+    return this.#run(`UPDATE JoinToken SET revoked = 1 WHERE id = ? AND revoked = 0`, [id]) === 1;
+  }
+
+  setMemberExpiry(nwid: string, policy: Omit<MemberExpiryRow, 'networkId'> | null): void {
+    if (policy === null) this.#run(`DELETE FROM MemberExpiry WHERE networkId = ?`, [nwid]);
+    else {
+      this.#run(`INSERT OR REPLACE INTO MemberExpiry (networkId, notSeenFor, "action") VALUES (?, ?, ?)`, [
+        nwid, policy.notSeenFor, policy.action,
+      ]);
+    }
+  }
+
+  forgetNodesWithoutMembers(addresses: readonly string[]): string[] {
+    const forgotten: string[] = [];
+    for (const address of [...new Set(addresses)].sort()) {
+      // A pending sighting of a forgotten node later updates no row: harmless.
+      if (this.#run(`DELETE FROM Node WHERE id = ? AND NOT EXISTS (SELECT 1 FROM Member WHERE nodeId = ?)`, [address, address]) === 1) {
+        forgotten.push(address);
+      }
+    }
+    return forgotten;
+  }
+
+  insertAuditEntry(entry: Omit<AuditEntryRow, 'id'>): void {
+    this.#run(
+      `INSERT INTO AuditEntry (time, actor, "action", networkId, nodeId, before, after) VALUES (?, ?, ?, ?, ?, ?, ?)`,
+      [entry.time, entry.actor, entry.action, entry.networkId, entry.address, entry.before, entry.after],
+    );
+  }
+
+  pruneAuditEntries(before: number | null, keep: number | null): void {
+    if (before !== null) this.#run(`DELETE FROM AuditEntry WHERE time < ?`, [before]);
+    if (keep !== null) {
+      // Ids only grow, so the newest `keep` entries are those above max(id) - keep: one index lookup.
+      this.#run(`DELETE FROM AuditEntry WHERE id <= (SELECT max(id) FROM AuditEntry) - ?`, [keep]);
+    }
+  }
+}
+
+const JOIN_TOKEN_COLUMNS = 'id, networkId, name, secretHash, createdAt, expiresAt, maxUses, uses, revoked';
+
+function joinTokenFromRow(row: SqlRow): JoinTokenRow {
+  const place: RowPlace = { table: 'JoinToken', row: `token ${String(row.id)}` };
+  const hash = row.secretHash;
+  if (!(hash instanceof Uint8Array) || hash.length !== 32) {
+    throw new CorruptDatabaseError(`JoinToken.secretHash of ${place.row} is not a 32-byte hash`);
+  }
+  return {
+    id: readText(row, 'id', place),
+    networkId: readText(row, 'networkId', place),
+    name: readText(row, 'name', place),
+    secretHash: hash,
+    createdAt: readInteger(row, 'createdAt', place),
+    expiresAt: readOptionalInteger(row, 'expiresAt', place),
+    maxUses: readOptionalInteger(row, 'maxUses', place),
+    uses: readInteger(row, 'uses', place),
+    revoked: readFlag(row, 'revoked', place),
+  };
+}
+
+function memberExpiryFromRow(row: SqlRow): MemberExpiryRow {
+  const place: RowPlace = { table: 'MemberExpiry', row: `network ${String(row.networkId)}` };
+  return {
+    networkId: readText(row, 'networkId', place),
+    notSeenFor: readInteger(row, 'notSeenFor', place),
+    action: readOneOf(row, 'action', place, MEMBER_EXPIRY_ACTIONS),
+  };
+}
+
+function auditEntryFromRow(row: SqlRow): AuditEntryRow {
+  const place: RowPlace = { table: 'AuditEntry', row: `entry ${String(row.id)}` };
+  return {
+    id: readInteger(row, 'id', place),
+    time: readInteger(row, 'time', place),
+    actor: readText(row, 'actor', place),
+    action: readText(row, 'action', place),
+    networkId: readOptionalText(row, 'networkId', place),
+    address: readOptionalText(row, 'nodeId', place),
+    before: readOptionalText(row, 'before', place),
+    after: readOptionalText(row, 'after', place),
+  };
 }
 
 function networkFromRow(row: SqlRow, place: RowPlace): NetworkRow {
@@ -591,6 +799,17 @@ function networkFromRow(row: SqlRow, place: RowPlace): NetworkRow {
     v6AssignMode: readOneOf(row, 'v6AssignMode', place, V6_ASSIGN_MODES),
     multicastLimit: readInteger(row, 'multicastLimit', place),
     comRevisionMaxDelta: readUint64(row, 'comRevisionMaxDelta', place),
+    mtu: readInteger(row, 'mtu', place),
+    dnsDomain: readText(row, 'dnsDomain', place),
+    dnsServers: readText(row, 'dnsServers', place) === ''
+      ? []
+      : readText(row, 'dnsServers', place).split(',').map((text) => {
+          try {
+            return parseIp(text);
+          } catch {
+            throw new CorruptDatabaseError(`Network.dnsServers of ${place.row} holds ${JSON.stringify(text)}, not an address`);
+          }
+        }),
     revision: readUint64(row, 'revision', place),
     creationTime: readInteger(row, 'creationTime', place),
   };
@@ -600,7 +819,8 @@ function networkSettingsToSql(settings: NetworkRowSettings): SqlValue[] {
   return [
     settings.name, settings.description, flag(settings.private), flag(settings.enableBroadcast),
     flag(settings.allowPassiveBridging), settings.v4AssignMode, settings.v6AssignMode, settings.multicastLimit,
-    uint64ToSql(settings.comRevisionMaxDelta),
+    uint64ToSql(settings.comRevisionMaxDelta), settings.mtu, settings.dnsDomain,
+    settings.dnsServers.map((server) => formatIp(server.family, server.address)).join(','),
   ];
 }
 
@@ -614,14 +834,20 @@ function memberFromRow(row: SqlRow, place: RowPlace): MemberRow {
     notes: readText(row, 'notes', place),
     authorizedAt: readOptionalInteger(row, 'authorizedAt', place),
     deauthorizedAt: readOptionalInteger(row, 'deauthorizedAt', place),
+    noAutoAssignIps: readFlag(row, 'noAutoAssignIps', place),
     clientReportedRevision: readOptionalUint64(row, 'clientReportedRevision', place),
+    lastAuthorizedCredentialType:
+      row.lastAuthorizedCredentialType === null ? null : readOneOf(row, 'lastAuthorizedCredentialType', place, CREDENTIAL_TYPES),
+    lastAuthorizedCredential: readOptionalText(row, 'lastAuthorizedCredential', place),
   };
 }
 
 function memberFieldsToSql(member: MemberRow): SqlValue[] {
   return [
     flag(member.authorized), flag(member.activeBridge), member.name, member.notes, member.authorizedAt,
-    member.deauthorizedAt, member.clientReportedRevision === null ? null : uint64ToSql(member.clientReportedRevision),
+    member.deauthorizedAt, flag(member.noAutoAssignIps),
+    member.clientReportedRevision === null ? null : uint64ToSql(member.clientReportedRevision),
+    member.lastAuthorizedCredentialType, member.lastAuthorizedCredential,
   ];
 }
 
@@ -636,6 +862,30 @@ function ipv6FromRow(row: SqlRow, place: RowPlace): bigint {
   const ip = readText(row, 'ip', place);
   if (!/^[0-9a-f]{4}(:[0-9a-f]{4}){7}$/.test(ip)) throw new CorruptDatabaseError(`${place.table}.ip of ${place.row} is ${JSON.stringify(ip)}, not an IPv6 address`);
   return BigInt('0x' + ip.replaceAll(':', ''));
+}
+
+/** A pool row: a range (ipRangeStart/ipRangeEnd set) or a CIDR (its assignable range). Throws on what it cannot read. */
+function poolFromRow(row: SqlRow): IpPool {
+  if (row.ipRangeStart !== null && row.ipRangeStart !== undefined) {
+    const first = parseIp(String(row.ipRangeStart));
+    const last = parseIp(String(row.ipRangeEnd));
+    if (first.family !== last.family || first.address > last.address) throw new Error('not a range');
+    return { family: first.family, first: first.address, last: last.address, bits: null };
+  }
+  const cidr = parseCidr(`${String(row.ipNetwork)}/${String(row.ipNetmaskBits)}`);
+  const range = assignableRange(cidr);
+  if (range === null) throw new Error('no assignable address');
+  return { family: cidr.family, first: range.first, last: range.last, bits: cidr.bits };
+}
+
+/** An address column in formatIp's form. */
+function readAddress(row: SqlRow, column: string, place: RowPlace): { family: IpFamily; address: bigint } {
+  const text = readText(row, column, place);
+  try {
+    return parseIp(text);
+  } catch {
+    throw new CorruptDatabaseError(`${place.table}.${column} of ${place.row} is ${JSON.stringify(text)}, not an address`);
+  }
 }
 
 function byAddress(a: Cidr, b: Cidr): number {
