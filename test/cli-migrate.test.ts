@@ -60,20 +60,38 @@ async function populatedDatabase(path: string): Promise<void> {
   await master.setMemberName(first, named, 'named – ünïcode');
   await master.deauthorizeMember(first, Identity.fromString(TEST_IDENTITIES[2]!).address);
   // Addresses an administrator set (not automatic), IPv6 included, beside those the requests claimed.
+  await master.createJoinToken(first, { name: 'ci runners', maxUses: 3 });
   await master.setIpAssignments(second, Identity.fromString(TEST_IDENTITIES[3]!).address, ['10.9.0.200/24', 'fd00::c8/120']);
   await master.close();
   await storage.close();
 }
 
-/** The moved tables: PostgreSQL's columns (the SQLite names differ in case only), ip addresses apart. */
-const TABLES: Record<string, string[]> = {
-  network: ['id', 'name', 'description', 'private', 'enablebroadcast', 'allowpassivebridging', 'v4assignmode', 'v6assignmode', 'multicastlimit', 'comrevisionmaxdelta', 'revision', 'creationtime'],
-  node: ['id', 'identity', 'lastat', 'lastseen', 'firstseen'],
-  member: ['networkid', 'nodeid', 'authorized', 'activebridge', 'name', 'notes', 'authorizedat', 'deauthorizedat', 'clientreportedrevision', 'cachednetconf', 'cachednetconfrevision', 'cachednetconftimestamp'],
-  ipassignmentpool: ['networkid', 'ipnetwork', 'ipnetmaskbits'],
-  rule: ['networkid', 'ethertype', 'action'],
-  multicastrate: ['networkid', 'mgmac', 'mgadi', 'preload', 'maxbalance', 'accrual'],
-};
+/**
+ * The moved tables (PostgreSQL's names; SQLite's differ in case only), compared on every column the
+ * two schemas share, ip addresses apart. Each side's change counter and PostgreSQL's pool order key
+ * are its own.
+ */
+const TABLES = ['network', 'node', 'member', 'ipassignmentpool', 'route', 'rule', 'multicastrate', 'jointoken', 'memberexpiry', 'auditentry'];
+const OWN_COLUMNS = new Set(['changesequence', 'position']);
+
+/** Every shared column of every moved table, read from both schemas. */
+async function sharedColumns(url: string, sqlitePath: string): Promise<Record<string, string[]>> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  const pgColumns = (await client.query<{ t: string; c: string }>(
+    `SELECT table_name AS t, column_name AS c FROM information_schema.columns WHERE table_schema = 'public' ORDER BY ordinal_position`,
+  )).rows;
+  await client.end();
+  const storage = await openSqlJsStorage({ path: sqlitePath });
+  try {
+    return storage.engine.read((reader) => Object.fromEntries(TABLES.map((table) => {
+      const sqlite = new Set(reader.all(`PRAGMA table_info(${table})`).map((row) => String(row.name).toLowerCase()));
+      return [table, pgColumns.filter((row) => row.t === table && sqlite.has(row.c) && !OWN_COLUMNS.has(row.c)).map((row) => row.c)];
+    })));
+  } finally {
+    await storage.close();
+  }
+}
 
 type Rows = Record<string, string[]>;
 
@@ -85,12 +103,12 @@ function normal(value: unknown): string {
 }
 
 /** Every row of every moved table of a SQLite database file, as sorted text. */
-async function sqliteRows(path: string): Promise<Rows> {
+async function sqliteRows(path: string, columnsOf: Record<string, string[]>): Promise<Rows> {
   const storage = await openSqlJsStorage({ path });
   try {
     return storage.engine.read((reader) => {
       const rows: Rows = {};
-      for (const [table, columns] of Object.entries(TABLES)) {
+      for (const [table, columns] of Object.entries(columnsOf)) {
         // Integers as text, so 64-bit values compare exactly; blobs as hex.
         const select = columns.map((c) => `CASE typeof(${c}) WHEN 'integer' THEN CAST(${c} AS TEXT) WHEN 'blob' THEN lower(hex(${c})) ELSE ${c} END AS ${c}`);
         rows[table] = reader.all(`SELECT ${select.join(', ')} FROM ${table}`).map((row) => JSON.stringify(columns.map((c) => normal(row[c])))).sort();
@@ -107,12 +125,12 @@ async function sqliteRows(path: string): Promise<Rows> {
 }
 
 /** Every row of every moved table of a PostgreSQL netconf database, in the same form. */
-async function postgresRows(url: string): Promise<Rows> {
+async function postgresRows(url: string, columnsOf: Record<string, string[]>): Promise<Rows> {
   const client = new pg.Client({ connectionString: url });
   await client.connect();
   try {
     const rows: Rows = {};
-    for (const [table, columns] of Object.entries(TABLES)) {
+    for (const [table, columns] of Object.entries(columnsOf)) {
       const result = await client.query(`SELECT ${columns.map((c) => `${c}::text AS ${c}`).join(', ')}, ${columns.map((c, i) => `pg_typeof(${c})::text AS t${i}`).join(', ')} FROM ${table}`);
       rows[table] = result.rows.map((row: Record<string, string | null>) => JSON.stringify(columns.map((c, i) => {
         const value = row[c] ?? null;
@@ -139,18 +157,19 @@ test('a database file moves into PostgreSQL and back into a new file through the
   const source = join(dir, 'netconf.db');
   await populatedDatabase(source);
   const url = await freshPostgresDatabase(t);
-  const expected = await sqliteRows(source);
-  assert.ok(expected.member!.length >= 8 && expected.ipassignment!.length >= 8 && expected.rule!.length >= 4, 'the source holds rows of every kind');
-  assert.ok(expected.ipassignment!.some((row) => row.endsWith(',"0"]')) && expected.ipassignment!.some((row) => row.endsWith(',"1"]')), 'automatic and set addresses');
-  assert.ok(expected.ipassignment!.some((row) => row.includes('"6"')), 'an IPv6 address');
-
   const there = await cli('--json', 'migrate', '--from', source, '--to', url);
   assert.equal(there.code, ExitCode.OK, there.err);
   assert.equal(there.err, '', '--json keeps stderr quiet');
+  const columns = await sharedColumns(url, source);
+  assert.ok(columns.member!.length >= 12 && columns.network!.length >= 11, 'the columns of both schemas are compared');
+  const expected = await sqliteRows(source, columns);
+  assert.ok(expected.member!.length >= 8 && expected.ipassignment!.length >= 8 && expected.rule!.length >= 4, 'the source holds rows of every kind');
+  assert.ok(expected.ipassignment!.some((row) => row.endsWith(',"0"]')) && expected.ipassignment!.some((row) => row.endsWith(',"1"]')), 'automatic and set addresses');
+  assert.ok(expected.ipassignment!.some((row) => row.includes('"6"')), 'an IPv6 address');
   const report = JSON.parse(there.out) as { rows: Record<string, number>; skipped: Record<string, number>; replaced: boolean };
   assert.deepEqual(report.skipped, {});
   assert.equal(report.replaced, false);
-  const inPostgres = await postgresRows(url);
+  const inPostgres = await postgresRows(url, columns);
   assert.deepEqual(inPostgres, expected);
   assert.deepEqual(report.rows, count(expected));
 
@@ -158,7 +177,7 @@ test('a database file moves into PostgreSQL and back into a new file through the
   const home = await cli('--json', 'migrate', '--from', url, '--to', back);
   assert.equal(home.code, ExitCode.OK, home.err);
   assert.deepEqual(JSON.parse(home.out).rows, count(expected));
-  assert.deepEqual(await sqliteRows(back), expected);
+  assert.deepEqual(await sqliteRows(back, columns), expected);
   // The file written is a master's database: it opens and serves the moved network.
   const storage = await openSqlJsStorage({ path: back });
   const master = createNetconfMaster(storage, Identity.fromString(TEST_IDENTITIES[0]!), { validateIdentities: false, signingWorkers: 0 });
@@ -173,7 +192,8 @@ test('a PostgreSQL database that holds networks is refused unchanged without --r
   await populatedDatabase(source);
   const url = await freshPostgresDatabase(t);
   assert.equal((await cli('migrate', '--from', source, '--to', url)).code, ExitCode.OK);
-  const before = await postgresRows(url);
+  const columns = await sharedColumns(url, source);
+  const before = await postgresRows(url, columns);
 
   // A different source: one network only.
   const other = join(dir, 'other.db');
@@ -188,12 +208,12 @@ test('a PostgreSQL database that holds networks is refused unchanged without --r
   assert.equal(JSON.parse(refused.err).error.code, 'ERR_TARGET_NOT_EMPTY');
   assert.match(JSON.parse(refused.err).error.message, /--replace/);
   assert.equal(refused.out, '');
-  assert.deepEqual(await postgresRows(url), before);
+  assert.deepEqual(await postgresRows(url, columns), before);
 
   const replaced = await cli('--json', 'migrate', '--from', other, '--to', url, '--replace');
   assert.equal(replaced.code, ExitCode.OK, replaced.err);
   assert.equal(JSON.parse(replaced.out).replaced, true);
-  assert.deepEqual(await postgresRows(url), await sqliteRows(other));
+  assert.deepEqual(await postgresRows(url, columns), await sqliteRows(other, columns));
 });
 
 test('a SQLite file that holds networks is refused unchanged as a target without --replace, and replaced with it', { skip }, async (t) => {
@@ -202,6 +222,7 @@ test('a SQLite file that holds networks is refused unchanged as a target without
   await populatedDatabase(source);
   const url = await freshPostgresDatabase(t);
   assert.equal((await cli('migrate', '--from', source, '--to', url)).code, ExitCode.OK);
+  const columns = await sharedColumns(url, source);
 
   const target = join(dir, 'target.db');
   const storage = await openSqlJsStorage({ path: target });
@@ -209,12 +230,12 @@ test('a SQLite file that holds networks is refused unchanged as a target without
   await master.createNetwork({ name: 'keep me' });
   await master.close();
   await storage.close();
-  const before = await sqliteRows(target);
+  const before = await sqliteRows(target, columns);
 
   const refused = await cli('migrate', '--from', url, '--to', target);
   assert.equal(refused.code, ExitCode.BAD_INPUT);
   assert.match(refused.err, /already holds networks or nodes.*--replace/);
-  assert.deepEqual(await sqliteRows(target), before);
+  assert.deepEqual(await sqliteRows(target, columns), before);
 
   // A file that is not a netconf database is not overwritten either.
   const stranger = join(dir, 'notes.txt');
@@ -224,8 +245,8 @@ test('a SQLite file that holds networks is refused unchanged as a target without
 
   const replaced = await cli('migrate', '--from', url, '--to', target, '--replace');
   assert.equal(replaced.code, ExitCode.OK, replaced.err);
-  assert.match(replaced.out, /replacing what it held\); rows: network 2, node 4, member 8, ipassignment \d+, ipassignmentpool 4, rule \d+, multicastrate 2\n$/);
-  assert.deepEqual(await sqliteRows(target), await sqliteRows(source));
+  assert.match(replaced.out, /replacing what it held\); rows: network 2, node 4, member 8, ipassignment \d+, ipassignmentpool 4, rule \d+, multicastrate 2, route \d+, jointoken \d+, memberexpiry \d+, auditentry \d+\n$/);
+  assert.deepEqual(await sqliteRows(target, columns), await sqliteRows(source, columns));
 });
 
 test('a database file held by a running master is refused with the lock message, and PostgreSQL is left empty', { skip }, async (t) => {

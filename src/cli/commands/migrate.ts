@@ -23,6 +23,10 @@ const SQLITE_TABLES: Readonly<Record<string, string>> = {
   ipassignmentpool: 'IpAssignmentPool',
   rule: 'Rule',
   multicastrate: 'MulticastRate',
+  route: 'Route',
+  jointoken: 'JoinToken',
+  memberexpiry: 'MemberExpiry',
+  auditentry: 'AuditEntry',
 };
 
 /** What `--json` prints, and the text output summarizes. */
