@@ -5,7 +5,8 @@ import { TEST_IDENTITIES } from '../src/crypto/test-identities.js';
 import { deterministicRandom } from '../src/crypto/deterministic-random.js';
 import { createNetconfMaster, ResultCode, type NetconfMasterOptions, type NetworkChangeEvent } from '../src/master/index.js';
 import type { NetconfStore } from '../src/master/store.js';
-import { forEachEngine, SQLJS, type Engine } from './support/engines.js';
+import { forEachEngine, type Engine } from './support/engines.js';
+import { readWith } from './support/store-calls.js';
 import { InvalidArgumentError } from '../src/errors.js';
 
 const ids = TEST_IDENTITIES.map((text) => Identity.fromString(text));
@@ -106,31 +107,30 @@ forEachEngine((engine) => {
     await master.setMemberExpiry(nwid, null);
     assert.equal(await master.getMemberExpiry(nwid), null);
   });
-});
 
-// These read the SQLite file itself.
-test('the delete action deletes members, releases their addresses and forgets nodes known to no network', async () => {
-  const { master, tick, storage } = await setupOn(SQLJS);
-  const nwid = await master.createNetwork({ ipPools: ['10.0.0.0/24'], v4AssignMode: 'zt' });
-  const other = await master.createNetwork();
-  await joined(master, nwid, alice);
-  await joined(master, nwid, bob);
-  await joined(master, other, bob);
-  const aliceAddress = (await master.getMember(nwid, alice.address))!.ipAssignments;
-  assert.equal(aliceAddress.length, 1);
-  tick(8 * DAY);
-  const dry = await master.pruneMembers(nwid, { notSeenFor: 7 * DAY, action: 'delete', dryRun: true });
-  assert.deepEqual(dry, { nwid, action: 'delete', addresses: [alice.address, bob.address].sort(), forgottenNodes: [], dryRun: true });
-  assert.equal((await master.listMembers(nwid)).length, 2, 'a dry run changes nothing');
+  test('the delete action deletes members, releases their addresses and forgets nodes known to no network', async () => {
+    const { master, tick, storage } = await setup();
+    const nwid = await master.createNetwork({ ipPools: ['10.0.0.0/24'], v4AssignMode: 'zt' });
+    const other = await master.createNetwork();
+    await joined(master, nwid, alice);
+    await joined(master, nwid, bob);
+    await joined(master, other, bob);
+    const aliceAddress = (await master.getMember(nwid, alice.address))!.ipAssignments;
+    assert.equal(aliceAddress.length, 1);
+    tick(8 * DAY);
+    const dry = await master.pruneMembers(nwid, { notSeenFor: 7 * DAY, action: 'delete', dryRun: true });
+    assert.deepEqual(dry, { nwid, action: 'delete', addresses: [alice.address, bob.address].sort(), forgottenNodes: [], dryRun: true });
+    assert.equal((await master.listMembers(nwid)).length, 2, 'a dry run changes nothing');
 
-  const result = await master.pruneMembers(nwid, { notSeenFor: 7 * DAY, action: 'delete' });
-  assert.deepEqual(result.addresses, [alice.address, bob.address].sort());
-  assert.deepEqual(result.forgottenNodes, [alice.address], 'bob is still a member of the other network');
-  assert.deepEqual(await master.listMembers(nwid), []);
-  const nodes = await storage.engine.read((reader) => reader.all(`SELECT id FROM Node ORDER BY id`).map((row) => row.id));
-  assert.deepEqual(nodes, [bob.address]);
-  // alice's address is free again: carol may hold it.
-  await joined(master, nwid, carol);
-  await master.setIpAssignments(nwid, carol.address, aliceAddress);
-  assert.deepEqual((await master.getMember(nwid, carol.address))!.ipAssignments, aliceAddress);
+    const result = await master.pruneMembers(nwid, { notSeenFor: 7 * DAY, action: 'delete' });
+    assert.deepEqual(result.addresses, [alice.address, bob.address].sort());
+    assert.deepEqual(result.forgottenNodes, [alice.address], 'bob is still a member of the other network');
+    assert.deepEqual(await master.listMembers(nwid), []);
+    assert.equal(await readWith(storage, (reader) => reader.getNode(alice.address)), undefined);
+    assert.equal((await readWith(storage, (reader) => reader.getNode(bob.address)))?.address, bob.address);
+    // alice's address is free again: carol may hold it.
+    await joined(master, nwid, carol);
+    await master.setIpAssignments(nwid, carol.address, aliceAddress);
+    assert.deepEqual((await master.getMember(nwid, carol.address))!.ipAssignments, aliceAddress);
+  });
 });

@@ -13,6 +13,7 @@ import { firstFreeInRange, wrappingRanges } from '../src/protocol/free-range.js'
 import { runSync } from '../src/master/store.js';
 import { assignableRange, formatCidr, parseCidr, rfc4193Address, type Cidr } from '../src/protocol/ip.js';
 import { openSqlJsStorage } from '../src/storage/index.js';
+import { forEachEngine } from './support/engines.js';
 import { readPool } from '../src/master/settings.js';
 
 /** A CIDR as the pool it makes (its range without the network and broadcast addresses). */
@@ -122,81 +123,6 @@ test('rfc4193: fd + nwid + 99 93 + address, /88', () => {
   );
 });
 
-test('a full /30 pool: the third member gets a config without v4s, a warning and an event', async () => {
-  const storage = await openSqlJsStorage();
-  const master = createNetconfMaster(storage, masterIdentity, { now: () => 1_800_000_000_000 });
-  const warnings: IpPoolExhaustedEvent[] = [];
-  master.on('warning', (event) => {
-    if (event.type === 'ipPoolExhausted') warnings.push(event);
-  });
-  const nwid = await master.createNetwork({ private: false, v4AssignMode: 'zt', ipPools: ['172.16.5.0/30'] });
-  const got: string[] = [];
-  for (const member of [ids[1]!, ids[2]!]) {
-    const reply = await master.doNetworkConfigRequest({ identity: member, nwid });
-    assert.equal(reply.code, ResultCode.OK);
-    assert.equal(reply.warnings, undefined);
-    got.push(...NetworkConfig.fromDictionary(reply.netconf!).staticIps);
-  }
-  assert.deepEqual(got.sort(), ['172.16.5.1/30', '172.16.5.2/30']);
-  const third = await master.doNetworkConfigRequest({ identity: ids[3]!, nwid });
-  assert.equal(third.code, ResultCode.OK);
-  assert.equal(third.netconf!.has('v4s'), false);
-  assert.equal(third.warnings?.length, 1);
-  assert.match(third.warnings![0]!, /full/);
-  assert.deepEqual(warnings.map((w) => [w.type, w.nwid, w.address, w.family]), [['ipPoolExhausted', nwid, ids[3]!.address, 4]]);
-  // The same member keeps its address on later configs.
-  await master.updateNetwork(nwid, { name: 'again' });
-  const again = await master.doNetworkConfigRequest({ identity: ids[1]!, nwid });
-  assert.ok(got.includes(NetworkConfig.fromDictionary(again.netconf!).staticIps[0]!));
-  await storage.close();
-});
-
-test('IPv6 pools assign like IPv4; rfc4193 mode computes the address without storing it', async () => {
-  const storage = await openSqlJsStorage();
-  const master = createNetconfMaster(storage, masterIdentity);
-  const zt = await master.createNetwork({ private: false, v6AssignMode: 'zt', ipPools: ['fd00:aaaa::/64'] });
-  const member = ids[4]!;
-  const reply = await master.doNetworkConfigRequest({ identity: member, nwid: zt });
-  const expected = formatCidr({ family: 6, address: parseCidr('fd00:aaaa::/64').address | member.addressValue, bits: 64 });
-  assert.deepEqual(NetworkConfig.fromDictionary(reply.netconf!).staticIps, [expected]);
-  assert.deepEqual((await master.getMember(zt, member.address))?.ipAssignments, [expected]);
-  // Another member asking for the same place gets the next address.
-  await master.setIpAssignments(zt, member.address, []);
-  await master.authorizeMember(zt, ids[5]!.address);
-  await master.setIpAssignments(zt, ids[5]!.address, [expected]);
-  const next = await master.doNetworkConfigRequest({ identity: member, nwid: zt });
-  assert.deepEqual(NetworkConfig.fromDictionary(next.netconf!).staticIps, [
-    formatCidr({ family: 6, address: parseCidr(expected).address + 1n, bits: 64 }),
-  ]);
-
-  const ula = await master.createNetwork({ private: false, v6AssignMode: 'rfc4193' });
-  const ulaReply = await master.doNetworkConfigRequest({ identity: member, nwid: ula });
-  assert.deepEqual(NetworkConfig.fromDictionary(ulaReply.netconf!).staticIps, [
-    formatCidr(rfc4193Address(BigInt('0x' + ula), member.addressValue)),
-  ]);
-  assert.deepEqual((await master.getMember(ula, member.address))?.ipAssignments, []);
-  await storage.close();
-});
-
-test('500 concurrent first requests: every member gets a config and a different address', async () => {
-  const storage = await openSqlJsStorage();
-  const master = createNetconfMaster(storage, masterIdentity, { validateIdentities: false });
-  const nwid = await master.createNetwork({ private: false, v4AssignMode: 'zt', ipPools: ['10.77.0.0/22'] });
-  // Addresses chosen so that many share the same first candidate in the pool.
-  const members = Array.from({ length: 500 }, (_, i) => fabricatedIdentity(0x1000000000n + BigInt((i % 50) * 0x400 + i)));
-  const replies = await Promise.all(members.map((identity) => master.doNetworkConfigRequest({ identity, nwid })));
-  const addresses = replies.map((reply) => {
-    assert.equal(reply.code, ResultCode.OK);
-    const ips = NetworkConfig.fromDictionary(reply.netconf!).staticIps;
-    assert.equal(ips.length, 1);
-    return ips[0]!;
-  });
-  assert.equal(new Set(addresses).size, 500);
-  const stored = (await readWith(storage, (r) => [...r.listAssignments(nwid).values()].flat().map(formatCidr)));
-  assert.deepEqual(stored.sort(), [...addresses].sort());
-  await storage.close();
-});
-
 test('the request-path lookups use indexes (query plans)', async () => {
   const storage = await openSqlJsStorage();
   const plan = (sql: string) =>
@@ -232,4 +158,81 @@ test('a range pool: the first candidate is the range start plus the member bits 
   assert.equal(lookups, 2);
   const v6 = readPool('fd00::100-fd00::1ff');
   assert.ok(firstCandidate(v6, member) >= v6.first && firstCandidate(v6, member) <= v6.last);
+});
+
+forEachEngine((engine) => {
+  test('a full /30 pool: the third member gets a config without v4s, a warning and an event', async () => {
+    const storage = await engine.open();
+    const master = createNetconfMaster(storage, masterIdentity, { now: () => 1_800_000_000_000 });
+    const warnings: IpPoolExhaustedEvent[] = [];
+    master.on('warning', (event) => {
+      if (event.type === 'ipPoolExhausted') warnings.push(event);
+    });
+    const nwid = await master.createNetwork({ private: false, v4AssignMode: 'zt', ipPools: ['172.16.5.0/30'] });
+    const got: string[] = [];
+    for (const member of [ids[1]!, ids[2]!]) {
+      const reply = await master.doNetworkConfigRequest({ identity: member, nwid });
+      assert.equal(reply.code, ResultCode.OK);
+      assert.equal(reply.warnings, undefined);
+      got.push(...NetworkConfig.fromDictionary(reply.netconf!).staticIps);
+    }
+    assert.deepEqual(got.sort(), ['172.16.5.1/30', '172.16.5.2/30']);
+    const third = await master.doNetworkConfigRequest({ identity: ids[3]!, nwid });
+    assert.equal(third.code, ResultCode.OK);
+    assert.equal(third.netconf!.has('v4s'), false);
+    assert.equal(third.warnings?.length, 1);
+    assert.match(third.warnings![0]!, /full/);
+    assert.deepEqual(warnings.map((w) => [w.type, w.nwid, w.address, w.family]), [['ipPoolExhausted', nwid, ids[3]!.address, 4]]);
+    // The same member keeps its address on later configs.
+    await master.updateNetwork(nwid, { name: 'again' });
+    const again = await master.doNetworkConfigRequest({ identity: ids[1]!, nwid });
+    assert.ok(got.includes(NetworkConfig.fromDictionary(again.netconf!).staticIps[0]!));
+    await storage.close();
+  });
+
+  test('IPv6 pools assign like IPv4; rfc4193 mode computes the address without storing it', async () => {
+    const storage = await engine.open();
+    const master = createNetconfMaster(storage, masterIdentity);
+    const zt = await master.createNetwork({ private: false, v6AssignMode: 'zt', ipPools: ['fd00:aaaa::/64'] });
+    const member = ids[4]!;
+    const reply = await master.doNetworkConfigRequest({ identity: member, nwid: zt });
+    const expected = formatCidr({ family: 6, address: parseCidr('fd00:aaaa::/64').address | member.addressValue, bits: 64 });
+    assert.deepEqual(NetworkConfig.fromDictionary(reply.netconf!).staticIps, [expected]);
+    assert.deepEqual((await master.getMember(zt, member.address))?.ipAssignments, [expected]);
+    // Another member asking for the same place gets the next address.
+    await master.setIpAssignments(zt, member.address, []);
+    await master.authorizeMember(zt, ids[5]!.address);
+    await master.setIpAssignments(zt, ids[5]!.address, [expected]);
+    const next = await master.doNetworkConfigRequest({ identity: member, nwid: zt });
+    assert.deepEqual(NetworkConfig.fromDictionary(next.netconf!).staticIps, [
+      formatCidr({ family: 6, address: parseCidr(expected).address + 1n, bits: 64 }),
+    ]);
+
+    const ula = await master.createNetwork({ private: false, v6AssignMode: 'rfc4193' });
+    const ulaReply = await master.doNetworkConfigRequest({ identity: member, nwid: ula });
+    assert.deepEqual(NetworkConfig.fromDictionary(ulaReply.netconf!).staticIps, [
+      formatCidr(rfc4193Address(BigInt('0x' + ula), member.addressValue)),
+    ]);
+    assert.deepEqual((await master.getMember(ula, member.address))?.ipAssignments, []);
+    await storage.close();
+  });
+
+  test('500 concurrent first requests: every member gets a config and a different address', async () => {
+    const storage = await engine.open();
+    const master = createNetconfMaster(storage, masterIdentity, { validateIdentities: false });
+    const nwid = await master.createNetwork({ private: false, v4AssignMode: 'zt', ipPools: ['10.77.0.0/22'] });
+    // Addresses chosen so that many share the same first candidate in the pool.
+    const members = Array.from({ length: 500 }, (_, i) => fabricatedIdentity(0x1000000000n + BigInt((i % 50) * 0x400 + i)));
+    const replies = await Promise.all(members.map((identity) => master.doNetworkConfigRequest({ identity, nwid })));
+    const addresses = replies.map((reply) => {
+      assert.equal(reply.code, ResultCode.OK);
+      const ips = NetworkConfig.fromDictionary(reply.netconf!).staticIps;
+      assert.equal(ips.length, 1);
+      return ips[0]!;
+    });
+    assert.equal(new Set(addresses).size, 500);
+    const stored = [...(await readWith(storage, (r) => r.listAssignments(nwid))).values()].flat().map(formatCidr);
+    assert.deepEqual(stored.sort(), [...addresses].sort());
+    await storage.close();
+  });
 });

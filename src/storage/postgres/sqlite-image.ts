@@ -16,7 +16,11 @@ import { openSqlJsStorage } from '../index.js';
 import { createMemoryPersistence } from '../sqljs/persistence/memory.js';
 import type { SqlReader, SqlValue, SqlWriter } from '../sqljs/engine.js';
 import type { PoolClient } from 'pg';
-import type { PostgresNetconfStore } from './pg-store.js';
+
+/** What a copy needs of the PostgreSQL store (PostgresNetconfStore): one connection outside its transactions. */
+export interface PgConnectionSource {
+  withClient<T>(fn: (client: PoolClient) => Promise<T>): Promise<T>;
+}
 
 type Kind = 'text' | 'flag' | 'integer' | 'blob';
 
@@ -187,7 +191,7 @@ const ASSIGNMENT_TABLE: Table = {
  * A consistent SQLite image of the whole PostgreSQL database (one REPEATABLE READ snapshot), in
  * the current SQLite schema. Requests and admin changes go on meanwhile.
  */
-export async function sqliteImageFromPostgres(store: PostgresNetconfStore): Promise<Uint8Array> {
+export async function sqliteImageFromPostgres(store: PgConnectionSource): Promise<Uint8Array> {
   const target = await openImage();
   try {
     await store.withClient(async (client) => {
@@ -242,7 +246,7 @@ function insertSqlite(writer: SqlWriter, table: Table, rows: Record<string, unkn
  */
 export async function copySqliteImageToPostgres(
   image: Uint8Array,
-  store: PostgresNetconfStore,
+  store: PgConnectionSource,
   options: { replace?: boolean } = {},
 ): Promise<CopyReport> {
   if (!(image instanceof Uint8Array)) throw new InvalidArgumentError('the SQLite image must be a Uint8Array');
