@@ -8,6 +8,7 @@ import { Command, CommanderError } from 'commander';
 import { registerBackupCommands } from './commands/backup.js';
 import { registerIdentityCommands } from './commands/identity.js';
 import { registerMemberCommands } from './commands/member.js';
+import { registerMigrateCommand } from './commands/migrate.js';
 import { registerNetworkCommands } from './commands/network.js';
 import { registerPoolCommands } from './commands/pool.js';
 import { registerServeCommand } from './commands/serve.js';
@@ -63,6 +64,7 @@ export function buildProgram(
   registerAuditCommands(program, context);
   registerBackupCommands(program, context);
   registerServeCommand(program, context);
+  registerMigrateCommand(program, context);
   applyToAll(program, (command) => {
     command.exitOverride();
     command.configureOutput(program.configureOutput());
