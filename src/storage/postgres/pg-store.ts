@@ -250,7 +250,7 @@ export class PostgresNetconfStore implements NetconfStore {
     if (netconfs.length === 0) return;
     await db.query(
       `UPDATE member SET cachednetconf = n.bytes, cachednetconfrevision = n.revision, cachednetconftimestamp = n.ts
-       FROM unnest($1::text[], $2::text[], $3::bytea[], $4::bigint[], $5::bigint[]) AS n(networkid, nodeid, bytes, revision, ts)
+       FROM unnest($1::char(16)[], $2::char(10)[], $3::bytea[], $4::bigint[], $5::bigint[]) AS n(networkid, nodeid, bytes, revision, ts)
        WHERE member.networkid = n.networkid AND member.nodeid = n.nodeid`,
       [
         netconfs.map((n) => n.nwid), netconfs.map((n) => n.address), netconfs.map((n) => Buffer.from(n.netconf.bytes)),
@@ -270,7 +270,7 @@ export class PostgresNetconfStore implements NetconfStore {
           `UPDATE node SET lastseen = greatest(node.lastseen, s.lastseen), lastat = coalesce(s.lastat, node.lastat),
              vmajor = coalesce(s.vmajor, node.vmajor), vminor = coalesce(s.vminor, node.vminor),
              vrev = coalesce(s.vrev, node.vrev), vproto = coalesce(s.vproto, node.vproto)
-           FROM unnest($1::text[], $2::bigint[], $3::text[], $4::integer[], $5::integer[], $6::integer[], $7::integer[])
+           FROM unnest($1::char(10)[], $2::bigint[], $3::text[], $4::integer[], $5::integer[], $6::integer[], $7::integer[])
              AS s(id, lastseen, lastat, vmajor, vminor, vrev, vproto)
            WHERE node.id = s.id`,
           [
