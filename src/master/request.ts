@@ -203,8 +203,7 @@ function checkRequest(context: MasterContext, request: NetworkConfigRequestInput
   let identity: Identity;
   let publicIdentity: string;
   try {
-    identity = requestIdentity(request.identity);
-    publicIdentity = identity.toString(false);
+    ({ identity, publicIdentity } = requestIdentity(request.identity));
   } catch (error) {
     return { code: ResultCode.ACCESS_DENIED, error: `bad identity: ${describeError(error)}` };
   }
@@ -232,16 +231,19 @@ function checkRequest(context: MasterContext, request: NetworkConfigRequestInput
 }
 
 /**
- * The request's identity: parsed from its string form, or the Identity given, when it is one. An
+ * The request's identity and its public string form: parsed from that form, or the Identity given, when it is one. An
  * object that only looks like one (another prototype, properties of its own, no key inside: a
  * Proxy, `Object.create(Identity.prototype)`) is refused rather than trusted or left to throw later.
  */
-function requestIdentity(value: unknown): Identity {
-  if (typeof value === 'string') return Identity.fromString(value);
+function requestIdentity(value: unknown): { identity: Identity; publicIdentity: string } {
+  if (typeof value === 'string') {
+    const identity = Identity.fromString(value);
+    return { identity, publicIdentity: identity.toString(false) };
+  }
   if (value instanceof Identity && Object.getPrototypeOf(value) === Identity.prototype && Reflect.ownKeys(value).length === 0) {
     try {
-      Identity.prototype.toString.call(value, false); // reads the key inside: a TypeError when there is none
-      return value;
+      // Reads the key inside (a TypeError when there is none), never through the object's own methods.
+      return { identity: value, publicIdentity: Identity.prototype.toString.call(value, false) };
     } catch {
       // refused below
     }
@@ -313,7 +315,6 @@ function* answer(
     member = { ...member, authorized: true };
     joined = yield* recordJoin(context, tx, token, row, admitted);
   }
-  const withJoined = (outcome: Answer): Answer => (joined === undefined || outcome === NEEDS_PROOF_OF_WORK ? outcome : { ...outcome, joined });
 
   // 4. Authorization.
   if (!member.authorized) return answered({ code: ResultCode.ACCESS_DENIED });
@@ -325,16 +326,16 @@ function* answer(
 
   // 6. Up to date.
   if (request.haveRevision > 0n && request.haveRevision === revision) {
-    return withJoined(answered({ code: ResultCode.OK_BUT_NOT_NEWER }));
+    return withJoined(answered({ code: ResultCode.OK_BUT_NOT_NEWER }), joined);
   }
 
   // 7. The config already made at this revision, byte for byte, signing nothing.
   const cached = yield* context.netconfs.get(tx, nwidHex, address, revision, member.cachedNetconfRevision);
-  if (cached !== undefined) return withJoined(answered({ code: ResultCode.OK, netconf: cached }));
+  if (cached !== undefined) return withJoined(answered({ code: ResultCode.OK, netconf: cached }), joined);
 
   // 8. A new config, signed once this transaction has committed.
   const parts = yield* context.networkParts.get(tx, nwidHex, revision);
-  return withJoined(yield* buildUnsigned(context, tx, parts, request.identity, now, member.noAutoAssignIps));
+  return withJoined(yield* buildUnsigned(context, tx, parts, request.identity, now, member.noAutoAssignIps), joined);
 }
 
 const byToken = (token: JoinTokenRow): Credential => ({ type: 'token', id: token.id });
@@ -398,6 +399,11 @@ function emitJoined(context: MasterContext, joined: JoinedMember): void {
           return yield* call(reader.membersBehind(nwid, revision));
         })));
     }, () => {});
+}
+
+/** The answer, carrying the member a join token admitted (reported once the request commits). */
+function withJoined(outcome: Answer, joined: JoinedMember | undefined): Answer {
+  return joined === undefined || outcome === NEEDS_PROOF_OF_WORK ? outcome : { ...outcome, joined };
 }
 
 /** An answer decided without a new netconf. */

@@ -198,13 +198,27 @@ const NETWORK_SELECT = NETWORK_COLUMNS
  * is mostly statements run. The columns tested for NULL are NOT NULL in their tables, so NULL means
  * "no such row". Built once: statements are cached by their text.
  */
-const REQUEST_STATE_SQL = `SELECT Node.identity AS identity, Network.private AS private, ${uint64Select('Network.revision', 'revision')},
-              Member.authorized AS authorized, Member.noAutoAssignIps AS noAutoAssignIps, ${uint64Select('Member.clientReportedRevision', 'clientReportedRevision')},
-              ${uint64Select('Member.cachedNetconfRevision', 'cachedNetconfRevision')}
-       FROM (SELECT ?1 AS nodeId, ?2 AS networkId) AS request
-       LEFT JOIN Node ON Node.id = request.nodeId
-       LEFT JOIN Network ON Network.id = request.networkId
-       LEFT JOIN Member ON Member.networkId = request.networkId AND Member.nodeId = request.nodeId`;
+/**
+ * A request's node, network and member in one statement. The revisions come as stored: a number
+ * when a double holds them exactly, which is every revision below 2^53; for any other, the same
+ * read again through `uint64Select` (REQUEST_STATE_EXACT_SQL) gives them exactly.
+ */
+const requestStateSql = (revisions: (column: string, alias: string) => string) =>
+  `SELECT Node.identity AS identity, Network.private AS private, ${revisions('Network.revision', 'revision')},
+          Member.authorized AS authorized, Member.noAutoAssignIps AS noAutoAssignIps,
+          ${revisions('Member.clientReportedRevision', 'clientReportedRevision')},
+          ${revisions('Member.cachedNetconfRevision', 'cachedNetconfRevision')}
+   FROM (SELECT ?1 AS nodeId, ?2 AS networkId) AS request
+   LEFT JOIN Node ON Node.id = request.nodeId
+   LEFT JOIN Network ON Network.id = request.networkId
+   LEFT JOIN Member ON Member.networkId = request.networkId AND Member.nodeId = request.nodeId`;
+const REQUEST_STATE_SQL = requestStateSql((column, alias) => `${column} AS ${alias}`);
+const REQUEST_STATE_EXACT_SQL = requestStateSql(uint64Select);
+
+/** Whether a column read as stored holds an exact integer (or NULL). */
+function exact(value: SqlValue | undefined): boolean {
+  return value === null || (typeof value === 'number' && Number.isSafeInteger(value));
+}
 
 const NETWORK_TABLE: RowPlace = { table: 'Network', row: 'a network' };
 const MEMBER_TABLE: RowPlace = { table: 'Member', row: 'a member' };
@@ -246,7 +260,10 @@ class SqlRead implements NetconfStoreReader {
   }
 
   getRequestState(nwid: string, address: string): RequestState {
-    const row = this.sql.get(REQUEST_STATE_SQL, [address, nwid])!;
+    let row = this.sql.get(REQUEST_STATE_SQL, [address, nwid])!;
+    if (!exact(row.revision) || !exact(row.clientReportedRevision) || !exact(row.cachedNetconfRevision)) {
+      row = this.sql.get(REQUEST_STATE_EXACT_SQL, [address, nwid])!;
+    }
     const member = memberPlace(nwid, address);
     return {
       nodeIdentity: row.identity === null ? undefined : readText(row, 'identity', { table: 'Node', row: `node ${address}` }),
