@@ -1,4 +1,5 @@
 import { test } from 'node:test';
+import { access } from './support/sql-access.js';
 import { backToVersion5 } from './support/schema-versions.js';
 import assert from 'node:assert/strict';
 import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -11,7 +12,7 @@ import { TEST_IDENTITIES } from '../src/crypto/test-identities.js';
 import { NetworkConfig } from '../src/protocol/network-config.js';
 import { createNetconfMaster, ResultCode } from '../src/master/index.js';
 import { CURRENT_SCHEMA_VERSION, netconfSchema, openSqlJsStorage, type SqlNetconfStore } from '../src/storage/index.js';
-import type { SqlReader, SqlRow, SqlWriter } from '../src/storage/sqljs/engine.js';
+import type { SqlReader } from '../src/storage/sqljs/engine.js';
 import { NotANetconfDatabaseError, SchemaTooNewError } from '../src/errors.js';
 
 const SEED = new URL('./fixtures/netconf-2015-original.db', import.meta.url);
@@ -23,29 +24,6 @@ function tempDir(): string {
   return mkdtempSync(join(tmpdir(), 'schema-migration-'));
 }
 
-/** A reader/writer over a plain sql.js database (no persistence), for check() and migrate(). */
-function access(db: Database): SqlWriter {
-  const all = <T extends SqlRow>(sql: string, params: readonly unknown[] = []): T[] => {
-    const statement = db.prepare(sql);
-    try {
-      statement.bind(params as never);
-      const rows: T[] = [];
-      while (statement.step()) rows.push(statement.getAsObject() as T);
-      return rows;
-    } finally {
-      statement.free();
-    }
-  };
-  return {
-    all,
-    get: (sql, params) => all(sql, params)[0],
-    run: (sql, params = []) => {
-      db.run(sql, params as never);
-      return { changes: db.getRowsModified() };
-    },
-    requireDurable: () => {},
-  } as SqlWriter;
-}
 
 function columnsOf(reader: SqlReader): Record<string, string[]> {
   const tables = reader

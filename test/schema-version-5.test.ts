@@ -1,37 +1,15 @@
 import { test } from 'node:test';
+import { access } from './support/sql-access.js';
 import { backToVersion4 } from './support/schema-versions.js';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import initSqlJs from 'sql.js';
 import type { Database } from 'sql.js';
 import { netconfSchema } from '../src/storage/index.js';
-import type { SqlRow, SqlWriter } from '../src/storage/sqljs/engine.js';
 
 const SEED = new URL('./fixtures/netconf-2015-original.db', import.meta.url);
 const SQL = await initSqlJs();
 
-function access(db: Database): SqlWriter {
-  const all = <T extends SqlRow>(sql: string, params: readonly unknown[] = []): T[] => {
-    const statement = db.prepare(sql);
-    try {
-      statement.bind(params as never);
-      const rows: T[] = [];
-      while (statement.step()) rows.push(statement.getAsObject() as T);
-      return rows;
-    } finally {
-      statement.free();
-    }
-  };
-  return {
-    all,
-    get: (sql, params) => all(sql, params)[0],
-    run: (sql, params = []) => {
-      db.run(sql, params as never);
-      return { changes: db.getRowsModified() };
-    },
-    requireDurable: () => {},
-  } as SqlWriter;
-}
 
 const PRIVATE = '8056c2e21c000001';
 const PUBLIC = '8056c2e21c000002';

@@ -10,16 +10,8 @@ import { asInvalidArgument } from '../protocol/as-invalid-argument.js';
 import { hex16, parseNetworkId } from '../protocol/ids.js';
 import { call, type AuditQuery, type AuditEntryRow, type MemberRow, type NetconfStoreTx, type StorageWork } from './store.js';
 
-/** One recorded change, as the library, the CLI and the admin service show it. */
-export interface AuditEntry {
-  id: number;
-  /** ms since the epoch, on the master's clock. */
-  time: number;
-  /** An admin service token's name, `cli`, a library caller's label, `token:<id>` (a join), `expiry`. */
-  actor: string;
-  action: string;
-  networkId: string | null;
-  address: string | null;
+/** One recorded change, as the library, the CLI and the admin service show it: the row, its fields read from JSON. */
+export interface AuditEntry extends Omit<AuditEntryRow, 'before' | 'after'> {
   /** The fields that changed, as they were (null: the thing did not exist). */
   before: Record<string, unknown> | null;
   /** The fields that changed, as they became (null: the thing no longer exists). */
