@@ -89,51 +89,74 @@ export function* memberAddresses(
   options: { routes: readonly ManagedRoute[]; noAutoAssignIps: boolean },
 ): StorageWork<MemberAddresses> {
   const held = yield* call(tx.getAssignments(network.id, memberAddressHex));
-  const staticIps: string[] = [];
-  const shortages: { family: IpFamily; message: string }[] = [];
-  const full = (family: IpFamily, dropped: number): boolean => {
-    if (staticIps.length + dropped <= MAX_ZT_ASSIGNED_ADDRESSES) return false;
-    shortages.push({
-      family,
-      message: `${memberAddressHex} in network ${network.id} would get more than ${MAX_ZT_ASSIGNED_ADDRESSES} addresses, ` +
-        `which a 2015 node refuses; ${staticIps.length + dropped - MAX_ZT_ASSIGNED_ADDRESSES} IPv${family} left out`,
-    });
-    return true;
-  };
+  const found: MemberAddresses = { staticIps: [], shortages: [] };
+  const member: AssigningMember = { tx, network, memberAddressHex, memberAddress, options, held, found };
+  if (network.v4AssignMode === 'zt') yield* fromPools(member, 4);
+  if (v6FromPools(network)) yield* fromPools(member, 6);
+  if (v6Rfc4193(network) && !full(member, 6, 1)) {
+    found.staticIps.push(formatCidr(rfc4193Address(BigInt('0x' + network.id), memberAddress)));
+  }
+  return found;
+}
 
-  const fromPools = function* (family: IpFamily): StorageWork<void> {
-    const mine = held.filter((cidr) => cidr.family === family);
-    if (mine.length > 0) {
-      const room = Math.max(0, MAX_ZT_ASSIGNED_ADDRESSES - staticIps.length);
-      full(family, mine.length);
-      staticIps.push(...mine.slice(0, room).map((cidr) => formatCidr(prefixFor(cidr, options.routes))));
+/** One member's address choice in progress (memberAddresses). */
+interface AssigningMember {
+  readonly tx: NetconfStoreTx;
+  readonly network: NetworkRow;
+  readonly memberAddressHex: string;
+  readonly memberAddress: bigint;
+  readonly options: { routes: readonly ManagedRoute[]; noAutoAssignIps: boolean };
+  /** The addresses the member holds, sorted. */
+  readonly held: readonly Cidr[];
+  readonly found: MemberAddresses;
+}
+
+/**
+ * Whether `dropped` more addresses of `family` would go beyond the limit; if so, a shortage says
+ * how many are left out.
+ */
+function full(member: AssigningMember, family: IpFamily, dropped: number): boolean {
+  const { staticIps, shortages } = member.found;
+  if (staticIps.length + dropped <= MAX_ZT_ASSIGNED_ADDRESSES) return false;
+  shortages.push({
+    family,
+    message: `${member.memberAddressHex} in network ${member.network.id} would get more than ${MAX_ZT_ASSIGNED_ADDRESSES} addresses, ` +
+      `which a 2015 node refuses; ${staticIps.length + dropped - MAX_ZT_ASSIGNED_ADDRESSES} IPv${family} left out`,
+  });
+  return true;
+}
+
+/** The member's addresses of `family`: those it holds, else one assigned from the network's pools. */
+function* fromPools(member: AssigningMember, family: IpFamily): StorageWork<void> {
+  const { tx, network, memberAddressHex, options, held } = member;
+  const { staticIps, shortages } = member.found;
+  let mine = 0;
+  for (const cidr of held) if (cidr.family === family) mine++;
+  if (mine > 0) {
+    full(member, family, mine);
+    for (const cidr of held) {
+      if (cidr.family !== family || staticIps.length >= MAX_ZT_ASSIGNED_ADDRESSES) continue;
+      staticIps.push(formatCidr(prefixFor(cidr, options.routes)));
+    }
+    return;
+  }
+  if (options.noAutoAssignIps || full(member, family, 1)) return;
+  const pools = (yield* call(tx.getPools(network.id))).filter((pool) => pool.family === family);
+  for (const pool of pools) {
+    const address = yield* findFreeAddress(tx, network.id, pool, member.memberAddress);
+    if (address !== null) {
+      const assignment: Cidr = { family, address, bits: pool.bits ?? familyBits(family) };
+      yield* call(tx.insertAssignment(network.id, memberAddressHex, assignment, true));
+      tx.requireDurable();
+      staticIps.push(formatCidr(prefixFor(assignment, options.routes)));
       return;
     }
-    if (options.noAutoAssignIps || full(family, 1)) return;
-    const pools = (yield* call(tx.getPools(network.id))).filter((pool) => pool.family === family);
-    for (const pool of pools) {
-      const address = yield* findFreeAddress(tx, network.id, pool, memberAddress);
-      if (address !== null) {
-        const assignment: Cidr = { family, address, bits: pool.bits ?? familyBits(family) };
-        yield* call(tx.insertAssignment(network.id, memberAddressHex, assignment, true));
-        tx.requireDurable();
-        staticIps.push(formatCidr(prefixFor(assignment, options.routes)));
-        return;
-      }
-    }
-    shortages.push({
-      family,
-      message:
-        pools.length === 0
-          ? `network ${network.id} assigns IPv${family} addresses but has no IPv${family} pool; ${memberAddressHex} got none`
-          : `every IPv${family} pool of network ${network.id} is full; ${memberAddressHex} got no IPv${family} address`,
-    });
-  };
-
-  if (network.v4AssignMode === 'zt') yield* fromPools(4);
-  if (v6FromPools(network)) yield* fromPools(6);
-  if (v6Rfc4193(network) && !full(6, 1)) {
-    staticIps.push(formatCidr(rfc4193Address(BigInt('0x' + network.id), memberAddress)));
   }
-  return { staticIps, shortages };
+  shortages.push({
+    family,
+    message:
+      pools.length === 0
+        ? `network ${network.id} assigns IPv${family} addresses but has no IPv${family} pool; ${memberAddressHex} got none`
+        : `every IPv${family} pool of network ${network.id} is full; ${memberAddressHex} got no IPv${family} address`,
+  });
 }
