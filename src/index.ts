@@ -25,24 +25,8 @@ export { NetworkConfig } from './protocol/network-config.js';
 export type { MulticastRate } from './protocol/network-config.js';
 export type { Cidr, IpFamily } from './protocol/ip.js';
 export * from './protocol/wire.js';
-export { createNetconfMaster } from './master/master.js';
-export type { NetconfMaster, NetconfMasterOptions } from './master/master.js';
-export { ResultCode } from './master/request.js';
-export type { NetworkConfigReply, NetworkConfigRequestInput } from './master/request.js';
-export type { MemberInfo, MemberUpdate, NetworkCreation, NetworkInfo } from './master/admin.js';
-export type { CreatedJoinToken, JoinTokenInfo, JoinTokenOptions } from './master/join-tokens.js';
-export type { AuditEntry, AuditQueryInput, AuditRetention } from './master/audit.js';
-export type { MemberExpiryAction, MemberExpiryPolicy, PruneMembersOptions, PruneResult } from './master/expiry.js';
-export type { NetworkSettings, NetworkSettingsInput } from './master/settings.js';
-export {
-  DEFAULT_COM_REVISION_MAX_DELTA, DEFAULT_ETHER_TYPES, DEFAULT_MULTICAST_LIMIT, MAX_DESCRIPTION_BYTES,
-  MAX_MEMBER_NAME_BYTES, MAX_MEMBER_NOTES_BYTES, MAX_NETWORK_NAME_BYTES,
-} from './master/settings.js';
-export type {
-  IpPoolExhaustedEvent, MasterEventName, MasterEvents, MasterListener, NetworkChangeEvent, NetworkChangeType,
-} from './master/events.js';
-// What createNetconfMaster takes; its reader, transaction and rows are in `zt-netconf-master/storage`.
-export type { NetconfStore, V4AssignMode, V6AssignMode } from './master/store.js';
+// The master: createNetconfMaster, its replies, events and administration types.
+export * from './master/index.js';
 export { openSqlJsStorage, restoreDatabaseFile } from './storage/index.js';
 export type { SqlJsStorageOptions, SqlNetconfStore } from './storage/index.js';
 // The admin service: ZeroTier's controller API as a Fetch handler (docs/admin-api.md).

@@ -27,7 +27,7 @@ import {
   routeSettings, sameSettings, perGroupMulticastRates, validateSettings, type NetworkSettings, type NetworkSettingsInput,
 } from './settings.js';
 import {
-  call, type CredentialType, type IpPool, type ManagedRoute, type MemberRow, type NetconfStoreReader, type NetconfStoreTx,
+  call, type IpPool, type ManagedRoute, type MemberRow, type NetconfStoreReader, type NetconfStoreTx,
   type NetworkRow, type StorageWork,
 } from './store.js';
 
@@ -45,26 +45,8 @@ export interface NetworkCreation extends NetworkSettingsInput {
   id?: string | bigint;
 }
 
-/** A member as `getMember` / `listMembers` show it, with what is known of its node. */
-export interface MemberInfo {
-  networkId: string;
-  address: string;
-  authorized: boolean;
-  activeBridge: boolean;
-  name: string;
-  notes: string;
-  /** When the member was last authorized (ms), or null. */
-  authorizedAt: number | null;
-  /** When the member was last de-authorized (ms), or null. */
-  deauthorizedAt: number | null;
-  /** The member gets no address from pools. */
-  noAutoAssignIps: boolean;
-  /** The revision the member last reported having, or null before its first request. */
-  clientReportedRevision: bigint | null;
-  /** How the member was last authorized ('api', 'token', 'public'), or null when it never was. */
-  lastAuthorizedCredentialType: CredentialType | null;
-  /** The join token's id when a token authorized it last, else null. */
-  lastAuthorizedCredential: string | null;
+/** A member as `getMember` / `listMembers` show it: its row, its addresses and what is known of its node. */
+export interface MemberInfo extends MemberRow {
   /**
    * CIDR strings, IPv4 first, ascending, with the prefix length the member receives (the smallest
    * managed route containing the address, else the pool's or the one given).
@@ -248,44 +230,33 @@ export async function listMembers(context: MasterContext, nwid: string | bigint)
   });
 }
 
-/** Authorizes a member; one that never asked yet is created authorized (pre-authorization). */
-export async function authorizeMember(context: MasterContext, nwid: string | bigint, address: string | bigint): Promise<void> {
-  const id = requireNetworkId(nwid);
-  const member = requireMemberAddress(address);
-  await setAuthorization(context, id, [member], true, { type: 'memberAuthorized', address: member });
-}
-
-/** Authorizes many members in one transaction and one revision (see authorizeMember). */
-export async function authorizeMembers(
-  context: MasterContext,
-  nwid: string | bigint,
-  addresses: readonly (string | bigint)[],
-): Promise<void> {
-  const id = requireNetworkId(nwid);
-  const members = requireMemberAddresses(addresses);
-  await setAuthorization(context, id, members, true, { type: 'membersAuthorized' });
-}
-
 /**
- * De-authorizes a member. The store raises the revision by the COM revision max delta + 1, so the
- * member's last certificate stops agreeing with those issued afterwards (master.md §4). A member
- * not seen yet is recorded as not authorized (pre-banning), which keeps it out of a public network too.
+ * Authorizes or de-authorizes one member. One that never asked yet is created with it
+ * (pre-authorization, pre-banning: a pre-banned member stays out of a public network too).
+ * De-authorization raises the revision by the COM revision max delta + 1 (the store does), so the
+ * member's last certificate stops agreeing with those issued afterwards (master.md §4).
  */
-export async function deauthorizeMember(context: MasterContext, nwid: string | bigint, address: string | bigint): Promise<void> {
+export async function setMemberAuthorization(
+  context: MasterContext,
+  nwid: string | bigint,
+  address: string | bigint,
+  authorized: boolean,
+): Promise<void> {
   const id = requireNetworkId(nwid);
   const member = requireMemberAddress(address);
-  await setAuthorization(context, id, [member], false, { type: 'memberDeauthorized', address: member });
+  await setAuthorization(context, id, [member], authorized, { type: authorized ? 'memberAuthorized' : 'memberDeauthorized', address: member });
 }
 
-/** De-authorizes many members in one transaction, raising the revision once (see deauthorizeMember). */
-export async function deauthorizeMembers(
+/** Authorizes or de-authorizes many members in one transaction and one revision change (see setMemberAuthorization). */
+export async function setMembersAuthorization(
   context: MasterContext,
   nwid: string | bigint,
   addresses: readonly (string | bigint)[],
+  authorized: boolean,
 ): Promise<void> {
   const id = requireNetworkId(nwid);
   const members = requireMemberAddresses(addresses);
-  await setAuthorization(context, id, members, false, { type: 'membersDeauthorized' });
+  await setAuthorization(context, id, members, authorized, { type: authorized ? 'membersAuthorized' : 'membersDeauthorized' });
 }
 
 /**

@@ -17,4 +17,5 @@ export type {
   PerGroupMulticastRatesEvent,
 } from './events.js';
 
-export type * from './store.js';
+// What createNetconfMaster takes; its reader, transaction and rows are in `zt-netconf-master/storage`.
+export type { NetconfStore, V4AssignMode, V6AssignMode } from './store.js';

@@ -96,7 +96,13 @@ export interface NetconfMaster {
 
   getMember(nwid: string | bigint, address: string | bigint): Promise<MemberInfo | null>;
   listMembers(nwid: string | bigint): Promise<MemberInfo[]>;
+  /** Authorizes a member; one that never asked yet is created authorized (pre-authorization). */
   authorizeMember(nwid: string | bigint, address: string | bigint): Promise<void>;
+  /**
+   * De-authorizes a member: the revision rises by the COM revision max delta + 1, so its last
+   * certificate stops agreeing with those issued afterwards (master.md §4). A member not seen yet
+   * is recorded as not authorized (pre-banning), which keeps it out of a public network too.
+   */
   deauthorizeMember(nwid: string | bigint, address: string | bigint): Promise<void>;
   /** Authorizes many members in one transaction: one revision, one 'change' event. */
   authorizeMembers(nwid: string | bigint, addresses: readonly (string | bigint)[]): Promise<void>;
@@ -246,10 +252,10 @@ function facade(context: MasterContext, close: () => Promise<void>): NetconfMast
     removeIpPool: (nwid, cidr) => admin.removeIpPool(context, nwid, cidr),
     getMember: (nwid, address) => admin.getMember(context, nwid, address),
     listMembers: (nwid) => admin.listMembers(context, nwid),
-    authorizeMember: (nwid, address) => admin.authorizeMember(context, nwid, address),
-    deauthorizeMember: (nwid, address) => admin.deauthorizeMember(context, nwid, address),
-    authorizeMembers: (nwid, addresses) => admin.authorizeMembers(context, nwid, addresses),
-    deauthorizeMembers: (nwid, addresses) => admin.deauthorizeMembers(context, nwid, addresses),
+    authorizeMember: (nwid, address) => admin.setMemberAuthorization(context, nwid, address, true),
+    deauthorizeMember: (nwid, address) => admin.setMemberAuthorization(context, nwid, address, false),
+    authorizeMembers: (nwid, addresses) => admin.setMembersAuthorization(context, nwid, addresses, true),
+    deauthorizeMembers: (nwid, addresses) => admin.setMembersAuthorization(context, nwid, addresses, false),
     setActiveBridge: (nwid, address, on) => admin.setActiveBridge(context, nwid, address, on),
     updateMember: (nwid, address, update) => admin.updateMember(context, nwid, address, update),
     setMemberName: (nwid, address, name) => admin.updateMember(context, nwid, address, { name }),

@@ -177,8 +177,9 @@ export interface MemberRow {
   deauthorizedAt: number | null;
   /** The member gets no address from pools (only those an administrator gives). */
   noAutoAssignIps: boolean;
+  /** The revision the member last reported having, or null before its first request. */
   clientReportedRevision: bigint | null;
-  /** How the member was last authorized, or null when it never was. */
+  /** How the member was last authorized ('api', 'token', 'public'), or null when it never was. */
   lastAuthorizedCredentialType: CredentialType | null;
   /** The join token's id when it was last authorized by a token, else null. */
   lastAuthorizedCredential: string | null;
