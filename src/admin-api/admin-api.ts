@@ -11,7 +11,6 @@ import { readJsonBody } from './body.js';
 import { presentedToken, tokenMatcher, type AdminToken } from './auth.js';
 import { HttpErrorCode, errorResponse, jsonResponse, responseForError, unauthorizedResponse } from './http-errors.js';
 import { createMetricsState, type AdminMetrics } from './metrics.js';
-import { openApiDocument } from './openapi.js';
 import { PROMETHEUS_CONTENT_TYPE, renderPrometheusText } from './prometheus-text.js';
 import { createNetworkFromBody, upsertMemberFromBody, upsertNetworkFromBody } from './upsert.js';
 import { memberJson, networkJson, peerJson } from './zerotier-model.js';
@@ -91,7 +90,9 @@ export function createAdminApi(master: NetconfMaster, options: AdminApiOptions):
   get('/controller', async () =>
     jsonResponse({ controller: true, apiVersion: API_VERSION, clock: now(), databaseReady: await health().catch(() => false) }),
   );
-  get('/openapi.json', () => jsonResponse(openApiDocument(options.version ?? '')));
+  // The document is loaded when first asked for: a bundler puts it in a chunk of its own, so a page
+  // that never serves /openapi.json never downloads it.
+  get('/openapi.json', async () => jsonResponse((await import('./openapi.js')).openApiDocument(options.version ?? '')));
   get('/metrics', async () => {
     const text = renderPrometheusText(await metrics.families(master, { now: now(), windowMs: onlineWindowMs }));
     return new Response(text, { headers: { 'content-type': PROMETHEUS_CONTENT_TYPE } });
