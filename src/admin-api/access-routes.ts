@@ -3,15 +3,13 @@
  * ZeroTier's API, hence under /unstable). The token's secret appears in exactly one answer: the one
  * to the POST that creates it.
  */
-import * as v from 'valibot';
 import { InvalidArgumentError } from '../errors.js';
 import type { AuditQueryInput } from '../master/audit.js';
 import type { NetconfMaster } from '../master/master.js';
 import { readJsonBody } from './body.js';
 import { jsonResponse } from './http-errors.js';
-import { lenientBoolean, lenientInteger, maybe } from './lenient.js';
+import { lenientBoolean, lenientInteger, maybe, object, picklist, readBody, string } from './lenient.js';
 import type { RouteContext, RouteTable } from './router.js';
-import { readBody } from './zerotier-model.js';
 
 export interface AccessRouteDeps {
   /** The master, recording changes as made by the caller's token. */
@@ -20,20 +18,20 @@ export interface AccessRouteDeps {
   maxBodyBytes: number;
 }
 
-const tokenBodySchema = v.object({
-  name: maybe(v.string('must be a string')),
+const tokenBodySchema = object({
+  name: maybe(string),
   expiresAt: maybe(lenientInteger),
   maxUses: maybe(lenientInteger),
 });
 
-const expiryBodySchema = v.object({
+const expiryBodySchema = object({
   notSeenFor: lenientInteger,
-  action: maybe(v.picklist(['deauthorize', 'delete'], 'must be deauthorize or delete')),
+  action: maybe(picklist(['deauthorize', 'delete'], 'must be deauthorize or delete')),
 });
 
-const pruneBodySchema = v.object({
+const pruneBodySchema = object({
   notSeenFor: lenientInteger,
-  action: maybe(v.picklist(['deauthorize', 'delete'], 'must be deauthorize or delete')),
+  action: maybe(picklist(['deauthorize', 'delete'], 'must be deauthorize or delete')),
   dryRun: maybe(lenientBoolean),
 });
 
