@@ -14,7 +14,7 @@
  *
  * Exits 1 when the library-only bundle is over the budget.
  *
- * Usage: node scripts/bundle-size.mjs [--json]
+ * Usage: node scripts/bundle-size.mjs [--json] [--target-kb 60]
  */
 import { build } from 'esbuild';
 import { readFile } from 'node:fs/promises';
@@ -24,7 +24,9 @@ import path from 'node:path';
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const entry = path.join(repoRoot, 'src', 'index.ts');
-const TARGET_LIBRARY_KB = 60;
+const targetAt = process.argv.indexOf('--target-kb');
+/** The budget; `--target-kb N` sets another (the test that the script fails above it uses a tiny one). */
+const TARGET_LIBRARY_KB = targetAt === -1 ? 60 : Number(process.argv[targetAt + 1]);
 /** Modules loaded with import() only on a rare request, as `importer → specifier`. */
 const ON_DEMAND = [{ importer: 'src/admin-api/admin-api.ts', specifier: './openapi.js', file: 'src/admin-api/openapi.ts' }];
 
