@@ -29,7 +29,7 @@ export { createNetconfMaster } from './master/master.js';
 export type { NetconfMaster, NetconfMasterOptions } from './master/master.js';
 export { ResultCode } from './master/request.js';
 export type { NetworkConfigReply, NetworkConfigRequestInput } from './master/request.js';
-export type { MemberInfo, MemberUpdate, NetworkCreation, NetworkInfo } from './master/admin.js';
+export type { MemberInfo, MemberPage, MemberPageInput, MemberUpdate, NetworkCreation, NetworkInfo } from './master/admin.js';
 export type { CreatedJoinToken, JoinTokenInfo, JoinTokenOptions } from './master/join-tokens.js';
 export type { AuditEntry, AuditQueryInput, AuditRetention } from './master/audit.js';
 export type { MemberExpiryAction, MemberExpiryPolicy, PruneMembersOptions, PruneResult } from './master/expiry.js';

@@ -5,7 +5,7 @@
  */
 import { addressToHex, isReservedAddress, parseAddress } from '../crypto/address.js';
 import { InvalidArgumentError, NotFoundError } from '../errors.js';
-import type { MemberInfo } from '../master/admin.js';
+import type { MemberInfo, MemberPageInput } from '../master/admin.js';
 import type { NetconfMaster } from '../master/master.js';
 import { readJsonBody } from './body.js';
 import { presentedToken, tokenMatcher, type AdminToken } from './auth.js';
@@ -172,14 +172,11 @@ export function createAdminApi(master: NetconfMaster, options: AdminApiOptions):
 
   // ZeroTier's "unstable" listings, with paging and filters on members
   get('/unstable/controller/network', async () => {
-    const networks = await master.listNetworks();
+    const networks = (await master.listNetworks()).sort((a, b) => (a.id < b.id ? -1 : 1));
     const data = [];
-    for (const network of networks.sort((a, b) => (a.id < b.id ? -1 : 1))) {
-      const members = await master.listMembers(network.id);
-      data.push({
-        ...networkJson(network),
-        meta: { totalMemberCount: members.length, authorizedMemberCount: members.filter((m) => m.authorized).length },
-      });
+    for (const network of networks) {
+      const counts = await master.pageMembers(network.id, { limit: 0 });
+      data.push({ ...networkJson(network), meta: { totalMemberCount: counts.total, authorizedMemberCount: counts.authorized } });
     }
     return jsonResponse({ data, meta: { networkCount: networks.length } });
   });
@@ -187,12 +184,11 @@ export function createAdminApi(master: NetconfMaster, options: AdminApiOptions):
     const nwid = networkIdParam(c);
     const network = await master.getNetwork(nwid);
     if (network === null) throw new NotFoundError(`no network ${nwid}`);
-    const members = (await master.listMembers(nwid)).sort((a, b) => (a.address < b.address ? -1 : 1));
-    const page = memberPage(members, c.url.searchParams);
+    const page = await master.pageMembers(nwid, memberPageQuery(c.url.searchParams));
     const memberView = { ...view(), networkRevision: network.revision };
     return jsonResponse({
-      data: page.map((member) => memberJson(member, memberView)),
-      meta: { totalCount: members.length, authorizedCount: members.filter((m) => m.authorized).length },
+      data: page.members.map((member) => memberJson(member, memberView)),
+      meta: { totalCount: page.total, authorizedCount: page.authorized },
     });
   });
 
@@ -249,24 +245,23 @@ function addressParam(c: RouteContext): string {
   return addressToHex(value);
 }
 
-/** Members filtered (`authorized`, `q` on name or address) and paged (`offset`, `limit`). */
-function memberPage(members: readonly MemberInfo[], query: URLSearchParams): MemberInfo[] {
-  const count = (name: string, fallback: number): number => {
+/**
+ * The member list's filters (`authorized`, `q` on address or name) and page (`offset`, `limit`).
+ * Without `limit` every matching member is answered, as ZeroTier's listing does.
+ */
+function memberPageQuery(query: URLSearchParams): MemberPageInput {
+  const count = (name: string): number | undefined => {
     const text = query.get(name);
-    if (text === null || text === '') return fallback;
+    if (text === null || text === '') return undefined;
     if (!/^\d+$/.test(text)) throw new InvalidArgumentError(`${name} must be a non-negative integer`);
-    return Number(text);
+    return Math.min(Number(text), Number.MAX_SAFE_INTEGER);
   };
-  const offset = count('offset', 0);
-  const limit = count('limit', Number.MAX_SAFE_INTEGER);
+  const page: MemberPageInput = { offset: count('offset') ?? 0, limit: count('limit') ?? Number.MAX_SAFE_INTEGER };
   const authorized = query.get('authorized');
-  const q = (query.get('q') ?? '').toLowerCase();
-  const matching = members.filter(
-    (member) =>
-      (authorized === null || member.authorized === /^[tT1]/.test(authorized)) &&
-      (q === '' || member.address.includes(q) || member.name.toLowerCase().includes(q)),
-  );
-  return matching.slice(offset, offset + limit);
+  if (authorized !== null && authorized !== '') page.authorized = /^[tT1]/.test(authorized);
+  const q = query.get('q');
+  if (q !== null && q !== '') page.search = q;
+  return page;
 }
 
 /** Each node that ever asked, by address, with its latest sighting across networks. */

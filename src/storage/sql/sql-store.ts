@@ -7,7 +7,7 @@ import { firstFreeInRange } from '../../protocol/free-range.js';
 import { assignableRange, formatIp, parseCidr, parseIp } from '../../protocol/ip.js';
 import type { Cidr, IpFamily } from '../../protocol/ip.js';
 import type {
-  CachedNetconf, IpPool, ManagedRoute, MemberRow, NodeVersion, MulticastRateRow, NetconfStore, NetconfStoreReader, NetconfStoreTx,
+  CachedNetconf, IpPool, ManagedRoute, MemberCounts, MemberPageQuery, MemberRow, NodeVersion, MulticastRateRow, NetconfStore, NetconfStoreReader, NetconfStoreTx,
   NetworkRevisionChange, NetworkRow, NetworkRowSettings, NodeRecord, RequestState, StorageWork, Synchronous, TransactionOptions,
 } from '../../master/store.js';
 import { runSync } from '../../master/store.js';
@@ -302,6 +302,33 @@ class SqlRead implements NetconfStoreReader {
     return this.sql
       .all(`SELECT ${MEMBER_SELECT} FROM Member WHERE networkId = ? ORDER BY nodeId`, [nwid])
       .map((row) => memberFromRow(row, memberPlace(nwid, String(row.nodeId))));
+  }
+
+  pageMembers(nwid: string, query: MemberPageQuery): MemberRow[] {
+    const params: (string | number)[] = [nwid];
+    let where = 'networkId = ?';
+    if (query.authorized !== undefined) {
+      where += ' AND authorized = ?';
+      params.push(query.authorized ? 1 : 0);
+    }
+    if (query.search !== undefined) {
+      where += ` AND (instr(nodeId, ?) > 0 OR instr(lower(name), ?) > 0)`;
+      params.push(query.search, query.search);
+    }
+    params.push(query.limit, query.offset);
+    return this.sql
+      .all(`SELECT ${MEMBER_SELECT} FROM Member WHERE ${where} ORDER BY nodeId LIMIT ? OFFSET ?`, params)
+      .map((row) => memberFromRow(row, memberPlace(nwid, String(row.nodeId))));
+  }
+
+  countMembers(nwid: string): MemberCounts {
+    const row = this.sql.get(
+      `SELECT (SELECT count(*) FROM Member WHERE networkId = ?) AS total,
+              (SELECT count(*) FROM Member WHERE networkId = ? AND authorized = 1) AS authorized`,
+      [nwid, nwid],
+    )!;
+    const place: RowPlace = { table: 'Member', row: `the member counts of network ${nwid}` };
+    return { total: readInteger(row, 'total', place), authorized: readInteger(row, 'authorized', place) };
   }
 
   getCachedNetconf(nwid: string, address: string, revision: bigint): CachedNetconf | undefined {
