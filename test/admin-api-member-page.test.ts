@@ -51,6 +51,9 @@ forEachEngine((engine) => {
     assert.deepEqual((await master.pageMembers(nwid, { search: 'host 2', authorized: true })).members.map((m) => m.name), ['Host 21', 'Host 24', 'Host 27']);
     assert.deepEqual((await master.pageMembers(nwid, { search: '%' })).members, [], 'no pattern characters: % is searched as it is');
     assert.deepEqual((await master.pageMembers(nwid, { search: 'nobody' })).members, []);
+    await master.setMemberName(nwid, addresses[7]!, 'lab_pc\\7');
+    assert.deepEqual((await master.pageMembers(nwid, { search: '_' })).members.map((m) => m.name), ['lab_pc\\7'], '_ is searched as it is');
+    assert.deepEqual((await master.pageMembers(nwid, { search: 'C\\' })).members.map((m) => m.name), ['lab_pc\\7'], 'so is a backslash');
   });
 
   test('limit 0 answers the counts only; bad paging is refused before anything is read', async () => {
