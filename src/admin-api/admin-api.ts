@@ -70,15 +70,14 @@ export function createAdminApi(master: NetconfMaster, options: AdminApiOptions):
   const as = (c: RouteContext): NetconfMaster => master.as(c.actor);
 
   const app = new RouteTable();
-  const get = (path: string, handler: (c: RouteContext) => Response | Promise<Response>) => app.add('GET', path, handler);
 
-  get('/health', async () =>
+  app.add('GET', '/health', async () =>
     (await health().catch(() => false))
       ? jsonResponse({ ok: true })
       : errorResponse(503, HttpErrorCode.UNAVAILABLE, 'the storage does not answer'),
   );
 
-  get('/status', () =>
+  app.add('GET', '/status', () =>
     jsonResponse({
       address: master.address,
       publicIdentity: options.publicIdentity ?? '',
@@ -87,23 +86,23 @@ export function createAdminApi(master: NetconfMaster, options: AdminApiOptions):
       clock: now(),
     }),
   );
-  get('/controller', async () =>
+  app.add('GET', '/controller', async () =>
     jsonResponse({ controller: true, apiVersion: API_VERSION, clock: now(), databaseReady: await health().catch(() => false) }),
   );
   // The document is loaded when first asked for: a bundler puts it in a chunk of its own, so a page
   // that never serves /openapi.json never downloads it.
-  get('/openapi.json', async () => jsonResponse((await import('./openapi.js')).openApiDocument(options.version ?? '')));
-  get('/metrics', async () => {
+  app.add('GET', '/openapi.json', async () => jsonResponse((await import('./openapi.js')).openApiDocument(options.version ?? '')));
+  app.add('GET', '/metrics', async () => {
     const text = renderPrometheusText(await metrics.families(master, { now: now(), windowMs: onlineWindowMs }));
     return new Response(text, { headers: { 'content-type': PROMETHEUS_CONTENT_TYPE } });
   });
 
   // Networks
-  get('/controller/network', async () =>
+  app.add('GET', '/controller/network', async () =>
     jsonResponse((await master.listNetworks()).map((network) => network.id).sort()),
   );
   app.add('POST', '/controller/network', async (c) => jsonResponse(networkJson(await createNetworkFromBody(as(c), await readJsonBody(c.request, maxBodyBytes)))));
-  get('/controller/network/:nwid', async (c) => {
+  app.add('GET', '/controller/network/:nwid', async (c) => {
     const network = await master.getNetwork(networkIdParam(c));
     if (network === null) throw new NotFoundError(`no network ${networkIdParam(c)}`);
     return jsonResponse(networkJson(network));
@@ -134,7 +133,7 @@ export function createAdminApi(master: NetconfMaster, options: AdminApiOptions):
   });
 
   // Members
-  get('/controller/network/:nwid/member', async (c) => {
+  app.add('GET', '/controller/network/:nwid/member', async (c) => {
     const nwid = networkIdParam(c);
     const network = await master.getNetwork(nwid);
     if (network === null) throw new NotFoundError(`no network ${nwid}`);
@@ -142,7 +141,7 @@ export function createAdminApi(master: NetconfMaster, options: AdminApiOptions):
     const revision = Number(network.revision);
     return jsonResponse(Object.fromEntries(members.map((member) => [member.address, revision])));
   });
-  get('/controller/network/:nwid/member/:address', async (c) => {
+  app.add('GET', '/controller/network/:nwid/member/:address', async (c) => {
     const nwid = networkIdParam(c);
     const address = addressParam(c);
     const network = await master.getNetwork(nwid);
@@ -171,7 +170,7 @@ export function createAdminApi(master: NetconfMaster, options: AdminApiOptions):
   });
 
   // ZeroTier's "unstable" listings, with paging and filters on members
-  get('/unstable/controller/network', async () => {
+  app.add('GET', '/unstable/controller/network', async () => {
     const networks = (await master.listNetworks()).sort((a, b) => (a.id < b.id ? -1 : 1));
     const data = [];
     for (const network of networks) {
@@ -180,7 +179,7 @@ export function createAdminApi(master: NetconfMaster, options: AdminApiOptions):
     }
     return jsonResponse({ data, meta: { networkCount: networks.length } });
   });
-  get('/unstable/controller/network/:nwid/member', async (c) => {
+  app.add('GET', '/unstable/controller/network/:nwid/member', async (c) => {
     const nwid = networkIdParam(c);
     const network = await master.getNetwork(nwid);
     if (network === null) throw new NotFoundError(`no network ${nwid}`);
@@ -196,8 +195,8 @@ export function createAdminApi(master: NetconfMaster, options: AdminApiOptions):
   registerAccessRoutes(app, { master: as, networkId: networkIdParam, maxBodyBytes });
 
   // Peers: what the master knows of each node that asked
-  get('/peer', async () => jsonResponse([...(await knownNodes(master)).values()].map((node) => peerJson(node, view()))));
-  get('/peer/:address', async (c) => {
+  app.add('GET', '/peer', async () => jsonResponse([...(await knownNodes(master)).values()].map((node) => peerJson(node, view()))));
+  app.add('GET', '/peer/:address', async (c) => {
     const address = addressParam(c);
     const node = (await knownNodes(master)).get(address);
     if (node === undefined) throw new NotFoundError(`no peer ${address}`);
