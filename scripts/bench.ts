@@ -419,6 +419,7 @@ async function main(): Promise<void> {
   })();
   const bundle = JSON.parse(bundleReport) as {
     libraryOnly: { minKB: number; gzipKB: number };
+    onDemand: { minKB: number; gzipKB: number };
     withDependencies: { minKB: number; gzipKB: number };
     sqlJsWasm: { KB: number; gzipKB: number };
   };
@@ -609,11 +610,16 @@ async function main(): Promise<void> {
     '',
     '## Browser bundle',
     '',
-    '`npm run bundle-size`: `src/index.ts` bundled for the browser with esbuild (ESM, minified), gzip level 9.',
+    '`npm run bundle-size`: `src/index.ts` bundled for the browser with esbuild (ESM, minified), gzip level 9,',
+    'KB = 1024 bytes. The target row is "the library alone": the package\'s own code with everything it bundles,',
+    'only `@noble/*` and sql.js left external, every module it loads with `import()` counted (IndexedDB',
+    "persistence included) except the admin API's OpenAPI document, which is imported on the first",
+    '`GET /openapi.json` and measured on its own. The script exits 1 above 60 KB; CI runs it.',
     '',
     '| bundle | minified KB | min+gzip KB |',
     '|---|---|---|',
     `| the library alone (target ≤ 60 KB min+gzip) | ${bundle.libraryOnly.minKB} | ${bundle.libraryOnly.gzipKB} |`,
+    `| on demand: the OpenAPI document (\`src/admin-api/openapi.ts\`) | ${bundle.onDemand.minKB} | ${bundle.onDemand.gzipKB} |`,
     `| with @noble/* and sql.js's JavaScript | ${bundle.withDependencies.minKB} | ${bundle.withDependencies.gzipKB} |`,
     `| sql.js's WebAssembly, loaded separately | ${bundle.sqlJsWasm.KB} | ${bundle.sqlJsWasm.gzipKB} |`,
     '',

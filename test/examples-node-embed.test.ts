@@ -43,6 +43,14 @@ test('node-embed: denied until authorized, ERROR 3 for an unknown network, OK wi
   assert.deepEqual(second.staticIps, first.staticIps, 'the assigned address is kept');
   assert.ok(second.com !== null && second.com.agreesWith(first.com), 'a rename does not break agreement');
   assert.deepEqual(transcript.othersEventsAfterChange, [], 'unauthorized members get no refresh and no config');
+
+  // The administration went over HTTP to the admin API served beside the UDP transport.
+  assert.match(transcript.adminUrl, /^http:\/\/127\.0\.0\.1:\d+$/);
+  assert.deepEqual(transcript.adminRequests, [
+    { method: 'POST', path: `/controller/network/${master.address}______`, status: 200 },
+    { method: 'POST', path: `/controller/network/${transcript.nwid}/member/${transcript.authorized}`, status: 200 },
+    { method: 'POST', path: `/controller/network/${transcript.nwid}`, status: 200 },
+  ]);
 });
 
 test('node-embed frame: round trip and clear errors on malformed frames', () => {

@@ -3,47 +3,45 @@
  * ZeroTier's API, hence under /unstable). The token's secret appears in exactly one answer: the one
  * to the POST that creates it.
  */
-import type { Context, Env, Hono } from 'hono';
-import * as v from 'valibot';
 import { InvalidArgumentError } from '../errors.js';
 import type { AuditQueryInput } from '../master/audit.js';
 import type { NetconfMaster } from '../master/master.js';
 import { readJsonBody } from './body.js';
 import { jsonResponse } from './http-errors.js';
-import { lenientBoolean, lenientInteger, maybe } from './lenient.js';
-import { readBody } from './zerotier-model.js';
+import { lenientBoolean, lenientInteger, maybe, object, picklist, readBody, string } from './lenient.js';
+import type { RouteContext, RouteTable } from './router.js';
 
-export interface AccessRouteDeps<E extends Env> {
+export interface AccessRouteDeps {
   /** The master, recording changes as made by the caller's token. */
-  master: (c: Context<E>) => NetconfMaster;
-  networkId: (c: Context<E>) => string;
+  master: (c: RouteContext) => NetconfMaster;
+  networkId: (c: RouteContext) => string;
   maxBodyBytes: number;
 }
 
-const tokenBodySchema = v.object({
-  name: maybe(v.string('must be a string')),
+const tokenBodySchema = object({
+  name: maybe(string),
   expiresAt: maybe(lenientInteger),
   maxUses: maybe(lenientInteger),
 });
 
-const expiryBodySchema = v.object({
+const expiryBodySchema = object({
   notSeenFor: lenientInteger,
-  action: maybe(v.picklist(['deauthorize', 'delete'], 'must be deauthorize or delete')),
+  action: maybe(picklist(['deauthorize', 'delete'], 'must be deauthorize or delete')),
 });
 
-const pruneBodySchema = v.object({
+const pruneBodySchema = object({
   notSeenFor: lenientInteger,
-  action: maybe(v.picklist(['deauthorize', 'delete'], 'must be deauthorize or delete')),
+  action: maybe(picklist(['deauthorize', 'delete'], 'must be deauthorize or delete')),
   dryRun: maybe(lenientBoolean),
 });
 
 const NETWORK = '/unstable/controller/network/:nwid';
 
-export function registerAccessRoutes<E extends Env>(app: Hono<E>, deps: AccessRouteDeps<E>): void {
-  const body = async (c: Context<E>) => readJsonBody(c.req.raw, deps.maxBodyBytes);
+export function registerAccessRoutes(app: RouteTable, deps: AccessRouteDeps): void {
+  const body = async (c: RouteContext) => readJsonBody(c.request, deps.maxBodyBytes);
 
-  app.get(`${NETWORK}/token`, async (c) => jsonResponse({ data: await deps.master(c).listJoinTokens(deps.networkId(c)) }));
-  app.post(`${NETWORK}/token`, async (c) => {
+  app.add('GET', `${NETWORK}/token`, async (c) => jsonResponse({ data: await deps.master(c).listJoinTokens(deps.networkId(c)) }));
+  app.add('POST', `${NETWORK}/token`, async (c) => {
     const options = readBody(tokenBodySchema, await body(c));
     const created = await deps.master(c).createJoinToken(deps.networkId(c), {
       name: options.name ?? '',
@@ -52,27 +50,27 @@ export function registerAccessRoutes<E extends Env>(app: Hono<E>, deps: AccessRo
     });
     return jsonResponse(created);
   });
-  app.delete(`${NETWORK}/token/:id`, async (c) => {
+  app.add('DELETE', `${NETWORK}/token/:id`, async (c) => {
     const nwid = deps.networkId(c);
     const master = deps.master(c);
-    const id = c.req.param('id') ?? '';
+    const id = c.params.id ?? '';
     await master.revokeJoinToken(nwid, id);
     return jsonResponse((await master.listJoinTokens(nwid)).find((token) => token.id === id.toLowerCase()));
   });
 
-  app.get(`${NETWORK}/expiry`, async (c) => jsonResponse({ policy: await deps.master(c).getMemberExpiry(deps.networkId(c)) }));
-  app.post(`${NETWORK}/expiry`, async (c) => {
+  app.add('GET', `${NETWORK}/expiry`, async (c) => jsonResponse({ policy: await deps.master(c).getMemberExpiry(deps.networkId(c)) }));
+  app.add('POST', `${NETWORK}/expiry`, async (c) => {
     const policy = readBody(expiryBodySchema, await body(c));
     const nwid = deps.networkId(c);
     const master = deps.master(c);
     await master.setMemberExpiry(nwid, { notSeenFor: policy.notSeenFor, action: policy.action ?? 'deauthorize' });
     return jsonResponse({ policy: await master.getMemberExpiry(nwid) });
   });
-  app.delete(`${NETWORK}/expiry`, async (c) => {
+  app.add('DELETE', `${NETWORK}/expiry`, async (c) => {
     await deps.master(c).setMemberExpiry(deps.networkId(c), null);
     return jsonResponse({ policy: null });
   });
-  app.post(`${NETWORK}/prune`, async (c) => {
+  app.add('POST', `${NETWORK}/prune`, async (c) => {
     const options = readBody(pruneBodySchema, await body(c));
     return jsonResponse(await deps.master(c).pruneMembers(deps.networkId(c), {
       notSeenFor: options.notSeenFor,
@@ -81,15 +79,15 @@ export function registerAccessRoutes<E extends Env>(app: Hono<E>, deps: AccessRo
     }));
   });
 
-  app.get(`${NETWORK}/audit`, async (c) =>
+  app.add('GET', `${NETWORK}/audit`, async (c) =>
     jsonResponse({ data: await deps.master(c).listAuditEntries({ ...auditQuery(c), nwid: deps.networkId(c) }) }),
   );
-  app.get('/unstable/controller/audit', async (c) => jsonResponse({ data: await deps.master(c).listAuditEntries(auditQuery(c)) }));
+  app.add('GET', '/unstable/controller/audit', async (c) => jsonResponse({ data: await deps.master(c).listAuditEntries(auditQuery(c)) }));
 }
 
 /** `member`, `since`, `until`, `limit` from the query string. */
-function auditQuery<E extends Env>(c: Context<E>): AuditQueryInput {
-  const params = new URL(c.req.url).searchParams;
+function auditQuery(c: RouteContext): AuditQueryInput {
+  const params = c.url.searchParams;
   const query: AuditQueryInput = {};
   const member = params.get('member');
   if (member !== null && member !== '') {

@@ -1,23 +1,21 @@
 /**
  * The admin service on the Fetch standard: `createAdminApi(master, options).handle(request)`
  * answers ZeroTier's controller API (version 1.14, apiVersion 4) over this master, in Node.js,
- * browsers, or any framework that speaks `Request`/`Response`. Routing is Hono's (hono/tiny).
+ * browsers, or any framework that speaks `Request`/`Response`. Routing is router.ts's.
  */
-import { Hono } from 'hono/tiny';
-import type { Context } from 'hono';
 import { addressToHex, isReservedAddress, parseAddress } from '../crypto/address.js';
 import { InvalidArgumentError, NotFoundError } from '../errors.js';
-import type { MemberInfo } from '../master/admin.js';
+import type { MemberInfo, MemberPageInput } from '../master/admin.js';
 import type { NetconfMaster } from '../master/master.js';
 import { readJsonBody } from './body.js';
 import { presentedToken, tokenMatcher, type AdminToken } from './auth.js';
 import { HttpErrorCode, errorResponse, jsonResponse, responseForError, unauthorizedResponse } from './http-errors.js';
 import { createMetricsState, type AdminMetrics } from './metrics.js';
-import { openApiDocument } from './openapi.js';
 import { PROMETHEUS_CONTENT_TYPE, renderPrometheusText } from './prometheus-text.js';
 import { createNetworkFromBody, upsertMemberFromBody, upsertNetworkFromBody } from './upsert.js';
 import { memberJson, networkJson, peerJson } from './zerotier-model.js';
 import { registerAccessRoutes } from './access-routes.js';
+import { RouteTable, type RouteContext } from './router.js';
 
 export interface AdminApiOptions {
   /** Who may call: each token with a name and a scope. With none, every route but /health answers 401. */
@@ -40,7 +38,7 @@ export interface AdminApi {
   handle(request: Request): Promise<Response>;
   /** For the host: counts answered config requests in /metrics. */
   readonly metrics: AdminMetrics;
-  /** Every route served (method and Hono path pattern), for documentation checks. */
+  /** Every route served (method and path pattern, `:name` for a path parameter), for documentation checks. */
   readonly routes: readonly { method: string; path: string }[];
   /** Stops listening to the master's change events (the master stays open). */
   close(): void;
@@ -49,9 +47,6 @@ export interface AdminApi {
 export const DEFAULT_MAX_BODY_BYTES = 1024 * 1024;
 export const DEFAULT_ONLINE_WINDOW_MS = 3 * 60_000;
 const API_VERSION = 4;
-
-/** The caller's token name, recorded in the audit trail as who made each change. */
-type Env = { Variables: { actor: string } };
 
 export function createAdminApi(master: NetconfMaster, options: AdminApiOptions): AdminApi {
   if (options === null || typeof options !== 'object' || !Array.isArray(options.tokens)) {
@@ -72,31 +67,17 @@ export function createAdminApi(master: NetconfMaster, options: AdminApiOptions):
   const health = options.health ?? (() => master.listNetworks().then(() => true, () => false));
   const view = () => ({ now: now(), onlineWindowMs });
   /** The master, with changes recorded as made by the caller's token. */
-  const as = (c: Context<Env>): NetconfMaster => master.as(c.get('actor'));
+  const as = (c: RouteContext): NetconfMaster => master.as(c.actor);
 
-  const app = new Hono<Env>({ strict: false });
+  const app = new RouteTable();
 
-  app.onError((error) => responseForError(error));
-  app.notFound(() => errorResponse(404, 'ERR_NOT_FOUND', 'no such route'));
-
-  app.get('/health', async () =>
+  app.add('GET', '/health', async () =>
     (await health().catch(() => false))
       ? jsonResponse({ ok: true })
       : errorResponse(503, HttpErrorCode.UNAVAILABLE, 'the storage does not answer'),
   );
 
-  // Every other route needs a token; a read token may only look.
-  app.use('*', async (c, next) => {
-    const holder = findToken(presentedToken(c.req.raw, new URL(c.req.url)));
-    if (holder === null) return unauthorizedResponse();
-    c.set('actor', holder.name);
-    if (holder.scope !== 'admin' && c.req.method !== 'GET' && c.req.method !== 'HEAD') {
-      return errorResponse(403, HttpErrorCode.FORBIDDEN, `token "${holder.name}" has the read scope and cannot change anything`);
-    }
-    await next();
-  });
-
-  app.get('/status', () =>
+  app.add('GET', '/status', () =>
     jsonResponse({
       address: master.address,
       publicIdentity: options.publicIdentity ?? '',
@@ -105,28 +86,30 @@ export function createAdminApi(master: NetconfMaster, options: AdminApiOptions):
       clock: now(),
     }),
   );
-  app.get('/controller', async () =>
+  app.add('GET', '/controller', async () =>
     jsonResponse({ controller: true, apiVersion: API_VERSION, clock: now(), databaseReady: await health().catch(() => false) }),
   );
-  app.get('/openapi.json', () => jsonResponse(openApiDocument(options.version ?? '')));
-  app.get('/metrics', async () => {
+  // The document is loaded when first asked for: a bundler puts it in a chunk of its own, so a page
+  // that never serves /openapi.json never downloads it.
+  app.add('GET', '/openapi.json', async () => jsonResponse((await import('./openapi.js')).openApiDocument(options.version ?? '')));
+  app.add('GET', '/metrics', async () => {
     const text = renderPrometheusText(await metrics.families(master, { now: now(), windowMs: onlineWindowMs }));
     return new Response(text, { headers: { 'content-type': PROMETHEUS_CONTENT_TYPE } });
   });
 
   // Networks
-  app.get('/controller/network', async () =>
+  app.add('GET', '/controller/network', async () =>
     jsonResponse((await master.listNetworks()).map((network) => network.id).sort()),
   );
-  app.post('/controller/network', async (c) => jsonResponse(networkJson(await createNetworkFromBody(as(c), await readJsonBody(c.req.raw, maxBodyBytes)))));
-  app.get('/controller/network/:nwid', async (c) => {
+  app.add('POST', '/controller/network', async (c) => jsonResponse(networkJson(await createNetworkFromBody(as(c), await readJsonBody(c.request, maxBodyBytes)))));
+  app.add('GET', '/controller/network/:nwid', async (c) => {
     const network = await master.getNetwork(networkIdParam(c));
     if (network === null) throw new NotFoundError(`no network ${networkIdParam(c)}`);
     return jsonResponse(networkJson(network));
   });
-  const postNetwork = async (c: Context<Env>) => {
-    const raw = c.req.param('nwid')!;
-    const body = await readJsonBody(c.req.raw, maxBodyBytes);
+  const postNetwork = async (c: RouteContext) => {
+    const raw = c.params.nwid!;
+    const body = await readJsonBody(c.request, maxBodyBytes);
     if (/^[0-9a-fA-F]{10}______$/.test(raw)) {
       if (raw.slice(0, 10).toLowerCase() !== master.address) {
         throw new InvalidArgumentError(`${raw.slice(0, 10)} is not this master's address (${master.address})`);
@@ -139,9 +122,9 @@ export function createAdminApi(master: NetconfMaster, options: AdminApiOptions):
     }
     return jsonResponse(networkJson(await upsertNetworkFromBody(as(c), nwid, body)));
   };
-  app.post('/controller/network/:nwid', postNetwork);
-  app.put('/controller/network/:nwid', postNetwork);
-  app.delete('/controller/network/:nwid', async (c) => {
+  app.add('POST', '/controller/network/:nwid', postNetwork);
+  app.add('PUT', '/controller/network/:nwid', postNetwork);
+  app.add('DELETE', '/controller/network/:nwid', async (c) => {
     const nwid = networkIdParam(c);
     const network = await master.getNetwork(nwid);
     if (network === null) throw new NotFoundError(`no network ${nwid}`);
@@ -150,7 +133,7 @@ export function createAdminApi(master: NetconfMaster, options: AdminApiOptions):
   });
 
   // Members
-  app.get('/controller/network/:nwid/member', async (c) => {
+  app.add('GET', '/controller/network/:nwid/member', async (c) => {
     const nwid = networkIdParam(c);
     const network = await master.getNetwork(nwid);
     if (network === null) throw new NotFoundError(`no network ${nwid}`);
@@ -158,7 +141,7 @@ export function createAdminApi(master: NetconfMaster, options: AdminApiOptions):
     const revision = Number(network.revision);
     return jsonResponse(Object.fromEntries(members.map((member) => [member.address, revision])));
   });
-  app.get('/controller/network/:nwid/member/:address', async (c) => {
+  app.add('GET', '/controller/network/:nwid/member/:address', async (c) => {
     const nwid = networkIdParam(c);
     const address = addressParam(c);
     const network = await master.getNetwork(nwid);
@@ -167,15 +150,15 @@ export function createAdminApi(master: NetconfMaster, options: AdminApiOptions):
     if (member === null) throw new NotFoundError(`network ${nwid} has no member ${address}`);
     return jsonResponse(memberJson(member, { ...view(), networkRevision: network.revision }));
   });
-  const postMember = async (c: Context<Env>) => {
+  const postMember = async (c: RouteContext) => {
     const nwid = networkIdParam(c);
     const address = addressParam(c);
-    const { member, network } = await upsertMemberFromBody(as(c), nwid, address, await readJsonBody(c.req.raw, maxBodyBytes));
+    const { member, network } = await upsertMemberFromBody(as(c), nwid, address, await readJsonBody(c.request, maxBodyBytes));
     return jsonResponse(memberJson(member, { ...view(), networkRevision: network.revision }));
   };
-  app.post('/controller/network/:nwid/member/:address', postMember);
-  app.put('/controller/network/:nwid/member/:address', postMember);
-  app.delete('/controller/network/:nwid/member/:address', async (c) => {
+  app.add('POST', '/controller/network/:nwid/member/:address', postMember);
+  app.add('PUT', '/controller/network/:nwid/member/:address', postMember);
+  app.add('DELETE', '/controller/network/:nwid/member/:address', async (c) => {
     const nwid = networkIdParam(c);
     const address = addressParam(c);
     const network = await master.getNetwork(nwid);
@@ -187,28 +170,24 @@ export function createAdminApi(master: NetconfMaster, options: AdminApiOptions):
   });
 
   // ZeroTier's "unstable" listings, with paging and filters on members
-  app.get('/unstable/controller/network', async () => {
-    const networks = await master.listNetworks();
+  app.add('GET', '/unstable/controller/network', async () => {
+    const networks = (await master.listNetworks()).sort((a, b) => (a.id < b.id ? -1 : 1));
     const data = [];
-    for (const network of networks.sort((a, b) => (a.id < b.id ? -1 : 1))) {
-      const members = await master.listMembers(network.id);
-      data.push({
-        ...networkJson(network),
-        meta: { totalMemberCount: members.length, authorizedMemberCount: members.filter((m) => m.authorized).length },
-      });
+    for (const network of networks) {
+      const counts = await master.pageMembers(network.id, { limit: 0 });
+      data.push({ ...networkJson(network), meta: { totalMemberCount: counts.total, authorizedMemberCount: counts.authorized } });
     }
     return jsonResponse({ data, meta: { networkCount: networks.length } });
   });
-  app.get('/unstable/controller/network/:nwid/member', async (c) => {
+  app.add('GET', '/unstable/controller/network/:nwid/member', async (c) => {
     const nwid = networkIdParam(c);
     const network = await master.getNetwork(nwid);
     if (network === null) throw new NotFoundError(`no network ${nwid}`);
-    const members = (await master.listMembers(nwid)).sort((a, b) => (a.address < b.address ? -1 : 1));
-    const page = memberPage(members, new URL(c.req.url).searchParams);
+    const page = await master.pageMembers(nwid, memberPageQuery(c.url.searchParams));
     const memberView = { ...view(), networkRevision: network.revision };
     return jsonResponse({
-      data: page.map((member) => memberJson(member, memberView)),
-      meta: { totalCount: members.length, authorizedCount: members.filter((m) => m.authorized).length },
+      data: page.members.map((member) => memberJson(member, memberView)),
+      meta: { totalCount: page.total, authorizedCount: page.authorized },
     });
   });
 
@@ -216,58 +195,72 @@ export function createAdminApi(master: NetconfMaster, options: AdminApiOptions):
   registerAccessRoutes(app, { master: as, networkId: networkIdParam, maxBodyBytes });
 
   // Peers: what the master knows of each node that asked
-  app.get('/peer', async () => jsonResponse([...(await knownNodes(master)).values()].map((node) => peerJson(node, view()))));
-  app.get('/peer/:address', async (c) => {
+  app.add('GET', '/peer', async () => jsonResponse([...(await knownNodes(master)).values()].map((node) => peerJson(node, view()))));
+  app.add('GET', '/peer/:address', async (c) => {
     const address = addressParam(c);
     const node = (await knownNodes(master)).get(address);
     if (node === undefined) throw new NotFoundError(`no peer ${address}`);
     return jsonResponse(peerJson(node, view()));
   });
 
+  /** Every route but /health needs a token; a read token may only look. */
+  const answer = async (request: Request): Promise<Response> => {
+    const url = new URL(request.url);
+    const found = app.match(request.method, url.pathname);
+    if (found?.route.path === '/health') return found.route.handler({ request, url, params: found.params, actor: '' });
+    const holder = findToken(presentedToken(request, url));
+    if (holder === null) return unauthorizedResponse();
+    if (holder.scope !== 'admin' && request.method !== 'GET' && request.method !== 'HEAD') {
+      return errorResponse(403, HttpErrorCode.FORBIDDEN, `token "${holder.name}" has the read scope and cannot change anything`);
+    }
+    if (found === null) return errorResponse(404, 'ERR_NOT_FOUND', 'no such route');
+    return found.route.handler({ request, url, params: found.params, actor: holder.name });
+  };
+
   return {
     async handle(request) {
-      const response = await app.fetch(request);
+      let response = await answer(request).catch(responseForError);
+      if (request.method === 'HEAD') response = new Response(null, response);
       metrics.countHttp(request.method, response.status);
       return response;
     },
     metrics,
-    routes: app.routes.filter((route) => route.method !== 'ALL').map((route) => ({ method: route.method, path: route.path })),
+    routes: app.routes.map((route) => ({ method: route.method, path: route.path })),
     close: unsubscribe,
   };
 }
 
-function networkIdParam(c: Context<Env>): string {
-  const raw = c.req.param('nwid') ?? '';
+function networkIdParam(c: RouteContext): string {
+  const raw = c.params.nwid ?? '';
   if (!/^[0-9a-fA-F]{16}$/.test(raw)) throw new InvalidArgumentError(`a network ID is 16 hex digits, got ${JSON.stringify(raw.slice(0, 40))}`);
   return raw.toLowerCase();
 }
 
-function addressParam(c: Context<Env>): string {
-  const raw = c.req.param('address') ?? '';
+function addressParam(c: RouteContext): string {
+  const raw = c.params.address ?? '';
   if (!/^[0-9a-fA-F]{10}$/.test(raw)) throw new InvalidArgumentError(`an address is 10 hex digits, got ${JSON.stringify(raw.slice(0, 40))}`);
   const value = parseAddress(raw);
   if (isReservedAddress(value)) throw new InvalidArgumentError(`address ${raw.toLowerCase()} is reserved`);
   return addressToHex(value);
 }
 
-/** Members filtered (`authorized`, `q` on name or address) and paged (`offset`, `limit`). */
-function memberPage(members: readonly MemberInfo[], query: URLSearchParams): MemberInfo[] {
-  const count = (name: string, fallback: number): number => {
+/**
+ * The member list's filters (`authorized`, `q` on address or name) and page (`offset`, `limit`).
+ * Without `limit` every matching member is answered, as ZeroTier's listing does.
+ */
+function memberPageQuery(query: URLSearchParams): MemberPageInput {
+  const count = (name: string): number | undefined => {
     const text = query.get(name);
-    if (text === null || text === '') return fallback;
+    if (text === null || text === '') return undefined;
     if (!/^\d+$/.test(text)) throw new InvalidArgumentError(`${name} must be a non-negative integer`);
-    return Number(text);
+    return Math.min(Number(text), Number.MAX_SAFE_INTEGER);
   };
-  const offset = count('offset', 0);
-  const limit = count('limit', Number.MAX_SAFE_INTEGER);
+  const page: MemberPageInput = { offset: count('offset') ?? 0, limit: count('limit') ?? Number.MAX_SAFE_INTEGER };
   const authorized = query.get('authorized');
-  const q = (query.get('q') ?? '').toLowerCase();
-  const matching = members.filter(
-    (member) =>
-      (authorized === null || member.authorized === /^[tT1]/.test(authorized)) &&
-      (q === '' || member.address.includes(q) || member.name.toLowerCase().includes(q)),
-  );
-  return matching.slice(offset, offset + limit);
+  if (authorized !== null && authorized !== '') page.authorized = /^[tT1]/.test(authorized);
+  const q = query.get('q');
+  if (q !== null && q !== '') page.search = q;
+  return page;
 }
 
 /** Each node that ever asked, by address, with its latest sighting across networks. */

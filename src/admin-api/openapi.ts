@@ -261,12 +261,12 @@ export function openApiDocument(version: string): Record<string, unknown> {
         parameters: [
           nwidParam,
           { name: 'offset', in: 'query', schema: { type: 'integer', minimum: 0 } },
-          { name: 'limit', in: 'query', schema: { type: 'integer', minimum: 0 } },
-          { name: 'authorized', in: 'query', schema: { type: 'string' }, description: 'false: members waiting for authorization' },
-          { name: 'q', in: 'query', schema: { type: 'string' }, description: 'search in names and addresses' },
+          { name: 'limit', in: 'query', schema: { type: 'integer', minimum: 0 }, description: 'absent: every matching member' },
+          { name: 'authorized', in: 'query', schema: { type: 'string' }, description: 'false: members waiting for authorization; true: the authorized' },
+          { name: 'q', in: 'query', schema: { type: 'string' }, description: 'addresses holding it, or names holding it ignoring ASCII case' },
         ],
         get: {
-          summary: 'Members, full objects, paged and filtered',
+          summary: 'Members, full objects, in address order, paged and filtered; meta counts the whole network',
           responses: {
             '200': json({
               type: 'object',

@@ -9,7 +9,8 @@ import { MAX_ZT_ASSIGNED_ADDRESSES } from '../protocol/assigned-addresses.js';
 import { parseCidr } from '../protocol/ip.js';
 import type { NetconfMaster } from '../master/master.js';
 import { MAX_MEMBER_NAME_BYTES, MAX_MEMBER_NOTES_BYTES } from '../master/settings.js';
-import { FieldError, memberBodySchema, memberChangesFromBody, networkBodySchema, networkSettingsFromBody, readBody } from './zerotier-model.js';
+import { FieldError, readBody } from './lenient.js';
+import { memberBodySchema, memberChangesFromBody, networkBodySchema, networkSettingsFromBody } from './zerotier-model.js';
 
 /** Creates a network from a POST body; answers it. */
 export async function createNetworkFromBody(master: NetconfMaster, body: unknown): Promise<NetworkInfo> {

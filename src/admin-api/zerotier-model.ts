@@ -7,8 +7,6 @@
  * whitelist) are answered with ZeroTier's defaults, and a POST asking for anything else is refused
  * with an error naming the field, so nothing is silently dropped.
  */
-import * as v from 'valibot';
-import { InvalidArgumentError } from '../errors.js';
 import { networkOf } from '../protocol/ip.js';
 import type { MemberInfo, NetworkInfo } from '../master/admin.js';
 import type { NetworkSettingsInput } from '../master/settings.js';
@@ -16,39 +14,32 @@ import type { MulticastRate } from '../protocol/network-config.js';
 import { parseCidr, parseIpv4, parseIpv6, type Cidr, type IpFamily } from '../protocol/ip.js';
 import type { V4AssignMode, V6AssignMode } from '../master/store.js';
 import { formatCidrText, formatIpText } from './ip-text.js';
-import { cappedArray, lenientBoolean, lenientInteger, maybe } from './lenient.js';
+import {
+  cappedArray, FieldError, lenientBoolean, lenientInteger, maybe, object, string, union, unknown, type ReaderOutput,
+} from './lenient.js';
 import { MAX_DNS_SERVERS, MAX_MTU, MIN_MTU } from '../master/settings.js';
 
-/** A POST field this master cannot take: answered 400, the field named, nothing changed. */
-export class FieldError extends InvalidArgumentError {
-  readonly field: string;
-  constructor(field: string, message: string) {
-    super(`${field}: ${message}`);
-    this.field = field;
-  }
-}
-
 // ---------------------------------------------------------------------------------------------
-// Body schemas (unknown keys are dropped at every depth: valibot's `object` strips them)
+// Body readers (unknown keys are dropped at every depth: `object` keeps only the keys it knows)
 
-const multicastRateSchema = v.object({
-  mac: v.string(),
+const multicastRateSchema = object({
+  mac: string,
   adi: maybe(lenientInteger),
   preload: lenientInteger,
   maxBalance: lenientInteger,
   accrual: lenientInteger,
 });
 
-const ruleSchema = v.object({
-  type: v.string(),
+const ruleSchema = object({
+  type: string,
   not: maybe(lenientBoolean),
   or: maybe(lenientBoolean),
   etherType: maybe(lenientInteger),
 });
 
-export const networkBodySchema = v.object({
-  name: maybe(v.string()),
-  description: maybe(v.string()),
+export const networkBodySchema = object({
+  name: maybe(string),
+  description: maybe(string),
   private: maybe(lenientBoolean),
   enableBroadcast: maybe(lenientBoolean),
   allowPassiveBridging: maybe(lenientBoolean),
@@ -56,48 +47,37 @@ export const networkBodySchema = v.object({
   comRevisionMaxDelta: maybe(lenientInteger),
   multicastRates: maybe(cappedArray(multicastRateSchema)),
   mtu: maybe(lenientInteger),
-  v4AssignMode: maybe(v.union([v.string(), v.object({ zt: maybe(lenientBoolean) })], 'must be { zt } or a mode name')),
+  v4AssignMode: maybe(union([string, object({ zt: maybe(lenientBoolean) })], 'must be { zt } or a mode name')),
   v6AssignMode: maybe(
-    v.union(
-      [v.string(), v.object({ zt: maybe(lenientBoolean), rfc4193: maybe(lenientBoolean), '6plane': maybe(lenientBoolean) })],
+    union(
+      [string, object({ zt: maybe(lenientBoolean), rfc4193: maybe(lenientBoolean), '6plane': maybe(lenientBoolean) })],
       'must be { zt, rfc4193, 6plane } or a mode name',
     ),
   ),
-  routes: maybe(cappedArray(v.object({ target: v.string(), via: maybe(v.string()) }))),
+  routes: maybe(cappedArray(object({ target: string, via: maybe(string) }))),
   ipAssignmentPools: maybe(
-    cappedArray(v.union([v.string(), v.object({ ipRangeStart: v.string(), ipRangeEnd: v.string() })], 'must be { ipRangeStart, ipRangeEnd }')),
+    cappedArray(union([string, object({ ipRangeStart: string, ipRangeEnd: string })], 'must be { ipRangeStart, ipRangeEnd }')),
   ),
   rules: maybe(cappedArray(ruleSchema)),
-  capabilities: maybe(cappedArray(v.unknown())),
-  tags: maybe(cappedArray(v.unknown())),
+  capabilities: maybe(cappedArray(unknown)),
+  tags: maybe(cappedArray(unknown)),
   dns: maybe(
-    v.union([cappedArray(v.unknown()), v.object({ domain: maybe(v.string()), servers: maybe(cappedArray(v.string())) })], 'must be { domain, servers }'),
+    union([cappedArray(unknown), object({ domain: maybe(string), servers: maybe(cappedArray(string)) })], 'must be { domain, servers }'),
   ),
 });
-export type NetworkBody = v.InferOutput<typeof networkBodySchema>;
+export type NetworkBody = ReaderOutput<typeof networkBodySchema>;
 
-export const memberBodySchema = v.object({
+export const memberBodySchema = object({
   authorized: maybe(lenientBoolean),
   activeBridge: maybe(lenientBoolean),
   noAutoAssignIps: maybe(lenientBoolean),
-  ipAssignments: maybe(cappedArray(v.string())),
-  name: maybe(v.string()),
-  notes: maybe(v.string()),
-  capabilities: maybe(cappedArray(v.unknown())),
-  tags: maybe(cappedArray(v.unknown())),
+  ipAssignments: maybe(cappedArray(string)),
+  name: maybe(string),
+  notes: maybe(string),
+  capabilities: maybe(cappedArray(unknown)),
+  tags: maybe(cappedArray(unknown)),
 });
-export type MemberBody = v.InferOutput<typeof memberBodySchema>;
-
-/** Reads a body with a schema; the first problem becomes a FieldError naming its path. */
-export function readBody<S extends v.GenericSchema>(schema: S, body: unknown): v.InferOutput<S> {
-  if (body === null || typeof body !== 'object' || Array.isArray(body)) {
-    throw new InvalidArgumentError('the body must be a JSON object');
-  }
-  const result = v.safeParse(schema, body);
-  if (result.success) return result.output;
-  const issue = result.issues[0];
-  throw new FieldError(v.getDotPath(issue) ?? 'body', issue.message);
-}
+export type MemberBody = ReaderOutput<typeof memberBodySchema>;
 
 // ---------------------------------------------------------------------------------------------
 // Networks
@@ -287,7 +267,7 @@ function readIp(text: string, field: string): { family: IpFamily; address: bigin
   }
 }
 
-type Rule = v.InferOutput<typeof ruleSchema>;
+type Rule = ReaderOutput<typeof ruleSchema>;
 
 /**
  * The rules that say what the netconf's `et` says: accept all (`[0]`), accept a list of Ethernet

@@ -27,7 +27,7 @@ import {
   routeSettings, sameSettings, perGroupMulticastRates, validateSettings, type NetworkSettings, type NetworkSettingsInput,
 } from './settings.js';
 import {
-  call, type IpPool, type ManagedRoute, type MemberRow, type NetconfStoreReader, type NetconfStoreTx,
+  call, type IpPool, type ManagedRoute, type MemberPageQuery, type MemberRow, type NetconfStoreReader, type NetconfStoreTx,
   type NetworkRow, type StorageWork,
 } from './store.js';
 
@@ -227,6 +227,63 @@ export async function listMembers(context: MasterContext, nwid: string | bigint)
       members.push(yield* memberInfo(reader, row, assignments.get(row.address) ?? [], routes));
     }
     return members;
+  });
+}
+
+/** Which members `pageMembers` answers (see MemberPage). */
+export interface MemberPageInput {
+  /** Members skipped (default 0). */
+  offset?: number;
+  /** At most this many (default 100; 0 answers the counts only). */
+  limit?: number;
+  /** Only members with this authorization (false: those waiting for it). */
+  authorized?: boolean;
+  /** Only members whose address holds this text, or whose name holds it ignoring ASCII case. */
+  search?: string;
+}
+
+/** One page of a network's members, addresses ascending, with the counts of the whole network. */
+export interface MemberPage {
+  members: MemberInfo[];
+  /** Members of the network (whatever the filters). */
+  total: number;
+  /** Authorized members of the network (whatever the filters). */
+  authorized: number;
+}
+
+export const DEFAULT_MEMBER_PAGE_LIMIT = 100;
+
+/**
+ * A page of a network's members, read page by page in the database: its cost does not grow with
+ * the network's size (save the counts, which the database makes from its index).
+ */
+export async function pageMembers(context: MasterContext, nwid: string | bigint, input: MemberPageInput = {}): Promise<MemberPage> {
+  const id = requireNetworkId(nwid);
+  const count = (name: string, value: number | undefined, fallback: number): number => {
+    if (value === undefined) return fallback;
+    if (!Number.isSafeInteger(value) || value < 0) throw new InvalidArgumentError(`${name} must be a non-negative integer, got ${value}`);
+    return value;
+  };
+  const query: MemberPageQuery = {
+    offset: count('offset', input.offset, 0),
+    limit: count('limit', input.limit, DEFAULT_MEMBER_PAGE_LIMIT),
+  };
+  if (input.authorized !== undefined) query.authorized = input.authorized;
+  if (input.search !== undefined && input.search !== '') {
+    if (typeof input.search !== 'string') throw new InvalidArgumentError('search must be a string');
+    query.search = input.search.replace(/[A-Z]/g, (letter) => letter.toLowerCase());
+  }
+  return context.store.read(function* (reader) {
+    yield* requireNetwork(reader, id);
+    const counts = yield* call(reader.countMembers(id));
+    const members: MemberInfo[] = [];
+    if (query.limit > 0) {
+      const routes = yield* call(reader.getRoutes(id));
+      for (const row of yield* call(reader.pageMembers(id, query))) {
+        members.push(yield* memberInfo(reader, row, yield* call(reader.getAssignments(id, row.address)), routes));
+      }
+    }
+    return { members, ...counts };
   });
 }
 

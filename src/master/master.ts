@@ -11,7 +11,7 @@ import type { SigningCounts, ValidationCounts } from '../crypto/signing/pool-typ
 import { InvalidArgumentError } from '../errors.js';
 import { MAX_WIRE_DICTIONARY_BYTES } from '../protocol/wire.js';
 import * as admin from './admin.js';
-import type { MemberInfo, MemberUpdate, NetworkCreation, NetworkInfo } from './admin.js';
+import type { MemberInfo, MemberPage, MemberPageInput, MemberUpdate, NetworkCreation, NetworkInfo } from './admin.js';
 import type { MasterContext } from './context.js';
 import { MasterEventEmitter, type MasterEventName, type MasterListener, type NetworkChangeEvent } from './events.js';
 import { BoundedSet } from './bounded-set.js';
@@ -96,6 +96,8 @@ export interface NetconfMaster {
 
   getMember(nwid: string | bigint, address: string | bigint): Promise<MemberInfo | null>;
   listMembers(nwid: string | bigint): Promise<MemberInfo[]>;
+  /** One page of the members (filters, offset, limit: default 100), read in the database, with the network's counts. */
+  pageMembers(nwid: string | bigint, page?: MemberPageInput): Promise<MemberPage>;
   /** Authorizes a member; one that never asked yet is created authorized (pre-authorization). */
   authorizeMember(nwid: string | bigint, address: string | bigint): Promise<void>;
   /**
@@ -252,6 +254,7 @@ function facade(context: MasterContext, close: () => Promise<void>): NetconfMast
     removeIpPool: (nwid, cidr) => admin.removeIpPool(context, nwid, cidr),
     getMember: (nwid, address) => admin.getMember(context, nwid, address),
     listMembers: (nwid) => admin.listMembers(context, nwid),
+    pageMembers: (nwid, page) => admin.pageMembers(context, nwid, page),
     authorizeMember: (nwid, address) => admin.setMemberAuthorization(context, nwid, address, true),
     deauthorizeMember: (nwid, address) => admin.setMemberAuthorization(context, nwid, address, false),
     authorizeMembers: (nwid, addresses) => admin.setMembersAuthorization(context, nwid, addresses, true),

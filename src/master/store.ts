@@ -185,6 +185,24 @@ export interface MemberRow {
   lastAuthorizedCredential: string | null;
 }
 
+/**
+ * Which members a page holds: those matching the filters, addresses ascending, skipping `offset`,
+ * at most `limit`. A store reads only the page (LIMIT/OFFSET over the member key), never the whole network.
+ */
+export interface MemberPageQuery {
+  offset: number;
+  limit: number;
+  /** Only members with this authorization (false: those waiting). */
+  authorized?: boolean;
+  /** Only members whose address holds this text, or whose name holds it ignoring ASCII case (lower case, non-empty). */
+  search?: string;
+}
+
+export interface MemberCounts {
+  total: number;
+  authorized: number;
+}
+
 /** A network whose revision moved, and the sequence number of that move (see the schema, version 4). */
 export interface NetworkRevisionChange {
   nwid: string;
@@ -219,6 +237,10 @@ export interface NetconfStoreReader {
   networkIdsInRange(from: string, to: string, limit: number): Awaitable<string[]>;
   getMember(nwid: string, address: string): Awaitable<MemberRow | undefined>;
   listMembers(nwid: string): Awaitable<MemberRow[]>;
+  /** One page of the network's members (see MemberPageQuery), addresses ascending, read in the database. */
+  pageMembers(nwid: string, query: MemberPageQuery): Awaitable<MemberRow[]>;
+  /** How many members the network has, and how many of them are authorized, counted in the database. */
+  countMembers(nwid: string): Awaitable<MemberCounts>;
   /** The member's cached netconf if it was made at `revision` (an older one is of no use). */
   getCachedNetconf(nwid: string, address: string, revision: bigint): Awaitable<CachedNetconf | undefined>;
   /** Authorized members flagged as active bridges, addresses ascending. */

@@ -5,7 +5,7 @@
  */
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
 import { mkdir } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
@@ -106,9 +106,19 @@ test('a pool, then authorizing a member gives it a verified config with an addre
   const [a] = members as [string];
   await page.fill('[data-testid="pool-input"]', '10.147.17.0/24');
   await page.click('[data-testid="add-pool"] button');
-  await page.waitForFunction(() => document.querySelector('[data-testid="pools"]')?.textContent?.includes('10.147.17.0/24'));
+  await page.waitForFunction(() => document.querySelector('[data-testid="pools"]')?.textContent?.includes('10.147.17.1–10.147.17.254'));
   await page.click(`[data-testid="authorize-${a}"]`);
   await waitResult(a, 'OK');
+  // Both changes went through the admin API's handler in the page, as ZeroTier controller requests.
+  const entries = await page.$$eval('[data-testid="log"] li', (items) => items.map((li) => li.textContent ?? ''));
+  assert.ok(
+    entries.some((entry) => /admin API: POST \/controller\/network\/[0-9a-f]{16} \{"ipAssignmentPools":\[.*"10\.147\.17\.0\/24"\],"v4AssignMode":\{"zt":true\}\} → 200$/.test(entry)),
+    'the pool was added by a POST to the network',
+  );
+  assert.ok(
+    entries.some((entry) => entry.endsWith(`/member/${a} {"authorized":true} → 200`) && entry.includes('admin API: POST /controller/network/')),
+    'the member was authorized by a POST to the member',
+  );
   const rev = await revision();
   assert.equal(Number(await cell(`held-${a}`).textContent()), rev, 'the member holds the current revision');
   assert.match((await cell(`addresses-${a}`).textContent()) ?? '', /^10\.147\.17\.\d+\/24$/);
@@ -151,6 +161,32 @@ test('authorized members refresh and their certificates agree; a de-authorized o
   assert.ok(entries.some((entry) => refreshTo.test(entry)), 'the log shows a refresh sent to the member');
   const refetched = new RegExp(`${a} asks for [0-9a-f]{16} \\(refresh\\): OK rev ${rev}$`);
   assert.ok(entries.some((entry) => refetched.test(entry)), 'the log shows the member fetching the new revision');
+});
+
+test('the page administers its master only through the admin API handler, which counts every request', async () => {
+  type Admin = { call(method: string, path: string): Promise<unknown>; text(path: string): Promise<string> };
+  const metrics = await page.evaluate(async () => {
+    const { admin } = (globalThis as unknown as { simulation: { admin: Admin } }).simulation;
+    return { status: (await admin.call('GET', '/status')) as { address: string }, text: await admin.text('/metrics') };
+  });
+  assert.equal(metrics.status.address, await page.textContent('#master-address'));
+  const count = (method: string, status: number) =>
+    Number(new RegExp(`^zt_netconf_admin_http_requests_total\\{method="${method}",status="${status}"\\} (\\d+)$`, 'm').exec(metrics.text)?.[1] ?? 0);
+  // create network, add pool, authorize three members, de-authorize one: at least six POSTs answered 200.
+  assert.ok(count('POST', 200) >= 6, metrics.text);
+  assert.ok(count('GET', 200) > 0, 'the page reads through the handler too');
+  const creations = await page.$$eval('[data-testid="log"] li', (items) => items.filter((li) => /admin API: POST \/controller\/network \{"name":"lab","private":true\} → 200$/.test(li.textContent ?? '')).length);
+  assert.equal(creations, 1, 'the network was created by a POST to /controller/network');
+  // And the page's code calls none of the master's administrative methods itself.
+  const sourceDir = path.join(repoRoot, 'examples', 'browser-sim', 'src');
+  for (const file of readdirSync(sourceDir)) {
+    const text = readFileSync(path.join(sourceDir, file), 'utf8');
+    assert.doesNotMatch(
+      text,
+      /master\.(createNetwork|getNetwork|listNetworks|updateNetwork|deleteNetwork|addIpPool|removeIpPool|getMember|listMembers|pageMembers|authorizeMembers?|deauthorizeMembers?|setActiveBridge|updateMember|setMember\w+|setIpAssignments|deleteMember)\(/,
+      file,
+    );
+  }
 });
 
 test('a fresh identity is generated in the page without freezing it', async () => {

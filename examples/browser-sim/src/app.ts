@@ -1,11 +1,13 @@
 /**
  * The simulation's state and actions: one master (in this page), simulated member nodes, and the
- * selected network. Every action goes through the master's public API, then the page asks the
- * master which members must refresh and lets those nodes request their config again, as a host
- * node would after sending NETWORK_CONFIG_REFRESH.
+ * selected network. Every administrative action is a request to the master's admin API (its
+ * Fetch handler, in this page; see admin-http.ts); the master's 'change' events then tell which
+ * members must refresh, and those nodes request their config again, as a host node would after
+ * sending NETWORK_CONFIG_REFRESH.
  */
 import { Identity } from '../../../src/index.js';
 import { TEST_IDENTITIES } from '../../../src/testing/index.js';
+import type { AdminHttp, NetworkJson } from './admin-http.js';
 import type { NetconfMaster } from './master-types.js';
 import { SimulatedNode } from './simulated-node.js';
 import { kindOfResult, log } from './log.js';
@@ -22,7 +24,10 @@ export class SimulationApp {
   private renderQueued: Promise<void> | null = null;
 
   constructor(
+    /** The master itself: its change events and the simulated nodes' config requests. */
     readonly master: NetconfMaster,
+    /** Every administrative read and change. */
+    readonly admin: AdminHttp,
     readonly masterIdentity: Identity,
   ) {
     for (const stored of loadNodes()) {
@@ -65,13 +70,17 @@ export class SimulationApp {
   }
 
   async createNetwork(name: string, isPrivate: boolean): Promise<void> {
-    const nwid = await this.master.createNetwork({ name, private: isPrivate });
-    log('event', `created ${isPrivate ? 'private' : 'public'} network ${nwid} "${name}"`);
-    await this.select(nwid);
+    try {
+      const network = await this.admin.call<NetworkJson>('POST', '/controller/network', { name, private: isPrivate });
+      log('event', `created ${isPrivate ? 'private' : 'public'} network ${network.id} "${name}"`);
+      await this.select(network.id);
+    } catch (error) {
+      log('error', `create network failed: ${error instanceof Error ? error.message : String(error)}`);
+    }
   }
 
   async deleteNetwork(nwid: string): Promise<void> {
-    await this.master.deleteNetwork(nwid);
+    await this.admin.call('DELETE', `/controller/network/${nwid}`);
     for (const node of this.nodes.values()) {
       node.networks.delete(nwid);
       node.views.delete(nwid);

@@ -1,8 +1,10 @@
 /**
  * Browser simulation of a netconf master: boots the master in this page (sql.js in WebAssembly,
- * noble crypto, IndexedDB persistence), then hands over to the UI.
+ * noble crypto, IndexedDB persistence) with its admin API handler beside it, then hands over to the
+ * UI, which administers the master through that handler only.
  */
-import { Identity, createNetconfMaster, openSqlJsStorage } from '../../../src/index.js';
+import { Identity, createAdminApi, createNetconfMaster, openSqlJsStorage } from '../../../src/index.js';
+import { AdminHttp } from './admin-http.js';
 import { SimulationApp } from './app.js';
 import { byId } from './dom.js';
 import { log } from './log.js';
@@ -34,7 +36,13 @@ async function boot(): Promise<void> {
   });
   byId('storage-info').textContent = `IndexedDB "${DATABASE_NAME}"`;
   const master = createNetconfMaster(storage, identity);
-  const app = new SimulationApp(master, identity);
+  // The admin API in the page, with a token made for this page load.
+  const token = [...crypto.getRandomValues(new Uint8Array(12))].map((b) => b.toString(16).padStart(2, '0')).join('');
+  const api = createAdminApi(master, { tokens: [{ name: 'browser-sim', token, scope: 'admin' }], publicIdentity: identity.toString(false) });
+  const admin = new AdminHttp(api, token, (line, ok) => log(ok ? 'quiet' : 'error', line));
+  // For the browser console: `await simulation.admin.call('GET', '/status')`.
+  (globalThis as { simulation?: unknown }).simulation = { admin };
+  const app = new SimulationApp(master, admin, identity);
   app.listenToChanges();
 
   byId('reset').addEventListener('click', () => {
@@ -51,8 +59,8 @@ async function boot(): Promise<void> {
     void app.createNetwork(name, isPrivate);
   });
 
-  const networks = await master.listNetworks();
-  app.selected = networks[0]?.id ?? null;
+  const networks = await admin.call<string[]>('GET', '/controller/network');
+  app.selected = networks[0] ?? null;
   byId('app').hidden = false;
   await app.render();
   if (app.nodes.size > 0) {

@@ -1,10 +1,14 @@
-/** Rendering of the network list, the selected network, its members and the agreement matrix. */
+/**
+ * Rendering of the network list, the selected network, its members and the agreement matrix, from
+ * the admin API's answers; the buttons send the admin API's requests.
+ */
+import type { MemberJson, NetworkJson } from './admin-http.js';
 import type { SimulationApp } from './app.js';
 import type { SimulatedNode } from './simulated-node.js';
 import { byId, h, type Child } from './dom.js';
 
-type Network = NonNullable<Awaited<ReturnType<SimulationApp['master']['getNetwork']>>>;
-type Member = Awaited<ReturnType<SimulationApp['master']['listMembers']>>[number];
+type Network = NetworkJson;
+type Member = MemberJson;
 
 function pill(isPrivate: boolean): HTMLElement {
   return h('span', { class: `pill ${isPrivate ? 'private' : 'public'}` }, isPrivate ? 'private' : 'public');
@@ -12,7 +16,7 @@ function pill(isPrivate: boolean): HTMLElement {
 
 export async function renderNetworkList(app: SimulationApp): Promise<void> {
   const list = byId('network-list');
-  const networks = await app.master.listNetworks();
+  const networks = await app.admin.networks();
   const items: HTMLElement[] = [];
   for (const network of networks) {
     const nwid = network.id;
@@ -39,14 +43,14 @@ export async function renderNetworkList(app: SimulationApp): Promise<void> {
 
 export async function renderNetworkView(app: SimulationApp): Promise<void> {
   const container = byId('network-view');
-  const network = app.selected === null ? null : await app.master.getNetwork(app.selected);
-  if (network === null || network === undefined) {
+  const network = app.selected === null ? null : await app.admin.network(app.selected);
+  if (network === null) {
     container.replaceChildren(
       h('div', { class: 'panel empty' }, 'Select or create a network to see its settings, members and certificates.'),
     );
     return;
   }
-  const members = await app.master.listMembers(network.id);
+  const members = await app.admin.members(network.id);
   container.replaceChildren(
     settingsPanel(app, network),
     membersPanel(app, network, members),
@@ -56,7 +60,7 @@ export async function renderNetworkView(app: SimulationApp): Promise<void> {
 
 function settingsPanel(app: SimulationApp, network: Network): HTMLElement {
   const nwid = network.id;
-  const pools = network.ipPools;
+  const pools = network.ipAssignmentPools;
   const poolInput = h('input', { name: 'pool', placeholder: '10.147.17.0/24', 'data-testid': 'pool-input' });
   return h(
     'section',
@@ -79,16 +83,16 @@ function settingsPanel(app: SimulationApp, network: Network): HTMLElement {
             class: 'secondary',
             onclick: () =>
               void app.administer(`make ${network.private ? 'public' : 'private'}`, () =>
-                app.master.updateNetwork(nwid, { private: !network.private }),
+                app.admin.changeNetwork(nwid, { private: !network.private }),
               ),
           },
           network.private ? 'make public' : 'make private',
         ),
       ),
       h('dt', {}, 'IPv4 assignment'),
-      h('dd', {}, network.v4AssignMode),
+      h('dd', {}, network.v4AssignMode.zt ? 'zt (from the pools)' : 'none'),
       h('dt', {}, 'IP pools'),
-      h('dd', { 'data-testid': 'pools' }, pools.length > 0 ? pools.join(', ') : 'none'),
+      h('dd', { 'data-testid': 'pools' }, pools.length > 0 ? pools.map((pool) => `${pool.ipRangeStart}–${pool.ipRangeEnd}`).join(', ') : 'none'),
       h('dt', {}, 'certificate max delta'),
       h('dd', {}, String(network.comRevisionMaxDelta)),
     ),
@@ -102,7 +106,7 @@ function settingsPanel(app: SimulationApp, network: Network): HTMLElement {
           const cidr = poolInput.value.trim();
           if (cidr === '') return;
           void app.administer(`add pool ${cidr}`, () =>
-            app.master.updateNetwork(nwid, { ipPools: [...pools, cidr], v4AssignMode: 'zt' }),
+            app.admin.changeNetwork(nwid, { ipAssignmentPools: [...pools, cidr], v4AssignMode: { zt: true } }),
           );
         },
       },
@@ -163,7 +167,7 @@ function memberRow(app: SimulationApp, nwid: string, member: Member): HTMLElemen
         'authorized',
         member.authorized,
         `authorize-${member.address}`,
-        () => (member.authorized ? app.master.deauthorizeMember(nwid, member.address) : app.master.authorizeMember(nwid, member.address)),
+        () => app.admin.changeMember(nwid, member.address, { authorized: !member.authorized }),
         `${member.authorized ? 'de-authorize' : 'authorize'} ${member.address}`,
       ),
       h('br'),
@@ -171,7 +175,7 @@ function memberRow(app: SimulationApp, nwid: string, member: Member): HTMLElemen
         'active bridge',
         member.activeBridge,
         `bridge-${member.address}`,
-        () => app.master.setActiveBridge(nwid, member.address, !member.activeBridge),
+        () => app.admin.changeMember(nwid, member.address, { activeBridge: !member.activeBridge }),
         `${member.activeBridge ? 'clear' : 'set'} active bridge ${member.address}`,
       ),
     ),

@@ -7,13 +7,15 @@ import { assignableRange, parseCidr, parseIp, type Cidr, type IpFamily } from '.
 import {
   CREDENTIAL_TYPES, MEMBER_EXPIRY_ACTIONS, V4_ASSIGN_MODES, V6_ASSIGN_MODES,
   type AuditEntryRow, type AuditQuery, type CachedNetconf, type IpPool, type JoinTokenRow, type ManagedRoute,
-  type MemberExpiryRow, type MemberRow, type MulticastRateRow, type NetconfStoreReader, type NetworkRevisionChange,
+  type MemberCounts, type MemberExpiryRow, type MemberPageQuery, type MemberRow, type MulticastRateRow, type NetconfStoreReader, type NetworkRevisionChange,
   type NetworkRow, type NodeRecord, type NodeVersion, type RequestState,
 } from '../../master/store.js';
 import type { PgQueryable } from './pg-types.js';
 import { booleanFromPg, numberFromPg, textFromPg, uint64FromPg, uint64ToPg } from './values.js';
 
 type Row = Record<string, unknown>;
+
+const ASCII_UPPER = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ';
 
 export const MEMBER_COLUMNS =
   'networkid, nodeid, authorized, activebridge, name, notes, authorizedat, deauthorizedat, noautoassignips, ' +
@@ -132,6 +134,31 @@ export class PgRead implements NetconfStoreReader {
 
   async listMembers(nwid: string): Promise<MemberRow[]> {
     return (await this.rows(`SELECT ${MEMBER_COLUMNS} FROM member WHERE networkid = $1 ORDER BY nodeid`, [nwid])).map(memberFromRow);
+  }
+
+  async pageMembers(nwid: string, query: MemberPageQuery): Promise<MemberRow[]> {
+    const values: unknown[] = [nwid];
+    let where = 'networkid = $1';
+    if (query.authorized !== undefined) {
+      values.push(query.authorized);
+      where += ` AND authorized = $${values.length}`;
+    }
+    if (query.search !== undefined) {
+      values.push(query.search);
+      // ASCII case only, as SQLite's lower(): both engines find the same members.
+      where += ` AND (strpos(nodeid, $${values.length}) > 0 OR strpos(translate(name, '${ASCII_UPPER}', '${ASCII_UPPER.toLowerCase()}'), $${values.length}) > 0)`;
+    }
+    values.push(query.limit, query.offset);
+    const sql = `SELECT ${MEMBER_COLUMNS} FROM member WHERE ${where} ORDER BY nodeid LIMIT $${values.length - 1} OFFSET $${values.length}`;
+    return (await this.rows(sql, values)).map(memberFromRow);
+  }
+
+  async countMembers(nwid: string): Promise<MemberCounts> {
+    const row = (await this.row(
+      `SELECT count(*) AS total, count(*) FILTER (WHERE authorized) AS authorized FROM member WHERE networkid = $1`,
+      [nwid],
+    ))!;
+    return { total: numberFromPg(row.total, 'count(member)'), authorized: numberFromPg(row.authorized, 'count(member)') };
   }
 
   async getCachedNetconf(nwid: string, address: string, revision: bigint): Promise<CachedNetconf | undefined> {

@@ -7,7 +7,7 @@ import { firstFreeInRange } from '../../protocol/free-range.js';
 import { assignableRange, formatIp, parseCidr, parseIp } from '../../protocol/ip.js';
 import type { Cidr, IpFamily } from '../../protocol/ip.js';
 import type {
-  CachedNetconf, IpPool, ManagedRoute, MemberRow, NodeVersion, MulticastRateRow, NetconfStore, NetconfStoreReader, NetconfStoreTx,
+  CachedNetconf, IpPool, ManagedRoute, MemberCounts, MemberPageQuery, MemberRow, NodeVersion, MulticastRateRow, NetconfStore, NetconfStoreReader, NetconfStoreTx,
   NetworkRevisionChange, NetworkRow, NetworkRowSettings, NodeRecord, RequestState, StorageWork, Synchronous, TransactionOptions,
 } from '../../master/store.js';
 import { runSync } from '../../master/store.js';
@@ -302,6 +302,34 @@ class SqlRead implements NetconfStoreReader {
     return this.sql
       .all(`SELECT ${MEMBER_SELECT} FROM Member WHERE networkId = ? ORDER BY nodeId`, [nwid])
       .map((row) => memberFromRow(row, memberPlace(nwid, String(row.nodeId))));
+  }
+
+  pageMembers(nwid: string, query: MemberPageQuery): MemberRow[] {
+    const params: (string | number)[] = [nwid];
+    let where = 'networkId = ?';
+    // Members in address order along the member key, stopping at the page's end; but those waiting
+    // (few, as a rule) found through the authorization index and sorted, rather than every member read.
+    let order = 'nodeId';
+    if (query.authorized !== undefined) {
+      where += ' AND authorized = ?';
+      params.push(query.authorized ? 1 : 0);
+      if (!query.authorized) order = '+nodeId';
+    }
+    if (query.search !== undefined) {
+      // LIKE ignores ASCII case, without making a lower-case copy of every name.
+      where += ` AND (instr(nodeId, ?) > 0 OR name LIKE ? ESCAPE '\\')`;
+      params.push(query.search, `%${query.search.replace(/[\\%_]/g, (c) => `\\${c}`)}%`);
+    }
+    params.push(query.limit, query.offset);
+    return this.sql
+      .all(`SELECT ${MEMBER_SELECT} FROM Member WHERE ${where} ORDER BY ${order} LIMIT ? OFFSET ?`, params)
+      .map((row) => memberFromRow(row, memberPlace(nwid, String(row.nodeId))));
+  }
+
+  countMembers(nwid: string): MemberCounts {
+    const row = this.sql.get(`SELECT count(*) AS total, coalesce(sum(authorized), 0) AS authorized FROM Member WHERE networkId = ?`, [nwid])!;
+    const place: RowPlace = { table: 'Member', row: `the member counts of network ${nwid}` };
+    return { total: readInteger(row, 'total', place), authorized: readInteger(row, 'authorized', place) };
   }
 
   getCachedNetconf(nwid: string, address: string, revision: bigint): CachedNetconf | undefined {
