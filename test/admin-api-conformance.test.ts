@@ -124,6 +124,14 @@ describe('status routes', () => {
 });
 
 describe('networks', () => {
+  test('a network the API creates without rules accepts every Ethernet type, and its members\' netconfs say so (et 0)', async () => {
+    const nwid = (await s.call('POST', '/controller/network', { body: { private: false } })).body.id;
+    assert.deepEqual((await s.master.getNetwork(nwid))!.etherTypes, [0]);
+    const reply = await s.master.doNetworkConfigRequest({ identity: ids[3]!, nwid, fromAddr: '198.51.100.8/9993' });
+    assert.equal(reply.code, ResultCode.OK);
+    assert.equal(reply.netconf!.get('et'), '0');
+  });
+
   test('a new network answers every field with its default', async () => {
     const answer = await s.call('POST', '/controller/network', { body: {} });
     assert.equal(answer.status, 200);
@@ -147,13 +155,7 @@ describe('networks', () => {
       v6AssignMode: { zt: false, rfc4193: false, '6plane': false },
       routes: [],
       ipAssignmentPools: [],
-      rules: [
-        { type: 'MATCH_ETHERTYPE', not: true, or: false, etherType: 0x0800 },
-        { type: 'MATCH_ETHERTYPE', not: true, or: false, etherType: 0x0806 },
-        { type: 'MATCH_ETHERTYPE', not: true, or: false, etherType: 0x86dd },
-        { type: 'ACTION_DROP' },
-        { type: 'ACTION_ACCEPT' },
-      ],
+      rules: [{ type: 'ACTION_ACCEPT' }],
       capabilities: [],
       tags: [],
       dns: [],

@@ -151,6 +151,9 @@ export function networkSettingsFromBody(body: NetworkBody, current: NetworkInfo 
   if (body.ipAssignmentPools != null) out.ipPools = body.ipAssignmentPools.map((pool, i) => poolText(pool, i));
   if (body.routes != null) out.routes = body.routes.map((route, i) => checkedRoute(route, i));
   if (body.rules != null) out.etherTypes = etherTypesFromRules(body.rules);
+  // A network the API creates accepts every Ethernet type unless told otherwise, as ZeroTier's
+  // controller does (the contract's default rule list, `[{ type: "ACTION_ACCEPT" }]`).
+  else if (current === null) out.etherTypes = [...ACCEPT_ALL_ETHER_TYPES];
   emptyOnly('capabilities', body.capabilities);
   emptyOnly('tags', body.tags);
   if (body.dns != null) out.dns = dnsFromBody(body.dns);
@@ -273,6 +276,9 @@ type Rule = ReaderOutput<typeof ruleSchema>;
  * The rules that say what the netconf's `et` says: accept all (`[0]`), accept a list of Ethernet
  * types ("drop not ethertype A and not ethertype B ...; accept;"), or accept nothing.
  */
+/** The stored form of "accept all": Ethernet type 0, which a 2015 node reads as every type allowed. */
+const ACCEPT_ALL_ETHER_TYPES: readonly number[] = [0];
+
 export function rulesFromEtherTypes(etherTypes: readonly number[]): Record<string, unknown>[] {
   if (etherTypes.includes(0)) return [{ type: 'ACTION_ACCEPT' }];
   if (etherTypes.length === 0) return [{ type: 'ACTION_DROP' }];
@@ -294,7 +300,7 @@ function etherTypesFromRules(rules: readonly Rule[]): number[] {
   if (rules.length === 0) return [];
   const last = rules.length - 1;
   if (rules.length === 1) {
-    if (rules[0]!.type === 'ACTION_ACCEPT' && plain(rules[0]!)) return [0];
+    if (rules[0]!.type === 'ACTION_ACCEPT' && plain(rules[0]!)) return [...ACCEPT_ALL_ETHER_TYPES];
     if (rules[0]!.type === 'ACTION_DROP' && plain(rules[0]!)) return [];
     return refuse(0, `a lone ${rules[0]!.type} rule`);
   }
