@@ -11,7 +11,7 @@ import { InvalidArgumentError } from '../src/errors.js';
 import { createNetconfMaster } from '../src/master/index.js';
 import type { NetconfStore, NetconfStoreReader } from '../src/master/store.js';
 import { forEachEngine, SQLJS } from './support/engines.js';
-import { masterIdentity } from './admin-api-helpers.js';
+import { ids, masterIdentity } from './admin-api-helpers.js';
 
 /** 40 members: addresses 0a000000NN; every third authorized; names "Host NN" (upper case H). */
 async function seeded(store: NetconfStore) {
@@ -110,4 +110,27 @@ test('the admin API answers a member page without reading the whole network', as
   api.close();
   await master.close();
   await store.close();
+});
+
+forEachEngine((engine) => {
+  test('members seen since a time are counted in the database across networks, members of nodes never seen not among them', async () => {
+    let now = 1_800_000_000_000;
+    const master = createNetconfMaster(await engine.open(), masterIdentity, {
+      random: deterministicRandom('members-seen'), signingWorkers: 0, memberExpiryInterval: 0, validateIdentities: false, now: () => now,
+    });
+    const [alice, bob] = [ids[1]!, ids[2]!];
+    const open = await master.createNetwork({ name: 'open', private: false });
+    const other = await master.createNetwork({ name: 'other', private: false });
+    await master.authorizeMembers(other, ['0a00000001', '0a00000002']); // never seen
+    assert.equal((await master.doNetworkConfigRequest({ identity: alice, nwid: open })).code, 0);
+    assert.equal((await master.doNetworkConfigRequest({ identity: alice, nwid: other })).code, 0);
+    now += 60_000;
+    assert.equal((await master.doNetworkConfigRequest({ identity: bob, nwid: open })).code, 0);
+    await new Promise((resolve) => setTimeout(resolve, 20)); // the sightings' write
+    assert.deepEqual(await master.countMembersSeen(now - 30_000), { members: 5, seen: 1 }, 'bob only');
+    assert.deepEqual(await master.countMembersSeen(now - 60_000), { members: 5, seen: 3 }, "alice's two memberships and bob's");
+    assert.deepEqual(await master.countMembersSeen(now + 1), { members: 5, seen: 0 });
+    await assert.rejects(master.countMembersSeen(Number.NaN), InvalidArgumentError);
+    await master.close();
+  });
 });

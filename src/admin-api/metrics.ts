@@ -54,13 +54,7 @@ export function createMetricsState(): MetricsState {
     },
     async families(master, online) {
       const networks = await master.listNetworks();
-      let members = 0;
-      let onlineMembers = 0;
-      for (const network of networks) {
-        const list = await master.listMembers(network.id).catch(() => []);
-        members += list.length;
-        for (const member of list) if (member.lastSeen !== null && online.now - member.lastSeen <= online.windowMs) onlineMembers++;
-      }
+      const { members, seen: onlineMembers } = await master.countMembersSeen(online.now - online.windowMs);
       const counts = master.signatureCounts;
       return [
         { name: 'controller_network_count', help: 'Networks this master serves.', type: 'gauge', samples: [{ value: networks.length }] },

@@ -230,6 +230,14 @@ export async function listMembers(context: MasterContext, nwid: string | bigint)
   });
 }
 
+/** Members of every network, and how many belong to a node seen at or after `since` (ms); counted in the database. */
+export async function countMembersSeen(context: MasterContext, since: number): Promise<{ members: number; seen: number }> {
+  if (typeof since !== 'number' || Number.isNaN(since)) throw new InvalidArgumentError(`since must be a time in ms, got ${String(since)}`);
+  return context.store.read(function* (reader) {
+    return yield* call(reader.countMembersSeen(since));
+  });
+}
+
 /** Which members `pageMembers` answers (see MemberPage). */
 export interface MemberPageInput {
   /** Members skipped (default 0). */

@@ -98,6 +98,8 @@ export interface NetconfMaster {
   listMembers(nwid: string | bigint): Promise<MemberInfo[]>;
   /** One page of the members (filters, offset, limit: default 100), read in the database, with the network's counts. */
   pageMembers(nwid: string | bigint, page?: MemberPageInput): Promise<MemberPage>;
+  /** Members of every network, and how many belong to a node seen at or after `since` (ms): counted in the database, for metrics. */
+  countMembersSeen(since: number): Promise<{ members: number; seen: number }>;
   /** Authorizes a member; one that never asked yet is created authorized (pre-authorization). */
   authorizeMember(nwid: string | bigint, address: string | bigint): Promise<void>;
   /**
@@ -255,6 +257,7 @@ function facade(context: MasterContext, close: () => Promise<void>): NetconfMast
     getMember: (nwid, address) => admin.getMember(context, nwid, address),
     listMembers: (nwid) => admin.listMembers(context, nwid),
     pageMembers: (nwid, page) => admin.pageMembers(context, nwid, page),
+    countMembersSeen: (since) => admin.countMembersSeen(context, since),
     authorizeMember: (nwid, address) => admin.setMemberAuthorization(context, nwid, address, true),
     deauthorizeMember: (nwid, address) => admin.setMemberAuthorization(context, nwid, address, false),
     authorizeMembers: (nwid, addresses) => admin.setMembersAuthorization(context, nwid, addresses, true),

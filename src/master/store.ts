@@ -203,6 +203,12 @@ export interface MemberCounts {
   authorized: number;
 }
 
+/** Members of every network, and those whose node was last seen at or after a time. */
+export interface MembersSeen {
+  members: number;
+  seen: number;
+}
+
 /** A network whose revision moved, and the sequence number of that move (see the schema, version 4). */
 export interface NetworkRevisionChange {
   nwid: string;
@@ -241,6 +247,11 @@ export interface NetconfStoreReader {
   pageMembers(nwid: string, query: MemberPageQuery): Awaitable<MemberRow[]>;
   /** How many members the network has, and how many of them are authorized, counted in the database. */
   countMembers(nwid: string): Awaitable<MemberCounts>;
+  /**
+   * Members of every network, and how many of them belong to a node seen at or after `since` (ms),
+   * counted in the database (sightings still waiting for their write count from that write on).
+   */
+  countMembersSeen(since: number): Awaitable<MembersSeen>;
   /** The member's cached netconf if it was made at `revision` (an older one is of no use). */
   getCachedNetconf(nwid: string, address: string, revision: bigint): Awaitable<CachedNetconf | undefined>;
   /** Authorized members flagged as active bridges, addresses ascending. */

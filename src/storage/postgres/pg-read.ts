@@ -7,7 +7,7 @@ import { assignableRange, parseCidr, parseIp, type Cidr, type IpFamily } from '.
 import {
   CREDENTIAL_TYPES, MEMBER_EXPIRY_ACTIONS, V4_ASSIGN_MODES, V6_ASSIGN_MODES,
   type AuditEntryRow, type AuditQuery, type CachedNetconf, type IpPool, type JoinTokenRow, type ManagedRoute,
-  type MemberCounts, type MemberExpiryRow, type MemberPageQuery, type MemberRow, type MulticastRateRow, type NetconfStoreReader, type NetworkRevisionChange,
+  type MemberCounts, type MembersSeen, type MemberExpiryRow, type MemberPageQuery, type MemberRow, type MulticastRateRow, type NetconfStoreReader, type NetworkRevisionChange,
   type NetworkRow, type NodeRecord, type NodeVersion, type RequestState,
 } from '../../master/store.js';
 import type { PgQueryable } from './pg-types.js';
@@ -159,6 +159,15 @@ export class PgRead implements NetconfStoreReader {
       [nwid],
     ))!;
     return { total: numberFromPg(row.total, 'count(member)'), authorized: numberFromPg(row.authorized, 'count(member)') };
+  }
+
+  async countMembersSeen(since: number): Promise<MembersSeen> {
+    const row = (await this.row(
+      `SELECT count(*) AS members, count(*) FILTER (WHERE node.lastseen >= $1) AS seen
+       FROM member LEFT JOIN node ON node.id = member.nodeid`,
+      [since],
+    ))!;
+    return { members: numberFromPg(row.members, 'count(member)'), seen: numberFromPg(row.seen, 'count(member)') };
   }
 
   async getCachedNetconf(nwid: string, address: string, revision: bigint): Promise<CachedNetconf | undefined> {

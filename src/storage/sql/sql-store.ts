@@ -7,7 +7,7 @@ import { firstFreeInRange } from '../../protocol/free-range.js';
 import { assignableRange, formatIp, parseCidr, parseIp } from '../../protocol/ip.js';
 import type { Cidr, IpFamily } from '../../protocol/ip.js';
 import type {
-  CachedNetconf, IpPool, ManagedRoute, MemberCounts, MemberPageQuery, MemberRow, NodeVersion, MulticastRateRow, NetconfStore, NetconfStoreReader, NetconfStoreTx,
+  CachedNetconf, IpPool, ManagedRoute, MemberCounts, MemberPageQuery, MembersSeen, MemberRow, NodeVersion, MulticastRateRow, NetconfStore, NetconfStoreReader, NetconfStoreTx,
   NetworkRevisionChange, NetworkRow, NetworkRowSettings, NodeRecord, RequestState, StorageWork, Synchronous, TransactionOptions,
 } from '../../master/store.js';
 import { runSync } from '../../master/store.js';
@@ -330,6 +330,15 @@ class SqlRead implements NetconfStoreReader {
     const row = this.sql.get(`SELECT count(*) AS total, coalesce(sum(authorized), 0) AS authorized FROM Member WHERE networkId = ?`, [nwid])!;
     const place: RowPlace = { table: 'Member', row: `the member counts of network ${nwid}` };
     return { total: readInteger(row, 'total', place), authorized: readInteger(row, 'authorized', place) };
+  }
+
+  countMembersSeen(since: number): MembersSeen {
+    const row = this.sql.get(
+      `SELECT count(*) AS members, coalesce(sum(Node.lastSeen >= ?), 0) AS seen FROM Member LEFT JOIN Node ON Node.id = Member.nodeId`,
+      [since],
+    )!;
+    const place: RowPlace = { table: 'Member', row: 'the member counts' };
+    return { members: readInteger(row, 'members', place), seen: readInteger(row, 'seen', place) };
   }
 
   getCachedNetconf(nwid: string, address: string, revision: bigint): CachedNetconf | undefined {
