@@ -35,17 +35,22 @@ function rawValue(storage: SqlNetconfStore, sql: string, params: string[]): unkn
   return storage.engine.read((reader) => Object.values(reader.get(sql, params) ?? {})[0]);
 }
 
+/** The i-th other network on `nwid`'s master: never `nwid` itself (its 13th and 14th digits differ). */
+function edgeNetworkId(nwid: string, i: number): string {
+  return `${nwid.slice(0, 12)}${nwid.slice(12, 14) === 'ee' ? 'dd' : 'ee'}${String(i + 10)}`;
+}
+
 test('a network revision round-trips every 64 bits, stored as the signed integer with the same bits', async (t) => {
   const { storage, nwid } = await setup(t);
   const row = (await readWith(storage, (reader) => reader.getNetwork(nwid)))!;
   for (const [i, revision] of UINT64_EDGES.entries()) {
     // A network written at each edge revision (revisions are otherwise raised by the schema's triggers).
-    const id = `${nwid.slice(0, 14)}${String(i + 10)}`;
+    const id = edgeNetworkId(nwid, i);
     await transactWith(storage, (tx) => tx.insertNetwork({ ...row, id, revision }));
     assert.equal((await readWith(storage, (reader) => reader.getNetwork(id)))!.revision, revision);
     assert.equal((await readWith(storage, (reader) => reader.getRequestState(id, member.address))).network!.revision, revision);
   }
-  const last = `${nwid.slice(0, 14)}${String(UINT64_EDGES.length - 1 + 10)}`;
+  const last = edgeNetworkId(nwid, UINT64_EDGES.length - 1);
   assert.equal(rawValue(storage, 'SELECT revision FROM Network WHERE id = ?', [last]), -1, '2^64 - 1 is stored as -1');
 });
 
