@@ -151,7 +151,7 @@ test('joins and expiries of the same nodes racing in two processes never leave a
   }
 });
 
-test('a version-3 database migrates to 4, whose index finds a node\'s members without reading every member', { skip }, async (t) => {
+test('a version-3 database migrates to 4, whose indexes find a node\'s members and a network\'s active bridges without reading every member', { skip }, async (t) => {
   const url = await freshPostgresDatabase(t);
   const client = new pg.Client({ connectionString: url });
   client.on('error', () => {}); // the database is dropped when the test ends
@@ -171,4 +171,8 @@ test('a version-3 database migrates to 4, whose index finds a node\'s members wi
     [['0a0b0c0d03']],
   )).rows.map((row) => row['QUERY PLAN']).join('\n');
   assert.match(plan, /member_nodeid/);
+  const bridges = (await client.query(
+    `EXPLAIN SELECT nodeid FROM member WHERE networkid = $1 AND activebridge AND authorized ORDER BY nodeid`, [EXPIRING],
+  )).rows.map((row) => row['QUERY PLAN']).join('\n');
+  assert.match(bridges, /member_activebridge/);
 });
