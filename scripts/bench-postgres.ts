@@ -398,32 +398,74 @@ function spread(latencies: number[]): { p50: number; p99: number } {
   return { p50: percentile(latencies, 50), p99: percentile(latencies, 99) };
 }
 
-async function scaleFigures(databases: Databases, count: number, options: Options): Promise<ScaleFigures> {
+/** Slices each measured phase is cut into, run in turn at every member count. */
+const SLICES = 20;
+
+/** A loaded database with its master process, ready to be measured. */
+interface Loaded {
+  count: number;
+  master: MasterProcess;
+  location: string;
+  nwid: string;
+  loadSeconds: number;
+}
+
+async function loadCount(databases: Databases, count: number): Promise<Loaded> {
   const place = await databases.postgres();
   const master = new MasterProcess();
+  await master.call({ op: 'open', engine: 'postgres', location: place.location });
+  // Public: a newcomer's first request is served at once (claims an address, signs a netconf).
+  const nwid = await master.call<string>({ op: 'createNetwork', private: false });
+  const loadSeconds = await bulkLoad(databases, place.location, nwid, count);
+  return { count, master, location: place.location, nwid, loadSeconds };
+}
+
+/**
+ * Every count loaded first, each with its master process; then each phase (join, cached, not newer)
+ * measured a slice of the sample at a time, every count in turn, so that the load of a shared
+ * machine falls on all counts alike instead of on whichever count happened to run at a busy moment.
+ */
+async function scaleFigures(databases: Databases, counts: readonly number[], options: Options): Promise<ScaleFigures[]> {
+  const loaded: Loaded[] = [];
   try {
-    await master.call({ op: 'open', engine: 'postgres', location: place.location });
-    // Public: a newcomer's first request is served at once (claims an address, signs a netconf).
-    const nwid = await master.call<string>({ op: 'createNetwork', private: false });
-    const loadSeconds = await bulkLoad(databases, place.location, nwid, count);
+    for (const count of counts) {
+      log(`scale: loading ${fmt(count)} members`);
+      loaded.push(await loadCount(databases, count));
+    }
     const sample = syntheticMembers(options.sample, 0x3000000000n);
-    const round = (haveRevision: string, expected: Expected) =>
-      master.call<RoundResult>({ op: 'round', nwid, identities: sample, haveRevision, expected, inFlight: 1 });
-    const join = await round('0', 'OK');
-    const cached = await round('0', 'OK');
-    const revision = await master.call<string>({ op: 'revision', nwid });
-    await round(revision, 'OK_BUT_NOT_NEWER');
-    const notNewer = await round(revision, 'OK_BUT_NOT_NEWER');
-    const rss = await master.call<number>({ op: 'rss' });
-    const databaseMB = await databases.admin(async (client) =>
-      Number((await client.query<{ size: string }>(`SELECT pg_database_size(current_database()) AS size`)).rows[0]!.size) / 1024 / 1024, place.location);
-    return {
-      members: count, loadSeconds, databaseMB,
-      join: spread(join.latencies), cached: spread(cached.latencies), notNewer: spread(notNewer.latencies),
-      rssMB: rss / 1024 / 1024,
+    const slices = split(sample, Math.min(SLICES, sample.length));
+    const phase = async (haveRevision: (each: Loaded) => string, expected: Expected): Promise<number[][]> => {
+      const latencies: number[][] = loaded.map(() => []);
+      for (const slice of slices) {
+        for (const [i, each] of loaded.entries()) {
+          const round = await each.master.call<RoundResult>({
+            op: 'round', nwid: each.nwid, identities: slice, haveRevision: haveRevision(each), expected, inFlight: 1,
+          });
+          latencies[i]!.push(...round.latencies);
+        }
+      }
+      return latencies;
     };
+    const join = await phase(() => '0', 'OK');
+    const cached = await phase(() => '0', 'OK');
+    const revisions = new Map<Loaded, string>();
+    for (const each of loaded) revisions.set(each, await each.master.call<string>({ op: 'revision', nwid: each.nwid }));
+    await phase((each) => revisions.get(each)!, 'OK_BUT_NOT_NEWER');
+    const notNewer = await phase((each) => revisions.get(each)!, 'OK_BUT_NOT_NEWER');
+    const figures: ScaleFigures[] = [];
+    for (const [i, each] of loaded.entries()) {
+      const rss = await each.master.call<number>({ op: 'rss' });
+      const databaseMB = await databases.admin(async (client) =>
+        Number((await client.query<{ size: string }>(`SELECT pg_database_size(current_database()) AS size`)).rows[0]!.size) / 1024 / 1024, each.location);
+      figures.push({
+        members: each.count, loadSeconds: each.loadSeconds, databaseMB,
+        join: spread(join[i]!), cached: spread(cached[i]!), notNewer: spread(notNewer[i]!),
+        rssMB: rss / 1024 / 1024,
+      });
+    }
+    return figures;
   } finally {
-    await master.stop();
+    for (const each of loaded) await each.master.stop();
   }
 }
 
@@ -552,7 +594,9 @@ function report(options: Options, server: string, rates: Record<string, Rates>, 
     'row triggers off and the run of held addresses written once: node, member and one IPv4 address each,',
     'no cached netconf; then `VACUUM (ANALYZE)`, included in the load time), then measured members ask one at a time:',
     'their first request (a join: an address claimed after the loaded block, a netconf signed and stored),',
-    'again (cached), and at the revision they hold (not newer). RSS: the master process after serving.',
+    'again (cached), and at the revision they hold (not newer). Every count is loaded first, with a master',
+    `process of its own; each phase then runs ${SLICES} slices of the measured members, every count in turn, so a`,
+    'busy moment of the machine falls on all counts alike. RSS: each master process after serving.',
     '',
     '| members | load s | database MB | join p50 / p99 ms | cached p50 / p99 ms | not-newer p50 / p99 ms | master RSS MB |',
     '|---|---|---|---|---|---|---|',
@@ -593,12 +637,9 @@ async function main(): Promise<void> {
       const r = rates[`${engine}-${processes}`]!;
       log(`${engine}, ${processes} process(es): fresh ${fmt(r.fresh)}/s, cached ${fmt(r.cached)}/s, not-newer ${fmt(r.notNewer)}/s`);
     }
-    const scale: ScaleFigures[] = [];
-    for (const count of [options.small, options.middle, options.large]) {
-      log(`scale: ${fmt(count)} members`);
-      const figures = await scaleFigures(databases, count, options);
-      scale.push(figures);
-      log(`  join p50 ${fmt(figures.join.p50, 2)} ms p99 ${fmt(figures.join.p99, 2)} ms, cached p50 ${fmt(figures.cached.p50, 2)} ms, not-newer p50 ${fmt(figures.notNewer.p50, 2)} ms, RSS ${fmt(figures.rssMB)} MB`);
+    const scale = await scaleFigures(databases, [options.small, options.middle, options.large], options);
+    for (const figures of scale) {
+      log(`scale ${fmt(figures.members)}: join p50 ${fmt(figures.join.p50, 2)} ms p99 ${fmt(figures.join.p99, 2)} ms, cached p50 ${fmt(figures.cached.p50, 2)} ms, not-newer p50 ${fmt(figures.notNewer.p50, 2)} ms, RSS ${fmt(figures.rssMB)} MB`);
     }
     let migration: MigrationFigures | null = null;
     if (options.migrate > 0) {
