@@ -8,11 +8,16 @@
  *    signed), a cached request and a not-newer request at a small, a middle and a large member
  *    count, the members bulk-loaded through SQL (INSERT ... SELECT FROM generate_series, in
  *    batches); and the master process's RSS after serving at each count.
+ * 3. Migration: a SQLite image of --migrate members (a node, a member and an IPv4 address each,
+ *    every tenth an IPv6 address too) copied into PostgreSQL and back (`copySqliteImageToPostgres`,
+ *    `sqliteImageFromPostgres`, what `zt-netconf-master migrate` runs), and a tenth of it, whose
+ *    ratio tells whether the time grows linearly.
  *
  *   npm run bench:postgres                              rates (1,000 members), scale 1,000 / 100,000 / 10,000,000
  *   npm run bench:postgres -- --large 1000000           a smaller large count (bounded run time)
  *   npm run bench:postgres -- --members 500 --rounds 1 --middle 10000 --large 100000 --no-write   a smoke test
  *   npm run bench:postgres -- --url postgresql://...    an existing server (a database is created per figure)
+ *   npm run bench:postgres -- --migrate 0               without the migration figures (default 100,000 members)
  *
  * Without --url a throwaway server is started (initdb and pg_ctl in a temp folder, as the tests do).
  * Every master runs in a child process of its own (this script with --worker), so processes, not
@@ -31,6 +36,8 @@ import { TEST_IDENTITIES } from '../src/crypto/test-identities.js';
 import { createNetconfMaster, ResultCode, type NetconfMaster } from '../src/master/index.js';
 import { openSqlJsStorage } from '../src/storage/index.js';
 import { openPostgresStorage } from '../src/storage/postgres/open.js';
+import { copySqliteImageToPostgres, sqliteImageFromPostgres } from '../src/storage/postgres/sqlite-image.js';
+import { createMemoryPersistence } from '../src/storage/sqljs/persistence/memory.js';
 import { startPostgres, type PostgresServer } from '../test/support/postgres-server.js';
 import { fmt, log, median, percentile, syntheticIdentity } from './bench-common.js';
 
@@ -50,6 +57,8 @@ interface Options {
   large: number;
   /** Members measured at each count (their first, cached and not-newer requests). */
   sample: number;
+  /** Members of the migrated image (0: no migration figures). */
+  migrate: number;
   url: string | undefined;
   write: boolean;
 }
@@ -59,7 +68,7 @@ function parseOptions(argv: readonly string[]): Options {
     const index = argv.indexOf(`--${name}`);
     if (index === -1) return fallback;
     const parsed = Number(argv[index + 1]);
-    if (!Number.isInteger(parsed) || parsed < 1) throw new Error(`--${name} needs a positive integer`);
+    if (!Number.isInteger(parsed) || parsed < (name === 'migrate' ? 0 : 1)) throw new Error(`--${name} needs a positive integer`);
     return parsed;
   };
   const urlIndex = argv.indexOf('--url');
@@ -71,6 +80,7 @@ function parseOptions(argv: readonly string[]): Options {
     middle: value('middle', 100_000),
     large: value('large', 10_000_000),
     sample: value('sample', 1_000),
+    migrate: value('migrate', 100_000),
     url: urlIndex === -1 ? undefined : argv[urlIndex + 1],
     write: !argv.includes('--no-write'),
   };
@@ -366,7 +376,10 @@ async function bulkLoad(databases: Databases, url: string, nwid: string, count: 
       log(`    loaded ${fmt(to + 1)} of ${fmt(count)} members (${fmt((performance.now() - started) / 1000, 1)} s)`);
     }
     await client.query(`INSERT INTO iprun (networkid, ipversion, first, last) VALUES ($1, 4, 167772161, $2)`, [nwid, 167772161 + count - 1]);
-    await client.query('ANALYZE');
+    // A database in service has been vacuumed: without this, autovacuum's first pass over the
+    // loaded tables (gigabytes at 10,000,000 members) and the hint bits the first reads write
+    // would run during the measurement.
+    await client.query('VACUUM (ANALYZE)');
   }, url);
   return (performance.now() - started) / 1000;
 }
@@ -385,33 +398,138 @@ function spread(latencies: number[]): { p50: number; p99: number } {
   return { p50: percentile(latencies, 50), p99: percentile(latencies, 99) };
 }
 
-async function scaleFigures(databases: Databases, count: number, options: Options): Promise<ScaleFigures> {
+/** Slices each measured phase is cut into, run in turn at every member count. */
+const SLICES = 20;
+
+/** A loaded database with its master process, ready to be measured. */
+interface Loaded {
+  count: number;
+  master: MasterProcess;
+  location: string;
+  nwid: string;
+  loadSeconds: number;
+}
+
+async function loadCount(databases: Databases, count: number): Promise<Loaded> {
   const place = await databases.postgres();
   const master = new MasterProcess();
+  await master.call({ op: 'open', engine: 'postgres', location: place.location });
+  // Public: a newcomer's first request is served at once (claims an address, signs a netconf).
+  const nwid = await master.call<string>({ op: 'createNetwork', private: false });
+  const loadSeconds = await bulkLoad(databases, place.location, nwid, count);
+  return { count, master, location: place.location, nwid, loadSeconds };
+}
+
+/**
+ * Every count loaded first, each with its master process; then each phase (join, cached, not newer)
+ * measured a slice of the sample at a time, every count in turn, so that the load of a shared
+ * machine falls on all counts alike instead of on whichever count happened to run at a busy moment.
+ */
+async function scaleFigures(databases: Databases, counts: readonly number[], options: Options): Promise<ScaleFigures[]> {
+  const loaded: Loaded[] = [];
   try {
-    await master.call({ op: 'open', engine: 'postgres', location: place.location });
-    // Public: a newcomer's first request is served at once (claims an address, signs a netconf).
-    const nwid = await master.call<string>({ op: 'createNetwork', private: false });
-    const loadSeconds = await bulkLoad(databases, place.location, nwid, count);
+    for (const count of counts) {
+      log(`scale: loading ${fmt(count)} members`);
+      loaded.push(await loadCount(databases, count));
+    }
     const sample = syntheticMembers(options.sample, 0x3000000000n);
-    const round = (haveRevision: string, expected: Expected) =>
-      master.call<RoundResult>({ op: 'round', nwid, identities: sample, haveRevision, expected, inFlight: 1 });
-    const join = await round('0', 'OK');
-    const cached = await round('0', 'OK');
-    const revision = await master.call<string>({ op: 'revision', nwid });
-    await round(revision, 'OK_BUT_NOT_NEWER');
-    const notNewer = await round(revision, 'OK_BUT_NOT_NEWER');
-    const rss = await master.call<number>({ op: 'rss' });
-    const databaseMB = await databases.admin(async (client) =>
-      Number((await client.query<{ size: string }>(`SELECT pg_database_size(current_database()) AS size`)).rows[0]!.size) / 1024 / 1024, place.location);
-    return {
-      members: count, loadSeconds, databaseMB,
-      join: spread(join.latencies), cached: spread(cached.latencies), notNewer: spread(notNewer.latencies),
-      rssMB: rss / 1024 / 1024,
+    const slices = split(sample, Math.min(SLICES, sample.length));
+    const phase = async (haveRevision: (each: Loaded) => string, expected: Expected): Promise<number[][]> => {
+      const latencies: number[][] = loaded.map(() => []);
+      for (const slice of slices) {
+        for (const [i, each] of loaded.entries()) {
+          const round = await each.master.call<RoundResult>({
+            op: 'round', nwid: each.nwid, identities: slice, haveRevision: haveRevision(each), expected, inFlight: 1,
+          });
+          latencies[i]!.push(...round.latencies);
+        }
+      }
+      return latencies;
     };
+    const join = await phase(() => '0', 'OK');
+    const cached = await phase(() => '0', 'OK');
+    const revisions = new Map<Loaded, string>();
+    for (const each of loaded) revisions.set(each, await each.master.call<string>({ op: 'revision', nwid: each.nwid }));
+    await phase((each) => revisions.get(each)!, 'OK_BUT_NOT_NEWER');
+    const notNewer = await phase((each) => revisions.get(each)!, 'OK_BUT_NOT_NEWER');
+    const figures: ScaleFigures[] = [];
+    for (const [i, each] of loaded.entries()) {
+      const rss = await each.master.call<number>({ op: 'rss' });
+      const databaseMB = await databases.admin(async (client) =>
+        Number((await client.query<{ size: string }>(`SELECT pg_database_size(current_database()) AS size`)).rows[0]!.size) / 1024 / 1024, each.location);
+      figures.push({
+        members: each.count, loadSeconds: each.loadSeconds, databaseMB,
+        join: spread(join[i]!), cached: spread(cached[i]!), notNewer: spread(notNewer[i]!),
+        rssMB: rss / 1024 / 1024,
+      });
+    }
+    return figures;
   } finally {
-    await master.stop();
+    for (const each of loaded) await each.master.stop();
   }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Migration
+
+interface MigrationFigures {
+  members: number;
+  /** Seconds into PostgreSQL and back out, at `members` and at a tenth of it. */
+  into: number;
+  out: number;
+  intoTenth: number;
+  outTenth: number;
+}
+
+/** A SQLite image of `count` members in one network (node, member, IPv4 address; every tenth an IPv6 address, chosen). */
+async function migrationImage(count: number): Promise<Uint8Array> {
+  const storage = await openSqlJsStorage({ persistence: createMemoryPersistence() });
+  try {
+    const master = createNetconfMaster(storage, Identity.fromString(TEST_IDENTITIES[0]!), { validateIdentities: false, signingWorkers: 0 });
+    const nwid = await master.createNetwork({ name: 'migrated', v4AssignMode: 'zt', ipPools: ['10.0.0.0/8'] });
+    await master.close();
+    storage.engine.write((writer) => {
+      for (let i = 0; i < count; i++) {
+        const id = (0x2000000000 + i).toString(16).padStart(10, '0');
+        writer.run(`INSERT INTO Node (id, identity, lastAt, lastSeen, firstSeen) VALUES (?, ?, '198.51.100.7/9993', 1700000000000, 1700000000000)`,
+          [id, `${id}:0:${'ab'.repeat(64)}`]);
+        writer.run(`INSERT INTO Member (networkId, nodeId, authorized, authorizedAt) VALUES (?, ?, 1, 1700000000000)`, [nwid, id]);
+        const v4 = 0x0a000001 + i;
+        writer.run(`INSERT INTO IpAssignment (networkId, nodeId, ip, ipNetmaskBits, ipVersion, ipInt, automatic) VALUES (?, ?, ?, 8, 4, ?, 1)`,
+          [nwid, id, [v4 >>> 24, (v4 >>> 16) & 255, (v4 >>> 8) & 255, v4 & 255].join('.'), v4]);
+        if (i % 10 === 0) {
+          writer.run(`INSERT INTO IpAssignment (networkId, nodeId, ip, ipNetmaskBits, ipVersion, ipInt, automatic) VALUES (?, ?, ?, 64, 6, NULL, 0)`,
+            [nwid, id, `fd00::${(i / 10 + 1).toString(16)}`]);
+        }
+      }
+    });
+    return await storage.backup();
+  } finally {
+    await storage.close();
+  }
+}
+
+/** Seconds to copy an image of `count` members into a fresh PostgreSQL database, and to read it back. */
+async function migrationSeconds(databases: Databases, count: number): Promise<{ into: number; out: number }> {
+  const image = await migrationImage(count);
+  const place = await databases.postgres();
+  const store = await openPostgresStorage({ connectionString: place.location });
+  try {
+    let started = performance.now();
+    await copySqliteImageToPostgres(image, store);
+    const into = (performance.now() - started) / 1000;
+    started = performance.now();
+    await sqliteImageFromPostgres(store);
+    return { into, out: (performance.now() - started) / 1000 };
+  } finally {
+    await store.close();
+  }
+}
+
+async function migrationFigures(databases: Databases, count: number): Promise<MigrationFigures> {
+  const tenth = await migrationSeconds(databases, Math.max(1, Math.round(count / 10)));
+  const full = await migrationSeconds(databases, count);
+  return { members: count, into: full.into, out: full.out, intoTenth: tenth.into, outTenth: tenth.out };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -420,7 +538,28 @@ async function scaleFigures(databases: Databases, count: number, options: Option
 const BEGIN = '<!-- bench:postgres begin -->';
 const END = '<!-- bench:postgres end -->';
 
-function report(options: Options, server: string, rates: Record<string, Rates>, scale: ScaleFigures[]): string {
+function migrationReport(m: MigrationFigures | null): string[] {
+  if (m === null) return [];
+  const tenth = fmt(Math.round(m.members / 10));
+  return [
+    '',
+    '### Migration',
+    '',
+    `A SQLite image of ${fmt(m.members)} members (a node, a member and an IPv4 address each, every tenth an IPv6`,
+    'address too) copied into a fresh PostgreSQL database and read back into a SQLite image: what',
+    '`zt-netconf-master migrate` runs after opening the file. Row triggers are off for the copy\'s own',
+    'transaction and the runs of held addresses are written once at the end.',
+    '',
+    '| members | into PostgreSQL s | back to SQLite s |',
+    '|---|---|---|',
+    `| ${tenth} | ${fmt(m.intoTenth, 1)} | ${fmt(m.outTenth, 1)} |`,
+    `| ${fmt(m.members)} | ${fmt(m.into, 1)} | ${fmt(m.out, 1)} |`,
+    '',
+    `Ten times the members: ${fmt(m.into / m.intoTenth, 1)} × the time into PostgreSQL, ${fmt(m.out / m.outTenth, 1)} × back (linear: 10).`,
+  ];
+}
+
+function report(options: Options, server: string, rates: Record<string, Rates>, scale: ScaleFigures[], migration: MigrationFigures | null): string {
   const cpu = cpus()[0]?.model ?? 'unknown CPU';
   const rate = (key: string, field: keyof Rates) => (rates[key] === undefined ? 'n/a' : fmt(rates[key]![field]));
   const ms = (value: number) => fmt(value, 2);
@@ -453,9 +592,11 @@ function report(options: Options, server: string, rates: Record<string, Rates>, 
     '',
     'Members bulk-loaded through SQL (INSERT ... SELECT FROM generate_series, 500,000 rows a transaction,',
     'row triggers off and the run of held addresses written once: node, member and one IPv4 address each,',
-    'no cached netconf), then measured members ask one at a time:',
+    'no cached netconf; then `VACUUM (ANALYZE)`, included in the load time), then measured members ask one at a time:',
     'their first request (a join: an address claimed after the loaded block, a netconf signed and stored),',
-    'again (cached), and at the revision they hold (not newer). RSS: the master process after serving.',
+    'again (cached), and at the revision they hold (not newer). Every count is loaded first, with a master',
+    `process of its own; each phase then runs ${SLICES} slices of the measured members, every count in turn, so a`,
+    'busy moment of the machine falls on all counts alike. RSS: each master process after serving.',
     '',
     '| members | load s | database MB | join p50 / p99 ms | cached p50 / p99 ms | not-newer p50 / p99 ms | master RSS MB |',
     '|---|---|---|---|---|---|---|',
@@ -466,6 +607,7 @@ function report(options: Options, server: string, rates: Record<string, Rates>, 
       `cached ${fmt(large!.cached.p50 / small!.cached.p50, 2)} / ${fmt(large!.cached.p99 / small!.cached.p99, 2)}, ` +
       `not-newer ${fmt(large!.notNewer.p50 / small!.notNewer.p50, 2)} / ${fmt(large!.notNewer.p99 / small!.notNewer.p99, 2)} (target within 2 ×).`,
     `Master RSS at ${fmt(large!.members)} ÷ at ${fmt(middle.members)}: ${fmt(large!.rssMB / middle.rssMB, 2)} (target within 2 ×).`,
+    ...migrationReport(migration),
     END,
   ].join('\n');
 }
@@ -495,14 +637,17 @@ async function main(): Promise<void> {
       const r = rates[`${engine}-${processes}`]!;
       log(`${engine}, ${processes} process(es): fresh ${fmt(r.fresh)}/s, cached ${fmt(r.cached)}/s, not-newer ${fmt(r.notNewer)}/s`);
     }
-    const scale: ScaleFigures[] = [];
-    for (const count of [options.small, options.middle, options.large]) {
-      log(`scale: ${fmt(count)} members`);
-      const figures = await scaleFigures(databases, count, options);
-      scale.push(figures);
-      log(`  join p50 ${fmt(figures.join.p50, 2)} ms p99 ${fmt(figures.join.p99, 2)} ms, cached p50 ${fmt(figures.cached.p50, 2)} ms, not-newer p50 ${fmt(figures.notNewer.p50, 2)} ms, RSS ${fmt(figures.rssMB)} MB`);
+    const scale = await scaleFigures(databases, [options.small, options.middle, options.large], options);
+    for (const figures of scale) {
+      log(`scale ${fmt(figures.members)}: join p50 ${fmt(figures.join.p50, 2)} ms p99 ${fmt(figures.join.p99, 2)} ms, cached p50 ${fmt(figures.cached.p50, 2)} ms, not-newer p50 ${fmt(figures.notNewer.p50, 2)} ms, RSS ${fmt(figures.rssMB)} MB`);
     }
-    const section = report(options, server, rates, scale);
+    let migration: MigrationFigures | null = null;
+    if (options.migrate > 0) {
+      log(`migration: ${fmt(options.migrate)} members`);
+      migration = await migrationFigures(databases, options.migrate);
+      log(`  into PostgreSQL ${fmt(migration.into, 1)} s (a tenth: ${fmt(migration.intoTenth, 1)} s), back ${fmt(migration.out, 1)} s (a tenth: ${fmt(migration.outTenth, 1)} s)`);
+    }
+    const section = report(options, server, rates, scale, migration);
     process.stdout.write(`${section}\n`);
     if (options.write) {
       writeSection(section);

@@ -30,7 +30,7 @@ test('two processes opening one empty database at the same moment both succeed, 
   await client.connect();
   const rows = (await client.query(`SELECT v FROM config WHERE k = 'schemaVersion'`)).rows;
   await client.end();
-  assert.deepEqual(rows, [{ v: '3' }]);
+  assert.deepEqual(rows, [{ v: '4' }]);
 });
 
 test('a database of another program, or of a newer version, is refused and left unchanged', { skip }, async (t) => {
@@ -283,7 +283,7 @@ test('a version-1 database migrates on open: its rows kept, and from then on the
   await client.query(`INSERT INTO member (networkid, nodeid, authorized) VALUES ($1, '0102030405', true)`, [NWID]);
   const store = await openPostgresStorage({ connectionString: url });
   t.after(() => store.close());
-  assert.deepEqual((await client.query(`SELECT v FROM config WHERE k = 'schemaVersion'`)).rows, [{ v: '3' }]);
+  assert.deepEqual((await client.query(`SELECT v FROM config WHERE k = 'schemaVersion'`)).rows, [{ v: '4' }]);
   assert.equal((await readPg(store, (reader) => reader.getNetwork(NWID)))?.revision, 7n);
   const revision = async () => (await readPg(store, (reader) => reader.getNetwork(NWID)))!.revision;
   // psql edits obey the rule too: a name raises nothing, a setting 1, a de-authorization the max delta + 1.

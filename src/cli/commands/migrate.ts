@@ -112,8 +112,8 @@ async function fileToPostgres(context: CommandContext, from: string, to: string,
   try {
     const replaced = held > 0;
     const { copySqliteImageToPostgres } = await import('../../storage/postgres/sqlite-image.js');
-    const report = await withDelayedProgress(context.io, `copying ${from} into PostgreSQL`, progress, () =>
-      copySqliteImageToPostgres(image, target, { replace }),
+    const report = await withDelayedProgress(context.io, `copying ${from} into PostgreSQL`, progress, (shown) =>
+      copySqliteImageToPostgres(image, target, { replace, onProgress: (detail) => shown.update(detail) }),
     ).catch((error: unknown) => {
       // Another writer filled the database since the check: the copy was rolled back.
       if (error instanceof InvalidArgumentError && /already holds/.test(error.message)) {
@@ -155,7 +155,9 @@ async function postgresToFile(context: CommandContext, from: string, to: string,
   let image: Uint8Array;
   try {
     const { sqliteImageFromPostgres } = await import('../../storage/postgres/sqlite-image.js');
-    image = await withDelayedProgress(context.io, 'reading PostgreSQL', progress, () => sqliteImageFromPostgres(store));
+    image = await withDelayedProgress(context.io, 'reading PostgreSQL', progress, (shown) =>
+      sqliteImageFromPostgres(store, (detail) => shown.update(detail)),
+    );
   } finally {
     await store.close();
   }

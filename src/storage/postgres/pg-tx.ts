@@ -8,7 +8,11 @@
  *   found is still free when it is inserted;
  * - a node or member that another writer created meanwhile (`INSERT ... ON CONFLICT DO NOTHING`
  *   inserted nothing) makes the whole transaction run again, and then it reads the winner's row:
- *   the first identity that claims an address keeps it.
+ *   the first identity that claims an address keeps it;
+ * - a member insert key-share-locks its node row, and forgetting nodes locks them for update before
+ *   it looks for their members (in a statement of its own, which sees every member committed by
+ *   then): a node is never forgotten while a member that relies on it is being made, and a member
+ *   whose node this transaction read and another one forgot meanwhile makes it run again.
  */
 import { ConflictError } from '../../errors.js';
 import { formatIp, type Cidr } from '../../protocol/ip.js';
@@ -58,6 +62,8 @@ export class PgTx extends PgRead implements NetconfStoreTx {
   }
 
   readonly #claimLocks = new Set<string>();
+  /** Nodes this transaction read as present: a member made for one of them needs it to stay. */
+  readonly #nodesSeen = new Set<string>();
   /** Networks whose row this transaction share-locked (see getRequestState). */
   readonly #shared = new Set<string>();
 
@@ -81,7 +87,15 @@ export class PgTx extends PgRead implements NetconfStoreTx {
   override async getRequestState(nwid: string, address: string): Promise<RequestState> {
     await this.db.query(`SELECT 1 FROM network WHERE id = $1 FOR SHARE`, [nwid]);
     this.#shared.add(nwid);
-    return super.getRequestState(nwid, address);
+    const state = await super.getRequestState(nwid, address);
+    if (state.nodeIdentity !== undefined) this.#nodesSeen.add(address);
+    return state;
+  }
+
+  override async getNode(address: string): Promise<NodeRecord | undefined> {
+    const node = await super.getNode(address);
+    if (node !== undefined) this.#nodesSeen.add(address);
+    return node;
   }
 
   /** Locked for update, or shared where the request's read shared it (a request changes no network row). */
@@ -167,6 +181,13 @@ export class PgTx extends PgRead implements NetconfStoreTx {
   }
 
   async insertMember(member: MemberRow): Promise<void> {
+    // Held until this transaction ends: the node cannot be forgotten under the member made here.
+    // A member may be made for a node not (yet) known (pre-authorization); one this transaction
+    // read that is gone now was forgotten by another writer since.
+    const node = await this.row(`SELECT 1 FROM node WHERE id = $1 FOR KEY SHARE`, [member.address]);
+    if (node === undefined && this.#nodesSeen.has(member.address)) {
+      throw new RunAgain(`node ${member.address} was forgotten by another writer`);
+    }
     const inserted = await this.#run(
       `INSERT INTO member (${MEMBER_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
        ON CONFLICT (networkid, nodeid) DO NOTHING`,
@@ -293,11 +314,16 @@ export class PgTx extends PgRead implements NetconfStoreTx {
 
   async forgetNodesWithoutMembers(addresses: readonly string[]): Promise<string[]> {
     if (addresses.length === 0) return [];
+    const ids = [...new Set(addresses)].sort();
+    // First the locks (waiting for every transaction making a member of these nodes to end), then,
+    // in a new statement that sees what those committed, the nodes left without members. In one
+    // statement, a member committed while the delete waited would not be seen and its node would go.
+    await this.db.query(`SELECT 1 FROM node WHERE id = ANY($1::char(10)[]) ORDER BY id FOR UPDATE`, [ids]);
     // A pending sighting of a forgotten node later updates no row: harmless.
     const rows = await this.rows(
-      `DELETE FROM node WHERE id = ANY($1::text[]) AND NOT EXISTS (SELECT 1 FROM member WHERE member.nodeid = node.id)
+      `DELETE FROM node WHERE id = ANY($1::char(10)[]) AND NOT EXISTS (SELECT 1 FROM member WHERE member.nodeid = node.id)
        RETURNING id`,
-      [[...new Set(addresses)]],
+      [ids],
     );
     return rows.map((row) => String(row.id)).sort();
   }

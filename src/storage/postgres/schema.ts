@@ -10,7 +10,7 @@
 import { NotANetconfDatabaseError, SchemaTooNewError } from '../../errors.js';
 import type { PgQueryable } from './pg-types.js';
 
-export const POSTGRES_SCHEMA_VERSION = 3;
+export const POSTGRES_SCHEMA_VERSION = 4;
 /** The channel the revision triggers notify on (schema version 2); the payload is the network ID. */
 export const CHANGE_CHANNEL = 'zt_netconf_change';
 export const APPLICATION_MARK = 'zt-netconf-master';
@@ -386,8 +386,22 @@ CREATE TRIGGER member_noautoassignips_revision AFTER UPDATE OF noautoassignips O
   FOR EACH ROW EXECUTE FUNCTION member_noautoassignips_revision();
 `;
 
+/**
+ * Version 4: indexes that keep two reads from visiting every member of a big network. Made in the
+ * opening transaction: on a large database the first open of this version waits for them.
+ * - `member_nodeid`: members found by node, for forgetting nodes left without members (member
+ *   expiry with the delete action), which scanned every member of every network (0.7 s at
+ *   1,000,000 members) while holding its locks.
+ * - `member_activebridge` (partial: active bridges only, so a few rows): a network's active bridges,
+ *   read by the first request after each revision change, which walked every authorized member.
+ */
+const VERSION_4_DDL = `
+CREATE INDEX member_nodeid ON member (nodeid);
+CREATE INDEX member_activebridge ON member (networkid, nodeid) WHERE activebridge AND authorized;
+`;
+
 /** Migrations from version n-1 to n, for n = 2..POSTGRES_SCHEMA_VERSION. */
-const MIGRATIONS: readonly string[] = [VERSION_2_DDL, VERSION_3_DDL];
+const MIGRATIONS: readonly string[] = [VERSION_2_DDL, VERSION_3_DDL, VERSION_4_DDL];
 
 async function userTables(db: PgQueryable): Promise<string[]> {
   const result = await db.query<{ name: string }>(

@@ -5,10 +5,14 @@
  *
  * One table of column pairs drives both directions. Integers travel as decimal text, so 64-bit
  * values (stored as the signed integer with the same bits on both sides) are copied exactly.
- * Derived tables (the address runs) are rebuilt by each side's triggers; Config keeps each side's
- * own schema version. The revision triggers of either side must not raise the revisions copied:
- * every network is held (RevisionHold) while its rows arrive, and the holds are dropped with
- * nothing to apply. The change sequence counter is set to the highest network's.
+ * Config keeps each side's own schema version, and the change sequence counter is set to the
+ * highest network's. The revision triggers of either side must not raise the revisions copied.
+ * - Into SQLite: every network is held (RevisionHold) while its rows arrive, and the holds are
+ *   dropped with nothing to apply; the address runs are kept by SQLite's triggers.
+ * - Into PostgreSQL: the copied tables' row triggers are off for the copy's own transaction (no
+ *   other session ever sees them off), and the address runs are written once at the end from the
+ *   copied addresses. Row by row, each address would extend one run, updating the same row again
+ *   within one transaction: time quadratic in the addresses of a network.
  */
 import { formatIp, parseIp } from '../../protocol/ip.js';
 import { InvalidArgumentError, NotANetconfDatabaseError } from '../../errors.js';
@@ -129,6 +133,12 @@ const ASSIGNMENT_COLUMNS = ['networkId', 'nodeId', 'ip', 'ipNetmaskBits', 'ipVer
 
 const PAGE_ROWS = 5000;
 
+/** Tables with row triggers that an insert fires (revision raises, address runs): off during a copy into PostgreSQL. */
+const TRIGGERED_TABLES = ['member', 'ipassignment', 'ipassignmentpool', 'route', 'rule', 'multicastrate'] as const;
+
+/** Told how far a copy has come: `detail` names the table and the rows done (for a progress line). */
+export type CopyProgress = (detail: string) => void;
+
 /** What a copy moved, and what the target's schema could not hold. */
 export interface CopyReport {
   rows: Record<string, number>;
@@ -191,21 +201,25 @@ const ASSIGNMENT_TABLE: Table = {
  * A consistent SQLite image of the whole PostgreSQL database (one REPEATABLE READ snapshot), in
  * the current SQLite schema. Requests and admin changes go on meanwhile.
  */
-export async function sqliteImageFromPostgres(store: PgConnectionSource): Promise<Uint8Array> {
+export async function sqliteImageFromPostgres(store: PgConnectionSource, onProgress: CopyProgress = () => {}): Promise<Uint8Array> {
   const target = await openImage();
   try {
     await store.withClient(async (client) => {
       await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
       try {
         for (const table of TABLES) {
+          let done = 0;
           for await (const rows of pgPages(client, table)) {
             await target.engine.write((writer) => insertSqlite(writer, table, rows));
+            onProgress(`${table.pg}: ${done += rows.length} rows`);
           }
           if (table.sqlite === 'Network') {
             await target.engine.write((writer) => writer.run(`INSERT INTO RevisionHold (networkId) SELECT id FROM Network`));
           }
         }
+        let assignments = 0;
         for await (const rows of pgPages(client, ASSIGNMENT_TABLE)) {
+          onProgress(`ipassignment: ${assignments += rows.length} rows`);
           await target.engine.write((writer) => {
             for (const row of rows) {
               const family = Number(row.ipversion) as 4 | 6;
@@ -241,14 +255,16 @@ function insertSqlite(writer: SqlWriter, table: Table, rows: Record<string, unkn
 
 /**
  * Copies a SQLite image (a backup or a database file's bytes, of any schema version this library
- * reads) into the PostgreSQL database, in one transaction. The target must hold no network and no
- * node (nor audit entry) unless `replace` is set, in which case its contents are replaced.
+ * reads) into the PostgreSQL database, in one transaction, in time linear in its rows. The target
+ * must hold no network and no node (nor audit entry) unless `replace` is set, in which case its
+ * contents are replaced. The connection's role must own the tables (it does when it made the schema).
  */
 export async function copySqliteImageToPostgres(
   image: Uint8Array,
   store: PgConnectionSource,
-  options: { replace?: boolean } = {},
+  options: { replace?: boolean; onProgress?: CopyProgress } = {},
 ): Promise<CopyReport> {
+  const onProgress = options.onProgress ?? (() => {});
   if (!(image instanceof Uint8Array)) throw new InvalidArgumentError('the SQLite image must be a Uint8Array');
   const source = await openImage(image).catch((error: unknown) => {
     throw error instanceof NotANetconfDatabaseError ? error : new NotANetconfDatabaseError(`not a netconf database image: ${(error as Error).message}`, { cause: error });
@@ -270,14 +286,15 @@ export async function copySqliteImageToPostgres(
              jointoken, memberexpiry, auditentry`,
           );
         }
+        for (const table of TRIGGERED_TABLES) await client.query(`ALTER TABLE ${table} DISABLE TRIGGER USER`);
         for (const table of TABLES) {
           const { kept, total } = source.engine.read((reader) => readSqliteTable(reader, table));
           report.rows[table.pg] = kept.length;
           if (total > kept.length) report.skipped[table.pg] = total - kept.length;
           for (let start = 0; start < kept.length; start += PAGE_ROWS) {
             await insertPg(client, table, kept.slice(start, start + PAGE_ROWS));
+            onProgress(`${table.pg}: ${Math.min(kept.length, start + PAGE_ROWS)} of ${kept.length} rows`);
           }
-          if (table.pg === 'network') await client.query(`INSERT INTO revisionhold (networkid) SELECT id FROM network`);
         }
         const assignments = source.engine.read((reader) => readSqliteAssignments(reader));
         report.rows.ipassignment = assignments.kept.length;
@@ -290,9 +307,21 @@ export async function copySqliteImageToPostgres(
             [page.map((a) => a.networkId), page.map((a) => a.nodeId), page.map((a) => a.family), page.map((a) => a.address),
               page.map((a) => a.bits), page.map((a) => a.automatic)],
           );
+          onProgress(`ipassignment: ${Math.min(assignments.kept.length, start + PAGE_ROWS)} of ${assignments.kept.length} rows`);
         }
-        await client.query(`UPDATE revisionhold SET pendingraise = 0`);
-        await client.query(`DELETE FROM revisionhold`);
+        // The runs of held addresses, at once: consecutive addresses share ipint - their rank.
+        onProgress('address runs');
+        await client.query(
+          `INSERT INTO iprun (networkid, ipversion, first, last)
+           SELECT networkid, ipversion, min(ipint), max(ipint)
+           FROM (SELECT networkid, ipversion, ipint,
+                        ipint - row_number() OVER (PARTITION BY networkid, ipversion ORDER BY ipint) AS step
+                 FROM ipassignment) AS held
+           GROUP BY networkid, ipversion, step`,
+        );
+        // The references checked now (they are deferred), since a table with checks pending cannot be altered.
+        await client.query(`SET CONSTRAINTS ALL IMMEDIATE`);
+        for (const table of TRIGGERED_TABLES) await client.query(`ALTER TABLE ${table} ENABLE TRIGGER USER`);
         await client.query(
           `UPDATE config SET v = greatest(v::bigint, (SELECT coalesce(max(changesequence), 0) FROM network))::text WHERE k = 'changeSequence'`,
         );
