@@ -4,7 +4,7 @@
  * and typed errors. The token travels in the X-ZT1-Auth header.
  */
 import { NotFoundError } from '../../errors.js';
-import { MAX_MEMBER_NAME_BYTES, MAX_MEMBER_NOTES_BYTES, boundedText, poolText, readPools } from '../../master/settings.js';
+import { DEFAULT_ETHER_TYPES, MAX_MEMBER_NAME_BYTES, MAX_MEMBER_NOTES_BYTES, boundedText, poolText, readPools } from '../../master/settings.js';
 import { CliError, ExitCode } from '../exit-codes.js';
 import type { AdminClient, MemberRecord, NetworkRecord } from './admin-client.js';
 import type { AuditEntry, CreatedJoinToken, JoinTokenInfo, PruneResult } from '../../master/index.js';
@@ -94,7 +94,8 @@ export function createRemoteClient(options: RemoteClientOptions): AdminClient {
 
   return {
     async createNetwork(settings) {
-      const body = networkBody(settings ?? {});
+      // The service's own default is ZeroTier's accept-all; the CLI creates what the library does.
+      const body = networkBody({ etherTypes: [...DEFAULT_ETHER_TYPES], ...settings });
       const { address } = (await status()) as { address: string };
       const created = (await call('POST', `/controller/network/${address}______`, body)) as Json;
       return networkFromJson(created).id;
