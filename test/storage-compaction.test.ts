@@ -1,0 +1,107 @@
+/**
+ * Snapshots built on a worker thread (persistence/compaction-*.ts): writes go on while the next
+ * snapshot is built from the stored one and the log, the records appended meanwhile move to the new
+ * log, and a build that fails, is overtaken or is cut short loses nothing acknowledged.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync, readFileSync } from 'node:fs';
+import { openSqlJsEngine } from '../src/storage/sqljs/open.js';
+import type { SqlJsEngine } from '../src/storage/sqljs/commit.js';
+import { buildCompactedImage } from '../src/storage/sqljs/persistence/compaction-build.js';
+import { testSchema } from './fixtures/durability-schema.js';
+import { createFaultFs, tempDatabase } from './fixtures/durability-helpers.js';
+
+const OFF_THREAD = { minLogBytes: 4096, logToSnapshotRatio: 0, offThreadFromBytes: 0 };
+const insert = (engine: SqlJsEngine, id: number) =>
+  engine.write((w) => w.run('INSERT INTO Item (id, value, data) VALUES (?, ?, ?)', [id, `v${id}`, new Uint8Array(100).fill(id & 255)]));
+const ids = (engine: SqlJsEngine) => engine.read((r) => r.all<{ id: number }>('SELECT id FROM Item ORDER BY id')).map((row) => row.id);
+const range = (n: number) => Array.from({ length: n }, (_, i) => i);
+
+async function writeUntilSnapshots(engine: SqlJsEngine, atLeast: number, firstId = 0): Promise<number> {
+  let id = firstId;
+  const before = engine.counters!.snapshots;
+  while (engine.counters!.snapshots - before < atLeast) {
+    await insert(engine, id++);
+    if (id - firstId > 200_000) throw new Error('no snapshot was installed');
+  }
+  return id;
+}
+
+test('snapshots built on a worker thread are installed while writes go on, and nothing written is lost', async (t) => {
+  const { dbPath } = tempDatabase(t);
+  const engine = await openSqlJsEngine({ path: dbPath, schema: testSchema, compaction: OFF_THREAD });
+  const written = await writeUntilSnapshots(engine, 3);
+  // Writes went on between the start of each build and its install: the new log carries them.
+  assert.ok(engine.counters!.appends > 3);
+  assert.deepEqual(ids(engine), range(written));
+  await engine.close();
+  assert.equal(existsSync(`${dbPath}.compact-tmp`), false);
+  const reopened = await openSqlJsEngine({ path: dbPath, schema: testSchema });
+  assert.deepEqual(ids(reopened), range(written));
+  await reopened.close();
+});
+
+test('a crash after an off-thread snapshot was installed reopens with the records appended during its build', async (t) => {
+  const { dbPath } = tempDatabase(t);
+  const engine = await openSqlJsEngine({ path: dbPath, schema: testSchema, compaction: OFF_THREAD });
+  const written = await writeUntilSnapshots(engine, 2);
+  // No close: the files stay as a crash leaves them (the lock is taken over as a stale one would be).
+  const main = readFileSync(dbPath);
+  const log = readFileSync(`${dbPath}-log`);
+  engine.discard();
+  const { dbPath: copy } = tempDatabase(t);
+  const { writeFileSync } = await import('node:fs');
+  writeFileSync(copy, main);
+  writeFileSync(`${copy}-log`, log);
+  const reopened = await openSqlJsEngine({ path: copy, schema: testSchema });
+  assert.deepEqual(ids(reopened), range(written));
+  await reopened.close();
+});
+
+test('a build whose log prefix does not follow the main file is refused', async (t) => {
+  const { dbPath } = tempDatabase(t);
+  const engine = await openSqlJsEngine({ path: dbPath, schema: testSchema, compaction: { minLogBytes: 1 << 30 } });
+  await insert(engine, 1);
+  const log = readFileSync(`${dbPath}-log`);
+  const main = readFileSync(dbPath);
+  await engine.close();
+  // After close the main file holds a newer snapshot than the log was started on.
+  await assert.rejects(buildCompactedImage(new Uint8Array(readFileSync(dbPath)), new Uint8Array(log)), /does not follow/);
+  const built = await buildCompactedImage(new Uint8Array(main), new Uint8Array(log));
+  assert.equal(built.records, 1);
+  await assert.rejects(buildCompactedImage(new Uint8Array(main), new Uint8Array(log.subarray(0, log.length - 1))), /not whole/);
+});
+
+test('an off-thread snapshot whose install fails is reported, writes go on in the log, nothing is lost', async (t) => {
+  const { dbPath } = tempDatabase(t);
+  const faults = createFaultFs();
+  const warnings: Error[] = [];
+  const engine = await openSqlJsEngine({ path: dbPath, schema: testSchema, fs: faults.fs, compaction: OFF_THREAD, onWarning: (e) => warnings.push(e) });
+  const snapshotsAtOpen = engine.counters!.snapshots;
+  faults.fail('rename', 'EIO', { pathIncludes: 'compact-tmp', times: 1_000 });
+  let id = 0;
+  while (warnings.length === 0 && id < 200_000) await insert(engine, id++);
+  assert.match(warnings[0]!.message, /could not install a snapshot/);
+  assert.equal(engine.counters!.snapshots, snapshotsAtOpen);
+  faults.clearFaults();
+  id = await writeUntilSnapshots(engine, 1, id);
+  assert.deepEqual(ids(engine), range(id));
+  await engine.close();
+  const reopened = await openSqlJsEngine({ path: dbPath, schema: testSchema });
+  assert.deepEqual(ids(reopened), range(id));
+  await reopened.close();
+});
+
+test('closing while a snapshot is being built stops the build and leaves a complete database', async (t) => {
+  const { dbPath } = tempDatabase(t);
+  const engine = await openSqlJsEngine({ path: dbPath, schema: testSchema, compaction: OFF_THREAD });
+  let id = 0;
+  // Just past the threshold: the build has started, and close comes before it can finish.
+  while (id < 60) await insert(engine, id++);
+  await engine.close();
+  assert.equal(existsSync(`${dbPath}.compact-tmp`), false);
+  const reopened = await openSqlJsEngine({ path: dbPath, schema: testSchema });
+  assert.deepEqual(ids(reopened), range(id));
+  await reopened.close();
+});
