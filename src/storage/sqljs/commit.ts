@@ -188,6 +188,7 @@ export class SqlJsEngine implements SqlEngine {
   /** @internal Frees the in-memory database without touching persistence. */
   discard(): void {
     this.status = 'closed';
+    this.prepared = null;
     this.clearDeferredTimer();
     this.connection.close();
   }
@@ -296,7 +297,7 @@ export class SqlJsEngine implements SqlEngine {
     } finally {
       this.pumpState = 'idle';
     }
-    if (this.prepared !== null) this.kick();
+    if (this.prepared !== null && this.status !== 'closed') this.kick();
     else if (this.pending.length > 0) this.armDeferredTimer();
   }
 
