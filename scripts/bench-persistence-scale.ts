@@ -99,6 +99,10 @@ async function measureWaits(
   const stallTimer = setInterval(() => {
     const now = performance.now();
     maxStallMs = Math.max(maxStallMs, now - last - 5);
+    if (process.env.STALL_DEBUG && now - last - 5 > 50) {
+      const e = storage.engine as unknown as { building: boolean; prepared: unknown; pumpState: string };
+      log(`  stall ${(now - last - 5).toFixed(0)} ms at ${(now % 100000).toFixed(0)}: building ${e.building}, prepared ${e.prepared !== null}, pump ${e.pumpState}`);
+    }
     last = now;
   }, 5);
   const histogram = monitorEventLoopDelay({ resolution: 5 });
@@ -200,13 +204,18 @@ export async function runPersistenceScale(args: string[]): Promise<void> {
 
     const results: WaitFigures[] = [];
     const crashes: { name: string; logMB: number; openS: number }[] = [];
-    for (const [mode, offThreadFromBytes] of [['snapshots on the calling thread', Infinity], ['snapshots on a worker thread', undefined]] as const) {
+    const modes = [
+      ['none (control: what the machine and the request path alone cost)', 2 ** 30, undefined],
+      ['on the calling thread', ratio, Infinity],
+      ['on a worker thread', ratio, undefined],
+    ] as const;
+    for (const [mode, logToSnapshotRatio, offThreadFromBytes] of modes) {
       const copy = join(dir, `run-${results.length}.db`);
       copyFileSync(path, copy);
-      log(`  ${seconds} s of admin writes and requests, ${mode}...`);
-      const figures = (await measureWaits(copy, mode, { logToSnapshotRatio: ratio, offThreadFromBytes }, seconds, networks, sample, masterIdentity)) as WaitFigures & { storage: SqlNetconfStore };
+      log(`  ${seconds} s of admin writes and requests, snapshots ${mode}...`);
+      const figures = (await measureWaits(copy, mode, { logToSnapshotRatio, offThreadFromBytes }, seconds, networks, sample, masterIdentity)) as WaitFigures & { storage: SqlNetconfStore };
       results.push(figures);
-      if (offThreadFromBytes === undefined) {
+      if (offThreadFromBytes === undefined && logToSnapshotRatio === ratio) {
         crashes.push({ name: 'after the run (kill -9 state)', ...(await openAfterCrash(figures.storage, copy, dir, 'crash-run')) });
       }
       await figures.storage.close();

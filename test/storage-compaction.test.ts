@@ -105,3 +105,32 @@ test('closing while a snapshot is being built stops the build and leaves a compl
   assert.deepEqual(ids(reopened), range(id));
   await reopened.close();
 });
+
+test('the log is compacted at maxLogBytes however large the database is, bounding the replay after a crash', async (t) => {
+  const { dbPath } = tempDatabase(t);
+  const engine = await openSqlJsEngine({ path: dbPath, schema: testSchema, compaction: { minLogBytes: 1024, maxLogBytes: 8192, offThreadFromBytes: 2 ** 40 } });
+  await engine.write((w) => w.run('INSERT INTO Item (id, value, data) VALUES (?, ?, ?)', [-1, 'big', new Uint8Array(400_000)]));
+  await engine.snapshotNow();
+  const before = engine.counters!.snapshots;
+  // 0.5 × 400 KB would allow 200 KB of log; the cap allows 8 KB.
+  for (let id = 0; id < 200; id++) await insert(engine, id);
+  assert.ok(engine.counters!.snapshots - before >= 2, `snapshots: ${engine.counters!.snapshots - before}`);
+  assert.ok(readFileSync(`${dbPath}-log`).length < 8192 + 1024);
+  await engine.close();
+});
+
+test('a main file whose digest is the one its log records opens without an integrity check; an edited one is checked', async (t) => {
+  const { dbPath } = tempDatabase(t);
+  const engine = await openSqlJsEngine({ path: dbPath, schema: testSchema });
+  await insert(engine, 1);
+  await engine.close();
+  const { openFilePersistence } = await import('../src/storage/sqljs/persistence/file.js');
+  let persistence = await openFilePersistence({ path: dbPath });
+  assert.equal((await persistence.load()).snapshotVerified, true);
+  await persistence.close();
+  const { execFileSync } = await import('node:child_process');
+  execFileSync('sqlite3', [dbPath, "INSERT INTO Item (value) VALUES ('edited')"]);
+  persistence = await openFilePersistence({ path: dbPath });
+  assert.equal((await persistence.load()).snapshotVerified, false);
+  await persistence.close();
+});

@@ -22,12 +22,14 @@ export interface CommitOptions {
   /** Clock passed to migrations, in milliseconds. */
   now?: () => number;
   /**
-   * When to write a new snapshot: log bytes ≥ max(minLogBytes, logToSnapshotRatio × snapshot size).
+   * When to write a new snapshot: log bytes ≥ max(minLogBytes, min(maxLogBytes, logToSnapshotRatio ×
+   * snapshot size)). `maxLogBytes` (default 16 MiB) bounds what an open after a crash replays: some
+   * 6 MB of log per second on the development machine.
    * From a snapshot of `offThreadFromBytes` on (default 8 MiB), the next one is built on a worker
    * thread from the stored snapshot and the log, where the backend can (file storage in Node.js),
    * so that writes never wait for it; below that, or where it cannot, it is exported here.
    */
-  compaction?: { minLogBytes?: number; logToSnapshotRatio?: number; offThreadFromBytes?: number };
+  compaction?: { minLogBytes?: number; maxLogBytes?: number; logToSnapshotRatio?: number; offThreadFromBytes?: number };
   /** How long a deferred change may wait for a sync, in milliseconds (default 100). */
   deferredFlushMs?: number;
   /** Called with failures that were absorbed (a snapshot that could not be written, and so on). */
@@ -36,6 +38,7 @@ export interface CommitOptions {
 
 const DEFAULT_MIN_LOG_BYTES = 1 << 20;
 const DEFAULT_LOG_TO_SNAPSHOT_RATIO = 0.5;
+const DEFAULT_MAX_LOG_BYTES = 16 << 20;
 const DEFAULT_DEFERRED_FLUSH_MS = 100;
 // Exporting and hashing 8 MiB takes some 40–60 ms here: about where a stall starts to matter.
 const DEFAULT_OFF_THREAD_FROM_BYTES = 8 << 20;
@@ -60,6 +63,7 @@ export class SqlJsEngine implements SqlEngine {
   private connection: Connection;
   private readonly now: () => number;
   private readonly minLogBytes: number;
+  private readonly maxLogBytes: number;
   private readonly logToSnapshotRatio: number;
   private readonly deferredFlushMs: number;
   private readonly offThreadFromBytes: number;
@@ -94,6 +98,7 @@ export class SqlJsEngine implements SqlEngine {
     this.connection = connection;
     this.now = options.now ?? Date.now;
     this.minLogBytes = options.compaction?.minLogBytes ?? DEFAULT_MIN_LOG_BYTES;
+    this.maxLogBytes = options.compaction?.maxLogBytes ?? DEFAULT_MAX_LOG_BYTES;
     this.logToSnapshotRatio = options.compaction?.logToSnapshotRatio ?? DEFAULT_LOG_TO_SNAPSHOT_RATIO;
     this.deferredFlushMs = options.deferredFlushMs ?? DEFAULT_DEFERRED_FLUSH_MS;
     this.offThreadFromBytes = options.compaction?.offThreadFromBytes ?? DEFAULT_OFF_THREAD_FROM_BYTES;
@@ -270,7 +275,12 @@ export class SqlJsEngine implements SqlEngine {
   }
 
   private snapshotThreshold(): number {
-    return Math.max(this.minLogBytes, this.logToSnapshotRatio * this.persistence.snapshotBytes(), this.nextSnapshotAt);
+    return Math.max(this.logThreshold(), this.nextSnapshotAt);
+  }
+
+  /** Log bytes that call for a snapshot of the current one. */
+  private logThreshold(): number {
+    return Math.max(this.minLogBytes, Math.min(this.maxLogBytes, this.logToSnapshotRatio * this.persistence.snapshotBytes()));
   }
 
   /** The single loop that moves committed changes to durable storage, one batch per sync. */
@@ -340,7 +350,7 @@ export class SqlJsEngine implements SqlEngine {
 
   /** After a failed snapshot: the next try once the log has grown by another threshold. */
   private retryLater(): void {
-    this.nextSnapshotAt = this.persistence.logBytes() + Math.max(this.minLogBytes, this.logToSnapshotRatio * this.persistence.snapshotBytes());
+    this.nextSnapshotAt = this.persistence.logBytes() + this.logThreshold();
   }
 
   private async appendBatch(batch: PendingEntry[]): Promise<void> {

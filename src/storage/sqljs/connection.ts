@@ -166,10 +166,10 @@ export class Connection {
 
   /** Replays one recorded transaction; all or nothing. */
   replay(statements: readonly RecordedStatement[]): void {
-    this.db.run('BEGIN');
+    this.control('BEGIN');
     try {
       for (const { sql, params } of statements) this.execute(sql, params);
-      this.db.run('COMMIT');
+      this.control('COMMIT');
     } catch (error) {
       this.rollBack();
       throw error;

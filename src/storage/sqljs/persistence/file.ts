@@ -127,7 +127,7 @@ export class FilePersistence implements Persistence {
         // The snapshot switch completed its first rename: the old log's records are in the snapshot.
         this.refuseDamage(next, this.paths.logNext);
         this.plan = { adoptNextLog: true, validLength: next.validLength, logExists: true };
-        return { snapshot, records: next.records, logMatchesSnapshot: true };
+        return { snapshot, records: next.records, logMatchesSnapshot: true, snapshotVerified: snapshotSize > 0 };
       }
     }
     if (!logBytes) {
@@ -153,7 +153,7 @@ export class FilePersistence implements Persistence {
       );
     }
     this.plan = { adoptNextLog: false, validLength: log.validLength, logExists: true, resetLog: !matches && log.records.length === 0 };
-    return { snapshot, records: log.records, logMatchesSnapshot: matches };
+    return { snapshot, records: log.records, logMatchesSnapshot: matches, snapshotVerified: matches && snapshotSize > 0 };
   }
 
   /** A bad record followed by intact ones is damage, not a torn tail: dropping it would lose acknowledged changes. */

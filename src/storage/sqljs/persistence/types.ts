@@ -14,6 +14,12 @@ export interface StoredState {
    * edited the main file. The records are then ours, written before that change.
    */
   readonly logMatchesSnapshot: boolean;
+  /**
+   * True when the snapshot's SHA-256 is the digest this backend recorded beside it once it was
+   * written and synced (or checked at an earlier open): its bytes are an intact database's, so the
+   * integrity check at open (seconds at a million members) is skipped.
+   */
+  readonly snapshotVerified?: boolean;
 }
 
 /** A change to the main file made by another program, seen before a write. */
