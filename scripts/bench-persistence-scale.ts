@@ -35,6 +35,8 @@ export interface WaitFigures {
   request: { p99: number; p999: number; max: number };
   /** Longest event-loop stall seen by a 5 ms timer, ms. */
   maxStallMs: number;
+  /** The largest the log file grew to (what a crash at the worst moment leaves to replay), MB. */
+  maxLogMB: number;
   snapshots: number;
 }
 
@@ -84,7 +86,7 @@ async function bytesPerActiveMember(storage: SqlNetconfStore, master: NetconfMas
 async function measureWaits(
   path: string,
   mode: string,
-  compaction: { logToSnapshotRatio: number; offThreadFromBytes?: number },
+  compaction: { minLogBytes?: number; logToSnapshotRatio?: number; offThreadFromBytes?: number },
   seconds: number,
   networks: string[],
   sample: Map<string, Identity[]>,
@@ -99,12 +101,12 @@ async function measureWaits(
   const stallTimer = setInterval(() => {
     const now = performance.now();
     maxStallMs = Math.max(maxStallMs, now - last - 5);
-    if (process.env.STALL_DEBUG && now - last - 5 > 50) {
-      const e = storage.engine as unknown as { building: boolean; prepared: unknown; pumpState: string };
-      log(`  stall ${(now - last - 5).toFixed(0)} ms at ${(now % 100000).toFixed(0)}: building ${e.building}, prepared ${e.prepared !== null}, pump ${e.pumpState}`);
-    }
     last = now;
   }, 5);
+  let maxLogBytes = 0;
+  const logTimer = setInterval(() => {
+    maxLogBytes = Math.max(maxLogBytes, statSync(`${path}-log`).size);
+  }, 50);
   const histogram = monitorEventLoopDelay({ resolution: 5 });
   histogram.enable();
   const snapshotsBefore = engineOf(storage).counters!.snapshots;
@@ -137,6 +139,7 @@ async function measureWaits(
   })();
   await Promise.all([admin, requests]);
   clearInterval(stallTimer);
+  clearInterval(logTimer);
   histogram.disable();
   await storage.engine.flush();
   const figures: WaitFigures = {
@@ -148,6 +151,7 @@ async function measureWaits(
     request: spread(requestTimes),
     maxStallMs: Math.max(maxStallMs, histogram.max / 1e6 - 5),
     snapshots: engineOf(storage).counters!.snapshots - snapshotsBefore,
+    maxLogMB: maxLogBytes / 2 ** 20,
   };
   await master.close();
   return Object.assign(figures, { storage });
@@ -178,8 +182,8 @@ function argument(args: string[], name: string, fallback: number): number {
 export async function runPersistenceScale(args: string[]): Promise<void> {
   const members = argument(args, 'members', 1_000_000);
   const seconds = argument(args, 'seconds', 60);
-  const ratio = argument(args, 'ratio', 0.05);
-  const crashLogMB = argument(args, 'crash-log-mb', 64);
+  const ratio = args.includes('--ratio') ? argument(args, 'ratio', 0.5) : undefined;
+  const crashLogMB = argument(args, 'crash-log-mb', 16);
   const networkCount = Math.round(members / MEMBERS_PER_NETWORK);
   const masterIdentity = Identity.fromString(TEST_IDENTITIES[0]!);
   const dir = mkdtempSync(join(tmpdir(), 'ztnc-bench-scale-'));
@@ -205,17 +209,17 @@ export async function runPersistenceScale(args: string[]): Promise<void> {
     const results: WaitFigures[] = [];
     const crashes: { name: string; logMB: number; openS: number }[] = [];
     const modes = [
-      ['none (control: what the machine and the request path alone cost)', 2 ** 30, undefined],
-      ['on the calling thread', ratio, Infinity],
-      ['on a worker thread', ratio, undefined],
+      ['none (control: the machine and the request path alone)', { minLogBytes: 2 ** 40 }],
+      ['on the calling thread (before)', { logToSnapshotRatio: ratio, offThreadFromBytes: Infinity }],
+      ['on a worker thread (now)', { logToSnapshotRatio: ratio }],
     ] as const;
-    for (const [mode, logToSnapshotRatio, offThreadFromBytes] of modes) {
+    for (const [mode, compaction] of modes) {
       const copy = join(dir, `run-${results.length}.db`);
       copyFileSync(path, copy);
       log(`  ${seconds} s of admin writes and requests, snapshots ${mode}...`);
-      const figures = (await measureWaits(copy, mode, { logToSnapshotRatio, offThreadFromBytes }, seconds, networks, sample, masterIdentity)) as WaitFigures & { storage: SqlNetconfStore };
+      const figures = (await measureWaits(copy, mode, compaction, seconds, networks, sample, masterIdentity)) as WaitFigures & { storage: SqlNetconfStore };
       results.push(figures);
-      if (offThreadFromBytes === undefined && logToSnapshotRatio === ratio) {
+      if (mode === modes[2][0]) {
         crashes.push({ name: 'after the run (kill -9 state)', ...(await openAfterCrash(figures.storage, copy, dir, 'crash-run')) });
       }
       await figures.storage.close();
@@ -254,7 +258,7 @@ function printScale(r: {
   bulkBytes: number;
   active: { served: number; grewPerMember: number; storedNetconfPerMember: number };
   cleanOpenS: number;
-  ratio: number;
+  ratio: number | undefined;
   results: WaitFigures[];
   crashes: { name: string; logMB: number; openS: number }[];
   replayMBps: number;
@@ -264,12 +268,12 @@ function printScale(r: {
     `active member: the database grew ${fmt(r.active.grewPerMember)} bytes per member served (${r.active.served}); stored netconf ${fmt(r.active.storedNetconfPerMember)} bytes`,
     `open, cleanly closed: ${fmt(r.cleanOpenS, 2)} s`,
     '',
-    `snapshot threshold ${r.ratio} × database size`,
-    '| snapshots made | s | admin writes | admin p99 ms | admin p99.9 ms | admin max ms | requests | request p99 ms | request p99.9 ms | request max ms | longest stall ms | snapshots |',
-    '|---|---|---|---|---|---|---|---|---|---|---|---|',
+    `snapshot threshold: ${r.ratio === undefined ? 'the default (min(16 MiB, 0.5 × database size))' : `${r.ratio} × database size`}`,
+    '| snapshots made | s | admin writes | admin p99 ms | admin p99.9 ms | admin max ms | requests | request p99 ms | request p99.9 ms | request max ms | longest stall ms | snapshots | largest log MB |',
+    '|---|---|---|---|---|---|---|---|---|---|---|---|---|',
     ...r.results.map(
       (f) =>
-        `| ${f.mode} | ${f.seconds} | ${fmt(f.adminWrites)} | ${fmt(f.admin.p99, 1)} | ${fmt(f.admin.p999, 1)} | ${fmt(f.admin.max, 1)} | ${fmt(f.requests)} | ${fmt(f.request.p99, 2)} | ${fmt(f.request.p999, 1)} | ${fmt(f.request.max, 1)} | ${fmt(f.maxStallMs, 1)} | ${f.snapshots} |`,
+        `| ${f.mode} | ${f.seconds} | ${fmt(f.adminWrites)} | ${fmt(f.admin.p99, 1)} | ${fmt(f.admin.p999, 1)} | ${fmt(f.admin.max, 1)} | ${fmt(f.requests)} | ${fmt(f.request.p99, 2)} | ${fmt(f.request.p999, 1)} | ${fmt(f.request.max, 1)} | ${fmt(f.maxStallMs, 1)} | ${f.snapshots} | ${fmt(f.maxLogMB, 1)} |`,
     ),
     '',
     '| open after a crash | log MB | open s |',
