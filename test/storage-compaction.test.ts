@@ -134,3 +134,29 @@ test('a main file whose digest is the one its log records opens without an integ
   assert.equal((await persistence.load()).snapshotVerified, false);
   await persistence.close();
 });
+
+test('a snapshot built on a basis that moved on (another snapshot installed meanwhile) is dropped, not installed', async (t) => {
+  const { dbPath } = tempDatabase(t);
+  const engine = await openSqlJsEngine({ path: dbPath, schema: testSchema, compaction: { minLogBytes: 1 << 30 } });
+  await insert(engine, 1);
+  await engine.close();
+  const { openFilePersistence } = await import('../src/storage/sqljs/persistence/file.js');
+  const persistence = await openFilePersistence({ path: dbPath });
+  const state = await persistence.load();
+  await persistence.acceptLoaded();
+  const build = persistence.prepareSnapshot();
+  assert.ok(build, 'a worker can start here');
+  // Meanwhile a snapshot of a later state goes in (as close or an external edit's merge would).
+  const { Connection } = await import('../src/storage/sqljs/connection.js');
+  const { loadSqlJs } = await import('../src/storage/sqljs/open.js');
+  const connection = Connection.open(await loadSqlJs(), state.snapshot);
+  connection.replay([{ sql: 'INSERT INTO Item (id, value) VALUES (?, ?)', params: [2, 'later'] }]);
+  await persistence.replaceSnapshot(connection.export());
+  connection.close();
+  assert.equal(await persistence.installSnapshot(await build!), false);
+  assert.equal(existsSync(`${dbPath}.compact-tmp`), false);
+  await persistence.close();
+  const reopened = await openSqlJsEngine({ path: dbPath, schema: testSchema });
+  assert.deepEqual(ids(reopened), [1, 2]);
+  await reopened.close();
+});
