@@ -327,6 +327,8 @@ export class SqlJsEngine implements SqlEngine {
           if (this.status === 'open') this.prepared = prepared;
         },
         (error: unknown) => {
+          // A build stopped by close is no failure.
+          if (this.status !== 'open') return;
           this.warn(error);
           this.retryLater();
         },
