@@ -150,7 +150,7 @@ test('a snapshot built on a basis that moved on (another snapshot installed mean
   const { Connection } = await import('../src/storage/sqljs/connection.js');
   const { loadSqlJs } = await import('../src/storage/sqljs/open.js');
   const connection = Connection.open(await loadSqlJs(), state.snapshot);
-  connection.replay([{ sql: 'INSERT INTO Item (id, value) VALUES (?, ?)', params: [2, 'later'] }]);
+  connection.replayAll(1, () => [{ sql: 'INSERT INTO Item (id, value) VALUES (?, ?)', params: [2, 'later'] }]);
   await persistence.replaceSnapshot(connection.export());
   connection.close();
   assert.equal(await persistence.installSnapshot(await build!), false);
@@ -159,4 +159,26 @@ test('a snapshot built on a basis that moved on (another snapshot installed mean
   const reopened = await openSqlJsEngine({ path: dbPath, schema: testSchema });
   assert.deepEqual(ids(reopened), [1, 2]);
   await reopened.close();
+});
+
+test('the log is replayed at open as one transaction: a change that cannot be replayed is named and the open refused', async () => {
+  const { loadConnection } = await import('../src/storage/sqljs/load.js');
+  const { loadSqlJs } = await import('../src/storage/sqljs/open.js');
+  const { encodeStatements } = await import('../src/storage/sqljs/persistence/record-codec.js');
+  const { CorruptDatabaseError } = await import('../src/errors.js');
+  const SQL = await loadSqlJs();
+  const base = new SQL.Database();
+  base.run('CREATE TABLE Item (id INTEGER PRIMARY KEY, value TEXT NOT NULL)');
+  const snapshot = base.export();
+  base.close();
+  const record = (sql: string, params: (string | number)[]) => encodeStatements([{ sql, params }]);
+  const good = [record('INSERT INTO Item (id, value) VALUES (?, ?)', [1, 'a']), record('INSERT INTO Item (id, value) VALUES (?, ?)', [2, 'b'])];
+  const loaded = loadConnection(SQL, { snapshot, records: good, logMatchesSnapshot: true }, 'test.db');
+  assert.deepEqual(loaded.reader.all('SELECT id FROM Item ORDER BY id'), [{ id: 1 }, { id: 2 }]);
+  loaded.close();
+  const bad = [good[0]!, record('INSERT INTO Missing (id) VALUES (?)', [3]), good[1]!];
+  assert.throws(
+    () => loadConnection(SQL, { snapshot, records: bad, logMatchesSnapshot: true }, 'test.db'),
+    (error: unknown) => error instanceof CorruptDatabaseError && /logged change 2 cannot be replayed: .*Missing/.test(error.message),
+  );
 });

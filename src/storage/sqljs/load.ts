@@ -5,7 +5,7 @@
  */
 import type { SqlJsStatic } from 'sql.js';
 import { CorruptDatabaseError, ExternalModificationError, NetconfError, NotANetconfDatabaseError } from '../../errors.js';
-import { Connection } from './connection.js';
+import { Connection, ReplayFailure } from './connection.js';
 import type { SchemaManager } from './engine.js';
 import { decodeStatements } from './persistence/record-codec.js';
 import type { StoredState } from './persistence/types.js';
@@ -23,22 +23,21 @@ export function loadConnection(SQL: SqlJsStatic, state: StoredState, location: s
   }
   const connection = openChecked(SQL, image, location, state.snapshotVerified === true);
   try {
-    state.records.forEach((record, index) => {
-      try {
-        connection.replay(decodeStatements(record));
-      } catch (error) {
-        const reason = (error as Error).message;
-        if (state.logMatchesSnapshot) {
-          throw new CorruptDatabaseError(`${location}: logged change ${index + 1} cannot be replayed: ${reason}`, { cause: error });
-        }
-        throw new ExternalModificationError(
-          `${location} was changed by another program after this master's last snapshot, and the ` +
-            `${state.records.length} changes in its log do not apply on top of the edited file (change ${index + 1}: ${reason}). ` +
-            `Nothing was changed. Either put back the file the log follows (from a backup), or move ${location}-log ` +
-            `away to keep the edited file and drop those logged changes.`,
-        );
+    try {
+      connection.replayAll(state.records.length, (index) => decodeStatements(state.records[index]!));
+    } catch (error) {
+      const index = error instanceof ReplayFailure ? error.index : 0;
+      const reason = (error as Error).message;
+      if (state.logMatchesSnapshot) {
+        throw new CorruptDatabaseError(`${location}: logged change ${index + 1} cannot be replayed: ${reason}`, { cause: error });
       }
-    });
+      throw new ExternalModificationError(
+        `${location} was changed by another program after this master's last snapshot, and the ` +
+          `${state.records.length} changes in its log do not apply on top of the edited file (change ${index + 1}: ${reason}). ` +
+          `Nothing was changed. Either put back the file the log follows (from a backup), or move ${location}-log ` +
+          `away to keep the edited file and drop those logged changes.`,
+      );
+    }
     return connection;
   } catch (error) {
     connection.close();

@@ -27,7 +27,7 @@ export async function buildCompactedImage(snapshot: Uint8Array, logPrefix: Uint8
   const SQL = await loadSqlJs();
   const connection = Connection.open(SQL, snapshot);
   try {
-    for (const record of log.records) connection.replay(decodeStatements(record));
+    connection.replayAll(log.records.length, (index) => decodeStatements(log.records[index]!));
     const image = connection.export();
     return { image, digest: sha256(image), records: log.records.length };
   } finally {
