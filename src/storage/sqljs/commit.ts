@@ -67,9 +67,8 @@ export class SqlJsEngine implements SqlEngine {
   private readonly logToSnapshotRatio: number;
   private readonly deferredFlushMs: number;
   private readonly offThreadFromBytes: number;
-  /** An off-thread snapshot: being built, or built and waiting for the pump to install it. */
-  private building = false;
-  private prepared: PreparedSnapshot | null = null;
+  /** The off-thread snapshot: none, being built, or built and waiting for the pump to install it. */
+  private offThread: { readonly state: 'none' | 'building' } | { readonly state: 'built'; readonly prepared: PreparedSnapshot } = { state: 'none' };
   private pending: PendingEntry[] = [];
   /** The commit pump: idle, scheduled to run soon, or running (one loop at a time). */
   private pumpState: 'idle' | 'scheduled' | 'running' = 'idle';
@@ -193,7 +192,7 @@ export class SqlJsEngine implements SqlEngine {
   /** @internal Frees the in-memory database without touching persistence. */
   discard(): void {
     this.status = 'closed';
-    this.prepared = null;
+    this.offThread = { state: 'none' };
     this.clearDeferredTimer();
     this.connection.close();
   }
@@ -289,12 +288,13 @@ export class SqlJsEngine implements SqlEngine {
     this.pumpState = 'running';
     try {
       for (;;) {
-        if (this.prepared !== null) {
-          await this.installPrepared(this.prepared);
+        const built = this.builtSnapshot();
+        if (built !== null) {
+          await this.installPrepared(built);
           continue;
         }
         const logBytes = this.persistence.logBytes();
-        if (!this.building && logBytes > 0 && logBytes >= this.snapshotThreshold() && this.status !== 'closed' && !this.startBuilding()) {
+        if (this.offThread.state === 'none' && logBytes > 0 && logBytes >= this.snapshotThreshold() && this.status !== 'closed' && !this.startBuilding()) {
           await this.snapshotCoveringPending();
           continue;
         }
@@ -307,8 +307,12 @@ export class SqlJsEngine implements SqlEngine {
     } finally {
       this.pumpState = 'idle';
     }
-    if (this.prepared !== null && this.status !== 'closed') this.kick();
+    if (this.builtSnapshot() !== null && this.status !== 'closed') this.kick();
     else if (this.pending.length > 0) this.armDeferredTimer();
+  }
+
+  private builtSnapshot(): PreparedSnapshot | null {
+    return this.offThread.state === 'built' ? this.offThread.prepared : null;
   }
 
   /**
@@ -320,28 +324,25 @@ export class SqlJsEngine implements SqlEngine {
     if (this.status !== 'open' || this.persistence.snapshotBytes() < this.offThreadFromBytes) return false;
     const build = this.persistence.prepareSnapshot?.() ?? null;
     if (build === null) return false;
-    this.building = true;
-    build
-      .then(
-        (prepared) => {
-          if (this.status === 'open') this.prepared = prepared;
-        },
-        (error: unknown) => {
-          // A build stopped by close is no failure.
-          if (this.status !== 'open') return;
-          this.warn(error);
-          this.retryLater();
-        },
-      )
-      .finally(() => {
-        this.building = false;
+    this.offThread = { state: 'building' };
+    build.then(
+      (prepared) => {
+        this.offThread = this.status === 'open' ? { state: 'built', prepared } : { state: 'none' };
         if (this.status === 'open') this.kick();
-      });
+      },
+      (error: unknown) => {
+        this.offThread = { state: 'none' };
+        // A build stopped by close is no failure.
+        if (this.status !== 'open') return;
+        this.warn(error);
+        this.retryLater();
+      },
+    );
     return true;
   }
 
   private async installPrepared(prepared: PreparedSnapshot): Promise<void> {
-    this.prepared = null;
+    this.offThread = { state: 'none' };
     try {
       if (await this.persistence.installSnapshot!(prepared)) this.nextSnapshotAt = 0;
     } catch (error) {
