@@ -1,8 +1,15 @@
 /**
- * Persistence cost per change at a small and a large database (issue 4: the cost of persisting one
- * change must not grow with database size). For each size: fill a database, then time sync writes
- * of one small row (each its own fsync) and the time of one snapshot; the amortized cost per change
- * adds snapshot time × record bytes / snapshot threshold. Usage: tsx scripts/bench-persistence.ts [MB...]
+ * Persistence at scale, two benchmarks:
+ *
+ *   npm run bench:persistence [MB...]
+ *     cost per change at a small and a large database: fill a database, then time sync writes of
+ *     one small row (each its own fsync) and the time of one snapshot; the amortized cost per change
+ *     adds snapshot time × record bytes / snapshot threshold.
+ *
+ *   npm run bench:persistence -- --members 1000000 [--seconds 60] [--ratio 0.05] [--crash-log-mb 64]
+ *     waits at a million members on file storage (bench-persistence-scale.ts): admin writes and requests
+ *     together for `seconds`, with snapshots built on the calling thread and then off it; opening
+ *     after a crash; bytes per active member.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -69,7 +76,10 @@ export async function measurePersistenceCost(dbMegabytes: number, writes = 200, 
   }
 }
 
-if (import.meta.url === `file://${process.argv[1]}`) {
+if (import.meta.url === `file://${process.argv[1]}` && process.argv.includes('--members')) {
+  const { runPersistenceScale } = await import('./bench-persistence-scale.js');
+  await runPersistenceScale(process.argv.slice(2));
+} else if (import.meta.url === `file://${process.argv[1]}`) {
   const sizes = process.argv.slice(2).map(Number);
   const results: PersistenceCost[] = [];
   for (const mb of sizes.length ? sizes : [10, 100]) {

@@ -24,13 +24,16 @@ function sqlite3(path: string, sql: string): string {
 interface Child {
   pid: number;
   acked: Set<number>;
+  /** Snapshots installed so far, as the writer reports them (off-thread mode only). */
+  snapshots(): number;
   waitForAcks(n: number): Promise<void>;
   kill(): Promise<void>;
 }
 
-function startWriter(dbPath: string, firstId: number): Promise<Child> {
-  const child = spawn(process.execPath, ['--import', 'tsx', WRITER, dbPath, String(firstId)], { stdio: ['ignore', 'pipe', 'pipe'] });
+function startWriter(dbPath: string, firstId: number, mode = 'in-thread'): Promise<Child> {
+  const child = spawn(process.execPath, ['--import', 'tsx', WRITER, dbPath, String(firstId), mode], { stdio: ['ignore', 'pipe', 'pipe'] });
   const acked = new Set<number>();
+  let snapshots = 0;
   let buffered = '';
   let stderr = '';
   const listeners: (() => void)[] = [];
@@ -49,6 +52,7 @@ function startWriter(dbPath: string, firstId: number): Promise<Child> {
           resolve({
             pid: child.pid!,
             acked,
+            snapshots: () => snapshots,
             waitForAcks: (n) =>
               new Promise<void>((done) => {
                 const check = () => {
@@ -62,6 +66,8 @@ function startWriter(dbPath: string, firstId: number): Promise<Child> {
               await exited;
             },
           });
+        } else if (line.startsWith('snapshots ')) {
+          snapshots = Number(line.slice(10));
         } else if (line.startsWith('ack ')) {
           acked.add(Number(line.slice(4)));
           listeners.splice(0).forEach((l) => l());
@@ -103,4 +109,29 @@ test('every acknowledged write survives kill -9 at random moments; stale locks a
   assert.equal(sqlite3(dbPath, 'PRAGMA integrity_check'), 'ok');
   const count = Number(sqlite3(dbPath, 'SELECT count(*) FROM Item'));
   assert.ok(count >= allAcked.size);
+});
+
+test('every acknowledged write survives kill -9 while snapshots are built and installed off the writing thread', async (t) => {
+  const { dbPath } = tempDatabase(t);
+  const allAcked = new Set<number>();
+  let installed = 0;
+  let nextId = 1;
+  for (let round = 0; round < ROUNDS; round++) {
+    const child = await startWriter(dbPath, nextId, 'off-thread');
+    // Long enough for builds to start, finish and be installed; the kill lands in any phase.
+    await child.waitForAcks(200 + Math.floor(Math.random() * 800));
+    await new Promise((r) => setTimeout(r, Math.random() * 100));
+    await child.kill();
+    installed += child.snapshots();
+    for (const id of child.acked) allAcked.add(id);
+    nextId += 100_000;
+    assert.equal(sqlite3(dbPath, 'PRAGMA integrity_check'), 'ok');
+    const engine = await openSqlJsEngine({ path: dbPath, schema: testSchema });
+    const present = new Set(engine.read((r) => r.all<{ id: number }>('SELECT id FROM Item')).map((row) => row.id));
+    const missing = [...allAcked].filter((id) => !present.has(id));
+    assert.deepEqual(missing, [], `round ${round}: acknowledged ids missing after kill -9`);
+    await engine.close();
+    assert.ok(!existsSync(`${dbPath}.compact-tmp`));
+  }
+  assert.ok(installed > 0, 'no off-thread snapshot was installed: the test did not reach that path');
 });

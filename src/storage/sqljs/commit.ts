@@ -13,7 +13,7 @@ import { ClosedError, ExternalModificationError, InvalidArgumentError, Persisten
 import type { CommittedTransaction, Connection } from './connection.js';
 import { checkSchema, loadConnection } from './load.js';
 import { encodeStatements } from './persistence/record-codec.js';
-import type { ExternalChange, Persistence, PersistenceCounters } from './persistence/types.js';
+import type { ExternalChange, Persistence, PersistenceCounters, PreparedSnapshot } from './persistence/types.js';
 import { scheduleSoon } from '../../schedule-soon.js';
 
 /** How the engine commits: the schema it keeps, its clock, and when it syncs and compacts. */
@@ -21,8 +21,15 @@ export interface CommitOptions {
   schema: SchemaManager;
   /** Clock passed to migrations, in milliseconds. */
   now?: () => number;
-  /** When to write a new snapshot: log bytes ≥ max(minLogBytes, logToSnapshotRatio × snapshot size). */
-  compaction?: { minLogBytes?: number; logToSnapshotRatio?: number };
+  /**
+   * When to write a new snapshot: log bytes ≥ max(minLogBytes, min(maxLogBytes, logToSnapshotRatio ×
+   * snapshot size)). `maxLogBytes` (default 16 MiB) bounds what an open after a crash replays: some
+   * 6 MB of log per second on the development machine.
+   * From a snapshot of `offThreadFromBytes` on (default 8 MiB), the next one is built on a worker
+   * thread from the stored snapshot and the log, where the backend can (file storage in Node.js),
+   * so that writes never wait for it; below that, or where it cannot, it is exported here.
+   */
+  compaction?: { minLogBytes?: number; maxLogBytes?: number; logToSnapshotRatio?: number; offThreadFromBytes?: number };
   /** How long a deferred change may wait for a sync, in milliseconds (default 100). */
   deferredFlushMs?: number;
   /** Called with failures that were absorbed (a snapshot that could not be written, and so on). */
@@ -31,7 +38,10 @@ export interface CommitOptions {
 
 const DEFAULT_MIN_LOG_BYTES = 1 << 20;
 const DEFAULT_LOG_TO_SNAPSHOT_RATIO = 0.5;
+const DEFAULT_MAX_LOG_BYTES = 16 << 20;
 const DEFAULT_DEFERRED_FLUSH_MS = 100;
+// Exporting and hashing 8 MiB takes some 40–60 ms here: about where a stall starts to matter.
+const DEFAULT_OFF_THREAD_FROM_BYTES = 8 << 20;
 
 /** Open; closing (flushing, writing the last snapshot; no new writes); closed. */
 type EngineStatus = 'open' | 'closing' | 'closed';
@@ -53,8 +63,12 @@ export class SqlJsEngine implements SqlEngine {
   private connection: Connection;
   private readonly now: () => number;
   private readonly minLogBytes: number;
+  private readonly maxLogBytes: number;
   private readonly logToSnapshotRatio: number;
   private readonly deferredFlushMs: number;
+  private readonly offThreadFromBytes: number;
+  /** The off-thread snapshot: none, being built, or built and waiting for the pump to install it. */
+  private offThread: { readonly state: 'none' | 'building' } | { readonly state: 'built'; readonly prepared: PreparedSnapshot } = { state: 'none' };
   private pending: PendingEntry[] = [];
   /** The commit pump: idle, scheduled to run soon, or running (one loop at a time). */
   private pumpState: 'idle' | 'scheduled' | 'running' = 'idle';
@@ -83,8 +97,10 @@ export class SqlJsEngine implements SqlEngine {
     this.connection = connection;
     this.now = options.now ?? Date.now;
     this.minLogBytes = options.compaction?.minLogBytes ?? DEFAULT_MIN_LOG_BYTES;
+    this.maxLogBytes = options.compaction?.maxLogBytes ?? DEFAULT_MAX_LOG_BYTES;
     this.logToSnapshotRatio = options.compaction?.logToSnapshotRatio ?? DEFAULT_LOG_TO_SNAPSHOT_RATIO;
     this.deferredFlushMs = options.deferredFlushMs ?? DEFAULT_DEFERRED_FLUSH_MS;
+    this.offThreadFromBytes = options.compaction?.offThreadFromBytes ?? DEFAULT_OFF_THREAD_FROM_BYTES;
   }
 
   /** Counts the times the database was replaced under its users (a reload, a rollback to disk). */
@@ -176,6 +192,7 @@ export class SqlJsEngine implements SqlEngine {
   /** @internal Frees the in-memory database without touching persistence. */
   discard(): void {
     this.status = 'closed';
+    this.offThread = { state: 'none' };
     this.clearDeferredTimer();
     this.connection.close();
   }
@@ -257,7 +274,12 @@ export class SqlJsEngine implements SqlEngine {
   }
 
   private snapshotThreshold(): number {
-    return Math.max(this.minLogBytes, this.logToSnapshotRatio * this.persistence.snapshotBytes(), this.nextSnapshotAt);
+    return Math.max(this.logThreshold(), this.nextSnapshotAt);
+  }
+
+  /** Log bytes that call for a snapshot of the current one. */
+  private logThreshold(): number {
+    return Math.max(this.minLogBytes, Math.min(this.maxLogBytes, this.logToSnapshotRatio * this.persistence.snapshotBytes()));
   }
 
   /** The single loop that moves committed changes to durable storage, one batch per sync. */
@@ -266,8 +288,13 @@ export class SqlJsEngine implements SqlEngine {
     this.pumpState = 'running';
     try {
       for (;;) {
+        const built = this.builtSnapshot();
+        if (built !== null) {
+          await this.installPrepared(built);
+          continue;
+        }
         const logBytes = this.persistence.logBytes();
-        if (logBytes > 0 && logBytes >= this.snapshotThreshold() && this.status !== 'closed') {
+        if (this.offThread.state === 'none' && logBytes > 0 && logBytes >= this.snapshotThreshold() && this.status !== 'closed' && !this.startBuilding()) {
           await this.snapshotCoveringPending();
           continue;
         }
@@ -280,7 +307,53 @@ export class SqlJsEngine implements SqlEngine {
     } finally {
       this.pumpState = 'idle';
     }
-    if (this.pending.length > 0) this.armDeferredTimer();
+    if (this.builtSnapshot() !== null && this.status !== 'closed') this.kick();
+    else if (this.pending.length > 0) this.armDeferredTimer();
+  }
+
+  private builtSnapshot(): PreparedSnapshot | null {
+    return this.offThread.state === 'built' ? this.offThread.prepared : null;
+  }
+
+  /**
+   * Starts building the next snapshot on a worker thread, if the snapshot is large enough for that
+   * to matter and the backend can; false when it is to be made here instead. Writes go on while it
+   * builds; once built, the pump installs it between two appends.
+   */
+  private startBuilding(): boolean {
+    if (this.status !== 'open' || this.persistence.snapshotBytes() < this.offThreadFromBytes) return false;
+    const build = this.persistence.prepareSnapshot?.() ?? null;
+    if (build === null) return false;
+    this.offThread = { state: 'building' };
+    build.then(
+      (prepared) => {
+        this.offThread = this.status === 'open' ? { state: 'built', prepared } : { state: 'none' };
+        if (this.status === 'open') this.kick();
+      },
+      (error: unknown) => {
+        this.offThread = { state: 'none' };
+        // A build stopped by close is no failure.
+        if (this.status !== 'open') return;
+        this.warn(error);
+        this.retryLater();
+      },
+    );
+    return true;
+  }
+
+  private async installPrepared(prepared: PreparedSnapshot): Promise<void> {
+    this.offThread = { state: 'none' };
+    try {
+      if (await this.persistence.installSnapshot!(prepared)) this.nextSnapshotAt = 0;
+    } catch (error) {
+      this.warn(error);
+      this.retryLater();
+    }
+  }
+
+  /** After a failed snapshot: the next try once the log has grown by another threshold. */
+  private retryLater(): void {
+    this.nextSnapshotAt = this.persistence.logBytes() + this.logThreshold();
   }
 
   private async appendBatch(batch: PendingEntry[]): Promise<void> {
@@ -308,7 +381,7 @@ export class SqlJsEngine implements SqlEngine {
       this.nextSnapshotAt = 0;
     } catch (error) {
       this.warn(error);
-      this.nextSnapshotAt = this.persistence.logBytes() + Math.max(this.minLogBytes, this.logToSnapshotRatio * this.persistence.snapshotBytes());
+      this.retryLater();
       await this.appendBatch(covered);
       return;
     }

@@ -130,6 +130,16 @@ class TransactionWriter implements SqlWriter {
   }
 }
 
+/** A logged transaction that could not be replayed: its position, and SQLite's complaint as the cause. */
+export class ReplayFailure extends Error {
+  constructor(
+    readonly index: number,
+    cause: unknown,
+  ) {
+    super((cause as Error)?.message ?? String(cause), { cause });
+  }
+}
+
 /** One sql.js database, its statement cache and its reader; `close()` frees all of them. */
 export class Connection {
   /** Reads against the current state (prepared statements from the cache). */
@@ -164,15 +174,22 @@ export class Connection {
     return this.db.exec('PRAGMA quick_check')[0]?.values[0]?.[0];
   }
 
-  /** Replays one recorded transaction; all or nothing. */
-  replay(statements: readonly RecordedStatement[]): void {
-    this.db.run('BEGIN');
+  /**
+   * Replays `count` recorded transactions in order as one transaction, all or nothing: at open
+   * this writes each touched page once, not once per logged transaction. A failure names the
+   * transaction that failed (`ReplayFailure.index`).
+   */
+  replayAll(count: number, statementsAt: (index: number) => readonly RecordedStatement[]): void {
+    this.control('BEGIN');
+    let index = 0;
     try {
-      for (const { sql, params } of statements) this.execute(sql, params);
-      this.db.run('COMMIT');
+      for (; index < count; index++) {
+        for (const { sql, params } of statementsAt(index)) this.execute(sql, params);
+      }
+      this.control('COMMIT');
     } catch (error) {
       this.rollBack();
-      throw error;
+      throw new ReplayFailure(index, error);
     }
   }
 

@@ -5,7 +5,7 @@
  */
 import type { SqlJsStatic } from 'sql.js';
 import { CorruptDatabaseError, ExternalModificationError, NetconfError, NotANetconfDatabaseError } from '../../errors.js';
-import { Connection } from './connection.js';
+import { Connection, ReplayFailure } from './connection.js';
 import type { SchemaManager } from './engine.js';
 import { decodeStatements } from './persistence/record-codec.js';
 import type { StoredState } from './persistence/types.js';
@@ -21,24 +21,23 @@ export function loadConnection(SQL: SqlJsStatic, state: StoredState, location: s
       throw new NotANetconfDatabaseError(`${location} is not a SQLite database`);
     }
   }
-  const connection = openChecked(SQL, image, location);
+  const connection = openChecked(SQL, image, location, state.snapshotVerified === true);
   try {
-    state.records.forEach((record, index) => {
-      try {
-        connection.replay(decodeStatements(record));
-      } catch (error) {
-        const reason = (error as Error).message;
-        if (state.logMatchesSnapshot) {
-          throw new CorruptDatabaseError(`${location}: logged change ${index + 1} cannot be replayed: ${reason}`, { cause: error });
-        }
-        throw new ExternalModificationError(
-          `${location} was changed by another program after this master's last snapshot, and the ` +
-            `${state.records.length} changes in its log do not apply on top of the edited file (change ${index + 1}: ${reason}). ` +
-            `Nothing was changed. Either put back the file the log follows (from a backup), or move ${location}-log ` +
-            `away to keep the edited file and drop those logged changes.`,
-        );
+    try {
+      connection.replayAll(state.records.length, (index) => decodeStatements(state.records[index]!));
+    } catch (error) {
+      const index = error instanceof ReplayFailure ? error.index : 0;
+      const reason = (error as Error).message;
+      if (state.logMatchesSnapshot) {
+        throw new CorruptDatabaseError(`${location}: logged change ${index + 1} cannot be replayed: ${reason}`, { cause: error });
       }
-    });
+      throw new ExternalModificationError(
+        `${location} was changed by another program after this master's last snapshot, and the ` +
+          `${state.records.length} changes in its log do not apply on top of the edited file (change ${index + 1}: ${reason}). ` +
+          `Nothing was changed. Either put back the file the log follows (from a backup), or move ${location}-log ` +
+          `away to keep the edited file and drop those logged changes.`,
+      );
+    }
     return connection;
   } catch (error) {
     connection.close();
@@ -47,16 +46,16 @@ export function loadConnection(SQL: SqlJsStatic, state: StoredState, location: s
 }
 
 /**
- * Opens the image and runs `PRAGMA quick_check`. SQLite's complaints while doing so (a damaged
- * header, a truncated file, a malformed schema) are typed: "not a database" means not ours, any
- * other is damage.
+ * Opens the image and, unless the backend verified its digest (`verified`), runs `PRAGMA
+ * quick_check`. SQLite's complaints while doing so (a damaged header, a truncated file, a malformed
+ * schema) are typed: "not a database" means not ours, any other is damage.
  */
-function openChecked(SQL: SqlJsStatic, image: Uint8Array | null, location: string): Connection {
+function openChecked(SQL: SqlJsStatic, image: Uint8Array | null, location: string, verified: boolean): Connection {
   let connection: Connection | null = null;
   let verdict: unknown;
   try {
     connection = Connection.open(SQL, image);
-    verdict = connection.quickCheck();
+    verdict = verified ? 'ok' : connection.quickCheck();
   } catch (error) {
     connection?.close();
     const message = (error as Error).message;

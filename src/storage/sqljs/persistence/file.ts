@@ -5,6 +5,9 @@
  *   <db>-log        append-only log of committed transactions since that snapshot
  *   <db>-log.next   a fresh log written before a snapshot switch (exists only mid-switch)
  *   <db>.snapshot-tmp  the next snapshot, renamed over <db> once complete and synced
+ *   <db>.compact-tmp   the next snapshot built by a worker thread from <db> and a durable prefix of
+ *                      <db>-log, installed as snapshot-tmp is (its log.next carries the records
+ *                      appended meanwhile)
  *   <db>.lock       single-writer lock
  *
  * This module uses node:fs (through fs.ts and the lock); the engine loads it with a dynamic import
@@ -16,7 +19,8 @@ import { equalBytes } from '@noble/curves/utils.js';
 import { CorruptDatabaseError, ExternalModificationError, PersistenceError } from '../../../errors.js';
 import { acquireFileLock, type FileLock } from '../lock.js';
 import { LOG_HEADER_SIZE, encodeLogHeader, frameRecords, parseLog, type ParsedLog } from './log-format.js';
-import type { ExternalChange, Persistence, PersistenceCounters, StoredState } from './types.js';
+import type { ExternalChange, Persistence, PersistenceCounters, PreparedSnapshot, StoredState } from './types.js';
+import { startCompaction, type CompactionJob } from './compaction-thread.js';
 import { nodePersistenceFs, writeFully, type FileIdentity, type PersistenceFs } from './fs.js';
 
 export interface FilePersistenceOptions {
@@ -38,6 +42,7 @@ export function databaseFilePaths(path: string) {
     log: `${path}-log`,
     logNext: `${path}-log.next`,
     snapshotTmp: `${path}.snapshot-tmp`,
+    compactTmp: `${path}.compact-tmp`,
     lock: `${path}.lock`,
     journal: `${path}-journal`,
     wal: `${path}-wal`,
@@ -86,6 +91,12 @@ export class FilePersistence implements Persistence {
   private loadedDigest: Uint8Array = EMPTY_DIGEST;
   /** Set when the files may no longer match what we believe; appends are refused until reopen. */
   private failed: Error | null = null;
+  /** Counts loads and installed snapshots: a prepared snapshot is installed only on the basis it was built from. */
+  private basis = 0;
+  /** The snapshot build running on a worker thread, if any. */
+  private compaction: CompactionJob | null = null;
+  /** While a build runs or waits to be installed: the log records appended since it started (framed). */
+  private appendedSincePrepare: Uint8Array[] | null = null;
 
   constructor(
     path: string,
@@ -97,6 +108,8 @@ export class FilePersistence implements Persistence {
   }
 
   async load(): Promise<StoredState> {
+    this.basis++;
+    this.appendedSincePrepare = null;
     const before = this.fs.statSync(this.paths.main);
     const snapshot = await this.readOptional(this.paths.main);
     const digest = snapshot && snapshot.length > 0 ? sha256(snapshot) : EMPTY_DIGEST;
@@ -114,7 +127,7 @@ export class FilePersistence implements Persistence {
         // The snapshot switch completed its first rename: the old log's records are in the snapshot.
         this.refuseDamage(next, this.paths.logNext);
         this.plan = { adoptNextLog: true, validLength: next.validLength, logExists: true };
-        return { snapshot, records: next.records, logMatchesSnapshot: true };
+        return { snapshot, records: next.records, logMatchesSnapshot: true, snapshotVerified: snapshotSize > 0 };
       }
     }
     if (!logBytes) {
@@ -140,7 +153,7 @@ export class FilePersistence implements Persistence {
       );
     }
     this.plan = { adoptNextLog: false, validLength: log.validLength, logExists: true, resetLog: !matches && log.records.length === 0 };
-    return { snapshot, records: log.records, logMatchesSnapshot: matches };
+    return { snapshot, records: log.records, logMatchesSnapshot: matches, snapshotVerified: matches && snapshotSize > 0 };
   }
 
   /** A bad record followed by intact ones is damage, not a torn tail: dropping it would lose acknowledged changes. */
@@ -164,6 +177,7 @@ export class FilePersistence implements Persistence {
       await fs.unlink(paths.logNext).catch(ignoreMissing);
     }
     await fs.unlink(paths.snapshotTmp).catch(ignoreMissing);
+    await fs.unlink(paths.compactTmp).catch(ignoreMissing);
     if (!plan.logExists || plan.resetLog) {
       try {
         await this.writeFreshLog(paths.logNext, this.loadedDigest, this.mainSize);
@@ -201,6 +215,52 @@ export class FilePersistence implements Persistence {
     }
     this.counters.appends++;
     this.logSize += frames.length;
+    this.appendedSincePrepare?.push(frames);
+  }
+
+  prepareSnapshot(): Promise<PreparedSnapshot> | null {
+    if (this.failed || this.logFd === null || this.compaction !== null || this.appendedSincePrepare !== null) return null;
+    const basis = this.basis;
+    const logLength = this.logSize;
+    const job = startCompaction({ snapshotPath: this.paths.main, logPath: this.paths.log, logLength, targetPath: this.paths.compactTmp });
+    if (job === null) return null;
+    this.compaction = job;
+    this.appendedSincePrepare = [];
+    return job.reply.then(
+      (reply) => ({ digest: reply.digest, size: reply.size, logLength, basis, buildMs: reply.ms }),
+      async (error: unknown) => {
+        if (this.basis === basis) this.appendedSincePrepare = null;
+        await this.fs.unlink(this.paths.compactTmp).catch(() => {});
+        throw new PersistenceError(`${this.location}: could not build a snapshot: ${(error as Error).message}`, { cause: error });
+      },
+    ).finally(() => {
+      if (this.compaction === job) this.compaction = null;
+    });
+  }
+
+  async installSnapshot(prepared: PreparedSnapshot): Promise<boolean> {
+    const appended = this.appendedSincePrepare;
+    this.appendedSincePrepare = null;
+    if (prepared.basis !== this.basis || appended === null || this.failed) {
+      await this.fs.unlink(this.paths.compactTmp).catch(() => {});
+      return false;
+    }
+    const { fs, paths } = this;
+    const tail = concatBytes(appended);
+    if (prepared.logLength + tail.length !== this.logSize) {
+      // Cannot happen while appends and this install take turns; refuse rather than guess.
+      await fs.unlink(paths.compactTmp).catch(() => {});
+      throw new PersistenceError(`${this.location}: the log moved under a snapshot build (${prepared.logLength} + ${tail.length} ≠ ${this.logSize})`);
+    }
+    try {
+      await this.writeWholeFile(paths.logNext, concatBytes([encodeLogHeader({ snapshotDigest: prepared.digest, snapshotSize: prepared.size }), tail]));
+    } catch (error) {
+      await fs.unlink(paths.compactTmp).catch(() => {});
+      await fs.unlink(paths.logNext).catch(() => {});
+      throw new PersistenceError(`${this.location}: could not write a snapshot's log: ${(error as Error).message}`, { cause: error });
+    }
+    await this.switchTo(paths.compactTmp, prepared.size, LOG_HEADER_SIZE + tail.length);
+    return true;
   }
 
   /** Removes a partly written tail so that later appends never follow garbage. */
@@ -215,27 +275,37 @@ export class FilePersistence implements Persistence {
 
   async replaceSnapshot(image: Uint8Array): Promise<void> {
     if (this.failed) throw new PersistenceError(`${this.location}: storage failed earlier (${this.failed.message}); reopen it`, { cause: this.failed });
-    const { fs, paths } = this;
+    const { paths } = this;
     const digest = sha256(image);
     try {
       await this.writeWholeFile(paths.snapshotTmp, image);
       await this.writeFreshLog(paths.logNext, digest, image.length);
     } catch (error) {
-      await this.removeSwitchFiles();
+      await this.removeSwitchFiles(paths.snapshotTmp);
       throw new PersistenceError(`${this.location}: could not write a snapshot: ${(error as Error).message}`, { cause: error });
     }
+    await this.switchTo(paths.snapshotTmp, image.length, LOG_HEADER_SIZE);
+  }
+
+  /**
+   * The switch to a written and synced snapshot (`image`) whose log (log.next, `logSize` bytes) is
+   * written and synced too: rename the image over the main file, then log.next over the log.
+   */
+  private async switchTo(imagePath: string, imageSize: number, logSize: number): Promise<void> {
+    const { fs, paths } = this;
     const current = fs.statSync(paths.main);
     if (this.knownMain !== null && !sameIdentity(current, this.knownMain)) {
-      await this.removeSwitchFiles();
+      await this.removeSwitchFiles(imagePath);
       throw new ExternalModificationError(`${this.location} was changed by another program; the snapshot was not installed`);
     }
     // Writes go on while the rename runs: from the moment it lands, the main file is this one.
-    this.installingMain = fs.statSync(paths.snapshotTmp);
+    this.installingMain = fs.statSync(imagePath);
     try {
-      await fs.rename(paths.snapshotTmp, paths.main);
+      await fs.rename(imagePath, paths.main);
       this.knownMain = this.installingMain;
+      this.basis++;
     } catch (error) {
-      await this.removeSwitchFiles();
+      await this.removeSwitchFiles(imagePath);
       throw new PersistenceError(`${this.location}: could not install a snapshot: ${(error as Error).message}`, { cause: error });
     } finally {
       this.installingMain = null;
@@ -256,8 +326,8 @@ export class FilePersistence implements Persistence {
       throw new PersistenceError(`${this.location}: snapshot installed but the new log could not be set up: ${this.failed.message}; reopen it`, { cause: error });
     }
     this.counters.snapshots++;
-    this.logSize = LOG_HEADER_SIZE;
-    this.mainSize = image.length;
+    this.logSize = logSize;
+    this.mainSize = imageSize;
     this.knownMain = fs.statSync(paths.main);
   }
 
@@ -303,6 +373,10 @@ export class FilePersistence implements Persistence {
   }
 
   async close(): Promise<void> {
+    if (this.compaction !== null) {
+      await this.compaction.stop().catch(() => {});
+      await this.fs.unlink(this.paths.compactTmp).catch(() => {});
+    }
     if (this.failed && this.logFd !== null) {
       // Last try to cut off records whose sync failed: they were never acknowledged.
       await this.fs.ftruncate(this.logFd, this.logSize).then(() => this.fs.fdatasync(this.logFd!)).catch(() => {});
@@ -340,8 +414,8 @@ export class FilePersistence implements Persistence {
   }
 
   /** Removes what a snapshot switch that will not complete wrote (its image and its next log). */
-  private async removeSwitchFiles(): Promise<void> {
-    await this.fs.unlink(this.paths.snapshotTmp).catch(() => {});
+  private async removeSwitchFiles(imagePath: string): Promise<void> {
+    await this.fs.unlink(imagePath).catch(() => {});
     await this.fs.unlink(this.paths.logNext).catch(() => {});
   }
 
@@ -358,4 +432,14 @@ export class FilePersistence implements Persistence {
 
 function ignoreMissing(error: unknown): void {
   if (!isMissing(error)) throw error;
+}
+
+function concatBytes(parts: readonly Uint8Array[]): Uint8Array {
+  const out = new Uint8Array(parts.reduce((sum, part) => sum + part.length, 0));
+  let offset = 0;
+  for (const part of parts) {
+    out.set(part, offset);
+    offset += part.length;
+  }
+  return out;
 }

@@ -14,6 +14,12 @@ export interface StoredState {
    * edited the main file. The records are then ours, written before that change.
    */
   readonly logMatchesSnapshot: boolean;
+  /**
+   * True when the snapshot's SHA-256 is the digest this backend recorded beside it once it was
+   * written and synced (or checked at an earlier open): its bytes are an intact database's, so the
+   * integrity check at open (seconds at a million members) is skipped.
+   */
+  readonly snapshotVerified?: boolean;
 }
 
 /** A change to the main file made by another program, seen before a write. */
@@ -38,6 +44,18 @@ export interface Persistence {
   append(payloads: readonly Uint8Array[]): Promise<void>;
   /** Atomically installs a new snapshot and starts an empty log that follows it. */
   replaceSnapshot(image: Uint8Array): Promise<void>;
+  /**
+   * Optional: starts building the next snapshot off the calling thread, from the stored snapshot and
+   * the log as it is now; appends go on meanwhile. Null when it cannot (no worker thread here, or a
+   * build already running). Rejects when the build fails; nothing on disk is then changed.
+   */
+  prepareSnapshot?(): Promise<PreparedSnapshot> | null;
+  /**
+   * Installs a prepared snapshot atomically, with a new log holding the records appended since it
+   * was prepared. Called between appends. Returns false, changing nothing, when the stored state
+   * moved on since (another snapshot installed, or reloaded): the prepared one is then dropped.
+   */
+  installSnapshot?(prepared: PreparedSnapshot): Promise<boolean>;
   /** Keeps a copy of the stored snapshot before a migration; returns where, or null. */
   backupSnapshot(fromVersion: number | null): Promise<string | null>;
   /** Synchronous check for a change made by another program (cheap: a stat or two). */
@@ -48,6 +66,18 @@ export interface Persistence {
   snapshotBytes(): number;
   /** Releases the backend (file handles, locks). */
   close(): Promise<void>;
+}
+
+/** A snapshot built off the calling thread, waiting to be installed (Persistence.prepareSnapshot). */
+export interface PreparedSnapshot {
+  readonly digest: Uint8Array;
+  readonly size: number;
+  /** The log length (header included) it covers. */
+  readonly logLength: number;
+  /** The stored state it was built from (the backend's own count of snapshots installed and reloads). */
+  readonly basis: number;
+  /** Milliseconds the build took on its thread. */
+  readonly buildMs: number;
 }
 
 /** Statistics a benchmark or test may read. */

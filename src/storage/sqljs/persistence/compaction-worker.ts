@@ -1,0 +1,49 @@
+/**
+ * The snapshot builder that runs on a worker thread (docs/architecture.md, "Persistence"): it reads
+ * the main file and the first `logLength` bytes of the log (records that are already durable), checks
+ * that the log follows that main file, replays the records on it, and writes the result to
+ * `targetPath`, synced. It changes no other file; the calling thread installs the result.
+ */
+import { readFileSync, openSync, readSync, closeSync, writeSync, fsyncSync } from 'node:fs';
+import { parentPort, workerData } from 'node:worker_threads';
+import { buildCompactedImage } from './compaction-build.js';
+import type { CompactionRequest, CompactionReply } from './compaction-messages.js';
+
+function readPrefix(path: string, length: number): Uint8Array {
+  const out = new Uint8Array(length);
+  const fd = openSync(path, 'r');
+  try {
+    let done = 0;
+    while (done < length) {
+      const n = readSync(fd, out, done, length - done, done);
+      if (n <= 0) throw new Error(`${path} is shorter than the ${length} bytes to compact`);
+      done += n;
+    }
+  } finally {
+    closeSync(fd);
+  }
+  return out;
+}
+
+function writeSynced(path: string, data: Uint8Array): void {
+  const fd = openSync(path, 'w');
+  try {
+    let done = 0;
+    while (done < data.length) done += writeSync(fd, data, done, data.length - done, done);
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+async function run(request: CompactionRequest): Promise<CompactionReply> {
+  const started = performance.now();
+  const built = await buildCompactedImage(new Uint8Array(readFileSync(request.snapshotPath)), readPrefix(request.logPath, request.logLength));
+  writeSynced(request.targetPath, built.image);
+  return { ok: true, digest: built.digest, size: built.image.length, records: built.records, ms: performance.now() - started };
+}
+
+run(workerData as CompactionRequest).then(
+  (reply) => parentPort!.postMessage(reply),
+  (error: unknown) => parentPort!.postMessage({ ok: false, message: error instanceof Error ? error.message : String(error) } satisfies CompactionReply),
+);

@@ -1,0 +1,184 @@
+/**
+ * Snapshots built on a worker thread (persistence/compaction-*.ts): writes go on while the next
+ * snapshot is built from the stored one and the log, the records appended meanwhile move to the new
+ * log, and a build that fails, is overtaken or is cut short loses nothing acknowledged.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync, readFileSync } from 'node:fs';
+import { openSqlJsEngine } from '../src/storage/sqljs/open.js';
+import type { SqlJsEngine } from '../src/storage/sqljs/commit.js';
+import { buildCompactedImage } from '../src/storage/sqljs/persistence/compaction-build.js';
+import { testSchema } from './fixtures/durability-schema.js';
+import { createFaultFs, tempDatabase } from './fixtures/durability-helpers.js';
+
+const OFF_THREAD = { minLogBytes: 4096, logToSnapshotRatio: 0, offThreadFromBytes: 0 };
+const insert = (engine: SqlJsEngine, id: number) =>
+  engine.write((w) => w.run('INSERT INTO Item (id, value, data) VALUES (?, ?, ?)', [id, `v${id}`, new Uint8Array(100).fill(id & 255)]));
+const ids = (engine: SqlJsEngine) => engine.read((r) => r.all<{ id: number }>('SELECT id FROM Item ORDER BY id')).map((row) => row.id);
+const range = (n: number) => Array.from({ length: n }, (_, i) => i);
+
+async function writeUntilSnapshots(engine: SqlJsEngine, atLeast: number, firstId = 0): Promise<number> {
+  let id = firstId;
+  const before = engine.counters!.snapshots;
+  while (engine.counters!.snapshots - before < atLeast) {
+    await insert(engine, id++);
+    if (id - firstId > 200_000) throw new Error('no snapshot was installed');
+  }
+  return id;
+}
+
+test('snapshots built on a worker thread are installed while writes go on, and nothing written is lost', async (t) => {
+  const { dbPath } = tempDatabase(t);
+  const engine = await openSqlJsEngine({ path: dbPath, schema: testSchema, compaction: OFF_THREAD });
+  const written = await writeUntilSnapshots(engine, 3);
+  // Writes went on between the start of each build and its install: the new log carries them.
+  assert.ok(engine.counters!.appends > 3);
+  assert.deepEqual(ids(engine), range(written));
+  await engine.close();
+  assert.equal(existsSync(`${dbPath}.compact-tmp`), false);
+  const reopened = await openSqlJsEngine({ path: dbPath, schema: testSchema });
+  assert.deepEqual(ids(reopened), range(written));
+  await reopened.close();
+});
+
+test('a crash after an off-thread snapshot was installed reopens with the records appended during its build', async (t) => {
+  const { dbPath } = tempDatabase(t);
+  const engine = await openSqlJsEngine({ path: dbPath, schema: testSchema, compaction: OFF_THREAD });
+  const written = await writeUntilSnapshots(engine, 2);
+  // No close: the files stay as a crash leaves them (the lock is taken over as a stale one would be).
+  const main = readFileSync(dbPath);
+  const log = readFileSync(`${dbPath}-log`);
+  engine.discard();
+  const { dbPath: copy } = tempDatabase(t);
+  const { writeFileSync } = await import('node:fs');
+  writeFileSync(copy, main);
+  writeFileSync(`${copy}-log`, log);
+  const reopened = await openSqlJsEngine({ path: copy, schema: testSchema });
+  assert.deepEqual(ids(reopened), range(written));
+  await reopened.close();
+});
+
+test('a build whose log prefix does not follow the main file is refused', async (t) => {
+  const { dbPath } = tempDatabase(t);
+  const engine = await openSqlJsEngine({ path: dbPath, schema: testSchema, compaction: { minLogBytes: 1 << 30 } });
+  await insert(engine, 1);
+  const log = readFileSync(`${dbPath}-log`);
+  const main = readFileSync(dbPath);
+  await engine.close();
+  // After close the main file holds a newer snapshot than the log was started on.
+  await assert.rejects(buildCompactedImage(new Uint8Array(readFileSync(dbPath)), new Uint8Array(log)), /does not follow/);
+  const built = await buildCompactedImage(new Uint8Array(main), new Uint8Array(log));
+  assert.equal(built.records, 1);
+  await assert.rejects(buildCompactedImage(new Uint8Array(main), new Uint8Array(log.subarray(0, log.length - 1))), /not whole/);
+});
+
+test('an off-thread snapshot whose install fails is reported, writes go on in the log, nothing is lost', async (t) => {
+  const { dbPath } = tempDatabase(t);
+  const faults = createFaultFs();
+  const warnings: Error[] = [];
+  const engine = await openSqlJsEngine({ path: dbPath, schema: testSchema, fs: faults.fs, compaction: OFF_THREAD, onWarning: (e) => warnings.push(e) });
+  const snapshotsAtOpen = engine.counters!.snapshots;
+  faults.fail('rename', 'EIO', { pathIncludes: 'compact-tmp', times: 1_000 });
+  let id = 0;
+  while (warnings.length === 0 && id < 200_000) await insert(engine, id++);
+  assert.match(warnings[0]!.message, /could not install a snapshot/);
+  assert.equal(engine.counters!.snapshots, snapshotsAtOpen);
+  faults.clearFaults();
+  id = await writeUntilSnapshots(engine, 1, id);
+  assert.deepEqual(ids(engine), range(id));
+  await engine.close();
+  const reopened = await openSqlJsEngine({ path: dbPath, schema: testSchema });
+  assert.deepEqual(ids(reopened), range(id));
+  await reopened.close();
+});
+
+test('closing while a snapshot is being built stops the build and leaves a complete database', async (t) => {
+  const { dbPath } = tempDatabase(t);
+  const engine = await openSqlJsEngine({ path: dbPath, schema: testSchema, compaction: OFF_THREAD });
+  let id = 0;
+  // Just past the threshold: the build has started, and close comes before it can finish.
+  while (id < 60) await insert(engine, id++);
+  await engine.close();
+  assert.equal(existsSync(`${dbPath}.compact-tmp`), false);
+  const reopened = await openSqlJsEngine({ path: dbPath, schema: testSchema });
+  assert.deepEqual(ids(reopened), range(id));
+  await reopened.close();
+});
+
+test('the log is compacted at maxLogBytes however large the database is, bounding the replay after a crash', async (t) => {
+  const { dbPath } = tempDatabase(t);
+  const engine = await openSqlJsEngine({ path: dbPath, schema: testSchema, compaction: { minLogBytes: 1024, maxLogBytes: 8192, offThreadFromBytes: 2 ** 40 } });
+  await engine.write((w) => w.run('INSERT INTO Item (id, value, data) VALUES (?, ?, ?)', [-1, 'big', new Uint8Array(400_000)]));
+  await engine.snapshotNow();
+  const before = engine.counters!.snapshots;
+  // 0.5 × 400 KB would allow 200 KB of log; the cap allows 8 KB.
+  for (let id = 0; id < 200; id++) await insert(engine, id);
+  assert.ok(engine.counters!.snapshots - before >= 2, `snapshots: ${engine.counters!.snapshots - before}`);
+  assert.ok(readFileSync(`${dbPath}-log`).length < 8192 + 1024);
+  await engine.close();
+});
+
+test('a main file whose digest is the one its log records opens without an integrity check; an edited one is checked', async (t) => {
+  const { dbPath } = tempDatabase(t);
+  const engine = await openSqlJsEngine({ path: dbPath, schema: testSchema });
+  await insert(engine, 1);
+  await engine.close();
+  const { openFilePersistence } = await import('../src/storage/sqljs/persistence/file.js');
+  let persistence = await openFilePersistence({ path: dbPath });
+  assert.equal((await persistence.load()).snapshotVerified, true);
+  await persistence.close();
+  const { execFileSync } = await import('node:child_process');
+  execFileSync('sqlite3', [dbPath, "INSERT INTO Item (value) VALUES ('edited')"]);
+  persistence = await openFilePersistence({ path: dbPath });
+  assert.equal((await persistence.load()).snapshotVerified, false);
+  await persistence.close();
+});
+
+test('a snapshot built on a basis that moved on (another snapshot installed meanwhile) is dropped, not installed', async (t) => {
+  const { dbPath } = tempDatabase(t);
+  const engine = await openSqlJsEngine({ path: dbPath, schema: testSchema, compaction: { minLogBytes: 1 << 30 } });
+  await insert(engine, 1);
+  await engine.close();
+  const { openFilePersistence } = await import('../src/storage/sqljs/persistence/file.js');
+  const persistence = await openFilePersistence({ path: dbPath });
+  const state = await persistence.load();
+  await persistence.acceptLoaded();
+  const build = persistence.prepareSnapshot();
+  assert.ok(build, 'a worker can start here');
+  // Meanwhile a snapshot of a later state goes in (as close or an external edit's merge would).
+  const { Connection } = await import('../src/storage/sqljs/connection.js');
+  const { loadSqlJs } = await import('../src/storage/sqljs/open.js');
+  const connection = Connection.open(await loadSqlJs(), state.snapshot);
+  connection.replayAll(1, () => [{ sql: 'INSERT INTO Item (id, value) VALUES (?, ?)', params: [2, 'later'] }]);
+  await persistence.replaceSnapshot(connection.export());
+  connection.close();
+  assert.equal(await persistence.installSnapshot(await build!), false);
+  assert.equal(existsSync(`${dbPath}.compact-tmp`), false);
+  await persistence.close();
+  const reopened = await openSqlJsEngine({ path: dbPath, schema: testSchema });
+  assert.deepEqual(ids(reopened), [1, 2]);
+  await reopened.close();
+});
+
+test('the log is replayed at open as one transaction: a change that cannot be replayed is named and the open refused', async () => {
+  const { loadConnection } = await import('../src/storage/sqljs/load.js');
+  const { loadSqlJs } = await import('../src/storage/sqljs/open.js');
+  const { encodeStatements } = await import('../src/storage/sqljs/persistence/record-codec.js');
+  const { CorruptDatabaseError } = await import('../src/errors.js');
+  const SQL = await loadSqlJs();
+  const base = new SQL.Database();
+  base.run('CREATE TABLE Item (id INTEGER PRIMARY KEY, value TEXT NOT NULL)');
+  const snapshot = base.export();
+  base.close();
+  const record = (sql: string, params: (string | number)[]) => encodeStatements([{ sql, params }]);
+  const good = [record('INSERT INTO Item (id, value) VALUES (?, ?)', [1, 'a']), record('INSERT INTO Item (id, value) VALUES (?, ?)', [2, 'b'])];
+  const loaded = loadConnection(SQL, { snapshot, records: good, logMatchesSnapshot: true }, 'test.db');
+  assert.deepEqual(loaded.reader.all('SELECT id FROM Item ORDER BY id'), [{ id: 1 }, { id: 2 }]);
+  loaded.close();
+  const bad = [good[0]!, record('INSERT INTO Missing (id) VALUES (?)', [3]), good[1]!];
+  assert.throws(
+    () => loadConnection(SQL, { snapshot, records: bad, logMatchesSnapshot: true }, 'test.db'),
+    (error: unknown) => error instanceof CorruptDatabaseError && /logged change 2 cannot be replayed: .*Missing/.test(error.message),
+  );
+});
