@@ -6,6 +6,7 @@
 import type { NetconfMaster } from '../master/master.js';
 import type { NetworkChangeEvent } from '../master/events.js';
 import { ResultCode } from '../master/request.js';
+import type { StorageStats, TimingTotals } from '../master/store.js';
 import { createHistogram, histogramFamily, observe, type Histogram, type MetricFamily } from './prometheus-text.js';
 
 const RESULT_NAMES: Readonly<Record<number, string>> = {
@@ -56,6 +57,8 @@ export function createMetricsState(): MetricsState {
       const networks = await master.listNetworks();
       const { members, seen: onlineMembers } = await master.countMembersSeen(online.now - online.windowMs);
       const counts = master.signatureCounts;
+      // A storage that cannot answer now (a database server away) leaves its families out, not the page.
+      const storage = await master.storageStats().catch(() => null);
       return [
         { name: 'controller_network_count', help: 'Networks this master serves.', type: 'gauge', samples: [{ value: networks.length }] },
         { name: 'controller_member_count', help: 'Members of all networks.', type: 'gauge', samples: [{ value: members }] },
@@ -81,6 +84,7 @@ export function createMetricsState(): MetricsState {
           ],
         },
         { name: 'zt_netconf_members_online', help: 'Members seen within the online window.', type: 'gauge', samples: [{ value: onlineMembers }] },
+        ...storageFamilies(storage),
         {
           name: 'zt_netconf_admin_http_requests_total',
           help: 'Admin API requests answered, by method and status.',
@@ -93,4 +97,21 @@ export function createMetricsState(): MetricsState {
       ];
     },
   };
+}
+
+/** The storage's own work: write transactions, syncs and snapshots (seconds, as summaries) and its size. */
+function storageFamilies(stats: StorageStats | null): MetricFamily[] {
+  if (stats === null) return [];
+  const summary = (name: string, help: string, totals: TimingTotals | null): MetricFamily[] =>
+    totals === null
+      ? []
+      : [{ name, help, type: 'summary', samples: [{ suffix: '_sum', value: totals.seconds }, { suffix: '_count', value: totals.count }] }];
+  return [
+    ...summary('zt_netconf_storage_write_seconds', 'Write transactions run by the storage, and their seconds.', stats.writes),
+    ...summary('zt_netconf_storage_sync_seconds', 'Syncs to durable storage (one per batch of commits), and their seconds.', stats.syncs),
+    ...summary('zt_netconf_storage_snapshot_seconds', 'Snapshots written (the log compacted into the main file), and their seconds.', stats.snapshots),
+    ...(stats.databaseBytes === null
+      ? []
+      : [{ name: 'zt_netconf_database_bytes', help: 'The database size as stored, in bytes.', type: 'gauge' as const, samples: [{ value: stats.databaseBytes }] }]),
+  ];
 }

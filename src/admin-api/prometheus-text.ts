@@ -1,12 +1,12 @@
 /**
  * A small typed writer of the Prometheus text exposition format (version 0.0.4): families of
- * counters, gauges and histograms, each with `# HELP` and `# TYPE` lines and escaped label values.
+ * counters, gauges, histograms and summaries (sum and count only), each with `# HELP` and `# TYPE` lines and escaped label values.
  */
 
-export type MetricType = 'counter' | 'gauge' | 'histogram';
+export type MetricType = 'counter' | 'gauge' | 'histogram' | 'summary';
 
 export interface Sample {
-  /** Appended to the family's name (a histogram's `_bucket`, `_sum`, `_count`). */
+  /** Appended to the family's name (a histogram's `_bucket`, `_sum`, `_count`; a summary's `_sum`, `_count`). */
   suffix?: '_bucket' | '_sum' | '_count';
   labels?: Readonly<Record<string, string>>;
   value: number;

@@ -18,4 +18,4 @@ export type {
 } from './events.js';
 
 // What createNetconfMaster takes; its reader, transaction and rows are in `zt-netconf-master/storage`.
-export type { NetconfStore, V4AssignMode, V6AssignMode } from './store.js';
+export type { NetconfStore, StorageStats, TimingTotals, V4AssignMode, V6AssignMode } from './store.js';

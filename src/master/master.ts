@@ -20,7 +20,7 @@ import { NetconfCache } from './netconf-cache.js';
 import { NetworkPartsCache } from './network-parts.js';
 import { doNetworkConfigRequest, type NetworkConfigReply, type NetworkConfigRequestInput } from './request.js';
 import type { NetworkSettingsInput } from './settings.js';
-import type { NetconfStore } from './store.js';
+import type { NetconfStore, StorageStats } from './store.js';
 import { ValidationGate } from './validation-gate.js';
 import { checkActor, checkRetention, DEFAULT_ACTOR, listAuditEntries, type AuditEntry, type AuditQueryInput, type AuditRetention } from './audit.js';
 import {
@@ -167,6 +167,12 @@ export interface NetconfMaster {
   /** Where the new identities' proofs of work were checked so far: by worker threads, or on the calling thread. */
   readonly validationCounts: Readonly<ValidationCounts>;
 
+  /**
+   * What the storage counted of its own work since it opened (write transactions, syncs, snapshots
+   * and their seconds; the database's size), or null when it counts nothing. For metrics.
+   */
+  storageStats(): Promise<StorageStats | null>;
+
   /** Stops the signing workers (the storage stays open: close it yourself). Requests still work, signing here. */
   close(): Promise<void>;
 }
@@ -285,6 +291,7 @@ function facade(context: MasterContext, close: () => Promise<void>): NetconfMast
       return () => events.off('change', listener);
     },
     backup: () => storage.backup(),
+    storageStats: async () => (storage.stats === undefined ? null : await storage.stats()),
     get signatureCounts() {
       return { ...signer.counts };
     },

@@ -400,6 +400,26 @@ export interface NetconfStore {
    * function that stops it. The master then reports the changes as it reports another program's.
    */
   onExternalChange?(listener: () => void): () => void;
+  /** What the engine counted of its own work since it opened (metrics); absent when it counts nothing. */
+  stats?(): Awaitable<StorageStats>;
+}
+
+/** How many times something ran, and the seconds it took in all. */
+export interface TimingTotals {
+  count: number;
+  seconds: number;
+}
+
+/** What a storage engine counted of its own work since it opened (see NetconfStore.stats). */
+export interface StorageStats {
+  /** Write transactions run (the SQL of each, up to its commit). */
+  writes: TimingTotals;
+  /** Syncs to durable storage (one per batch of commits), or null when a server makes them (PostgreSQL). */
+  syncs: TimingTotals | null;
+  /** Snapshots written (the log compacted into the main file), or null when the engine makes none. */
+  snapshots: TimingTotals | null;
+  /** The database's size in bytes as stored, or null when unknown. */
+  databaseBytes: number | null;
 }
 
 /** How a member got in: by an administrator, by a join token, or by joining a public network. */

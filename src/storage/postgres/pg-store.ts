@@ -20,7 +20,7 @@
 import type { Pool, PoolClient } from 'pg';
 import { ClosedError, StorageError } from '../../errors.js';
 import {
-  runAsync, type CachedNetconf, type NetconfStore, type NetconfStoreReader, type NetconfStoreTx, type StorageWork,
+  runAsync, type CachedNetconf, type NetconfStore, type StorageStats, type NetconfStoreReader, type NetconfStoreTx, type StorageWork,
   type TransactionOptions,
 } from '../../master/store.js';
 import { scheduleSoon } from '../../schedule-soon.js';
@@ -54,6 +54,8 @@ export class PostgresNetconfStore implements NetconfStore {
   /** Moves of the database's change sequence seen, and other processes' notifications. */
   #moves = 0;
   #changeSequence: number | undefined;
+  /** Write transactions committed, and their seconds (from BEGIN to COMMIT's answer, the server's sync included). */
+  readonly #writes = { count: 0, seconds: 0 };
   readonly #observer: DeletionObserver = {
     pendingSightings: this.#sightings,
     changeSequenceSeen: (sequence) => {
@@ -123,6 +125,7 @@ export class PostgresNetconfStore implements NetconfStore {
       const client = await this.#connect();
       const tx = new PgTx(client, this.#observer);
       let value: T;
+      const started = performance.now();
       try {
         await client.query('BEGIN');
         value = await runAsync(work(tx));
@@ -141,10 +144,18 @@ export class PostgresNetconfStore implements NetconfStore {
         throw this.#mapError(error);
       }
       client.release();
+      this.#writes.count++;
+      this.#writes.seconds += (performance.now() - started) / 1000;
       if (tx.deletedRows) this.#deletions++;
       this.#addSightings(tx);
       return value;
     }
+  }
+
+  /** The server syncs its own commits and makes no snapshots: those are null. */
+  async stats(): Promise<StorageStats> {
+    const row = await this.#pool.query<{ bytes: string }>('SELECT pg_database_size(current_database())::text AS bytes');
+    return { writes: { ...this.#writes }, syncs: null, snapshots: null, databaseBytes: Number(row.rows[0]!.bytes) };
   }
 
   async read<T>(work: (reader: NetconfStoreReader) => StorageWork<T>): Promise<T> {

@@ -7,7 +7,7 @@ import { firstFreeInRange } from '../../protocol/free-range.js';
 import { assignableRange, formatIp, parseCidr, parseIp } from '../../protocol/ip.js';
 import type { Cidr, IpFamily } from '../../protocol/ip.js';
 import type {
-  CachedNetconf, IpPool, ManagedRoute, MemberCounts, MemberPageQuery, MembersSeen, MemberRow, NodeVersion, MulticastRateRow, NetconfStore, NetconfStoreReader, NetconfStoreTx,
+  CachedNetconf, IpPool, ManagedRoute, MemberCounts, MemberPageQuery, MembersSeen, StorageStats, MemberRow, NodeVersion, MulticastRateRow, NetconfStore, NetconfStoreReader, NetconfStoreTx,
   NetworkRevisionChange, NetworkRow, NetworkRowSettings, NodeRecord, RequestState, StorageWork, Synchronous, TransactionOptions,
 } from '../../master/store.js';
 import { runSync } from '../../master/store.js';
@@ -107,6 +107,10 @@ export class SqlNetconfStore implements NetconfStore {
   close(): Promise<void> {
     this.#writePending();
     return this.#engine.close();
+  }
+
+  stats(): StorageStats {
+    return this.#engine.stats();
   }
 
   #addSightings(seen: PendingSightings): void {

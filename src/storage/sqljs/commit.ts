@@ -9,6 +9,7 @@
  */
 import type { SqlJsStatic } from 'sql.js';
 import type { SchemaManager, SqlEngine, SqlReader, SqlWriter, WriteOptions } from './engine.js';
+import type { StorageStats } from '../../master/store.js';
 import { ClosedError, ExternalModificationError, InvalidArgumentError, PersistenceError, StorageError } from '../../errors.js';
 import type { CommittedTransaction, Connection } from './connection.js';
 import { checkSchema, loadConnection } from './load.js';
@@ -86,6 +87,8 @@ export class SqlJsEngine implements SqlEngine {
   /** A snapshot that failed is retried only once the log reaches this size. */
   private nextSnapshotAt = 0;
   private replacements = 0;
+  /** What `stats()` reports: write transactions, syncs and snapshots, with their seconds. */
+  private readonly totals = { writes: { count: 0, seconds: 0 }, syncs: { count: 0, seconds: 0 }, snapshots: { count: 0, seconds: 0 } };
 
   /** @internal use openSqlJsEngine */
   constructor(
@@ -118,6 +121,17 @@ export class SqlJsEngine implements SqlEngine {
     return (this.persistence as { counters?: PersistenceCounters }).counters ?? null;
   }
 
+  stats(): StorageStats {
+    const { writes, syncs, snapshots } = this.totals;
+    const stored = this.persistence.keepsChanges !== false;
+    return {
+      writes: { ...writes },
+      syncs: stored ? { ...syncs } : null,
+      snapshots: stored ? { ...snapshots } : null,
+      databaseBytes: stored ? this.persistence.snapshotBytes() + this.persistence.logBytes() : null,
+    };
+  }
+
   read<T>(fn: (reader: SqlReader) => T): T {
     if (this.status === 'closed') throw new ClosedError();
     return fn(this.connection.reader);
@@ -128,6 +142,7 @@ export class SqlJsEngine implements SqlEngine {
     if (this.gate) return this.gate.then(() => this.write(fn, options));
     if (this.refusal) return Promise.reject(this.refusal);
     let committed: CommittedTransaction<T>;
+    const started = performance.now();
     try {
       committed = this.runTransaction(fn);
     } catch (error) {
@@ -145,6 +160,7 @@ export class SqlJsEngine implements SqlEngine {
       this.setGate(this.reloadAfterExternalChange(change.detail));
       return this.write(fn, options);
     }
+    addTiming(this.totals.writes, started);
     const { result, statements } = committed;
     if (statements.length === 0 || this.persistence.keepsChanges === false) return Promise.resolve(result);
     const payload = encodeStatements(statements);
@@ -207,8 +223,10 @@ export class SqlJsEngine implements SqlEngine {
   /** Writes a snapshot now (after every pending change is durable); throws on failure. */
   async snapshotNow(): Promise<void> {
     await this.flushPending();
+    const started = performance.now();
     const image = this.connection.export();
     await this.persistence.replaceSnapshot(image);
+    addTiming(this.totals.snapshots, started);
     this.nextSnapshotAt = 0;
   }
 
@@ -343,8 +361,13 @@ export class SqlJsEngine implements SqlEngine {
 
   private async installPrepared(prepared: PreparedSnapshot): Promise<void> {
     this.offThread = { state: 'none' };
+    const started = performance.now();
     try {
-      if (await this.persistence.installSnapshot!(prepared)) this.nextSnapshotAt = 0;
+      if (await this.persistence.installSnapshot!(prepared)) {
+        // Its time: the build on its thread, then the install here.
+        addTiming(this.totals.snapshots, started - prepared.buildMs);
+        this.nextSnapshotAt = 0;
+      }
     } catch (error) {
       this.warn(error);
       this.retryLater();
@@ -359,8 +382,10 @@ export class SqlJsEngine implements SqlEngine {
   private async appendBatch(batch: PendingEntry[]): Promise<void> {
     const payloads = batch.flatMap((entry) => (entry.payload ? [entry.payload] : []));
     if (payloads.length > 0) {
+      const started = performance.now();
       try {
         await this.persistence.append(payloads);
+        addTiming(this.totals.syncs, started);
       } catch (error) {
         await this.rollBackAfterFailure(error, batch);
         return;
@@ -375,9 +400,11 @@ export class SqlJsEngine implements SqlEngine {
    */
   private async snapshotCoveringPending(): Promise<void> {
     const covered = this.pending.splice(0);
+    const started = performance.now();
     const image = this.connection.export();
     try {
       await this.persistence.replaceSnapshot(image);
+      addTiming(this.totals.snapshots, started);
       this.nextSnapshotAt = 0;
     } catch (error) {
       this.warn(error);
@@ -445,4 +472,10 @@ export class SqlJsEngine implements SqlEngine {
     const asError = error instanceof Error ? error : new Error(String(error));
     this.options.onWarning?.(asError);
   }
+}
+
+/** Counts one more run of something that started at `started` (performance.now()) and ended now. */
+function addTiming(totals: { count: number; seconds: number }, started: number): void {
+  totals.count++;
+  totals.seconds += (performance.now() - started) / 1000;
 }

@@ -8,6 +8,7 @@
  *   CURRENT_TIMESTAMP, because the persistence layer may replay the recorded statements.
  * - A write callback that throws rolls the transaction back; nothing is recorded.
  */
+import type { StorageStats } from '../../master/store.js';
 
 export type SqlValue = number | string | Uint8Array | null;
 export type SqlParams = readonly SqlValue[];
@@ -55,6 +56,8 @@ export interface SqlEngine {
   flush(): Promise<void>;
   /** Flushes and releases the database (and its file lock). */
   close(): Promise<void>;
+  /** What it counted of its own work since it opened: write transactions, syncs, snapshots, size. */
+  stats(): StorageStats;
 }
 
 /**
