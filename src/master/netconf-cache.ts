@@ -27,14 +27,21 @@ export class NetconfCache {
   }
 
   /**
-   * The member's netconf made at `revision`, the network's current revision in `reader`: from memory,
-   * else from the store when its member row says it holds one made at that revision (`storedRevision`,
-   * MemberStatus.cachedNetconfRevision), then kept in memory. A copy: its holder may change it.
+   * The member's netconf made at `revision` (the network's current one) if memory holds it. A copy:
+   * its holder may change it. A miss is answered by `load`.
    */
-  *get(reader: NetconfStoreReader, nwid: string, address: string, revision: bigint, storedRevision: bigint | null): StorageWork<Dictionary | undefined> {
+  get(nwid: string, address: string, revision: bigint): Dictionary | undefined {
     this.#checkGeneration();
     const entry = this.#networks.get(nwid)?.get(address);
-    if (entry !== undefined && entry.revision === revision) return entry.netconf.clone();
+    return entry !== undefined && entry.revision === revision ? entry.netconf.clone() : undefined;
+  }
+
+  /**
+   * After a miss in memory: the member's netconf made at `revision` from the store, when its member
+   * row says it holds one made at that revision (`storedRevision`, MemberStatus.cachedNetconfRevision);
+   * then kept in memory.
+   */
+  *load(reader: NetconfStoreReader, nwid: string, address: string, revision: bigint, storedRevision: bigint | null): StorageWork<Dictionary | undefined> {
     if (storedRevision !== revision) return undefined;
     const stored = yield* call(reader.getCachedNetconf(nwid, address, revision));
     if (stored === undefined) return undefined;

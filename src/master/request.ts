@@ -99,6 +99,8 @@ interface CheckedRequest {
   /** The identity's public string form. */
   publicIdentity: string;
   nwid: bigint;
+  /** The network ID's hex16 form. */
+  nwidHex: string;
   fromAddr: string | null;
   haveRevision: bigint;
   /** The software version the metadata tells, or null. */
@@ -227,7 +229,9 @@ function checkRequest(context: MasterContext, request: NetworkConfigRequestInput
   else if (typeof have === 'number' && Number.isSafeInteger(have) && have >= 0) haveRevision = BigInt(have);
   else return { code: ResultCode.ACCESS_DENIED, error: 'haveRevision must be a uint64' };
 
-  return { identity, metaData: request.metaData, publicIdentity, nwid, fromAddr, haveRevision, version: versionFromMetadata(request.metaData) };
+  // A string ID, once checked, is its hex16 form but for letter case.
+  const nwidHex = typeof request.nwid === 'string' ? request.nwid.toLowerCase() : hex16(nwid);
+  return { identity, metaData: request.metaData, publicIdentity, nwid, nwidHex, fromAddr, haveRevision, version: versionFromMetadata(request.metaData) };
 }
 
 /**
@@ -262,7 +266,7 @@ function* answer(
 ): StorageWork<Answer> {
   const now = context.now();
   const address = request.identity.address;
-  const nwidHex = hex16(request.nwid);
+  const { nwidHex } = request;
 
   const stored = yield* call(tx.getRequestState(nwidHex, address));
 
@@ -330,7 +334,9 @@ function* answer(
   }
 
   // 7. The config already made at this revision, byte for byte, signing nothing.
-  const cached = yield* context.netconfs.get(tx, nwidHex, address, revision, member.cachedNetconfRevision);
+  const cached =
+    context.netconfs.get(nwidHex, address, revision) ??
+    (yield* context.netconfs.load(tx, nwidHex, address, revision, member.cachedNetconfRevision));
   if (cached !== undefined) return withJoined(answered({ code: ResultCode.OK, netconf: cached }), joined);
 
   // 8. A new config, signed once this transaction has committed.
