@@ -26,6 +26,7 @@ import {
   boundedText, DEFAULT_SETTINGS, MAX_MEMBER_NAME_BYTES, MAX_MEMBER_NOTES_BYTES, poolText, readPool, readPools, readRoutes,
   routeSettings, sameSettings, perGroupMulticastRates, validateSettings, type NetworkSettings, type NetworkSettingsInput,
 } from './settings.js';
+import type { MemberFields } from './member-fields.js';
 import {
   call, type IpPool, type ManagedRoute, type MemberPageQuery, type MemberRow, type NetconfStoreReader, type NetconfStoreTx,
   type NetworkRow, type StorageWork,
@@ -45,8 +46,8 @@ export interface NetworkCreation extends NetworkSettingsInput {
   id?: string | bigint;
 }
 
-/** A member as `getMember` / `listMembers` show it: its row, its addresses and what is known of its node. */
-export interface MemberInfo extends MemberRow {
+/** A member as `getMember` / `listMembers` show it: its fields, its addresses and what is known of its node. */
+export interface MemberInfo extends MemberFields {
   /**
    * CIDR strings, IPv4 first, ascending, with the prefix length the member receives (the smallest
    * managed route containing the address, else the pool's or the one given).

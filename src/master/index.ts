@@ -4,6 +4,7 @@ export type { NetconfMaster, NetconfMasterOptions } from './master.js';
 export { ResultCode } from './request.js';
 export type { NetworkConfigReply, NetworkConfigRequestInput } from './request.js';
 export type { MemberInfo, MemberPage, MemberPageInput, MemberUpdate, NetworkCreation, NetworkInfo } from './admin.js';
+export type { CredentialType, MemberFields } from './member-fields.js';
 export type { CreatedJoinToken, JoinTokenInfo, JoinTokenOptions } from './join-tokens.js';
 export type { AuditEntry, AuditQueryInput, AuditRetention } from './audit.js';
 export type { MemberExpiryAction, MemberExpiryPolicy, PruneMembersOptions, PruneResult } from './expiry.js';

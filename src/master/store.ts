@@ -20,6 +20,8 @@
  * milliseconds since the epoch as `number`. A stored value the store cannot read as its type is a
  * CorruptDatabaseError, never a default.
  */
+import type { MemberFields } from './member-fields.js';
+export { CREDENTIAL_TYPES, type CredentialType, type MemberFields } from './member-fields.js';
 import type { Cidr, IpFamily } from '../protocol/ip.js';
 
 /** A value now (a synchronous engine) or later (an asynchronous one). */
@@ -164,26 +166,11 @@ export interface RequestState {
   member: MemberStatus | undefined;
 }
 
-export interface MemberRow {
-  networkId: string;
-  address: string;
-  authorized: boolean;
-  activeBridge: boolean;
-  name: string;
-  notes: string;
-  /** When the member was last authorized (ms), or null. */
-  authorizedAt: number | null;
-  /** When the member was last de-authorized (ms), or null. */
-  deauthorizedAt: number | null;
-  /** The member gets no address from pools (only those an administrator gives). */
-  noAutoAssignIps: boolean;
-  /** The revision the member last reported having, or null before its first request. */
-  clientReportedRevision: bigint | null;
-  /** How the member was last authorized ('api', 'token', 'public'), or null when it never was. */
-  lastAuthorizedCredentialType: CredentialType | null;
-  /** The join token's id when it was last authorized by a token, else null. */
-  lastAuthorizedCredential: string | null;
-}
+/**
+ * A member as the store keeps it: the fields of `MemberFields` (the member's own settings and
+ * history, which the master's public MemberInfo shows too), one row per member of a network.
+ */
+export interface MemberRow extends MemberFields {}
 
 /**
  * Which members a page holds: those matching the filters, addresses ascending, skipping `offset`,
@@ -422,9 +409,6 @@ export interface StorageStats {
   databaseBytes: number | null;
 }
 
-/** How a member got in: by an administrator, by a join token, or by joining a public network. */
-export type CredentialType = 'api' | 'token' | 'public';
-export const CREDENTIAL_TYPES: readonly CredentialType[] = ['api', 'token', 'public'];
 
 /** A join token as stored (schema version 5): the secret only as its SHA-256. */
 export interface JoinTokenRow {

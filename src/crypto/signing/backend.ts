@@ -21,7 +21,7 @@ import { bytesToNumberLE, equalBytes } from '@noble/curves/utils.js';
 import { sha512 } from '@noble/hashes/sha2.js';
 import { concatBytes } from '@noble/hashes/utils.js';
 import { InvalidArgumentError } from '../../errors.js';
-import { nodeBuiltin } from '../node-builtin.js';
+import { nodeBuiltin } from '../../node-builtin.js';
 
 export type SigningBackendName = 'noble' | 'native';
 export type SigningBackendChoice = SigningBackendName | 'auto';

@@ -15,7 +15,7 @@
 import { equalBytes } from '@noble/curves/utils.js';
 import { InvalidArgumentError } from '../../errors.js';
 import { scheduleSoon } from '../../schedule-soon.js';
-import { nodeBuiltin } from '../node-builtin.js';
+import { nodeBuiltin } from '../../node-builtin.js';
 import { Identity, privateKeyOf } from '../identity.js';
 import { C25519_SIGNATURE_BYTES, c25519Sign, checkSignaturePair, writeSignatureHex } from '../c25519.js';
 import { chooseMemoryHardHash, type MemoryHardHashChoice, type MemoryHardHashName } from '../memory-hard-hash.js';
@@ -24,7 +24,8 @@ import { IdleShare } from './idle-share.js';
 import type { SigningCounts, SigningPool, SigningPoolOptions, ValidationCounts } from './pool-types.js';
 import { findSubtle, WebCryptoSigningPool } from './webcrypto.js';
 import type { WorkerAnswer, WorkerReady, WorkerRequest } from './worker-messages.js';
-import { findWorkerLauncher, type WorkerLauncher } from './worker-thread.js';
+import { findWorkerModule, type WorkerStarter } from '../../worker-launch.js';
+import type { WorkerData } from './worker-messages.js';
 import type * as WorkerThreads from 'node:worker_threads';
 
 // Small batches that leave as soon as they are full keep a worker signing while this thread builds
@@ -106,7 +107,8 @@ export function createSigningPool(identity: Identity, options: SigningPoolOption
   const backend = chooseSigningBackend(backendChoice);
   const memoryHardHash = options.memoryHardHash ?? 'auto';
   chooseMemoryHardHash(memoryHardHash); // refuses an unknown choice now, not at the first validation
-  const launcher = workerCount === 0 ? null : findWorkerLauncher();
+  // worker.ts, beside this module (see worker-launch.ts); none where it cannot start.
+  const launcher = workerCount === 0 ? null : findWorkerModule<WorkerData>(import.meta.url, 'worker');
   const subtle = webCrypto === 'never' || backendChoice === 'noble' ? null : findSubtle();
   if (subtle !== null && (webCrypto === 'always' || launcher === null) && workerCount > 0) {
     return new WebCryptoSigningPool(privateKey, subtle, backend, memoryHardHash);
@@ -137,7 +139,7 @@ class WorkerSigningPool implements SigningPool {
     private readonly backend: Ed25519Backend,
     private readonly memoryHardHash: MemoryHardHashChoice,
     private readonly workerCount: number,
-    private readonly launcher: WorkerLauncher | null,
+    private readonly launcher: WorkerStarter<WorkerData> | null,
   ) {
     this.#threads = workerCount === 0 || launcher === null ? 'off' : 'none';
     this.#workerHash = typeof memoryHardHash === 'function' ? null : memoryHardHash;
@@ -313,7 +315,7 @@ class WorkerSigningPool implements SigningPool {
     for (let i = 0; i < this.workerCount; i++) {
       let thread: WorkerThreads.Worker;
       try {
-        thread = this.launcher!.start(workerData);
+        thread = this.launcher!(workerData);
       } catch {
         break;
       }

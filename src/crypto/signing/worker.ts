@@ -1,5 +1,5 @@
 /**
- * The program of a signing worker thread (started by worker-thread.ts): it signs batches for the
+ * The program of a signing worker thread (started by pool.ts through worker-launch.ts): it signs batches for the
  * pool (pool.ts) and validates identities, with the same functions as the calling thread
  * (c25519Sign, identityProofHolds), so its answers are those of `Identity.sign` and
  * `Identity.locallyValidate`.

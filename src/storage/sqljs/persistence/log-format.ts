@@ -11,7 +11,7 @@
  * everything after it is a torn tail (a crash during an append). If one does, the log was damaged
  * in the middle, and what follows the damage must not be dropped.
  */
-import { nodeBuiltin } from '../../../crypto/node-builtin.js';
+import { nodeBuiltin } from '../../../node-builtin.js';
 
 export const LOG_MAGIC = new TextEncoder().encode('ZTNCLOG1');
 export const LOG_FORMAT_VERSION = 1;
