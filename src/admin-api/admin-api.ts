@@ -141,13 +141,18 @@ export function createAdminApi(master: NetconfMaster, options: AdminApiOptions):
     const revision = Number(network.revision);
     return jsonResponse(Object.fromEntries(members.map((member) => [member.address, revision])));
   });
-  app.add('GET', '/controller/network/:nwid/member/:address', async (c) => {
+  /** The route's network and member, both present (NotFoundError naming the one that is not). */
+  const existingMember = async (c: RouteContext) => {
     const nwid = networkIdParam(c);
     const address = addressParam(c);
     const network = await master.getNetwork(nwid);
     if (network === null) throw new NotFoundError(`no network ${nwid}`);
     const member = await master.getMember(nwid, address);
     if (member === null) throw new NotFoundError(`network ${nwid} has no member ${address}`);
+    return { nwid, address, network, member };
+  };
+  app.add('GET', '/controller/network/:nwid/member/:address', async (c) => {
+    const { network, member } = await existingMember(c);
     return jsonResponse(memberJson(member, { ...view(), networkRevision: network.revision }));
   });
   const postMember = async (c: RouteContext) => {
@@ -159,12 +164,7 @@ export function createAdminApi(master: NetconfMaster, options: AdminApiOptions):
   app.add('POST', '/controller/network/:nwid/member/:address', postMember);
   app.add('PUT', '/controller/network/:nwid/member/:address', postMember);
   app.add('DELETE', '/controller/network/:nwid/member/:address', async (c) => {
-    const nwid = networkIdParam(c);
-    const address = addressParam(c);
-    const network = await master.getNetwork(nwid);
-    if (network === null) throw new NotFoundError(`no network ${nwid}`);
-    const member = await master.getMember(nwid, address);
-    if (member === null) throw new NotFoundError(`network ${nwid} has no member ${address}`);
+    const { nwid, address, network, member } = await existingMember(c);
     await as(c).deleteMember(nwid, address);
     return jsonResponse(memberJson(member, { ...view(), networkRevision: network.revision }));
   });

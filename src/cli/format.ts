@@ -48,3 +48,17 @@ export function renderTime(ms: number | bigint | null | undefined): string {
   if (!Number.isFinite(value) || value <= 0) return '-';
   return new Date(value).toISOString();
 }
+
+/**
+ * A listing as a command prints it: the items as JSON with `--json`, else `empty` when there are
+ * none, else a table of `columns` with one row per item.
+ */
+export function renderListing<T>(
+  json: boolean,
+  items: readonly T[],
+  listing: { empty: string; columns: readonly string[]; row: (item: T) => readonly Cell[] },
+): string {
+  if (json) return renderJson(items);
+  if (items.length === 0) return `${listing.empty}\n`;
+  return renderTable(listing.columns, items.map(listing.row));
+}

@@ -2,7 +2,7 @@
 import type { Command } from 'commander';
 import { parseAddress, parseNetworkId, parseNonNegativeInteger } from '../arguments.js';
 import { CliError, ExitCode } from '../exit-codes.js';
-import { renderJson, renderTable, renderTime } from '../format.js';
+import { renderListing, renderTime } from '../format.js';
 import { withClient, type CommandContext } from '../context.js';
 import type { AuditQueryInput } from '../../master/index.js';
 
@@ -44,20 +44,11 @@ export function registerAuditCommands(program: Command, context: () => CommandCo
       if (options.limit !== undefined) query.limit = parseNonNegativeInteger(options.limit, '--limit');
       await withClient(ctx, async (client) => {
         const entries = await client.listAuditEntries(query);
-        if (ctx.globals.json) {
-          ctx.io.out(renderJson(entries));
-          return;
-        }
-        if (entries.length === 0) {
-          ctx.io.out('no recorded changes\n');
-          return;
-        }
-        ctx.io.out(
-          renderTable(
-            ['TIME', 'ACTOR', 'ACTION', 'NETWORK', 'MEMBER', 'BEFORE', 'AFTER'],
-            entries.map((e) => [renderTime(e.time), e.actor, e.action, e.networkId, e.address, fieldsText(e.before), fieldsText(e.after)]),
-          ),
-        );
+        ctx.io.out(renderListing(ctx.globals.json, entries, {
+          empty: 'no recorded changes',
+          columns: ['TIME', 'ACTOR', 'ACTION', 'NETWORK', 'MEMBER', 'BEFORE', 'AFTER'],
+          row: (e) => [renderTime(e.time), e.actor, e.action, e.networkId, e.address, fieldsText(e.before), fieldsText(e.after)],
+        }));
       });
     });
 }

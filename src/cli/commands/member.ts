@@ -2,7 +2,7 @@
 import type { Command } from 'commander';
 import { parseAddress, parseCidr, parseNetworkId, parseOnOff } from '../arguments.js';
 import { CliError, ExitCode } from '../exit-codes.js';
-import { renderFields, renderJson, renderTable, renderTime } from '../format.js';
+import { renderFields, renderJson, renderListing, renderTime } from '../format.js';
 import { withClient, type CommandContext } from '../context.js';
 import type { AdminClient, MemberRecord } from '../client/admin-client.js';
 import { requireNetwork } from './network.js';
@@ -67,28 +67,19 @@ export function registerMemberCommands(program: Command, context: () => CommandC
       await withClient(ctx, async (client) => {
         await requireNetwork(client, nwid);
         const members = await client.listMembers(nwid);
-        if (ctx.globals.json) {
-          ctx.io.out(renderJson(members));
-          return;
-        }
-        if (members.length === 0) {
-          ctx.io.out(`no members in ${nwid} yet (members appear when they first ask for a config)\n`);
-          return;
-        }
-        ctx.io.out(
-          renderTable(
-            ['ADDRESS', 'NAME', 'AUTHORIZED', 'BRIDGE', 'HELD REVISION', 'LAST SEEN', 'IP ASSIGNMENTS'],
-            members.map((m) => [
-              m.address,
-              m.name || '-',
-              m.authorized,
-              m.activeBridge,
-              m.clientReportedRevision,
-              renderTime(m.lastSeen),
-              m.ipAssignments.join(',') || '-',
-            ]),
-          ),
-        );
+        ctx.io.out(renderListing(ctx.globals.json, members, {
+          empty: `no members in ${nwid} yet (members appear when they first ask for a config)`,
+          columns: ['ADDRESS', 'NAME', 'AUTHORIZED', 'BRIDGE', 'HELD REVISION', 'LAST SEEN', 'IP ASSIGNMENTS'],
+          row: (m) => [
+            m.address,
+            m.name || '-',
+            m.authorized,
+            m.activeBridge,
+            m.clientReportedRevision,
+            renderTime(m.lastSeen),
+            m.ipAssignments.join(',') || '-',
+          ],
+        }));
       });
     });
 

@@ -9,7 +9,7 @@ import {
   parseV6AssignMode,
 } from '../arguments.js';
 import { CliError, ExitCode } from '../exit-codes.js';
-import { renderFields, renderJson, renderTable, renderTime } from '../format.js';
+import { renderFields, renderJson, renderListing, renderTime } from '../format.js';
 import { withClient, type CommandContext } from '../context.js';
 import type { AdminClient, NetworkRecord, NetworkSettingsPatch } from '../client/admin-client.js';
 
@@ -146,20 +146,11 @@ export function registerNetworkCommands(program: Command, context: () => Command
               `this identity (${address}) will not serve them\n`,
           );
         }
-        if (ctx.globals.json) {
-          ctx.io.out(renderJson(networks));
-          return;
-        }
-        if (networks.length === 0) {
-          ctx.io.out('no networks (create one with "zt-netconf-master network create --name <name>")\n');
-          return;
-        }
-        ctx.io.out(
-          renderTable(
-            ['ID', 'NAME', 'PRIVATE', 'REVISION', 'IP POOLS'],
-            networks.map((n) => [n.id, n.name, n.private, n.revision, (n.ipPools ?? []).join(',') || '-']),
-          ),
-        );
+        ctx.io.out(renderListing(ctx.globals.json, networks, {
+          empty: 'no networks (create one with "zt-netconf-master network create --name <name>")',
+          columns: ['ID', 'NAME', 'PRIVATE', 'REVISION', 'IP POOLS'],
+          row: (n) => [n.id, n.name, n.private, n.revision, (n.ipPools ?? []).join(',') || '-'],
+        }));
       });
     });
 

@@ -3,7 +3,7 @@ import type { Command } from 'commander';
 import { parseNetworkId, parseNonNegativeInteger } from '../arguments.js';
 import { CliError, ExitCode } from '../exit-codes.js';
 import { parseDuration } from '../duration.js';
-import { renderFields, renderJson, renderTable, renderTime } from '../format.js';
+import { renderFields, renderJson, renderListing, renderTime } from '../format.js';
 import { withClient, type CommandContext } from '../context.js';
 import { requireNetwork } from './network.js';
 
@@ -58,20 +58,11 @@ export function registerTokenCommands(program: Command, context: () => CommandCo
       await withClient(ctx, async (client) => {
         await requireNetwork(client, nwid);
         const tokens = await client.listJoinTokens(nwid);
-        if (ctx.globals.json) {
-          ctx.io.out(renderJson(tokens));
-          return;
-        }
-        if (tokens.length === 0) {
-          ctx.io.out(`no join tokens in ${nwid}\n`);
-          return;
-        }
-        ctx.io.out(
-          renderTable(
-            ['ID', 'NAME', 'CREATED', 'EXPIRES', 'USES', 'MAX USES', 'REVOKED'],
-            tokens.map((t) => [t.id, t.name || '-', renderTime(t.createdAt), renderTime(t.expiresAt), t.uses, t.maxUses, t.revoked]),
-          ),
-        );
+        ctx.io.out(renderListing(ctx.globals.json, tokens, {
+          empty: `no join tokens in ${nwid}`,
+          columns: ['ID', 'NAME', 'CREATED', 'EXPIRES', 'USES', 'MAX USES', 'REVOKED'],
+          row: (t) => [t.id, t.name || '-', renderTime(t.createdAt), renderTime(t.expiresAt), t.uses, t.maxUses, t.revoked],
+        }));
       });
     });
 
