@@ -2,13 +2,15 @@
  * The master's storage reads (src/master/store.ts NetconfStoreReader) as PostgreSQL statements,
  * on one connection: the statements of one transaction, or of one read.
  */
+import type { NodeSighting } from '../node-sightings.js';
+import { readableRows } from '../readable-rows.js';
 import { CorruptDatabaseError } from '../../errors.js';
 import { assignableRange, parseCidr, parseIp, type Cidr, type IpFamily } from '../../protocol/ip.js';
 import {
   CREDENTIAL_TYPES, MEMBER_EXPIRY_ACTIONS, V4_ASSIGN_MODES, V6_ASSIGN_MODES,
   type AuditEntryRow, type AuditQuery, type CachedNetconf, type IpPool, type JoinTokenRow, type ManagedRoute,
   type MemberCounts, type MembersSeen, type MemberExpiryRow, type MemberPageQuery, type MemberRow, type MulticastRateRow, type NetconfStoreReader, type NetworkRevisionChange,
-  type NetworkRow, type NodeRecord, type NodeVersion, type RequestState,
+  type NetworkRow, type NodeRecord, type RequestState,
 } from '../../master/store.js';
 import type { PgQueryable } from './pg-types.js';
 import { booleanFromPg, numberFromPg, textFromPg, uint64FromPg, uint64ToPg } from './values.js';
@@ -26,13 +28,6 @@ export const NETWORK_COLUMNS =
   'multicastlimit, comrevisionmaxdelta, mtu, dnsdomain, dnsservers, revision, creationtime';
 
 export const JOIN_TOKEN_COLUMNS = 'id, networkid, name, secrethash, createdat, expiresat, maxuses, uses, revoked';
-
-/** A node seen by a request: its new lastSeen, lastAt when the request came directly, its version when it said. */
-export interface NodeSighting {
-  lastSeen: number;
-  lastAt: string | null;
-  version: NodeVersion | null;
-}
 
 /** What reads tell the store they ran into (see PostgresNetconfStore.generation). */
 export interface ReadObserver {
@@ -280,15 +275,7 @@ export class PgRead implements NetconfStoreReader {
       `SELECT ipnetwork, ipnetmaskbits, iprangestart, iprangeend FROM ipassignmentpool WHERE networkid = $1 ORDER BY position`,
       [nwid],
     );
-    const pools: IpPool[] = [];
-    for (const row of rows) {
-      try {
-        pools.push(poolFromRow(row));
-      } catch {
-        // A pool row this library cannot read (written by other software) is ignored, as on SQLite.
-      }
-    }
-    return pools;
+    return readableRows(rows, poolFromRow);
   }
 
   async getRoutes(nwid: string): Promise<ManagedRoute[]> {

@@ -25,7 +25,8 @@ import {
 } from '../../master/store.js';
 import { scheduleSoon } from '../../schedule-soon.js';
 import { ChangeListener } from './listener.js';
-import { PgRead, type NodeSighting } from './pg-read.js';
+import { PgRead } from './pg-read.js';
+import { addSightings, type NodeSighting } from '../node-sightings.js';
 import { PgTx, RunAgain, type DeletionObserver } from './pg-tx.js';
 import type { PgQueryable } from './pg-types.js';
 import { StorageContentionError, StorageUnavailableError, isUnavailable } from './pg-errors.js';
@@ -229,14 +230,7 @@ export class PostgresNetconfStore implements NetconfStore {
 
   #addSightings(tx: PgTx): void {
     if (tx.sightings.size === 0) return;
-    for (const [address, sighting] of tx.sightings) {
-      const earlier = this.#sightings.get(address);
-      this.#sightings.set(address, {
-        lastSeen: sighting.lastSeen,
-        lastAt: sighting.lastAt ?? earlier?.lastAt ?? null,
-        version: sighting.version ?? earlier?.version ?? null,
-      });
-    }
+    addSightings(this.#sightings, tx.sightings);
     this.#scheduleWrite();
   }
 

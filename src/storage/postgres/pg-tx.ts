@@ -21,7 +21,8 @@ import type {
   AuditEntryRow, IpPool, JoinTokenRow, ManagedRoute, MemberExpiryRow, MemberRow, MulticastRateRow, NetconfStoreTx, NetworkRow,
   NetworkRowSettings, NodeRecord, NodeVersion, RequestState,
 } from '../../master/store.js';
-import { JOIN_TOKEN_COLUMNS, MEMBER_COLUMNS, NETWORK_COLUMNS, PgRead, memberFromRow, networkFromRow, type NodeSighting, type ReadObserver } from './pg-read.js';
+import { JOIN_TOKEN_COLUMNS, MEMBER_COLUMNS, NETWORK_COLUMNS, PgRead, memberFromRow, networkFromRow, type ReadObserver } from './pg-read.js';
+import type { NodeSighting } from '../node-sightings.js';
 import type { PgQueryable } from './pg-types.js';
 import { uint64ToPg } from './values.js';
 

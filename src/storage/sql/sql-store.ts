@@ -19,14 +19,8 @@ import {
   readFlag, readInteger, readOneOf, readOptionalInteger, readOptionalText, readOptionalUint64, readText, readUint64,
   uint64Below, uint64Select, uint64ToSql, type RowPlace,
 } from './column-values.js';
-
-/** A node seen by a request: its new lastSeen, and lastAt when the request came directly. */
-interface NodeSighting {
-  lastSeen: number;
-  lastAt: string | null;
-  /** The version the latest request carried, when one did. */
-  version: NodeVersion | null;
-}
+import { addSightings, type NodeSighting } from '../node-sightings.js';
+import { readableRows } from '../readable-rows.js';
 
 /** Sightings of nodes not yet written, by address. */
 type PendingSightings = Map<string, NodeSighting>;
@@ -114,14 +108,7 @@ export class SqlNetconfStore implements NetconfStore {
   }
 
   #addSightings(seen: PendingSightings): void {
-    for (const [address, sighting] of seen) {
-      const earlier = this.#sightings.get(address);
-      this.#sightings.set(address, {
-        lastSeen: sighting.lastSeen,
-        lastAt: sighting.lastAt ?? earlier?.lastAt ?? null,
-        version: sighting.version ?? earlier?.version ?? null,
-      });
-    }
+    addSightings(this.#sightings, seen);
     this.#scheduleWrite();
   }
 
@@ -470,15 +457,7 @@ class SqlRead implements NetconfStoreReader {
       `SELECT ipNetwork, ipNetmaskBits, ipRangeStart, ipRangeEnd FROM IpAssignmentPool WHERE networkId = ? ORDER BY rowid`,
       [nwid],
     );
-    const pools: IpPool[] = [];
-    for (const row of rows) {
-      try {
-        pools.push(poolFromRow(row));
-      } catch {
-        // A pool row this library cannot read (written by other software) is ignored.
-      }
-    }
-    return pools;
+    return readableRows(rows, poolFromRow);
   }
 
   getRoutes(nwid: string): ManagedRoute[] {
