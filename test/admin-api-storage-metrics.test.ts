@@ -65,3 +65,13 @@ forEachEngine((engine) => {
     assert.doesNotMatch(text, /^# TYPE zt_netconf_storage_sync_seconds /m, 'the server syncs its own commits');
   });
 });
+
+test('a transaction that only reads is not counted as a write', async () => {
+  const storage = await openSqlJsStorage();
+  const before = storage.stats().writes.count;
+  await storage.engine.write((writer) => writer.get('SELECT count(*) AS n FROM Network'));
+  assert.equal(storage.stats().writes.count, before);
+  await storage.engine.write((writer) => writer.run(`INSERT INTO Config (k, v) VALUES ('metrics-test', '1')`));
+  assert.equal(storage.stats().writes.count, before + 1);
+  await storage.close();
+});

@@ -399,7 +399,7 @@ export interface TimingTotals {
 
 /** What a storage engine counted of its own work since it opened (see NetconfStore.stats). */
 export interface StorageStats {
-  /** Write transactions run (the SQL of each, up to its commit). */
+  /** Write transactions run, and the seconds of each up to its commit (sql.js: those that wrote; PostgreSQL: every transaction, to COMMIT's answer). */
   writes: TimingTotals;
   /** Syncs to durable storage (one per batch of commits), or null when a server makes them (PostgreSQL). */
   syncs: TimingTotals | null;

@@ -18,6 +18,33 @@ export const APPLICATION_MARK = 'zt-netconf-master';
 /** Serializes schema creation across processes opening one empty database at once. */
 const SCHEMA_LOCK_KEY = 0x7a74_6e63; // "ztnc"
 
+/** The network columns whose change alters what members receive, as version 1 made them. */
+const NETWORK_SETTINGS_V1 = [
+  'name', 'description', 'private', 'enablebroadcast', 'allowpassivebridging', 'v4assignmode', 'v6assignmode',
+  'multicastlimit', 'comrevisionmaxdelta',
+];
+
+/**
+ * The network row trigger's function: a change of any of `settings` raises the revision by 1 (or
+ * is held with the rest of its transaction, see revisionhold); any revision move takes the next
+ * change sequence and is notified to the other processes.
+ */
+function networkRevisionFunction(create: 'CREATE' | 'CREATE OR REPLACE', settings: readonly string[]): string {
+  const row = (name: string) => settings.map((column) => `${name}.${column}`).join(', ');
+  return `${create} FUNCTION network_revision() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  IF (${row('OLD')}) IS DISTINCT FROM (${row('NEW')}) THEN
+    UPDATE revisionhold SET pendingraise = greatest(pendingraise, 1) WHERE networkid = NEW.id;
+    IF NOT FOUND THEN NEW.revision := uint64_stored(uint64_value(NEW.revision) + 1); END IF;
+  END IF;
+  IF NEW.revision IS DISTINCT FROM OLD.revision THEN
+    NEW.changesequence := revision_change_sequence();
+    PERFORM pg_notify('${CHANGE_CHANNEL}', NEW.id);
+  END IF;
+  RETURN NEW;
+END $$;`;
+}
+
 const VERSION_1_DDL = `
 CREATE TABLE config (
   k text PRIMARY KEY,
@@ -211,22 +238,7 @@ END $$;
 CREATE TRIGGER revisionhold_release AFTER DELETE ON revisionhold FOR EACH ROW EXECUTE FUNCTION revisionhold_release();
 
 -- Settings that members receive raise by 1; any revision move takes the next change sequence.
-CREATE FUNCTION network_revision() RETURNS trigger LANGUAGE plpgsql AS $$
-BEGIN
-  IF (OLD.name, OLD.description, OLD.private, OLD.enablebroadcast, OLD.allowpassivebridging, OLD.v4assignmode,
-      OLD.v6assignmode, OLD.multicastlimit, OLD.comrevisionmaxdelta)
-     IS DISTINCT FROM
-     (NEW.name, NEW.description, NEW.private, NEW.enablebroadcast, NEW.allowpassivebridging, NEW.v4assignmode,
-      NEW.v6assignmode, NEW.multicastlimit, NEW.comrevisionmaxdelta) THEN
-    UPDATE revisionhold SET pendingraise = greatest(pendingraise, 1) WHERE networkid = NEW.id;
-    IF NOT FOUND THEN NEW.revision := uint64_stored(uint64_value(NEW.revision) + 1); END IF;
-  END IF;
-  IF NEW.revision IS DISTINCT FROM OLD.revision THEN
-    NEW.changesequence := revision_change_sequence();
-    PERFORM pg_notify('${CHANGE_CHANNEL}', NEW.id);
-  END IF;
-  RETURN NEW;
-END $$;
+${networkRevisionFunction('CREATE', NETWORK_SETTINGS_V1)}
 CREATE TRIGGER network_revision BEFORE UPDATE ON network FOR EACH ROW EXECUTE FUNCTION network_revision();
 
 -- A deleted network may come back under its ID at a revision already used: the change sequence
@@ -360,22 +372,7 @@ CREATE TABLE route (
 );
 CREATE TRIGGER route_revision AFTER INSERT OR DELETE OR UPDATE ON route FOR EACH ROW EXECUTE FUNCTION network_list_revision();
 
-CREATE OR REPLACE FUNCTION network_revision() RETURNS trigger LANGUAGE plpgsql AS $$
-BEGIN
-  IF (OLD.name, OLD.description, OLD.private, OLD.enablebroadcast, OLD.allowpassivebridging, OLD.v4assignmode,
-      OLD.v6assignmode, OLD.multicastlimit, OLD.comrevisionmaxdelta, OLD.mtu, OLD.dnsdomain, OLD.dnsservers)
-     IS DISTINCT FROM
-     (NEW.name, NEW.description, NEW.private, NEW.enablebroadcast, NEW.allowpassivebridging, NEW.v4assignmode,
-      NEW.v6assignmode, NEW.multicastlimit, NEW.comrevisionmaxdelta, NEW.mtu, NEW.dnsdomain, NEW.dnsservers) THEN
-    UPDATE revisionhold SET pendingraise = greatest(pendingraise, 1) WHERE networkid = NEW.id;
-    IF NOT FOUND THEN NEW.revision := uint64_stored(uint64_value(NEW.revision) + 1); END IF;
-  END IF;
-  IF NEW.revision IS DISTINCT FROM OLD.revision THEN
-    NEW.changesequence := revision_change_sequence();
-    PERFORM pg_notify('${CHANGE_CHANNEL}', NEW.id);
-  END IF;
-  RETURN NEW;
-END $$;
+${networkRevisionFunction('CREATE OR REPLACE', [...NETWORK_SETTINGS_V1, 'mtu', 'dnsdomain', 'dnsservers'])}
 
 CREATE FUNCTION member_noautoassignips_revision() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN

@@ -160,8 +160,9 @@ export class SqlJsEngine implements SqlEngine {
       this.setGate(this.reloadAfterExternalChange(change.detail));
       return this.write(fn, options);
     }
-    addTiming(this.totals.writes, started);
     const { result, statements } = committed;
+    // A callback that only read (a repeated request) ran no write transaction: it is not counted.
+    if (statements.length > 0) addTiming(this.totals.writes, started);
     if (statements.length === 0 || this.persistence.keepsChanges === false) return Promise.resolve(result);
     const payload = encodeStatements(statements);
     const mustSync = (options.durability ?? 'sync') === 'sync' || committed.durable;
