@@ -217,7 +217,10 @@ export async function runPersistenceScale(args: string[]): Promise<void> {
       ['on the calling thread (before)', { logToSnapshotRatio: ratio, offThreadFromBytes: Infinity }],
       ['on a worker thread (now)', { logToSnapshotRatio: ratio }],
     ] as const;
-    for (const [mode, compaction] of modes) {
+    // --modes control,worker runs only those (control, calling, worker); all three by default.
+    const chosen = args.includes('--modes') ? args[args.indexOf('--modes') + 1]!.split(',') : ['control', 'calling', 'worker'];
+    const keys = ['control', 'calling', 'worker'];
+    for (const [mode, compaction] of modes.filter((_, i) => chosen.includes(keys[i]!))) {
       const copy = join(dir, `run-${results.length}.db`);
       copyFileSync(path, copy);
       log(`  ${seconds} s of admin writes and requests, snapshots ${mode}...`);

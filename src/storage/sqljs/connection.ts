@@ -7,6 +7,7 @@ import type { Database, SqlJsStatic, Statement } from 'sql.js';
 import type { SqlParams, SqlReader, SqlRow, SqlValue, SqlWriter } from './engine.js';
 import { InvalidArgumentError } from '../../errors.js';
 import type { RecordedStatement } from './persistence/record-codec.js';
+import { withRoomToGrow } from './room-to-grow.js';
 
 const STATEMENT_CACHE_LIMIT = 256;
 
@@ -152,9 +153,12 @@ export class Connection {
     this.reader = readerFor(this.cache);
   }
 
-  /** A database from an image (null or empty: a new database), tuned for an in-memory file. */
-  static open(SQL: SqlJsStatic, image: Uint8Array | null): Connection {
-    const db = image && image.length > 0 ? new SQL.Database(image) : new SQL.Database();
+  /**
+   * A database from an image (null or empty: a new database), tuned for an in-memory file that
+   * starts with room to grow (room-to-grow.ts). With `take`, the image's buffer becomes the file.
+   */
+  static open(SQL: SqlJsStatic, image: Uint8Array | null, take = false): Connection {
+    const db = image && image.length > 0 ? new SQL.Database(withRoomToGrow(image, { take })) : new SQL.Database();
     try {
       tune(db);
     } catch (error) {

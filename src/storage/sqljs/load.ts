@@ -21,7 +21,7 @@ export function loadConnection(SQL: SqlJsStatic, state: StoredState, location: s
       throw new NotANetconfDatabaseError(`${location} is not a SQLite database`);
     }
   }
-  const connection = openChecked(SQL, image, location, state.snapshotVerified === true);
+  const connection = openChecked(SQL, image, location, state.snapshotVerified === true, state.snapshotHandedOver === true);
   try {
     try {
       connection.replayAll(state.records.length, (index) => decodeStatements(state.records[index]!));
@@ -46,15 +46,15 @@ export function loadConnection(SQL: SqlJsStatic, state: StoredState, location: s
 }
 
 /**
- * Opens the image and, unless the backend verified its digest (`verified`), runs `PRAGMA
- * quick_check`. SQLite's complaints while doing so (a damaged header, a truncated file, a malformed
+ * Opens the image (taking its buffer as the database file if `take`) and, unless the backend
+ * verified its digest (`verified`), runs `PRAGMA quick_check`. SQLite's complaints while doing so (a damaged header, a truncated file, a malformed
  * schema) are typed: "not a database" means not ours, any other is damage.
  */
-function openChecked(SQL: SqlJsStatic, image: Uint8Array | null, location: string, verified: boolean): Connection {
+function openChecked(SQL: SqlJsStatic, image: Uint8Array | null, location: string, verified: boolean, take: boolean): Connection {
   let connection: Connection | null = null;
   let verdict: unknown;
   try {
-    connection = Connection.open(SQL, image);
+    connection = Connection.open(SQL, image, take);
     verdict = verified ? 'ok' : connection.quickCheck();
   } catch (error) {
     connection?.close();

@@ -16,8 +16,11 @@ export interface CompactedImage {
   readonly records: number;
 }
 
-/** Replays every record of `logPrefix` on `snapshot`; refuses a log that does not follow it or ends in a torn record. */
-export async function buildCompactedImage(snapshot: Uint8Array, logPrefix: Uint8Array): Promise<CompactedImage> {
+/**
+ * Replays every record of `logPrefix` on `snapshot`; refuses a log that does not follow it or ends
+ * in a torn record. With `take`, the snapshot's buffer becomes sql.js's file (it is written to).
+ */
+export async function buildCompactedImage(snapshot: Uint8Array, logPrefix: Uint8Array, options: { take?: boolean } = {}): Promise<CompactedImage> {
   const log = parseLog(logPrefix);
   if (!log) throw new Error('the log prefix has no valid header');
   if (log.validLength !== logPrefix.length) throw new Error(`the log prefix is not whole: valid up to byte ${log.validLength} of ${logPrefix.length}`);
@@ -25,7 +28,7 @@ export async function buildCompactedImage(snapshot: Uint8Array, logPrefix: Uint8
     throw new Error('the log does not follow the main file (it changed while the snapshot was being built)');
   }
   const SQL = await loadSqlJs();
-  const connection = Connection.open(SQL, snapshot);
+  const connection = Connection.open(SQL, snapshot, options.take);
   try {
     connection.replayAll(log.records.length, (index) => decodeStatements(log.records[index]!));
     const image = connection.export();

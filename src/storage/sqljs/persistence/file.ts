@@ -22,6 +22,7 @@ import { LOG_HEADER_SIZE, encodeLogHeader, frameRecords, parseLog, type ParsedLo
 import type { ExternalChange, Persistence, PersistenceCounters, PreparedSnapshot, StoredState } from './types.js';
 import { startCompaction, type CompactionJob } from './compaction-thread.js';
 import { nodePersistenceFs, writeFully, type FileIdentity, type PersistenceFs } from './fs.js';
+import { capacityFor } from '../room-to-grow.js';
 
 export interface FilePersistenceOptions {
   path: string;
@@ -111,7 +112,8 @@ export class FilePersistence implements Persistence {
     this.basis++;
     this.appendedSincePrepare = null;
     const before = this.fs.statSync(this.paths.main);
-    const snapshot = await this.readOptional(this.paths.main);
+    // Read with room to grow, and handed over to the engine: it becomes the database file uncopied.
+    const snapshot = await this.readOptional(this.paths.main, capacityFor);
     const digest = snapshot && snapshot.length > 0 ? sha256(snapshot) : EMPTY_DIGEST;
     const snapshotSize = snapshot?.length ?? 0;
     this.mainSize = snapshotSize;
@@ -127,12 +129,12 @@ export class FilePersistence implements Persistence {
         // The snapshot switch completed its first rename: the old log's records are in the snapshot.
         this.refuseDamage(next, this.paths.logNext);
         this.plan = { adoptNextLog: true, validLength: next.validLength, logExists: true };
-        return { snapshot, records: next.records, logMatchesSnapshot: true, snapshotVerified: snapshotSize > 0 };
+        return { snapshot, records: next.records, logMatchesSnapshot: true, snapshotVerified: snapshotSize > 0, snapshotHandedOver: true };
       }
     }
     if (!logBytes) {
       this.plan = { adoptNextLog: false, validLength: 0, logExists: false };
-      return { snapshot, records: [], logMatchesSnapshot: true };
+      return { snapshot, records: [], logMatchesSnapshot: true, snapshotHandedOver: true };
     }
     const log = parseLog(logBytes);
     if (!log) {
@@ -153,7 +155,7 @@ export class FilePersistence implements Persistence {
       );
     }
     this.plan = { adoptNextLog: false, validLength: log.validLength, logExists: true, resetLog: !matches && log.records.length === 0 };
-    return { snapshot, records: log.records, logMatchesSnapshot: matches, snapshotVerified: matches && snapshotSize > 0 };
+    return { snapshot, records: log.records, logMatchesSnapshot: matches, snapshotVerified: matches && snapshotSize > 0, snapshotHandedOver: true };
   }
 
   /** A bad record followed by intact ones is damage, not a torn tail: dropping it would lose acknowledged changes. */
@@ -389,9 +391,9 @@ export class FilePersistence implements Persistence {
     await this.lock.release();
   }
 
-  private async readOptional(path: string): Promise<Uint8Array | null> {
+  private async readOptional(path: string, capacity?: (size: number) => number): Promise<Uint8Array | null> {
     try {
-      return await this.fs.readFile(path);
+      return await this.fs.readFile(path, capacity);
     } catch (error) {
       if (isMissing(error)) return null;
       throw new PersistenceError(`could not read ${path}: ${(error as Error).message}`, { cause: error });

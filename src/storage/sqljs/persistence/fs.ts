@@ -14,7 +14,11 @@ export interface FileIdentity {
 
 /** The few file-system calls file persistence and its lock make; inject a wrapper to simulate faults. */
 export interface PersistenceFs {
-  readFile(path: string): Promise<Uint8Array>;
+  /**
+   * A whole file. With `capacity`, its bytes are read to the start of a buffer of `capacity(size)`
+   * bytes (room that a database loaded from it grows into; see room-to-grow.ts).
+   */
+  readFile(path: string, capacity?: (size: number) => number): Promise<Uint8Array>;
   /** flags as in fs.open: 'r', 'r+', 'w', 'wx'; `mode` for a file it creates. */
   open(path: string, flags: string, mode?: number): Promise<number>;
   write(fd: number, data: Uint8Array, position: number): Promise<number>;
@@ -32,7 +36,24 @@ export interface PersistenceFs {
 }
 
 export const nodePersistenceFs: PersistenceFs = {
-  readFile: async (path) => new Uint8Array(await nodeFs.promises.readFile(path)),
+  readFile: async (path, capacity) => {
+    if (capacity === undefined) return new Uint8Array(await nodeFs.promises.readFile(path));
+    const file = await nodeFs.promises.open(path, 'r');
+    try {
+      const { size } = await file.stat();
+      const buffer = allocateWithRoom(size, capacity(size));
+      let done = 0;
+      for (;;) {
+        if (done === buffer.length) break;
+        const { bytesRead } = await file.read(buffer, done, Math.min(buffer.length - done, READ_CHUNK), done);
+        if (bytesRead === 0) break;
+        done += bytesRead;
+      }
+      return buffer.subarray(0, done);
+    } finally {
+      await file.close();
+    }
+  },
   open: promisify(nodeFs.open) as (path: string, flags: string, mode?: number) => Promise<number>,
   write: async (fd, data, position) => (await promisify(nodeFs.write)(fd, data, 0, data.length, position)).bytesWritten,
   fdatasync: promisify(nodeFs.fdatasync),
@@ -47,6 +68,18 @@ export const nodePersistenceFs: PersistenceFs = {
     return s ? { ino: s.ino, size: s.size, mtimeMs: s.mtimeMs } : null;
   },
 };
+
+/** The most one read asks for (Node refuses reads of 2 GiB or more). */
+const READ_CHUNK = 64 * 2 ** 20;
+
+/** A zeroed buffer of `capacity` bytes, or of `size` when so much memory cannot be had. */
+function allocateWithRoom(size: number, capacity: number): Uint8Array {
+  try {
+    return new Uint8Array(Math.max(size, capacity));
+  } catch {
+    return new Uint8Array(size);
+  }
+}
 
 /** Writes all of `data` at `position`, however many calls that takes. */
 export async function writeFully(fs: PersistenceFs, fd: number, data: Uint8Array, position: number): Promise<void> {

@@ -20,6 +20,12 @@ export interface StoredState {
    * integrity check at open (seconds at a million members) is skipped.
    */
   readonly snapshotVerified?: boolean;
+  /**
+   * True when the backend read the snapshot for this load alone and keeps no reference to it: the
+   * engine may then use its buffer, and any room after it, as the database file (room-to-grow.ts)
+   * instead of copying it.
+   */
+  readonly snapshotHandedOver?: boolean;
 }
 
 /** A change to the main file made by another program, seen before a write. */
