@@ -13,16 +13,19 @@ export interface NodeSighting {
 }
 
 /**
- * Adds a committed transaction's sightings to those waiting for the write: the latest lastSeen, and
- * the last lastAt and version told (a relayed request or one without metadata keeps the earlier ones).
+ * Adds one sighting to those waiting: the latest lastSeen, and the last lastAt and version told (a
+ * relayed request or one without metadata keeps the earlier ones).
  */
+export function addSighting(pending: Map<string, NodeSighting>, address: string, sighting: NodeSighting): void {
+  const earlier = pending.get(address);
+  pending.set(address, {
+    lastSeen: sighting.lastSeen,
+    lastAt: sighting.lastAt ?? earlier?.lastAt ?? null,
+    version: sighting.version ?? earlier?.version ?? null,
+  });
+}
+
+/** Adds a committed transaction's sightings to those waiting for the write (addSighting, each). */
 export function addSightings(pending: Map<string, NodeSighting>, seen: ReadonlyMap<string, NodeSighting>): void {
-  for (const [address, sighting] of seen) {
-    const earlier = pending.get(address);
-    pending.set(address, {
-      lastSeen: sighting.lastSeen,
-      lastAt: sighting.lastAt ?? earlier?.lastAt ?? null,
-      version: sighting.version ?? earlier?.version ?? null,
-    });
-  }
+  for (const [address, sighting] of seen) addSighting(pending, address, sighting);
 }

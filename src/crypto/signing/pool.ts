@@ -14,7 +14,7 @@
  */
 import { equalBytes } from '@noble/curves/utils.js';
 import { InvalidArgumentError } from '../../errors.js';
-import { scheduleSoon } from '../../schedule-soon.js';
+import { coalescedSoon } from '../../schedule-soon.js';
 import { nodeBuiltin } from '../../node-builtin.js';
 import { Identity, privateKeyOf } from '../identity.js';
 import { C25519_SIGNATURE_BYTES, c25519Sign, checkSignaturePair, writeSignatureHex } from '../c25519.js';
@@ -124,7 +124,8 @@ class WorkerSigningPool implements SigningPool {
   readonly #queue: Job[] = [];
   readonly #validations: ValidationJob[] = [];
   readonly #workers: PoolWorker[] = [];
-  #dispatchScheduled = false;
+  /** Dispatches the queue on the next turn, once however many jobs arrive before it. */
+  readonly #dispatchSoon = coalescedSoon(() => this.#dispatch());
   #nextRequestId = 0;
   /** 'none': not started yet; 'running'; 'off': everything is done on the calling thread. */
   #threads: 'none' | 'running' | 'off';
@@ -177,13 +178,7 @@ class WorkerSigningPool implements SigningPool {
     // else waits for the next turn of the event loop: signing here at once could keep this
     // thread from ever turning it, and from hearing the workers.
     if (this.#queue.length >= MAX_BATCH && this.#workersSign()) this.#dispatch();
-    else if (!this.#dispatchScheduled) {
-      this.#dispatchScheduled = true;
-      scheduleSoon(() => {
-        this.#dispatchScheduled = false;
-        this.#dispatch();
-      });
-    }
+    else this.#dispatchSoon();
   }
 
   async close(): Promise<void> {

@@ -23,7 +23,7 @@ import {
   runAsync, type CachedNetconf, type NetconfStore, type StorageStats, type NetconfStoreReader, type NetconfStoreTx, type StorageWork,
   type TransactionOptions,
 } from '../../master/store.js';
-import { scheduleSoon } from '../../schedule-soon.js';
+import { coalescedSoon } from '../../schedule-soon.js';
 import { ChangeListener } from './listener.js';
 import { PgRead } from './pg-read.js';
 import { addSightings, type NodeSighting } from '../node-sightings.js';
@@ -47,7 +47,8 @@ export class PostgresNetconfStore implements NetconfStore {
   /** Backend process IDs of this store's connections: their notifications are this process's own. */
   readonly #ownBackends = new Set<number>();
   readonly #externalListeners = new Set<() => void>();
-  #writeScheduled = false;
+  /** Writes what waits (sightings, reported revisions) on the next turn, once however often asked. */
+  readonly #scheduleWrite = coalescedSoon(() => this.#writePending());
   #pendingWrite: Promise<void> = Promise.resolve();
   #closed = false;
   /** Transactions of this process that deleted a network or a member. */
@@ -234,14 +235,6 @@ export class PostgresNetconfStore implements NetconfStore {
     this.#scheduleWrite();
   }
 
-  #scheduleWrite(): void {
-    if (this.#writeScheduled) return;
-    this.#writeScheduled = true;
-    scheduleSoon(() => {
-      this.#writeScheduled = false;
-      this.#writePending();
-    });
-  }
 
   /** The pending netconfs cached in the current generation (those of an earlier one are dropped). */
   #takeNetconfs(): { nwid: string; address: string; netconf: CachedNetconf }[] {

@@ -22,7 +22,7 @@ import type {
   NetworkRowSettings, NodeRecord, NodeVersion, RequestState,
 } from '../../master/store.js';
 import { JOIN_TOKEN_COLUMNS, MEMBER_COLUMNS, NETWORK_COLUMNS, PgRead, memberFromRow, networkFromRow, type ReadObserver } from './pg-read.js';
-import type { NodeSighting } from '../node-sightings.js';
+import { addSighting, type NodeSighting } from '../node-sightings.js';
 import type { PgQueryable } from './pg-types.js';
 import { uint64ToPg } from './values.js';
 
@@ -138,12 +138,7 @@ export class PgTx extends PgRead implements NetconfStoreTx {
   }
 
   touchNode(address: string, lastSeen: number, lastAt: string | null, version: NodeVersion | null = null): void {
-    const earlier = this.sightings.get(address);
-    this.sightings.set(address, {
-      lastSeen,
-      lastAt: lastAt ?? earlier?.lastAt ?? null,
-      version: version ?? earlier?.version ?? null,
-    });
+    addSighting(this.sightings, address, { lastSeen, lastAt, version });
   }
 
   async insertNetwork(network: NetworkRow): Promise<void> {

@@ -14,12 +14,12 @@ import { runSync } from '../../master/store.js';
 import { CREDENTIAL_TYPES, MEMBER_EXPIRY_ACTIONS, V4_ASSIGN_MODES, V6_ASSIGN_MODES } from '../../master/store.js';
 import type { AuditEntryRow, AuditQuery, JoinTokenRow, MemberExpiryRow } from '../../master/store.js';
 import type { SqlEngine, SqlReader, SqlRow, SqlValue, SqlWriter } from '../sqljs/engine.js';
-import { scheduleSoon } from '../../schedule-soon.js';
+import { coalescedSoon } from '../../schedule-soon.js';
 import {
   readFlag, readInteger, readOneOf, readOptionalInteger, readOptionalText, readOptionalUint64, readText, readUint64,
   uint64Below, uint64Select, uint64ToSql, type RowPlace,
 } from './column-values.js';
-import { addSightings, type NodeSighting } from '../node-sightings.js';
+import { addSighting, addSightings, type NodeSighting } from '../node-sightings.js';
 import { readableRows } from '../readable-rows.js';
 
 /** Sightings of nodes not yet written, by address. */
@@ -48,7 +48,8 @@ export class SqlNetconfStore implements NetconfStore {
   readonly #engine: SqlEngine;
   readonly #sightings: PendingSightings = new Map();
   readonly #netconfs: PendingNetconfs = new Map();
-  #writeScheduled = false;
+  /** Writes what waits (sightings, reported revisions) on the next turn, once however often asked. */
+  readonly #scheduleWrite = coalescedSoon(() => this.#writePending());
   /** Transactions that deleted a network or a member. */
   #deletions = 0;
   readonly #rowDeletion: RowDeletion = {
@@ -126,14 +127,6 @@ export class SqlNetconfStore implements NetconfStore {
     this.#netconfs.clear();
   }
 
-  #scheduleWrite(): void {
-    if (this.#writeScheduled) return;
-    this.#writeScheduled = true;
-    scheduleSoon(() => {
-      this.#writeScheduled = false;
-      this.#writePending();
-    });
-  }
 
   /** Writes pending sightings and netconfs in one deferred transaction (applied in memory at once). */
   #writePending(): void {
@@ -593,12 +586,7 @@ class SqlTx extends SqlRead implements NetconfStoreTx {
   }
 
   touchNode(address: string, lastSeen: number, lastAt: string | null, version: NodeVersion | null = null): void {
-    const earlier = this.sightings.get(address);
-    this.sightings.set(address, {
-      lastSeen,
-      lastAt: lastAt ?? earlier?.lastAt ?? null,
-      version: version ?? earlier?.version ?? null,
-    });
+    addSighting(this.sightings, address, { lastSeen, lastAt, version });
   }
 
   insertNetwork(network: NetworkRow): void {
