@@ -10,7 +10,7 @@ import {
   parseNetworkId,
 } from '../src/protocol/ids.js';
 import {
-  assignableRange, formatCidr, formatIp, formatIpv4, formatIpv6Full, hostMask, networkOf, parseCidr, parseIp, parseIpv4, parseIpv6,
+  assignableRange, formatCidr, formatIp, formatIpv4, formatIpv6Full, hostMask, networkOf, parseCidr, parseIp, parseIpOrNull, parseIpv4, parseIpv6,
   parseNetconfCidr,
 } from '../src/protocol/ip.js';
 import { InvalidArgumentError, ParseError } from '../src/errors.js';
@@ -116,4 +116,12 @@ test("a caller's CIDR or address: the full width by default, InvalidArgumentErro
   assert.deepEqual(assignableRange(parseCidr('10.0.0.0/30')), { first: 0x0a000001n, last: 0x0a000002n });
   assert.equal(assignableRange(parseCidr('10.0.0.0/31')), null);
   assert.equal(hostMask(6, 120), 0xffn);
+});
+
+test('parseIpOrNull reads what parseIp reads and answers null where parseIp refuses', () => {
+  for (const text of ['10.1.2.3', 'fd00::1', '::']) assert.deepEqual(parseIpOrNull(text), parseIp(text));
+  for (const text of ['', 'host-1', '10.1.2.3/24', '300.1.2.3', 'fd00::1::2']) {
+    assert.throws(() => parseIp(text));
+    assert.equal(parseIpOrNull(text), null);
+  }
 });

@@ -141,6 +141,15 @@ export function parseIp(text: string): { family: IpFamily; address: bigint } {
   return { family: cidr.family, address: cidr.address };
 }
 
+/** parseIp, or null for text that is not an address (rows kept as they are by a migration). */
+export function parseIpOrNull(text: string): { family: IpFamily; address: bigint } | null {
+  try {
+    return parseIp(text);
+  } catch {
+    return null;
+  }
+}
+
 /** The address alone, in the netconf form of its family. */
 export function formatIp(family: IpFamily, address: bigint): string {
   return family === 4 ? formatIpv4(address) : formatIpv6Full(address);

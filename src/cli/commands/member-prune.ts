@@ -3,8 +3,8 @@ import type { Command } from 'commander';
 import { parseNetworkId } from '../arguments.js';
 import { parseDuration } from '../duration.js';
 import { renderJson } from '../format.js';
-import { withClient, type CommandContext } from '../context.js';
-import { requireNetwork } from './network.js';
+import type { CommandContext } from '../context.js';
+import { withNetwork } from './network.js';
 
 interface PruneOptions {
   notSeenFor: string;
@@ -24,8 +24,7 @@ export function registerMemberPrune(member: Command, context: () => CommandConte
       const ctx = context();
       const nwid = parseNetworkId(nwidText);
       const notSeenFor = parseDuration(options.notSeenFor, '--not-seen-for');
-      await withClient(ctx, async (client) => {
-        await requireNetwork(client, nwid);
+      await withNetwork(ctx, nwid, async (client) => {
         const result = await client.pruneMembers(nwid, {
           notSeenFor,
           action: options.delete ? 'delete' : 'deauthorize',

@@ -3,9 +3,9 @@ import type { Command } from 'commander';
 import { parseAddress, parseCidr, parseNetworkId, parseOnOff } from '../arguments.js';
 import { CliError, ExitCode } from '../exit-codes.js';
 import { renderFields, renderJson, renderListing, renderTime } from '../format.js';
-import { withClient, type CommandContext } from '../context.js';
+import type { CommandContext } from '../context.js';
 import type { AdminClient, MemberRecord } from '../client/admin-client.js';
-import { requireNetwork } from './network.js';
+import { withNetwork } from './network.js';
 import { registerMemberPrune } from './member-prune.js';
 
 async function requireMember(client: AdminClient, nwid: string, address: string): Promise<MemberRecord> {
@@ -41,8 +41,7 @@ async function changeMember(
 ): Promise<void> {
   const nwid = parseNetworkId(nwidText);
   const address = parseAddress(addressText);
-  await withClient(context, async (client) => {
-    await requireNetwork(client, nwid);
+  await withNetwork(context, nwid, async (client) => {
     await change(client, nwid, address);
     const member = await requireMember(client, nwid, address);
     context.io.out(context.globals.json ? renderJson(member) : renderMember(member));
@@ -64,8 +63,7 @@ export function registerMemberCommands(program: Command, context: () => CommandC
     .action(async (nwidText: string) => {
       const ctx = context();
       const nwid = parseNetworkId(nwidText);
-      await withClient(ctx, async (client) => {
-        await requireNetwork(client, nwid);
+      await withNetwork(ctx, nwid, async (client) => {
         const members = await client.listMembers(nwid);
         ctx.io.out(renderListing(ctx.globals.json, members, {
           empty: `no members in ${nwid} yet (members appear when they first ask for a config)`,
@@ -178,8 +176,7 @@ export function registerMemberCommands(program: Command, context: () => CommandC
       const ctx = context();
       const nwid = parseNetworkId(nwidText);
       const address = parseAddress(addressText);
-      await withClient(ctx, async (client) => {
-        await requireNetwork(client, nwid);
+      await withNetwork(ctx, nwid, async (client) => {
         await requireMember(client, nwid, address);
         await client.deleteMember(nwid, address);
         ctx.io.out(

@@ -81,6 +81,15 @@ export async function requireNetwork(client: AdminClient, nwid: string): Promise
   return network;
 }
 
+/** Runs `fn` with the command's admin client and network `nwid`, refusing an unknown network first. */
+export async function withNetwork<T>(
+  context: CommandContext,
+  nwid: string,
+  fn: (client: AdminClient, network: NetworkRecord) => Promise<T>,
+): Promise<T> {
+  return withClient(context, async (client) => fn(client, await requireNetwork(client, nwid)));
+}
+
 function hex4(type: number): string {
   return type.toString(16).padStart(4, '0');
 }
@@ -161,8 +170,7 @@ export function registerNetworkCommands(program: Command, context: () => Command
     .action(async (nwidText: string) => {
       const ctx = context();
       const nwid = parseNetworkId(nwidText);
-      await withClient(ctx, async (client) => {
-        const record = await requireNetwork(client, nwid);
+      await withNetwork(ctx, nwid, async (client, record) => {
         ctx.io.out(ctx.globals.json ? renderJson(record) : renderNetwork(record));
       });
     });
@@ -179,8 +187,7 @@ export function registerNetworkCommands(program: Command, context: () => Command
     if (Object.keys(patch).length === 0) {
       throw new CliError(ExitCode.BAD_INPUT, 'nothing to change: give at least one setting (see "network set --help")');
     }
-    await withClient(ctx, async (client) => {
-      await requireNetwork(client, nwid);
+    await withNetwork(ctx, nwid, async (client) => {
       client.onWarning((message) => ctx.io.err(`warning: ${message}\n`));
       await client.updateNetwork(nwid, patch);
       const record = await requireNetwork(client, nwid);
@@ -195,8 +202,7 @@ export function registerNetworkCommands(program: Command, context: () => Command
     .action(async (nwidText: string) => {
       const ctx = context();
       const nwid = parseNetworkId(nwidText);
-      await withClient(ctx, async (client) => {
-        await requireNetwork(client, nwid);
+      await withNetwork(ctx, nwid, async (client) => {
         await client.deleteNetwork(nwid);
         ctx.io.out(ctx.globals.json ? renderJson({ deleted: nwid }) : `deleted network ${nwid}\n`);
       });

@@ -3,8 +3,8 @@ import type { Command } from 'commander';
 import type { AdminClient } from '../client/admin-client.js';
 import { parseCidr, parseNetworkId } from '../arguments.js';
 import { renderJson } from '../format.js';
-import { withClient, type CommandContext } from '../context.js';
-import { renderNetwork, requireNetwork } from './network.js';
+import type { CommandContext } from '../context.js';
+import { renderNetwork, requireNetwork, withNetwork } from './network.js';
 
 export function registerPoolCommands(program: Command, context: () => CommandContext): void {
   const pool = program.command('pool').description('add or remove a network\'s IP assignment pools');
@@ -33,8 +33,7 @@ export function registerPoolCommands(program: Command, context: () => CommandCon
         const ctx = context();
         const nwid = parseNetworkId(nwidText);
         const cidr = parseCidr(cidrText);
-        await withClient(ctx, async (client) => {
-          await requireNetwork(client, nwid);
+        await withNetwork(ctx, nwid, async (client) => {
           await action.apply(client, nwid, cidr);
           const record = await requireNetwork(client, nwid);
           ctx.io.out(ctx.globals.json ? renderJson(record) : renderNetwork(record));

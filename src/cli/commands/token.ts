@@ -4,8 +4,8 @@ import { parseNetworkId, parseNonNegativeInteger } from '../arguments.js';
 import { CliError, ExitCode } from '../exit-codes.js';
 import { parseDuration } from '../duration.js';
 import { renderFields, renderJson, renderListing, renderTime } from '../format.js';
-import { withClient, type CommandContext } from '../context.js';
-import { requireNetwork } from './network.js';
+import type { CommandContext } from '../context.js';
+import { withNetwork } from './network.js';
 
 interface CreateOptions {
   name?: string;
@@ -32,8 +32,7 @@ export function registerTokenCommands(program: Command, context: () => CommandCo
       const maxUses = options.maxUses === undefined ? null : parseNonNegativeInteger(options.maxUses, '--max-uses');
       if (maxUses === 0) throw new CliError(ExitCode.BAD_INPUT, '--max-uses must be at least 1');
       const expiresIn = options.expiresIn === undefined ? null : parseDuration(options.expiresIn, '--expires-in');
-      await withClient(ctx, async (client) => {
-        await requireNetwork(client, nwid);
+      await withNetwork(ctx, nwid, async (client) => {
         const created = await client.createJoinToken(nwid, {
           name: options.name ?? '',
           expiresAt: expiresIn === null ? null : Date.now() + expiresIn,
@@ -55,8 +54,7 @@ export function registerTokenCommands(program: Command, context: () => CommandCo
     .action(async (nwidText: string) => {
       const ctx = context();
       const nwid = parseNetworkId(nwidText);
-      await withClient(ctx, async (client) => {
-        await requireNetwork(client, nwid);
+      await withNetwork(ctx, nwid, async (client) => {
         const tokens = await client.listJoinTokens(nwid);
         ctx.io.out(renderListing(ctx.globals.json, tokens, {
           empty: `no join tokens in ${nwid}`,
@@ -75,8 +73,7 @@ export function registerTokenCommands(program: Command, context: () => CommandCo
       const ctx = context();
       const nwid = parseNetworkId(nwidText);
       if (!/^[0-9a-fA-F]{16}$/.test(id.trim())) throw new CliError(ExitCode.BAD_INPUT, `malformed token id "${id}": expected 16 hex digits`);
-      await withClient(ctx, async (client) => {
-        await requireNetwork(client, nwid);
+      await withNetwork(ctx, nwid, async (client) => {
         await client.revokeJoinToken(nwid, id.trim().toLowerCase());
         ctx.io.out(ctx.globals.json ? renderJson({ revoked: id.trim().toLowerCase(), network: nwid }) : `revoked join token ${id.trim().toLowerCase()} of ${nwid}\n`);
       });

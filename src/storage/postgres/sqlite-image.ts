@@ -14,7 +14,7 @@
  *   copied addresses. Row by row, each address would extend one run, updating the same row again
  *   within one transaction: time quadratic in the addresses of a network.
  */
-import { formatIp, parseIp } from '../../protocol/ip.js';
+import { formatIp, parseIpOrNull } from '../../protocol/ip.js';
 import { InvalidArgumentError, NotANetconfDatabaseError } from '../../errors.js';
 import { openSqlJsStorage } from '../index.js';
 import { createMemoryPersistence } from '../sqljs/persistence/memory.js';
@@ -377,12 +377,8 @@ function readSqliteAssignments(reader: SqlReader): { kept: AssignmentRow[]; skip
   const networks = new Set(reader.all(`SELECT id FROM Network`).map((row) => String(row.id)));
   const kept: AssignmentRow[] = [];
   for (const row of rows) {
-    let parsed;
-    try {
-      parsed = parseIp(String(row.ip));
-    } catch {
-      continue;
-    }
+    const parsed = parseIpOrNull(String(row.ip));
+    if (parsed === null) continue;
     if (!networks.has(String(row.networkId))) continue;
     kept.push({
       networkId: String(row.networkId), nodeId: String(row.nodeId), family: parsed.family,

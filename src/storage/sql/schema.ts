@@ -11,7 +11,7 @@
  */
 import { NotANetconfDatabaseError, SchemaTooNewError } from '../../errors.js';
 import type { SchemaManager, SqlReader, SqlWriter } from '../sqljs/engine.js';
-import { formatIp, parseIp } from '../../protocol/ip.js';
+import { formatIp, parseIpOrNull } from '../../protocol/ip.js';
 
 export const CURRENT_SCHEMA_VERSION = 6;
 export const SCHEMA_VERSION_KEY = 'schemaVersion';
@@ -197,12 +197,8 @@ function migrateVersion1To2(writer: SqlWriter): void {
   // address is kept as it is (ipVersion NULL), and the master ignores it.
   const rows = writer.all<{ rowid: number; ip: string }>(`SELECT rowid, ip FROM IpAssignment`);
   for (const row of rows) {
-    let parsed;
-    try {
-      parsed = parseIp(String(row.ip));
-    } catch {
-      continue;
-    }
+    const parsed = parseIpOrNull(String(row.ip));
+    if (parsed === null) continue;
     const text = formatIp(parsed.family, parsed.address);
     writer.run(`UPDATE IpAssignment SET ip = ?, ipVersion = ?, ipInt = ? WHERE rowid = ?`, [
       text, parsed.family, parsed.family === 4 ? Number(parsed.address) : null, row.rowid,
