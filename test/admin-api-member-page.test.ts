@@ -9,7 +9,7 @@ import { createAdminApi } from '../src/index.js';
 import { deterministicRandom } from '../src/crypto/deterministic-random.js';
 import { InvalidArgumentError } from '../src/errors.js';
 import { createNetconfMaster } from '../src/master/index.js';
-import type { NetconfStore, NetconfStoreReader } from '../src/master/store.js';
+import { call, type MemberKey, type MembersSeenPage, type NetconfStore, type NetconfStoreReader } from '../src/master/store.js';
 import { forEachEngine, SQLJS } from './support/engines.js';
 import { ids, masterIdentity } from './admin-api-helpers.js';
 
@@ -131,6 +131,57 @@ forEachEngine((engine) => {
     assert.deepEqual(await master.countMembersSeen(now - 60_000), { members: 5, seen: 3 }, "alice's two memberships and bob's");
     assert.deepEqual(await master.countMembersSeen(now + 1), { members: 5, seen: 0 });
     await assert.rejects(master.countMembersSeen(Number.NaN), InvalidArgumentError);
+    await master.close();
+  });
+});
+
+forEachEngine((engine) => {
+  test('members seen are counted a page at a time on sql.js (at once where reads do not hold the thread): the pages add up to the whole, in key order', async () => {
+    const store = await engine.open();
+    const now = 1_800_000_000_000;
+    const master = createNetconfMaster(store, masterIdentity, {
+      random: deterministicRandom('members-seen-pages'), signingWorkers: 0, memberExpiryInterval: 0, validateIdentities: false, now: () => now,
+    });
+    const networks: string[] = [];
+    for (const name of ['a', 'b', 'c']) networks.push(await master.createNetwork({ name, private: false }));
+    const addresses = (n: number, base: number) => Array.from({ length: n }, (_, i) => (base + i).toString(16).padStart(10, '0'));
+    await master.authorizeMembers(networks[0]!, addresses(7, 0x0a00000100));
+    await master.authorizeMembers(networks[2]!, addresses(5, 0x0a00000200));
+    for (const nwid of networks.slice(0, 2)) assert.equal((await master.doNetworkConfigRequest({ identity: ids[1]!, nwid })).code, 0);
+    await new Promise((resolve) => setTimeout(resolve, 20)); // the sightings' write
+    const whole = await master.countMembersSeen(now - 1);
+    assert.deepEqual(whole, { members: 14, seen: 2 });
+    for (const limit of [1, 2, 3, 5, 13, 14, 15, 100]) {
+      const total = { members: 0, seen: 0 };
+      let after: MemberKey | null = null;
+      const keys: string[] = [];
+      for (let pages = 0; ; pages++) {
+        assert.ok(pages <= 14, 'the pages come to an end');
+        const from: MemberKey | null = after;
+        const page: MembersSeenPage = await store.read(function* (reader) {
+          return yield* call(reader.countMembersSeen(now - 1, from, limit));
+        });
+        if (engine === SQLJS) assert.ok(page.members <= limit, `a page of ${page.members} members for a limit of ${limit}`);
+        total.members += page.members;
+        total.seen += page.seen;
+        if (page.next === null) break;
+        assert.equal(page.members, limit, 'only the last page is short');
+        keys.push(`${page.next.networkId}/${page.next.address}`);
+        after = page.next;
+      }
+      assert.deepEqual(total, whole, `limit ${limit}`);
+      assert.deepEqual(keys, [...keys].sort(), 'pages follow key order');
+    }
+    // Counting from a given key counts exactly the members after it (the oracle: every member's key).
+    const every: string[] = [];
+    for (const nwid of networks) for (const member of await master.listMembers(nwid)) every.push(`${nwid}/${member.address}`);
+    every.sort();
+    const middle = every[6]!;
+    const [networkId, address] = middle.split('/') as [string, string];
+    const rest = await store.read(function* (reader) {
+      return yield* call(reader.countMembersSeen(now - 1, { networkId, address }, 100));
+    });
+    assert.equal(rest.members, every.length - 7);
     await master.close();
   });
 });

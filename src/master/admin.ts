@@ -28,9 +28,10 @@ import {
 } from './settings.js';
 import type { MemberFields } from './member-fields.js';
 import {
-  call, type IpPool, type ManagedRoute, type MemberPageQuery, type MemberRow, type NetconfStoreReader, type NetconfStoreTx,
-  type NetworkRow, type StorageWork,
+  call, type IpPool, type ManagedRoute, type MemberKey, type MembersSeenPage, type MemberPageQuery, type MemberRow, type NetconfStoreReader,
+  type NetconfStoreTx, type NetworkRow, type StorageWork,
 } from './store.js';
+import { scheduleSoon } from '../schedule-soon.js';
 
 /** A network as `getNetwork` shows it. */
 export interface NetworkInfo extends NetworkSettings {
@@ -234,9 +235,20 @@ export async function listMembers(context: MasterContext, nwid: string | bigint)
 /** Members of every network, and how many belong to a node seen at or after `since` (ms); counted in the database. */
 export async function countMembersSeen(context: MasterContext, since: number): Promise<{ members: number; seen: number }> {
   if (typeof since !== 'number' || Number.isNaN(since)) throw new InvalidArgumentError(`since must be a time in ms, got ${String(since)}`);
-  return context.store.read(function* (reader) {
-    return yield* call(reader.countMembersSeen(since));
-  });
+  const total = { members: 0, seen: 0 };
+  let after: MemberKey | null = null;
+  for (;;) {
+    const from: MemberKey | null = after;
+    const page: MembersSeenPage = await context.store.read(function* (reader) {
+      return yield* call(reader.countMembersSeen(since, from, MEMBERS_SEEN_PAGE));
+    });
+    total.members += page.members;
+    total.seen += page.seen;
+    if (page.next === null) return total;
+    after = page.next;
+    // Requests go on between two pages (the count is a gauge, not a snapshot).
+    await new Promise<void>((resolve) => scheduleSoon(resolve));
+  }
 }
 
 /** Which members `pageMembers` answers (see MemberPage). */
@@ -261,6 +273,9 @@ export interface MemberPage {
 }
 
 export const DEFAULT_MEMBER_PAGE_LIMIT = 100;
+
+/** Members counted per read by countMembersSeen: a few milliseconds of sql.js each. */
+const MEMBERS_SEEN_PAGE = 2_000;
 
 /**
  * A page of a network's members, read page by page in the database: its cost does not grow with

@@ -196,6 +196,17 @@ export interface MembersSeen {
   seen: number;
 }
 
+/** A member's place in key order: its network, then its address. */
+export interface MemberKey {
+  networkId: string;
+  address: string;
+}
+
+/** One page of a members-seen count: its figures, and the key of its last member (null: the last page). */
+export interface MembersSeenPage extends MembersSeen {
+  next: MemberKey | null;
+}
+
 /** A network whose revision moved, and the sequence number of that move (see the schema, version 4). */
 export interface NetworkRevisionChange {
   nwid: string;
@@ -235,10 +246,14 @@ export interface NetconfStoreReader {
   /** How many members the network has, and how many of them are authorized, counted in the database. */
   countMembers(nwid: string): Awaitable<MemberCounts>;
   /**
-   * Members of every network, and how many of them belong to a node seen at or after `since` (ms),
-   * counted in the database (sightings still waiting for their write count from that write on).
+   * Of the first `limit` members (in key order) after `after` (null: from the first), how many
+   * there are and how many belong to a node seen at or after `since` (ms), counted in the
+   * database (sightings still waiting for their write count from that write on). The master adds
+   * the pages up, one read each, so that counting a million members never holds a synchronous
+   * engine's thread long; an engine whose reads do not hold the caller's thread may count every
+   * member after `after` at once (and answer `next: null`).
    */
-  countMembersSeen(since: number): Awaitable<MembersSeen>;
+  countMembersSeen(since: number, after: MemberKey | null, limit: number): Awaitable<MembersSeenPage>;
   /** The member's cached netconf if it was made at `revision` (an older one is of no use). */
   getCachedNetconf(nwid: string, address: string, revision: bigint): Awaitable<CachedNetconf | undefined>;
   /** Authorized members flagged as active bridges, addresses ascending. */

@@ -9,7 +9,7 @@ import { assignableRange, parseCidr, parseIp, type Cidr, type IpFamily } from '.
 import {
   CREDENTIAL_TYPES, MEMBER_EXPIRY_ACTIONS, V4_ASSIGN_MODES, V6_ASSIGN_MODES,
   type AuditEntryRow, type AuditQuery, type CachedNetconf, type IpPool, type JoinTokenRow, type ManagedRoute,
-  type MemberCounts, type MembersSeen, type MemberExpiryRow, type MemberPageQuery, type MemberRow, type MulticastRateRow, type NetconfStoreReader, type NetworkRevisionChange,
+  type MemberCounts, type MemberKey, type MembersSeenPage, type MemberExpiryRow, type MemberPageQuery, type MemberRow, type MulticastRateRow, type NetconfStoreReader, type NetworkRevisionChange,
   type NetworkRow, type NodeRecord, type RequestState,
 } from '../../master/store.js';
 import type { PgQueryable } from './pg-types.js';
@@ -156,13 +156,15 @@ export class PgRead implements NetconfStoreReader {
     return { total: numberFromPg(row.total, 'count(member)'), authorized: numberFromPg(row.authorized, 'count(member)') };
   }
 
-  async countMembersSeen(since: number): Promise<MembersSeen> {
+  /** All the members after `after` in one statement: the server counts, this thread only waits (no page limit needed). */
+  async countMembersSeen(since: number, after: MemberKey | null): Promise<MembersSeenPage> {
     const row = (await this.row(
       `SELECT count(*) AS members, count(*) FILTER (WHERE node.lastseen >= $1) AS seen
-       FROM member LEFT JOIN node ON node.id = member.nodeid`,
-      [since],
+       FROM member LEFT JOIN node ON node.id = member.nodeid
+       WHERE $2::text IS NULL OR (member.networkid, member.nodeid) > ($2, $3)`,
+      [since, after?.networkId ?? null, after?.address ?? null],
     ))!;
-    return { members: numberFromPg(row.members, 'count(member)'), seen: numberFromPg(row.seen, 'count(member)') };
+    return { members: numberFromPg(row.members, 'count(member)'), seen: numberFromPg(row.seen, 'count(member)'), next: null };
   }
 
   async getCachedNetconf(nwid: string, address: string, revision: bigint): Promise<CachedNetconf | undefined> {

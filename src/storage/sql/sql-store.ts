@@ -7,7 +7,7 @@ import { firstFreeInRange } from '../../protocol/free-range.js';
 import { assignableRange, formatIp, parseCidr, parseIp } from '../../protocol/ip.js';
 import type { Cidr, IpFamily } from '../../protocol/ip.js';
 import type {
-  CachedNetconf, IpPool, ManagedRoute, MemberCounts, MemberPageQuery, MembersSeen, StorageStats, MemberRow, NodeVersion, MulticastRateRow, NetconfStore, NetconfStoreReader, NetconfStoreTx,
+  CachedNetconf, IpPool, ManagedRoute, MemberCounts, MemberKey, MemberPageQuery, MembersSeenPage, StorageStats, MemberRow, NodeVersion, MulticastRateRow, NetconfStore, NetconfStoreReader, NetconfStoreTx,
   NetworkRevisionChange, NetworkRow, NetworkRowSettings, NodeRecord, RequestState, StorageWork, Synchronous, TransactionOptions,
 } from '../../master/store.js';
 import { runSync } from '../../master/store.js';
@@ -316,13 +316,23 @@ class SqlRead implements NetconfStoreReader {
     return { total: readInteger(row, 'total', place), authorized: readInteger(row, 'authorized', place) };
   }
 
-  countMembersSeen(since: number): MembersSeen {
-    const row = this.sql.get(
-      `SELECT count(*) AS members, coalesce(sum(Node.lastSeen >= ?), 0) AS seen FROM Member LEFT JOIN Node ON Node.id = Member.nodeId`,
-      [since],
-    )!;
+  countMembersSeen(since: number, after: MemberKey | null, limit: number): MembersSeenPage {
     const place: RowPlace = { table: 'Member', row: 'the member counts' };
-    return { members: readInteger(row, 'members', place), seen: readInteger(row, 'seen', place) };
+    const from = after === null ? '' : 'WHERE (networkId, nodeId) > (?, ?)';
+    const fromParams = after === null ? [] : [after.networkId, after.address];
+    // The page's last key (absent when fewer than `limit` members remain: the last page).
+    const last = this.sql.get(
+      `SELECT networkId, nodeId FROM Member ${from} ORDER BY networkId, nodeId LIMIT 1 OFFSET ?`,
+      [...fromParams, limit - 1],
+    );
+    const next = last === undefined ? null : { networkId: readText(last, 'networkId', place), address: readText(last, 'nodeId', place) };
+    const upTo = next === null ? '' : `${after === null ? 'WHERE' : 'AND'} (networkId, nodeId) <= (?, ?)`;
+    const row = this.sql.get(
+      `SELECT count(*) AS members, coalesce(sum(Node.lastSeen >= ?), 0) AS seen
+       FROM (SELECT nodeId FROM Member ${from} ${upTo}) AS page LEFT JOIN Node ON Node.id = page.nodeId`,
+      [since, ...fromParams, ...(next === null ? [] : [next.networkId, next.address])],
+    )!;
+    return { members: readInteger(row, 'members', place), seen: readInteger(row, 'seen', place), next };
   }
 
   getCachedNetconf(nwid: string, address: string, revision: bigint): CachedNetconf | undefined {
