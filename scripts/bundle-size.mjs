@@ -7,8 +7,9 @@
  *   bundles (valibot); only @noble/* and sql.js are left external. Every module the library
  *   loads with import() is counted (IndexedDB persistence included), except those in ON_DEMAND;
  * - on demand: modules the library imports only when a rare request asks for them (the admin
- *   API's OpenAPI document, on GET /openapi.json): a page's bundler puts each in a chunk of its own,
- *   fetched only then. Reported on their own, outside the budget;
+ *   API's OpenAPI document, on GET /openapi.json; its metrics page, on GET /metrics, which a page
+ *   in a browser is not scraped for): a page's bundler puts each in a chunk of its own, fetched
+ *   only then. Reported on their own, outside the budget;
  * - with dependencies: noble (curves, hashes, ciphers) and sql.js's JavaScript glue bundled in;
  * - sql.js's WebAssembly binary is never bundled; its size is reported on its own.
  *
@@ -28,7 +29,10 @@ const targetAt = process.argv.indexOf('--target-kb');
 /** The budget; `--target-kb N` sets another (the test that the script fails above it uses a tiny one). */
 const TARGET_LIBRARY_KB = targetAt === -1 ? 60 : Number(process.argv[targetAt + 1]);
 /** Modules loaded with import() only on a rare request, as `importer → specifier`. */
-const ON_DEMAND = [{ importer: 'src/admin-api/admin-api.ts', specifier: './openapi.js', file: 'src/admin-api/openapi.ts' }];
+const ON_DEMAND = [
+  { importer: 'src/admin-api/admin-api.ts', specifier: './openapi.js', file: 'src/admin-api/openapi.ts' },
+  { importer: 'src/admin-api/admin-api.ts', specifier: './metrics-page.js', file: 'src/admin-api/metrics-page.ts' },
+];
 
 /** Leaves the ON_DEMAND dynamic imports out of the bundle (they are measured on their own). */
 const onDemandExternal = {

@@ -11,7 +11,7 @@ import { readJsonBody } from './body.js';
 import { presentedToken, tokenMatcher, type AdminToken } from './auth.js';
 import { HttpErrorCode, errorResponse, jsonResponse, responseForError, unauthorizedResponse } from './http-errors.js';
 import { createMetricsState, type AdminMetrics } from './metrics.js';
-import { PROMETHEUS_CONTENT_TYPE, renderPrometheusText } from './prometheus-text.js';
+import { PROMETHEUS_CONTENT_TYPE } from './prometheus-text.js';
 import { createNetworkFromBody, upsertMemberFromBody, upsertNetworkFromBody } from './upsert.js';
 import { memberJson, networkJson, peerJson } from './zerotier-model.js';
 import { registerAccessRoutes } from './access-routes.js';
@@ -92,8 +92,9 @@ export function createAdminApi(master: NetconfMaster, options: AdminApiOptions):
   // The document is loaded when first asked for: a bundler puts it in a chunk of its own, so a page
   // that never serves /openapi.json never downloads it.
   app.add('GET', '/openapi.json', async () => jsonResponse((await import('./openapi.js')).openApiDocument(options.version ?? '')));
+  // The page is loaded on the first scrape, as the document is (a browser page never scraped never downloads it).
   app.add('GET', '/metrics', async () => {
-    const text = renderPrometheusText(await metrics.families(master, { now: now(), windowMs: onlineWindowMs }));
+    const text = await (await import('./metrics-page.js')).metricsPage(master, metrics.counts, { now: now(), windowMs: onlineWindowMs });
     return new Response(text, { headers: { 'content-type': PROMETHEUS_CONTENT_TYPE } });
   });
 

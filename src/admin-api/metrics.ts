@@ -1,13 +1,11 @@
 /**
- * The admin service's metrics: what it counts as changes commit and requests are answered, and
- * the families `/metrics` renders (ZeroTier's controller names where they fit, `zt_netconf_*` for
- * this project's own). Labels carry result codes, methods and statuses: never a token or an ID.
+ * What the admin service counts for `/metrics` as changes commit and requests are answered (the
+ * page itself is metrics-page.ts, loaded when first asked for). Labels carry result codes, methods
+ * and statuses: never a token or an ID.
  */
-import type { NetconfMaster } from '../master/master.js';
 import type { NetworkChangeEvent } from '../master/events.js';
 import { ResultCode } from '../master/request.js';
-import type { StorageStats, TimingTotals } from '../master/store.js';
-import { createHistogram, histogramFamily, observe, type Histogram, type MetricFamily } from './prometheus-text.js';
+import { createHistogram, observe, type Histogram } from './histogram.js';
 
 const RESULT_NAMES: Readonly<Record<number, string>> = {
   [ResultCode.OK]: 'ok',
@@ -26,10 +24,20 @@ export interface AdminMetrics {
   observeConfigRequest(code: ResultCode, seconds: number): void;
 }
 
+/** The counts since start, as the metrics page reads them. */
+export interface MetricCounts {
+  readonly changes: { readonly network: number; readonly member: number; readonly auth: number; readonly deauth: number };
+  /** Answered config requests by result name. */
+  readonly requests: ReadonlyMap<string, number>;
+  /** Admin API requests by `"<method> <status>"`. */
+  readonly http: ReadonlyMap<string, number>;
+  readonly latency: Histogram;
+}
+
 export interface MetricsState extends AdminMetrics {
   countChange(event: NetworkChangeEvent): void;
   countHttp(method: string, status: number): void;
-  families(master: NetconfMaster, online: { now: number; windowMs: number }): Promise<MetricFamily[]>;
+  readonly counts: MetricCounts;
 }
 
 export function createMetricsState(): MetricsState {
@@ -38,6 +46,7 @@ export function createMetricsState(): MetricsState {
   const http = new Map<string, number>();
   const latency: Histogram = createHistogram(LATENCY_BOUNDS);
   return {
+    counts: { changes, requests, http, latency },
     observeConfigRequest(code, seconds) {
       const name = RESULT_NAMES[code] ?? 'internal_server_error';
       requests.set(name, (requests.get(name) ?? 0) + 1);
@@ -53,65 +62,5 @@ export function createMetricsState(): MetricsState {
       const key = `${method} ${status}`;
       http.set(key, (http.get(key) ?? 0) + 1);
     },
-    async families(master, online) {
-      const networks = await master.listNetworks();
-      const { members, seen: onlineMembers } = await master.countMembersSeen(online.now - online.windowMs);
-      const counts = master.signatureCounts;
-      // A storage that cannot answer now (a database server away) leaves its families out, not the page.
-      const storage = await master.storageStats().catch(() => null);
-      return [
-        { name: 'controller_network_count', help: 'Networks this master serves.', type: 'gauge', samples: [{ value: networks.length }] },
-        { name: 'controller_member_count', help: 'Members of all networks.', type: 'gauge', samples: [{ value: members }] },
-        { name: 'controller_network_change_count', help: 'Committed changes to networks since start.', type: 'counter', samples: [{ value: changes.network }] },
-        { name: 'controller_member_change_count', help: 'Committed changes to members since start.', type: 'counter', samples: [{ value: changes.member }] },
-        { name: 'controller_member_auth_count', help: 'Member authorizations since start.', type: 'counter', samples: [{ value: changes.auth }] },
-        { name: 'controller_member_deauth_count', help: 'Member de-authorizations since start.', type: 'counter', samples: [{ value: changes.deauth }] },
-        {
-          name: 'controller_network_config_request',
-          help: 'Network config requests answered, by result.',
-          type: 'counter',
-          samples: [...requests].map(([result, value]) => ({ labels: { result }, value })),
-        },
-        histogramFamily('zt_netconf_config_request_duration_seconds', 'Time to answer a network config request.', latency),
-        {
-          name: 'zt_netconf_signatures_total',
-          help: 'Netconf signatures made, by where.',
-          type: 'counter',
-          samples: [
-            { labels: { where: 'worker' }, value: counts.byWorkers },
-            { labels: { where: 'inline' }, value: counts.inline },
-            { labels: { where: 'webcrypto' }, value: counts.byWebCrypto },
-          ],
-        },
-        { name: 'zt_netconf_members_online', help: 'Members seen within the online window.', type: 'gauge', samples: [{ value: onlineMembers }] },
-        ...storageFamilies(storage),
-        {
-          name: 'zt_netconf_admin_http_requests_total',
-          help: 'Admin API requests answered, by method and status.',
-          type: 'counter',
-          samples: [...http].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([key, value]) => {
-            const [method, status] = key.split(' ');
-            return { labels: { method: method!, status: status! }, value };
-          }),
-        },
-      ];
-    },
   };
-}
-
-/** The storage's own work: write transactions, syncs and snapshots (seconds, as summaries) and its size. */
-function storageFamilies(stats: StorageStats | null): MetricFamily[] {
-  if (stats === null) return [];
-  const summary = (name: string, help: string, totals: TimingTotals | null): MetricFamily[] =>
-    totals === null
-      ? []
-      : [{ name, help, type: 'summary', samples: [{ suffix: '_sum', value: totals.seconds }, { suffix: '_count', value: totals.count }] }];
-  return [
-    ...summary('zt_netconf_storage_write_seconds', 'Write transactions run by the storage, and their seconds.', stats.writes),
-    ...summary('zt_netconf_storage_sync_seconds', 'Syncs to durable storage (one per batch of commits), and their seconds.', stats.syncs),
-    ...summary('zt_netconf_storage_snapshot_seconds', 'Snapshots written (the log compacted into the main file), and their seconds.', stats.snapshots),
-    ...(stats.databaseBytes === null
-      ? []
-      : [{ name: 'zt_netconf_database_bytes', help: 'The database size as stored, in bytes.', type: 'gauge' as const, samples: [{ value: stats.databaseBytes }] }]),
-  ];
 }

@@ -3,6 +3,8 @@
  * counters, gauges, histograms and summaries (sum and count only), each with `# HELP` and `# TYPE` lines and escaped label values.
  */
 
+import type { Histogram } from './histogram.js';
+
 export type MetricType = 'counter' | 'gauge' | 'histogram' | 'summary';
 
 export interface Sample {
@@ -47,24 +49,6 @@ function formatValue(value: number): string {
   if (value === Infinity) return '+Inf';
   if (value === -Infinity) return '-Inf';
   return String(value);
-}
-
-/** A histogram's running state: cumulative bucket counts, sum and count. */
-export interface Histogram {
-  readonly bounds: readonly number[];
-  readonly counts: number[];
-  sum: number;
-  count: number;
-}
-
-export function createHistogram(bounds: readonly number[]): Histogram {
-  return { bounds, counts: bounds.map(() => 0), sum: 0, count: 0 };
-}
-
-export function observe(histogram: Histogram, value: number): void {
-  for (let i = 0; i < histogram.bounds.length; i++) if (value <= histogram.bounds[i]!) histogram.counts[i]!++;
-  histogram.sum += value;
-  histogram.count++;
 }
 
 /** A histogram family: cumulative `_bucket{le}` samples, then `_sum` and `_count`. */
