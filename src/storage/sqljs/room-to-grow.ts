@@ -22,6 +22,15 @@ export function capacityFor(size: number): number {
   return Math.min(MAX_CAPACITY, 2 * size);
 }
 
+/** A zeroed array of `capacity` bytes to hold a file of `size`, or of `size` when so much memory cannot be had. */
+export function allocateWithRoom(size: number, capacity: number): Uint8Array {
+  try {
+    return new Uint8Array(Math.max(size, capacity));
+  } catch {
+    return new Uint8Array(size);
+  }
+}
+
 /**
  * `image` as sql.js should receive it: the same bytes, whose `slice()` (what the file system copies
  * them with) returns them at the start of a larger array.
@@ -37,12 +46,7 @@ export function withRoomToGrow(image: Uint8Array, options: { take?: boolean; cap
   const slice = (start = 0, end = image.length): Uint8Array => {
     if (start !== 0 || end !== image.length) return image.slice(start, end);
     if (options.take) return new Uint8Array(image.buffer, image.byteOffset, image.buffer.byteLength - image.byteOffset);
-    let file: Uint8Array;
-    try {
-      file = new Uint8Array(Math.max(options.capacity ?? capacityFor(image.length), image.length));
-    } catch {
-      return image.slice();
-    }
+    const file = allocateWithRoom(image.length, options.capacity ?? capacityFor(image.length));
     file.set(image);
     return file;
   };

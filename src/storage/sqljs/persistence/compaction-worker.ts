@@ -5,22 +5,19 @@
  * `targetPath`, synced. It changes no other file; the calling thread installs the result.
  */
 import { openSync, readSync, closeSync, writeSync, fdatasyncSync, fsyncSync, statSync } from 'node:fs';
-import { setPriority } from 'node:os';
 import { parentPort, workerData } from 'node:worker_threads';
 import { buildCompactedImage } from './compaction-build.js';
 import type { CompactionRequest, CompactionReply } from './compaction-messages.js';
-import { capacityFor } from '../room-to-grow.js';
+import { allocateWithRoom, capacityFor } from '../room-to-grow.js';
 
 /** The most one read asks for (Node refuses 2 GiB or more at once). */
 const READ_CHUNK = 64 * 2 ** 20;
-/** The nice value of a build's thread (0 is the serving thread's; 19 the lowest priority). */
-const BUILD_NICENESS = 10;
 /** How much of a snapshot is written between two syncs. */
 const SYNC_EVERY = 8 * 2 ** 20;
 
 /** The first `length` bytes of a file, at the start of a buffer of `capacity` bytes. */
 function readPrefix(path: string, length: number, capacity = length): Uint8Array {
-  const out = new Uint8Array(Math.max(length, capacity));
+  const out = allocateWithRoom(length, capacity);
   const fd = openSync(path, 'r');
   try {
     let done = 0;
@@ -63,14 +60,6 @@ async function run(request: CompactionRequest): Promise<CompactionReply> {
   const built = await buildCompactedImage(snapshot, readPrefix(request.logPath, request.logLength), { take: true });
   writeSynced(request.targetPath, built.image);
   return { ok: true, digest: built.digest, size: built.image.length, records: built.records, ms: performance.now() - started };
-}
-
-// The build is background work: at a lower priority than the thread that serves (on Linux the nice
-// value is per thread), it takes the cores that thread leaves, and does not delay its answers.
-try {
-  setPriority(BUILD_NICENESS);
-} catch {
-  // Not permitted here: the build runs at the serving thread's priority.
 }
 
 run(workerData as CompactionRequest).then(

@@ -4,6 +4,7 @@
  */
 import * as nodeFs from 'node:fs';
 import { promisify } from 'node:util';
+import { allocateWithRoom } from '../room-to-grow.js';
 
 /** Identity of a file as seen by stat. */
 export interface FileIdentity {
@@ -43,9 +44,8 @@ export const nodePersistenceFs: PersistenceFs = {
       const { size } = await file.stat();
       const buffer = allocateWithRoom(size, capacity(size));
       let done = 0;
-      for (;;) {
-        if (done === buffer.length) break;
-        const { bytesRead } = await file.read(buffer, done, Math.min(buffer.length - done, READ_CHUNK), done);
+      while (done < size) {
+        const { bytesRead } = await file.read(buffer, done, Math.min(size - done, READ_CHUNK), done);
         if (bytesRead === 0) break;
         done += bytesRead;
       }
@@ -71,15 +71,6 @@ export const nodePersistenceFs: PersistenceFs = {
 
 /** The most one read asks for (Node refuses reads of 2 GiB or more). */
 const READ_CHUNK = 64 * 2 ** 20;
-
-/** A zeroed buffer of `capacity` bytes, or of `size` when so much memory cannot be had. */
-function allocateWithRoom(size: number, capacity: number): Uint8Array {
-  try {
-    return new Uint8Array(Math.max(size, capacity));
-  } catch {
-    return new Uint8Array(size);
-  }
-}
 
 /** Writes all of `data` at `position`, however many calls that takes. */
 export async function writeFully(fs: PersistenceFs, fd: number, data: Uint8Array, position: number): Promise<void> {
