@@ -5,10 +5,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
-import { loadSqlJs } from '../src/storage/sqljs/open.js';
 import { capacityFor, withRoomToGrow } from '../src/storage/sqljs/room-to-grow.js';
 import { nodePersistenceFs } from '../src/storage/sqljs/persistence/fs.js';
 import { tempDatabase } from './fixtures/durability-helpers.js';
+import { testSchema } from './fixtures/durability-schema.js';
+import { loadSqlJs, openSqlJsEngine } from '../src/storage/sqljs/open.js';
 
 async function sampleImage(rows: number): Promise<Uint8Array> {
   const SQL = await loadSqlJs();
@@ -102,4 +103,32 @@ test('file storage reads a file into a buffer with room: its bytes first, then z
   assert.equal(read.buffer.byteLength, capacityFor(bytes.length));
   assert.ok(new Uint8Array(read.buffer, bytes.length).every((byte) => byte === 0));
   assert.deepEqual(await nodePersistenceFs.readFile(path), bytes);
+});
+
+test('a file system that answers with a view into a buffer of its own keeps that buffer: only a buffer read with room is taken', async (t) => {
+  const { dbPath: path } = tempDatabase(t);
+  const first = await openSqlJsEngine({ path, schema: testSchema });
+  for (let id = 0; id < 20; id++) await first.write((w) => w.run('INSERT INTO Item (id, value, data) VALUES (?, ?, ?)', [id, `v${id}`, new Uint8Array(100)]));
+  await first.close();
+  // An injected file system that ignores `capacity` and hands out the file inside a larger buffer
+  // whose tail holds something else (as a pool of buffers would).
+  const sentinel = 0xab;
+  const shared: ArrayBuffer[] = [];
+  const fs = {
+    ...nodePersistenceFs,
+    readFile: async (file: string) => {
+      const bytes = await nodePersistenceFs.readFile(file);
+      const buffer = new ArrayBuffer(bytes.length + 256 * 1024);
+      new Uint8Array(buffer).fill(sentinel).set(bytes);
+      shared.push(buffer);
+      return new Uint8Array(buffer, 0, bytes.length);
+    },
+  };
+  const engine = await openSqlJsEngine({ path, schema: testSchema, fs });
+  for (let id = 20; id < 220; id++) await engine.write((w) => w.run('INSERT INTO Item (id, value, data) VALUES (?, ?, ?)', [id, `v${id}`, new Uint8Array(1000).fill(1)]));
+  const main = shared[0]!;
+  const size = (await nodePersistenceFs.readFile(path)).length;
+  assert.ok(new Uint8Array(main, size).every((byte) => byte === sentinel), 'the file system\'s buffer past the file is untouched');
+  assert.equal(engine.read((r) => r.get<{ n: number }>('SELECT count(*) AS n FROM Item'))?.n, 220);
+  await engine.close();
 });

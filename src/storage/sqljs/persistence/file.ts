@@ -115,8 +115,10 @@ export class FilePersistence implements Persistence {
     this.basis++;
     this.appendedSincePrepare = null;
     const before = this.fs.statSync(this.paths.main);
-    // Read with room to grow, and handed over to the engine: it becomes the database file uncopied.
+    // Read with room to grow, and handed over to the engine: it becomes the database file uncopied,
+    // provided the file system gave a buffer of its own with that room (an injected one may not).
     const snapshot = await this.readOptional(this.paths.main, capacityFor);
+    const snapshotHandedOver = snapshot !== null && snapshot.byteOffset === 0 && snapshot.buffer.byteLength === capacityFor(snapshot.length);
     const digest = snapshot && snapshot.length > 0 ? sha256(snapshot) : EMPTY_DIGEST;
     const snapshotSize = snapshot?.length ?? 0;
     this.mainSize = snapshotSize;
@@ -132,12 +134,12 @@ export class FilePersistence implements Persistence {
         // The snapshot switch completed its first rename: the old log's records are in the snapshot.
         this.refuseDamage(next, this.paths.logNext);
         this.plan = { adoptNextLog: true, validLength: next.validLength, logExists: true };
-        return { snapshot, records: next.records, logMatchesSnapshot: true, snapshotVerified: snapshotSize > 0, snapshotHandedOver: true };
+        return { snapshot, records: next.records, logMatchesSnapshot: true, snapshotVerified: snapshotSize > 0, snapshotHandedOver };
       }
     }
     if (!logBytes) {
       this.plan = { adoptNextLog: false, validLength: 0, logExists: false };
-      return { snapshot, records: [], logMatchesSnapshot: true, snapshotHandedOver: true };
+      return { snapshot, records: [], logMatchesSnapshot: true, snapshotHandedOver };
     }
     const log = parseLog(logBytes);
     if (!log) {
@@ -158,7 +160,7 @@ export class FilePersistence implements Persistence {
       );
     }
     this.plan = { adoptNextLog: false, validLength: log.validLength, logExists: true, resetLog: !matches && log.records.length === 0 };
-    return { snapshot, records: log.records, logMatchesSnapshot: matches, snapshotVerified: matches && snapshotSize > 0, snapshotHandedOver: true };
+    return { snapshot, records: log.records, logMatchesSnapshot: matches, snapshotVerified: matches && snapshotSize > 0, snapshotHandedOver };
   }
 
   /** A bad record followed by intact ones is damage, not a torn tail: dropping it would lose acknowledged changes. */
