@@ -318,22 +318,28 @@ class SqlRead implements NetconfStoreReader {
 
   countMembersSeen(since: number, after: MemberKey | null, limit: number): MembersSeenPage {
     const place: RowPlace = { table: 'Member', row: 'the member counts' };
-    const from = after === null ? '' : 'WHERE (networkId, nodeId) > (?, ?)';
-    const fromParams = after === null ? [] : [after.networkId, after.address];
-    // The page's last key (absent when fewer than `limit` members remain: the last page).
+    // The page: members after `after`, up to and including the `limit`-th (absent on the last page).
+    const bounds: string[] = [];
+    const params: string[] = [];
+    const bound = (condition: string, key: MemberKey) => {
+      bounds.push(condition);
+      params.push(key.networkId, key.address);
+    };
+    if (after !== null) bound('(networkId, nodeId) > (?, ?)', after);
     const last = this.sql.get(
-      `SELECT networkId, nodeId FROM Member ${from} ORDER BY networkId, nodeId LIMIT 1 OFFSET ?`,
-      [...fromParams, limit - 1],
+      `SELECT networkId, nodeId FROM Member WHERE ${bounds.join(' AND ') || 1} ORDER BY networkId, nodeId LIMIT 1 OFFSET ?`,
+      [...params, limit - 1],
     );
     const next = last === undefined ? null : { networkId: readText(last, 'networkId', place), address: readText(last, 'nodeId', place) };
-    const upTo = next === null ? '' : `${after === null ? 'WHERE' : 'AND'} (networkId, nodeId) <= (?, ?)`;
+    if (next !== null) bound('(networkId, nodeId) <= (?, ?)', next);
     const row = this.sql.get(
       `SELECT count(*) AS members, coalesce(sum(Node.lastSeen >= ?), 0) AS seen
-       FROM (SELECT nodeId FROM Member ${from} ${upTo}) AS page LEFT JOIN Node ON Node.id = page.nodeId`,
-      [since, ...fromParams, ...(next === null ? [] : [next.networkId, next.address])],
+       FROM (SELECT nodeId FROM Member WHERE ${bounds.join(' AND ') || 1}) AS page LEFT JOIN Node ON Node.id = page.nodeId`,
+      [since, ...params],
     )!;
     return { members: readInteger(row, 'members', place), seen: readInteger(row, 'seen', place), next };
   }
+
 
   getCachedNetconf(nwid: string, address: string, revision: bigint): CachedNetconf | undefined {
     const row = this.sql.get(

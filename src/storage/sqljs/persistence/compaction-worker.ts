@@ -4,32 +4,30 @@
  * that the log follows that main file, replays the records on it, and writes the result to
  * `targetPath`, synced. It changes no other file; the calling thread installs the result.
  */
-import { openSync, readSync, closeSync, writeSync, fdatasyncSync, fsyncSync, statSync } from 'node:fs';
+import { openSync, readSync, closeSync, writeSync, fdatasyncSync, fsyncSync } from 'node:fs';
 import { parentPort, workerData } from 'node:worker_threads';
 import { buildCompactedImage } from './compaction-build.js';
 import type { CompactionRequest, CompactionReply } from './compaction-messages.js';
-import { allocateWithRoom, capacityFor } from '../room-to-grow.js';
+import { capacityFor } from '../room-to-grow.js';
+import { nodePersistenceFs } from './fs.js';
 
-/** The most one read asks for (Node refuses 2 GiB or more at once). */
-const READ_CHUNK = 64 * 2 ** 20;
 /** How much of a snapshot is written between two syncs. */
 const SYNC_EVERY = 8 * 2 ** 20;
 
-/** The first `length` bytes of a file, at the start of a buffer of `capacity` bytes. */
-function readPrefix(path: string, length: number, capacity = length): Uint8Array {
-  const out = allocateWithRoom(length, capacity);
+function readPrefix(path: string, length: number): Uint8Array {
+  const out = new Uint8Array(length);
   const fd = openSync(path, 'r');
   try {
     let done = 0;
     while (done < length) {
-      const n = readSync(fd, out, done, Math.min(length - done, READ_CHUNK), done);
+      const n = readSync(fd, out, done, length - done, done);
       if (n <= 0) throw new Error(`${path} is shorter than the ${length} bytes to compact`);
       done += n;
     }
   } finally {
     closeSync(fd);
   }
-  return out.subarray(0, length);
+  return out;
 }
 
 /**
@@ -55,8 +53,7 @@ function writeSynced(path: string, data: Uint8Array): void {
 async function run(request: CompactionRequest): Promise<CompactionReply> {
   const started = performance.now();
   // The snapshot is read with room to grow and handed to sql.js uncopied (room-to-grow.ts).
-  const size = statSync(request.snapshotPath).size;
-  const snapshot = readPrefix(request.snapshotPath, size, capacityFor(size));
+  const snapshot = await nodePersistenceFs.readFile(request.snapshotPath, capacityFor);
   const built = await buildCompactedImage(snapshot, readPrefix(request.logPath, request.logLength), { take: true });
   writeSynced(request.targetPath, built.image);
   return { ok: true, digest: built.digest, size: built.image.length, records: built.records, ms: performance.now() - started };
