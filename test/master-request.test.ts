@@ -252,6 +252,10 @@ forEachEngine((engine) => {
     const foreign = alice.address + nwid.slice(10);
     assert.equal((await master.doNetworkConfigRequest({ identity: alice, nwid: foreign })).code, ResultCode.OBJECT_NOT_FOUND);
     assert.equal((await master.doNetworkConfigRequest({ identity: alice, nwid: BigInt('0x' + foreign) })).code, ResultCode.OBJECT_NOT_FOUND);
+    assert.equal((await master.doNetworkConfigRequest({ identity: alice, nwid: foreign.toUpperCase() })).code, ResultCode.OBJECT_NOT_FOUND);
+    // The letter case of an ID changes nothing: ours in upper case is ours (alice waits for authorization).
+    assert.equal((await master.doNetworkConfigRequest({ identity: alice, nwid: nwid.toUpperCase() })).code, ResultCode.ACCESS_DENIED);
+    assert.ok(await master.getMember(nwid, alice.address), 'the member is created under the lower-case ID');
 
     const before = await storage.backup();
     for (const bad of ['xyz', '', '12345', '0x' + nwid, -1n, 1n << 64n, 42 as unknown as string]) {
@@ -367,6 +371,9 @@ forEachEngine((engine) => {
     const { storage, master } = await setup();
     const nwid = await master.createNetwork({ private: false });
     const before = await storage.backup();
+    // A real Identity cannot be given properties of its own (that would shadow its getters).
+    assert.throws(() => Object.assign(Identity.fromString(alice.toString()), { address: bob.address }), TypeError);
+    assert.throws(() => Object.defineProperty(alice, 'locallyValidate', { value: () => true }), TypeError);
     const pretenders: unknown[] = [
       Object.create(Identity.prototype),
       Object.create(Identity.prototype, {
@@ -375,7 +382,6 @@ forEachEngine((engine) => {
         toString: { value: () => alice.toString() },
       }),
       new Proxy(alice, {}),
-      Object.assign(Identity.fromString(alice.toString()), { locallyValidate: () => true }),
       { address: alice.address, addressValue: alice.addressValue, toString: () => alice.toString() },
       42,
     ];

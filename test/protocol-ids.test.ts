@@ -23,10 +23,12 @@ test('network IDs: hex16 both ways, controller and local number', () => {
   assert.equal(parseNetworkId('3F5BCA409B000002'), 0x3f5bca409b000002n);
   assert.equal(parseNetworkId(5n), 5n);
   assert.equal(networkIdToHex(0x3f5bca409b000002n), '3f5bca409b000002');
+  assert.equal(networkIdToHex('3F5BCA409B00000a'), '3f5bca409b00000a');
   assert.equal(networkIdController('3f5bca409b000002'), '3f5bca409b');
   assert.equal(networkIdLocalNumber('3f5bca409bfffffe'), 0xfffffe);
   for (const bad of ['', '3f5bca409b00000', '3f5bca409b0000021', '3f5bca409b00000g', ' 3f5bca409b00000', -1n, 1n << 64n, 5, null]) {
     assert.throws(() => parseNetworkId(bad as string), ParseError, String(bad));
+    assert.throws(() => networkIdToHex(bad as string), ParseError, String(bad));
   }
   assert.throws(() => hex16(-1n), ParseError);
   assert.throws(() => hex16(1n << 64n), ParseError);

@@ -51,6 +51,9 @@ export class Identity {
     this.#address = address;
     this.#publicKey = publicKey;
     if (privateKey !== null) privateKeys.set(this, privateKey);
+    // No property can be added to shadow a getter (`address`) or a method: an object whose
+    // prototype is Identity.prototype and that holds a key inside is exactly what this made.
+    Object.freeze(this);
   }
 
   /**

@@ -16,7 +16,7 @@ import { C25519_SIGNATURE_BYTES } from '../crypto/c25519.js';
 import { Identity } from '../crypto/identity.js';
 import { CertificateOfMembership } from '../protocol/certificate.js';
 import { Dictionary } from '../protocol/dictionary.js';
-import { hex16, parseNetworkId } from '../protocol/ids.js';
+import { networkIdToHex } from '../protocol/ids.js';
 import { MAX_WIRE_DICTIONARY_BYTES as MAX_NETCONF_BYTES } from '../protocol/wire.js';
 import type { PreparedNetconf } from '../protocol/netconf-template.js';
 import { InvalidArgumentError, LimitExceededError } from '../errors.js';
@@ -98,7 +98,6 @@ interface CheckedRequest {
   metaData: NetworkConfigRequestInput['metaData'];
   /** The identity's public string form. */
   publicIdentity: string;
-  nwid: bigint;
   /** The network ID's hex16 form. */
   nwidHex: string;
   fromAddr: string | null;
@@ -195,9 +194,9 @@ function checkRequest(context: MasterContext, request: NetworkConfigRequestInput
   if (request === null || typeof request !== 'object') {
     return { code: ResultCode.OBJECT_NOT_FOUND, error: 'request object expected' };
   }
-  let nwid: bigint;
+  let nwidHex: string;
   try {
-    nwid = parseNetworkId(request.nwid);
+    nwidHex = networkIdToHex(request.nwid);
   } catch (error) {
     return { code: ResultCode.OBJECT_NOT_FOUND, error: describeError(error) };
   }
@@ -229,25 +228,24 @@ function checkRequest(context: MasterContext, request: NetworkConfigRequestInput
   else if (typeof have === 'number' && Number.isSafeInteger(have) && have >= 0) haveRevision = BigInt(have);
   else return { code: ResultCode.ACCESS_DENIED, error: 'haveRevision must be a uint64' };
 
-  // A string ID, once checked, is its hex16 form but for letter case.
-  const nwidHex = typeof request.nwid === 'string' ? request.nwid.toLowerCase() : hex16(nwid);
-  return { identity, metaData: request.metaData, publicIdentity, nwid, nwidHex, fromAddr, haveRevision, version: versionFromMetadata(request.metaData) };
+  return { identity, metaData: request.metaData, publicIdentity, nwidHex, fromAddr, haveRevision, version: versionFromMetadata(request.metaData) };
 }
 
 /**
  * The request's identity and its public string form: parsed from that form, or the Identity given, when it is one. An
- * object that only looks like one (another prototype, properties of its own, no key inside: a
- * Proxy, `Object.create(Identity.prototype)`) is refused rather than trusted or left to throw later.
+ * object that only looks like one (another prototype, no key inside: a Proxy, `Object.create(Identity.prototype)`)
+ * is refused rather than trusted or left to throw later. A real Identity is frozen when made, so it
+ * has no properties of its own that could shadow its getters.
  */
 function requestIdentity(value: unknown): { identity: Identity; publicIdentity: string } {
   if (typeof value === 'string') {
     const identity = Identity.fromString(value);
     return { identity, publicIdentity: identity.toString(false) };
   }
-  if (value instanceof Identity && Object.getPrototypeOf(value) === Identity.prototype && Reflect.ownKeys(value).length === 0) {
+  if (value !== null && typeof value === 'object' && Object.getPrototypeOf(value) === Identity.prototype) {
     try {
       // Reads the key inside (a TypeError when there is none), never through the object's own methods.
-      return { identity: value, publicIdentity: Identity.prototype.toString.call(value, false) };
+      return { identity: value as Identity, publicIdentity: Identity.prototype.toString.call(value, false) };
     } catch {
       // refused below
     }
@@ -283,7 +281,7 @@ function* answer(
   }
 
   // 2. Network: ours, and present.
-  if (request.nwid >> 24n !== context.address) return answered({ code: ResultCode.OBJECT_NOT_FOUND });
+  if (!nwidHex.startsWith(context.identity.address)) return answered({ code: ResultCode.OBJECT_NOT_FOUND });
   const network = stored.network;
   if (network === undefined) return answered({ code: ResultCode.OBJECT_NOT_FOUND });
 

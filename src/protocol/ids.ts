@@ -31,8 +31,9 @@ export function parseNetworkId(value: string | bigint): bigint {
   return BigInt('0x' + value);
 }
 
-/** The hex16 form of a network ID given in either accepted form. */
+/** The hex16 form of a network ID given in either accepted form (checked as `parseNetworkId` does). */
 export function networkIdToHex(value: string | bigint): string {
+  if (typeof value === 'string' && HEX16.test(value)) return value.toLowerCase();
   return hex16(parseNetworkId(value));
 }
 

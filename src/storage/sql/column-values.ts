@@ -25,45 +25,51 @@ export interface RowPlace {
   readonly row: string;
 }
 
-function corrupt(place: RowPlace, column: string, value: SqlValue | undefined, expected: string): CorruptDatabaseError {
+/** A RowPlace, or what makes it when an error needs it (a hot path names no row it reads well). */
+export type Place = RowPlace | (() => RowPlace);
+
+function corrupt(place: Place, column: string, value: SqlValue | undefined, expected: string): CorruptDatabaseError {
+  const { table, row } = typeof place === 'function' ? place() : place;
   const shown = value instanceof Uint8Array ? `a ${value.length}-byte blob` : JSON.stringify(value ?? null);
-  return new CorruptDatabaseError(`${place.table}.${column} of ${place.row} is ${shown}, not ${expected}`);
+  return new CorruptDatabaseError(`${table}.${column} of ${row} is ${shown}, not ${expected}`);
 }
 
-export function readText(row: SqlRow, column: string, place: RowPlace): string {
+export function readText(row: SqlRow, column: string, place: Place): string {
   const value = row[column];
   if (typeof value !== 'string') throw corrupt(place, column, value, 'text');
   return value;
 }
 
-export function readOptionalText(row: SqlRow, column: string, place: RowPlace): string | null {
+export function readOptionalText(row: SqlRow, column: string, place: Place): string | null {
   return row[column] === null ? null : readText(row, column, place);
 }
 
-export function readInteger(row: SqlRow, column: string, place: RowPlace): number {
+export function readInteger(row: SqlRow, column: string, place: Place): number {
   const value = row[column];
   if (typeof value !== 'number' || !Number.isSafeInteger(value)) throw corrupt(place, column, value, 'an integer');
   return value;
 }
 
-export function readOptionalInteger(row: SqlRow, column: string, place: RowPlace): number | null {
+export function readOptionalInteger(row: SqlRow, column: string, place: Place): number | null {
   return row[column] === null ? null : readInteger(row, column, place);
 }
 
 /** A boolean column: an integer, true when not 0. */
-export function readFlag(row: SqlRow, column: string, place: RowPlace): boolean {
+export function readFlag(row: SqlRow, column: string, place: Place): boolean {
   return readInteger(row, column, place) !== 0;
 }
 
-export function readOneOf<T extends string>(row: SqlRow, column: string, place: RowPlace, allowed: readonly T[]): T {
+export function readOneOf<T extends string>(row: SqlRow, column: string, place: Place, allowed: readonly T[]): T {
   const value = row[column];
   if (!allowed.includes(value as T)) throw corrupt(place, column, value, `one of ${allowed.join(', ')}`);
   return value as T;
 }
 
 /** A uint64 column read through `uint64Select`. */
-export function readUint64(row: SqlRow, column: string, place: RowPlace): bigint {
+export function readUint64(row: SqlRow, column: string, place: Place): bigint {
   const value = row[column];
+  // The common case: a non-negative integer a double holds exactly (always within 64 bits).
+  if (typeof value === 'number' && value >= 0 && Number.isSafeInteger(value)) return BigInt(value);
   let signed: bigint;
   if (typeof value === 'number' && Number.isSafeInteger(value)) signed = BigInt(value);
   else if (typeof value === 'string' && /^-?[0-9]{1,19}$/.test(value)) signed = BigInt(value);
@@ -72,7 +78,7 @@ export function readUint64(row: SqlRow, column: string, place: RowPlace): bigint
   return signed < 0n ? signed + TWO_TO_64 : signed;
 }
 
-export function readOptionalUint64(row: SqlRow, column: string, place: RowPlace): bigint | null {
+export function readOptionalUint64(row: SqlRow, column: string, place: Place): bigint | null {
   return row[column] === null ? null : readUint64(row, column, place);
 }
 

@@ -180,10 +180,7 @@ const NETWORK_SELECT = NETWORK_COLUMNS
 /**
  * A request's node, network and member in one statement instead of three: a request's fixed cost
  * is mostly statements run. The columns tested for NULL are NOT NULL in their tables, so NULL means
- * "no such row". Built once: statements are cached by their text.
- */
-/**
- * A request's node, network and member in one statement. The revisions come as stored: a number
+ * "no such row". The revisions come as stored: a number
  * when a double holds them exactly, which is every revision below 2^53; for any other, the same
  * read again through `uint64Select` (REQUEST_STATE_EXACT_SQL) gives them exactly.
  */
@@ -248,21 +245,24 @@ class SqlRead implements NetconfStoreReader {
     if (!exact(row.revision) || !exact(row.clientReportedRevision) || !exact(row.cachedNetconfRevision)) {
       row = this.sql.get(REQUEST_STATE_EXACT_SQL, [address, nwid])!;
     }
-    const member = memberPlace(nwid, address);
+    // Every request reads this row: its places are spelled out only for an error.
     return {
-      nodeIdentity: row.identity === null ? undefined : readText(row, 'identity', { table: 'Node', row: `node ${address}` }),
+      nodeIdentity: row.identity === null ? undefined : readText(row, 'identity', () => ({ table: 'Node', row: `node ${address}` })),
       network:
         row.revision === null
           ? undefined
-          : { private: readFlag(row, 'private', networkPlace(nwid)), revision: readUint64(row, 'revision', networkPlace(nwid)) },
+          : {
+              private: readFlag(row, 'private', () => networkPlace(nwid)),
+              revision: readUint64(row, 'revision', () => networkPlace(nwid)),
+            },
       member:
         row.authorized === null
           ? undefined
           : {
-              authorized: readFlag(row, 'authorized', member),
-              noAutoAssignIps: readFlag(row, 'noAutoAssignIps', member),
-              clientReportedRevision: readOptionalUint64(row, 'clientReportedRevision', member),
-              cachedNetconfRevision: readOptionalUint64(row, 'cachedNetconfRevision', member),
+              authorized: readFlag(row, 'authorized', () => memberPlace(nwid, address)),
+              noAutoAssignIps: readFlag(row, 'noAutoAssignIps', () => memberPlace(nwid, address)),
+              clientReportedRevision: readOptionalUint64(row, 'clientReportedRevision', () => memberPlace(nwid, address)),
+              cachedNetconfRevision: readOptionalUint64(row, 'cachedNetconfRevision', () => memberPlace(nwid, address)),
             },
     };
   }

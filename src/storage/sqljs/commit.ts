@@ -142,7 +142,6 @@ export class SqlJsEngine implements SqlEngine {
     if (this.gate) return this.gate.then(() => this.write(fn, options));
     if (this.refusal) return Promise.reject(this.refusal);
     let committed: CommittedTransaction<T>;
-    const started = performance.now();
     try {
       committed = this.runTransaction(fn);
     } catch (error) {
@@ -160,9 +159,9 @@ export class SqlJsEngine implements SqlEngine {
       this.setGate(this.reloadAfterExternalChange(change.detail));
       return this.write(fn, options);
     }
-    const { result, statements } = committed;
+    const { result, statements, begunAt } = committed;
     // A callback that only read (a repeated request) ran no write transaction: it is not counted.
-    if (statements.length > 0) addTiming(this.totals.writes, started);
+    if (begunAt !== null) addTiming(this.totals.writes, begunAt);
     if (statements.length === 0 || this.persistence.keepsChanges === false) return Promise.resolve(result);
     const payload = encodeStatements(statements);
     const mustSync = (options.durability ?? 'sync') === 'sync' || committed.durable;

@@ -19,6 +19,8 @@ export interface CommittedTransaction<T> {
   readonly statements: RecordedStatement[];
   /** The callback asked for a durable sync even though its write was deferred. */
   readonly durable: boolean;
+  /** When its first write began (`performance.now()`), or null when it only read. */
+  readonly begunAt: number | null;
 }
 
 /** Prepared statements by SQL text. sql.js frees them all in export(), so the cache is cleared first. */
@@ -99,7 +101,8 @@ function readerFor(cache: StatementCache): SqlReader {
  */
 class TransactionWriter implements SqlWriter {
   readonly statements: RecordedStatement[] = [];
-  begun = false;
+  /** When the first write began the SQLite transaction; null while the callback has only read. */
+  begunAt: number | null = null;
   durable = false;
 
   constructor(
@@ -116,10 +119,11 @@ class TransactionWriter implements SqlWriter {
   }
 
   run(sql: string, params: SqlParams = []): { changes: number } {
-    if (!this.begun) {
+    if (this.begunAt === null) {
       this.beforeFirstWrite();
+      const begunAt = performance.now();
       this.connection.control('BEGIN');
-      this.begun = true;
+      this.begunAt = begunAt;
     }
     const changes = this.connection.execute(sql, params);
     this.statements.push({ sql, params });
@@ -210,10 +214,10 @@ export class Connection {
       if (result !== null && typeof result === 'object' && typeof (result as { then?: unknown }).then === 'function') {
         throw new InvalidArgumentError('write callbacks must be synchronous (the callback returned a promise)');
       }
-      if (writer.begun) this.control('COMMIT');
-      return { result, statements: writer.statements, durable: writer.durable };
+      if (writer.begunAt !== null) this.control('COMMIT');
+      return { result, statements: writer.statements, durable: writer.durable, begunAt: writer.begunAt };
     } catch (error) {
-      if (writer.begun) this.rollBack();
+      if (writer.begunAt !== null) this.rollBack();
       throw error;
     } finally {
       this.inTransaction = false;
