@@ -351,7 +351,7 @@ forEachEngine((engine) => {
     assert.deepEqual(await state(nwid, alice.address), {
       nodeIdentity: alice.toString(false),
       network: { private: true, revision },
-      member: { authorized: true, noAutoAssignIps: false, clientReportedRevision: 1n, cachedNetconfRevision: revision },
+      member: { authorized: true, clientReportedRevision: 1n, cachedNetconfRevision: revision },
     });
     const bobOnNwid = await state(nwid, bob.address);
     assert.equal(bobOnNwid.nodeIdentity, bob.toString(false));

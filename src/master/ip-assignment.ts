@@ -86,11 +86,11 @@ export function* memberAddresses(
   network: NetworkRow,
   memberAddressHex: string,
   memberAddress: bigint,
-  options: { routes: readonly ManagedRoute[]; noAutoAssignIps: boolean },
+  routes: readonly ManagedRoute[],
 ): StorageWork<MemberAddresses> {
   const held = yield* call(tx.getAssignments(network.id, memberAddressHex));
   const found: MemberAddresses = { staticIps: [], shortages: [] };
-  const member: AssigningMember = { tx, network, memberAddressHex, memberAddress, options, held, found };
+  const member: AssigningMember = { tx, network, memberAddressHex, memberAddress, routes, held, found, noAutoAssignIps: undefined };
   if (network.v4AssignMode === 'zt') yield* fromPools(member, 4);
   if (v6FromPools(network)) yield* fromPools(member, 6);
   if (v6Rfc4193(network) && !full(member, 6, 1)) {
@@ -105,10 +105,18 @@ interface AssigningMember {
   readonly network: NetworkRow;
   readonly memberAddressHex: string;
   readonly memberAddress: bigint;
-  readonly options: { routes: readonly ManagedRoute[]; noAutoAssignIps: boolean };
+  readonly routes: readonly ManagedRoute[];
   /** The addresses the member holds, sorted. */
   readonly held: readonly Cidr[];
   readonly found: MemberAddresses;
+  /** The member's `noAutoAssignIps`, read only when a pool would be asked (autoAssignOff). */
+  noAutoAssignIps: boolean | undefined;
+}
+
+/** Whether the member is marked to get no address from pools (read once, when first needed). */
+function* autoAssignOff(member: AssigningMember): StorageWork<boolean> {
+  member.noAutoAssignIps ??= (yield* call(member.tx.getMember(member.network.id, member.memberAddressHex)))?.noAutoAssignIps ?? false;
+  return member.noAutoAssignIps;
 }
 
 /**
@@ -128,7 +136,7 @@ function full(member: AssigningMember, family: IpFamily, dropped: number): boole
 
 /** The member's addresses of `family`: those it holds, else one assigned from the network's pools. */
 function* fromPools(member: AssigningMember, family: IpFamily): StorageWork<void> {
-  const { tx, network, memberAddressHex, options, held } = member;
+  const { tx, network, memberAddressHex, routes, held } = member;
   const { staticIps, shortages } = member.found;
   let mine = 0;
   for (const cidr of held) if (cidr.family === family) mine++;
@@ -136,11 +144,11 @@ function* fromPools(member: AssigningMember, family: IpFamily): StorageWork<void
     full(member, family, mine);
     for (const cidr of held) {
       if (cidr.family !== family || staticIps.length >= MAX_ZT_ASSIGNED_ADDRESSES) continue;
-      staticIps.push(formatCidr(prefixFor(cidr, options.routes)));
+      staticIps.push(formatCidr(prefixFor(cidr, routes)));
     }
     return;
   }
-  if (options.noAutoAssignIps || full(member, family, 1)) return;
+  if ((yield* autoAssignOff(member)) || full(member, family, 1)) return;
   const pools = (yield* call(tx.getPools(network.id))).filter((pool) => pool.family === family);
   for (const pool of pools) {
     const address = yield* findFreeAddress(tx, network.id, pool, member.memberAddress);
@@ -148,7 +156,7 @@ function* fromPools(member: AssigningMember, family: IpFamily): StorageWork<void
       const assignment: Cidr = { family, address, bits: pool.bits ?? familyBits(family) };
       yield* call(tx.insertAssignment(network.id, memberAddressHex, assignment, true));
       tx.requireDurable();
-      staticIps.push(formatCidr(prefixFor(assignment, options.routes)));
+      staticIps.push(formatCidr(prefixFor(assignment, routes)));
       return;
     }
   }

@@ -286,37 +286,16 @@ function* answer(
   if (network === undefined) return answered({ code: ResultCode.OBJECT_NOT_FOUND });
 
   // 3. Member: created on first request, authorized at once on a public network, or on a private
-  // one with a good join token (step 4).
-  let member = stored.member;
-  let joined: JoinedMember | undefined;
-  let revision = network.revision;
-  if (member === undefined) {
-    const token = network.private ? yield* joinTokenOf(context, tx, request, nwidHex, now) : undefined;
-    const row = newMember(nwidHex, address, now, network.private ? (token === undefined || token === null ? null : byToken(token)) : PUBLIC);
-    yield* call(tx.insertMember(row));
-    tx.requireDurable();
-    member = { ...row, cachedNetconfRevision: null };
-    if (token !== undefined && token !== null) joined = yield* recordJoin(context, tx, token, undefined, row);
-    if (token === null) return answered(JOIN_TOKEN_REFUSED);
-  } else if (!member.authorized && network.private && presentedJoinToken(request.metaData) !== undefined) {
-    // 4a. A join token admits a member not yet authorized, never one an administrator de-authorized.
-    const row = yield* call(tx.getMember(nwidHex, address));
-    if (row === undefined || row.deauthorizedAt !== null) return answered(JOIN_TOKEN_REFUSED);
-    const token = yield* joinTokenOf(context, tx, request, nwidHex, now);
-    if (token === null || token === undefined) return answered(JOIN_TOKEN_REFUSED);
-    const credential = byToken(token);
-    const admitted: MemberRow = {
-      ...row, authorized: true, authorizedAt: now,
-      lastAuthorizedCredentialType: credential.type, lastAuthorizedCredential: credential.id,
-    };
-    yield* call(tx.updateMember(admitted));
-    tx.requireDurable();
-    // The store raised the revision (a member authorized): this request serves the new one.
-    revision = (yield* call(tx.getNetwork(nwidHex)))?.revision ?? revision;
-    yield* context.externalChanges.ownChange(tx);
-    member = { ...member, authorized: true };
-    joined = yield* recordJoin(context, tx, token, row, admitted);
-  }
+  // one with a good join token (4a).
+  const { member: known } = stored;
+  const admission =
+    known === undefined
+      ? yield* createMember(context, tx, request, network.private, network.revision, now)
+      : !known.authorized && network.private && presentedJoinToken(request.metaData) !== undefined
+        ? yield* admitWithJoinToken(context, tx, request, known, network.revision, now)
+        : { member: known, revision: network.revision, joined: undefined };
+  if (!('member' in admission)) return answered(admission);
+  const { member, revision, joined } = admission;
 
   // 4. Authorization.
   if (!member.authorized) return answered({ code: ResultCode.ACCESS_DENIED });
@@ -339,7 +318,64 @@ function* answer(
 
   // 8. A new config, signed once this transaction has committed.
   const parts = yield* context.networkParts.get(tx, nwidHex, revision);
-  return withJoined(yield* buildUnsigned(context, tx, parts, request.identity, now, member.noAutoAssignIps), joined);
+  return withJoined(yield* buildUnsigned(context, tx, parts, request.identity, now), joined);
+}
+
+/** What steps 4 to 8 need of the member. */
+type AdmittedMember = Pick<MemberRow, 'authorized' | 'clientReportedRevision'> & { cachedNetconfRevision: bigint | null };
+
+/** A member created or admitted by this request, with the revision it is served and the join to report. */
+interface Admission {
+  member: AdmittedMember;
+  revision: bigint;
+  joined: JoinedMember | undefined;
+}
+
+/** Step 3: the member's first request creates it, authorized on a public network or by a good join token. */
+function* createMember(
+  context: MasterContext,
+  tx: NetconfStoreTx,
+  request: CheckedRequest,
+  isPrivate: boolean,
+  revision: bigint,
+  now: number,
+): StorageWork<Admission | NetworkConfigReply> {
+  const { nwidHex } = request;
+  const token = isPrivate ? yield* joinTokenOf(context, tx, request, nwidHex, now) : undefined;
+  const row = newMember(nwidHex, request.identity.address, now, isPrivate ? (token === undefined || token === null ? null : byToken(token)) : PUBLIC);
+  yield* call(tx.insertMember(row));
+  tx.requireDurable();
+  if (token === null) return JOIN_TOKEN_REFUSED;
+  const joined = token === undefined ? undefined : yield* recordJoin(context, tx, token, undefined, row);
+  return { member: { ...row, cachedNetconfRevision: null }, revision, joined };
+}
+
+/** Step 4a: a join token admits a member not yet authorized, never one an administrator de-authorized. */
+function* admitWithJoinToken(
+  context: MasterContext,
+  tx: NetconfStoreTx,
+  request: CheckedRequest,
+  member: AdmittedMember,
+  revision: bigint,
+  now: number,
+): StorageWork<Admission | NetworkConfigReply> {
+  const { nwidHex } = request;
+  const row = yield* call(tx.getMember(nwidHex, request.identity.address));
+  if (row === undefined || row.deauthorizedAt !== null) return JOIN_TOKEN_REFUSED;
+  const token = yield* joinTokenOf(context, tx, request, nwidHex, now);
+  if (token === null || token === undefined) return JOIN_TOKEN_REFUSED;
+  const credential = byToken(token);
+  const admitted: MemberRow = {
+    ...row, authorized: true, authorizedAt: now,
+    lastAuthorizedCredentialType: credential.type, lastAuthorizedCredential: credential.id,
+  };
+  yield* call(tx.updateMember(admitted));
+  tx.requireDurable();
+  // The store raised the revision (a member authorized): this request serves the new one.
+  const raised = (yield* call(tx.getNetwork(nwidHex)))?.revision ?? revision;
+  yield* context.externalChanges.ownChange(tx);
+  const joined = yield* recordJoin(context, tx, token, row, admitted);
+  return { member: { ...member, authorized: true }, revision: raised, joined };
 }
 
 const byToken = (token: JoinTokenRow): Credential => ({ type: 'token', id: token.id });
@@ -421,13 +457,9 @@ function* buildUnsigned(
   parts: NetworkParts,
   identity: Identity,
   now: number,
-  noAutoAssignIps: boolean,
 ): StorageWork<Answer> {
   const { network, template } = parts;
-  const addresses = yield* memberAddresses(tx, network, identity.address, identity.addressValue, {
-    routes: parts.routes,
-    noAutoAssignIps,
-  });
+  const addresses = yield* memberAddresses(tx, network, identity.address, identity.addressValue, parts.routes);
   // The COM's signature is made with the netconf's, after the commit: until then a stand-in of
   // the same size holds its place, so the netconf's bytes, and its size, are final here.
   const com = network.private

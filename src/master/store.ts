@@ -151,7 +151,7 @@ export type NetworkRowSettings = Omit<NetworkRow, 'id' | 'revision' | 'creationT
 
 export type NetworkStatus = Pick<NetworkRow, 'private' | 'revision'>;
 
-export interface MemberStatus extends Pick<MemberRow, 'authorized' | 'clientReportedRevision' | 'noAutoAssignIps'> {
+export interface MemberStatus extends Pick<MemberRow, 'authorized' | 'clientReportedRevision'> {
   /** The revision the stored cached netconf was made at, or null when none is stored. */
   cachedNetconfRevision: bigint | null;
 }

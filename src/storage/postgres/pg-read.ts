@@ -81,7 +81,7 @@ export class PgRead implements NetconfStoreReader {
   async getRequestState(nwid: string, address: string): Promise<RequestState> {
     const row = (await this.row(
       `SELECT node.identity, network.private, network.revision,
-              member.authorized, member.noautoassignips, member.clientreportedrevision, member.cachednetconfrevision,
+              member.authorized, member.clientreportedrevision, member.cachednetconfrevision,
               (SELECT v FROM config WHERE k = 'changeSequence') AS changesequence
        FROM (SELECT $1::char(10) AS nodeid, $2::char(16) AS networkid) AS request
        LEFT JOIN node ON node.id = request.nodeid
@@ -101,7 +101,6 @@ export class PgRead implements NetconfStoreReader {
           ? undefined
           : {
               authorized: booleanFromPg(row.authorized, 'member.authorized'),
-              noAutoAssignIps: booleanFromPg(row.noautoassignips, 'member.noautoassignips'),
               clientReportedRevision: nullable(row.clientreportedrevision, (v) => uint64FromPg(v, 'member.clientreportedrevision')),
               cachedNetconfRevision: nullable(row.cachednetconfrevision, (v) => uint64FromPg(v, 'member.cachednetconfrevision')),
             },

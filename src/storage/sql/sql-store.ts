@@ -186,7 +186,7 @@ const NETWORK_SELECT = NETWORK_COLUMNS
  */
 const requestStateSql = (revisions: (column: string, alias: string) => string) =>
   `SELECT Node.identity AS identity, Network.private AS private, ${revisions('Network.revision', 'revision')},
-          Member.authorized AS authorized, Member.noAutoAssignIps AS noAutoAssignIps,
+          Member.authorized AS authorized,
           ${revisions('Member.clientReportedRevision', 'clientReportedRevision')},
           ${revisions('Member.cachedNetconfRevision', 'cachedNetconfRevision')}
    FROM (SELECT ?1 AS nodeId, ?2 AS networkId) AS request
@@ -260,7 +260,6 @@ class SqlRead implements NetconfStoreReader {
           ? undefined
           : {
               authorized: readFlag(row, 'authorized', () => memberPlace(nwid, address)),
-              noAutoAssignIps: readFlag(row, 'noAutoAssignIps', () => memberPlace(nwid, address)),
               clientReportedRevision: readOptionalUint64(row, 'clientReportedRevision', () => memberPlace(nwid, address)),
               cachedNetconfRevision: readOptionalUint64(row, 'cachedNetconfRevision', () => memberPlace(nwid, address)),
             },
