@@ -61,6 +61,27 @@ test('a lone signature is made on the calling thread', async () => {
   }
 });
 
+test('a signature its caller knows alone is made at once, before the event loop turns', async () => {
+  const pool = createSigningPool(signer, { workers: 1 });
+  try {
+    for (const [i, message] of messages(3, 5).entries()) {
+      let turned = false;
+      setImmediate(() => (turned = true));
+      const signature = await pool.sign(message, { alone: true });
+      assert.equal(turned, false, 'signed without waiting for a turn');
+      assert.equal(bytesToHex(signature), bytesToHex(signer.sign(message)));
+      const [first, second] = [message, new Uint8Array(300).fill(i)];
+      const [firstSignature, secondSignature] = await pool.signPair(first, second, 10, { alone: true });
+      assert.equal(turned, false, 'a pair too');
+      assert.equal(bytesToHex(firstSignature), bytesToHex(signer.sign(first)));
+      assert.equal(bytesToHex(secondSignature), bytesToHex(signer.sign(second)));
+    }
+    assert.deepEqual(pool.counts, { byWorkers: 0, byWebCrypto: 0, inline: 9 });
+  } finally {
+    await pool.close();
+  }
+});
+
 test('workers: 0 signs everything on the calling thread', async () => {
   const none = createSigningPool(signer, { workers: 0 });
   await signedAlike(none, messages(50, 1));

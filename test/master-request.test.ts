@@ -96,6 +96,24 @@ test('netconf contents: ether types, multicast, active bridges, description, and
   await storage.close();
 });
 
+test('on sql.js in memory, a fresh netconf for the one request in progress is signed at once, answered before the event loop turns', async () => {
+const { storage, master } = await setupOn(SQLJS);
+  const nwid = await master.createNetwork({ private: true });
+  await master.authorizeMember(nwid, alice.address);
+  assert.equal((await master.doNetworkConfigRequest({ identity: alice, nwid })).code, ResultCode.OK);
+  for (let i = 0; i < 3; i++) {
+    await master.updateNetwork(nwid, { name: `n${i}` });
+    let turned = false;
+    setImmediate(() => (turned = true));
+    const reply = await master.doNetworkConfigRequest({ identity: alice, nwid });
+    assert.equal(reply.code, ResultCode.OK);
+    assert.equal(turned, false, `round ${i}: answered within the turn`);
+    read(reply.netconf);
+  }
+  await master.close();
+  await storage.close();
+});
+
 test('an identity whose proof of work fails is hashed once, then denied at once on every retry', async () => {
   const { memoryHardHash } = await import('../src/crypto/memory-hard-hash.js');
   let hashes = 0;

@@ -27,6 +27,8 @@ export interface MasterContext {
   readonly externalChanges: ExternalChangeWatch;
   readonly networkParts: NetworkPartsCache;
   readonly netconfs: NetconfCache;
+  /** Requests begun and not yet answered: one alone has its netconf signed at once (SignOptions.alone). */
+  readonly requestsInProgress: { count: number };
   /** Bounds the identity validations in flight per source address. */
   readonly validations: ValidationGate;
   /** Public identities whose proof of work failed (bounded). */

@@ -218,6 +218,7 @@ export function createNetconfMaster(
     externalChanges: new ExternalChangeWatch(storage),
     networkParts: new NetworkPartsCache(() => storage.generation),
     netconfs: new NetconfCache(storage),
+    requestsInProgress: { count: 0 },
     validations: new ValidationGate(VALIDATIONS_PER_SOURCE),
     invalidIdentities: new BoundedSet(4096),
     actor,

@@ -110,9 +110,11 @@ export async function doNetworkConfigRequest(
   context: MasterContext,
   request: NetworkConfigRequestInput,
 ): Promise<NetworkConfigReply> {
+  context.requestsInProgress.count++;
   try {
     return await answerRequest(context, request);
   } finally {
+    context.requestsInProgress.count--;
     reportExternalChanges(context);
   }
 }
@@ -502,11 +504,13 @@ function* buildUnsigned(
 /** Signs the COM and the netconf that carries it (or the netconf alone); caches the result. */
 async function signNetconf(context: MasterContext, unsigned: UnsignedNetconf): Promise<Dictionary> {
   const { prepared, comMessage } = unsigned;
+  // The one request in progress need not wait for a turn of the event loop to be found alone.
+  const options = { alone: context.requestsInProgress.count === 1 };
   let netconf: Dictionary;
   if (comMessage === null) {
-    netconf = prepared.complete(await context.signer.sign(prepared.message));
+    netconf = prepared.complete(await context.signer.sign(prepared.message, options));
   } else {
-    const [comSignature, signature] = await context.signer.signPair(comMessage, prepared.message, prepared.comSignatureAt);
+    const [comSignature, signature] = await context.signer.signPair(comMessage, prepared.message, prepared.comSignatureAt, options);
     netconf = prepared.complete(signature, comSignature);
   }
   context.netconfs.keep(unsigned.generation, unsigned.nwid, unsigned.address, netconf, {

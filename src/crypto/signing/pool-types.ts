@@ -42,18 +42,29 @@ export interface ValidationCounts {
   inline: number;
 }
 
+export interface SignOptions {
+  /**
+   * The caller knows that nothing else will be asked of the pool before this is answered (the
+   * master: it is the one request in progress). A lone signature is made on the calling thread;
+   * told so, the pool makes it at once instead of waiting for the turn of the event loop that
+   * would show it alone.
+   */
+  alone?: boolean;
+}
+
 export interface SigningPool {
   /**
    * The identity's 96-byte C25519 signature of `message`. Signatures asked for in one turn of the
-   * event loop travel together; one asked for alone is made at once on the calling thread.
+   * event loop travel together; one that is alone (nothing else waiting, no worker signing) is
+   * made on the calling thread, at once when `options.alone` says so.
    */
-  sign(message: Uint8Array): Promise<Uint8Array>;
+  sign(message: Uint8Array, options?: SignOptions): Promise<Uint8Array>;
   /**
    * Signs `first`, writes that signature's 192 hex digits into `second` at `firstSignatureAt`, then
    * signs `second`: a certificate and the signed text that carries it, in one trip to a worker.
    * Resolves to both signatures; `second` then holds the digits.
    */
-  signPair(first: Uint8Array, second: Uint8Array, firstSignatureAt: number): Promise<[Uint8Array, Uint8Array]>;
+  signPair(first: Uint8Array, second: Uint8Array, firstSignatureAt: number, options?: SignOptions): Promise<[Uint8Array, Uint8Array]>;
   /**
    * Whether `identity`'s proof of work holds (`Identity.locallyValidate`, the same verdict), worked
    * out on a worker thread where there is one, so that the calling thread stays free.

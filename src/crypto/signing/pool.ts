@@ -5,7 +5,8 @@
  *
  * In Node, worker threads (worker.ts) sign with the chosen backend. Signatures asked for in one
  * turn of the event loop travel to a worker together; a lone signature, with nothing else waiting
- * and no worker signing, is made on the calling thread, where it is quicker than a round trip.
+ * and no worker signing, is made on the calling thread, where it is quicker than a round trip
+ * (at once, without waiting for the turn, when its caller knows it alone: SignOptions.alone).
  * Each worker validates one identity at a time, so that signatures sent to it never wait behind
  * more than one memory-hard hash; until a worker has loaded, identities are validated here. In browsers, WebCrypto's Ed25519 signs (webcrypto.ts).
  * Otherwise (no workers wanted, no worker file found, workers failed or closed) everything is done
@@ -21,7 +22,7 @@ import { C25519_SIGNATURE_BYTES, c25519Sign, checkSignaturePair, writeSignatureH
 import { chooseMemoryHardHash, type MemoryHardHashChoice, type MemoryHardHashName } from '../memory-hard-hash.js';
 import { chooseSigningBackend, type Ed25519Backend, type SigningBackendName } from './backend.js';
 import { IdleShare } from './idle-share.js';
-import type { SigningCounts, SigningPool, SigningPoolOptions, ValidationCounts } from './pool-types.js';
+import type { SignOptions, SigningCounts, SigningPool, SigningPoolOptions, ValidationCounts } from './pool-types.js';
 import { findSubtle, WebCryptoSigningPool } from './webcrypto.js';
 import type { WorkerAnswer, WorkerReady, WorkerRequest } from './worker-messages.js';
 import { findWorkerModule, type WorkerStarter } from '../../worker-launch.js';
@@ -146,18 +147,18 @@ class WorkerSigningPool implements SigningPool {
     this.#workerHash = typeof memoryHardHash === 'function' ? null : memoryHardHash;
   }
 
-  sign(message: Uint8Array): Promise<Uint8Array> {
+  sign(message: Uint8Array, options: SignOptions = {}): Promise<Uint8Array> {
     if (!(message instanceof Uint8Array)) {
       return Promise.reject(new InvalidArgumentError('a message to sign must be a Uint8Array'));
     }
-    if (this.#threads === 'off') return attempt(() => this.#signInline(message));
+    if (this.#signsAtOnce(options)) return attempt(() => this.#signInline(message));
     return new Promise((resolve, reject) => this.#enqueue({ message, resolve, reject }));
   }
 
-  signPair(first: Uint8Array, second: Uint8Array, firstSignatureAt: number): Promise<[Uint8Array, Uint8Array]> {
+  signPair(first: Uint8Array, second: Uint8Array, firstSignatureAt: number, options: SignOptions = {}): Promise<[Uint8Array, Uint8Array]> {
     const refusal = checkSignaturePair(first, second, firstSignatureAt);
     if (refusal !== null) return Promise.reject(refusal);
-    if (this.#threads === 'off') return attempt(() => this.#signPairInline(first, second, firstSignatureAt));
+    if (this.#signsAtOnce(options)) return attempt(() => this.#signPairInline(first, second, firstSignatureAt));
     return new Promise((resolve, reject) => this.#enqueue({ message: first, second, firstSignatureAt, resolve, reject }));
   }
 
@@ -219,11 +220,22 @@ class WorkerSigningPool implements SigningPool {
     return this.#threads === 'running' && this.#check === 'passed';
   }
 
+  /**
+   * Whether `waiting` jobs, all there are, are signed on this thread: when no worker would sign
+   * them, or when one is alone and no worker is signing (quicker here than a round trip to a
+   * worker). The one rule, for every caller.
+   */
+  #signsHere(waiting: number): boolean {
+    return !this.#workersSign() || (waiting === 1 && !this.#workers.some((worker) => worker.inFlight.size > 0));
+  }
+
+  /** Whether a job is signed as it is asked for: no workers at all, or a job its caller knows alone that #signsHere would keep. */
+  #signsAtOnce(options: SignOptions): boolean {
+    return this.#threads === 'off' || (options.alone === true && this.#signsHere(this.#queue.length + 1));
+  }
+
   #dispatch(): void {
-    const signing = this.#workers.some((worker) => worker.inFlight.size > 0);
-    // A lone signature with no worker signing: quicker here than a round trip to a worker. This is
-    // the one place that decides it, for every caller.
-    if (!this.#workersSign() || (this.#queue.length === 1 && !signing)) {
+    if (this.#signsHere(this.#queue.length)) {
       if (this.#queue.length > 1 && this.#check === 'unchecked') {
         if (this.#threads === 'none') this.#start();
         if (this.#threads === 'running') this.#selfCheck();
