@@ -26,7 +26,7 @@ import { reportExternalChanges } from './external-changes.js';
 import { memberAddresses } from './ip-assignment.js';
 import { UNKNOWN_VERSION, versionFromMetadata } from './node-version.js';
 import type { NetworkParts } from './network-parts.js';
-import { call, type JoinTokenRow, type MemberRow, type NetconfStoreTx, type NodeVersion, type StorageWork } from './store.js';
+import { call, type JoinTokenRow, type MemberRow, type MemberStatus, type NetconfStoreTx, type NodeVersion, type StorageWork } from './store.js';
 import { memberAuditFields, recordAudit } from './audit.js';
 import { changeEvent } from './events.js';
 import { findJoinToken, presentedJoinToken } from './join-tokens.js';
@@ -323,12 +323,9 @@ function* answer(
   return withJoined(yield* buildUnsigned(context, tx, parts, request.identity, now), joined);
 }
 
-/** What steps 4 to 8 need of the member. */
-type AdmittedMember = Pick<MemberRow, 'authorized' | 'clientReportedRevision'> & { cachedNetconfRevision: bigint | null };
-
 /** A member created or admitted by this request, with the revision it is served and the join to report. */
 interface Admission {
-  member: AdmittedMember;
+  member: MemberStatus;
   revision: bigint;
   joined: JoinedMember | undefined;
 }
@@ -357,7 +354,7 @@ function* admitWithJoinToken(
   context: MasterContext,
   tx: NetconfStoreTx,
   request: CheckedRequest,
-  member: AdmittedMember,
+  member: MemberStatus,
   revision: bigint,
   now: number,
 ): StorageWork<Admission | NetworkConfigReply> {
