@@ -39,6 +39,10 @@ export function privateKeyOf(identity: Identity): Uint8Array | null {
   return privateKeys.get(identity) ?? null;
 }
 
+/**
+ * A node's identity: its address and public key, and the private key when it is held. Instances are
+ * immutable and frozen (no property can be added to one).
+ */
 export class Identity {
   readonly #address: bigint;
   readonly #publicKey: Uint8Array;

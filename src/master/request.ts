@@ -26,7 +26,7 @@ import { reportExternalChanges } from './external-changes.js';
 import { memberAddresses } from './ip-assignment.js';
 import { UNKNOWN_VERSION, versionFromMetadata } from './node-version.js';
 import type { NetworkParts } from './network-parts.js';
-import { call, type JoinTokenRow, type MemberRow, type MemberStatus, type NetconfStoreTx, type NodeVersion, type StorageWork } from './store.js';
+import { call, type JoinTokenRow, type MemberRow, type MemberStatus, type NetconfStoreTx, type NetworkStatus, type NodeVersion, type StorageWork } from './store.js';
 import { memberAuditFields, recordAudit } from './audit.js';
 import { changeEvent } from './events.js';
 import { findJoinToken, presentedJoinToken } from './join-tokens.js';
@@ -292,7 +292,7 @@ function* answer(
   const { member: known } = stored;
   const admission =
     known === undefined
-      ? yield* createMember(context, tx, request, network.private, network.revision, now)
+      ? yield* createMember(context, tx, request, network, now)
       : !known.authorized && network.private && presentedJoinToken(request.metaData) !== undefined
         ? yield* admitWithJoinToken(context, tx, request, known, network.revision, now)
         : { member: known, revision: network.revision, joined: undefined };
@@ -335,18 +335,18 @@ function* createMember(
   context: MasterContext,
   tx: NetconfStoreTx,
   request: CheckedRequest,
-  isPrivate: boolean,
-  revision: bigint,
+  network: NetworkStatus,
   now: number,
 ): StorageWork<Admission | NetworkConfigReply> {
   const { nwidHex } = request;
-  const token = isPrivate ? yield* joinTokenOf(context, tx, request, nwidHex, now) : undefined;
-  const row = newMember(nwidHex, request.identity.address, now, isPrivate ? (token === undefined || token === null ? null : byToken(token)) : PUBLIC);
+  const token = network.private ? yield* joinTokenOf(context, tx, request, nwidHex, now) : undefined;
+  const credential = network.private ? (token === undefined || token === null ? null : byToken(token)) : PUBLIC;
+  const row = newMember(nwidHex, request.identity.address, now, credential);
   yield* call(tx.insertMember(row));
   tx.requireDurable();
   if (token === null) return JOIN_TOKEN_REFUSED;
   const joined = token === undefined ? undefined : yield* recordJoin(context, tx, token, undefined, row);
-  return { member: { ...row, cachedNetconfRevision: null }, revision, joined };
+  return { member: { ...row, cachedNetconfRevision: null }, revision: network.revision, joined };
 }
 
 /** Step 4a: a join token admits a member not yet authorized, never one an administrator de-authorized. */
