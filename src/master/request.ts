@@ -16,7 +16,7 @@ import { C25519_SIGNATURE_BYTES } from '../crypto/c25519.js';
 import { Identity } from '../crypto/identity.js';
 import { CertificateOfMembership } from '../protocol/certificate.js';
 import { Dictionary } from '../protocol/dictionary.js';
-import { networkIdToHex } from '../protocol/ids.js';
+import { networkIdToHex, UINT64_MAX } from '../protocol/ids.js';
 import { MAX_WIRE_DICTIONARY_BYTES as MAX_NETCONF_BYTES } from '../protocol/wire.js';
 import type { PreparedNetconf } from '../protocol/netconf-template.js';
 import { InvalidArgumentError, LimitExceededError } from '../errors.js';
@@ -26,7 +26,7 @@ import { reportExternalChanges } from './external-changes.js';
 import { memberAddresses } from './ip-assignment.js';
 import { UNKNOWN_VERSION, versionFromMetadata } from './node-version.js';
 import type { NetworkParts } from './network-parts.js';
-import { call, type JoinTokenRow, type MemberRow, type MemberStatus, type NetconfStoreTx, type NetworkStatus, type NodeVersion, type StorageWork } from './store.js';
+import { call, type JoinTokenRow, type MemberRow, type MemberStatus, type NetconfStoreTx, type NetworkStatus, type NodeVersion, type RequestState, type StorageWork } from './store.js';
 import { memberAuditFields, recordAudit } from './audit.js';
 import { changeEvent } from './events.js';
 import { findJoinToken, presentedJoinToken } from './join-tokens.js';
@@ -173,7 +173,7 @@ function validate(context: MasterContext, identity: Identity, fromAddr: string |
 
 const NEEDS_PROOF_OF_WORK = Symbol('needs proof of work');
 type Answer =
-  | { reply: NetworkConfigReply; shortages: []; joined?: JoinedMember }
+  | { reply: NetworkConfigReply; shortages: readonly []; joined?: JoinedMember }
   | { unsigned: UnsignedNetconf; shortages: IpPoolExhaustedEvent[]; joined?: JoinedMember }
   | typeof NEEDS_PROOF_OF_WORK;
 
@@ -226,7 +226,7 @@ function checkRequest(context: MasterContext, request: NetworkConfigRequestInput
 
   const have = request.haveRevision ?? 0n;
   let haveRevision: bigint;
-  if (typeof have === 'bigint' && have >= 0n && have < 1n << 64n) haveRevision = have;
+  if (typeof have === 'bigint' && have >= 0n && have <= UINT64_MAX) haveRevision = have;
   else if (typeof have === 'number' && Number.isSafeInteger(have) && have >= 0) haveRevision = BigInt(have);
   else return { code: ResultCode.ACCESS_DENIED, error: 'haveRevision must be a uint64' };
 
@@ -268,7 +268,9 @@ function* answer(
   const address = request.identity.address;
   const { nwidHex } = request;
 
-  const stored = yield* call(tx.getRequestState(nwidHex, address));
+  // Every request makes this call: yielded as `call` would yield it, without a generator of its own
+  // (one per request, measured at 1-3 % of a repeated request's time).
+  const stored = (yield tx.getRequestState(nwidHex, address)) as RequestState;
 
   // 1. Node record: an address belongs to the first identity that claimed it.
   if (stored.nodeIdentity !== undefined) {
@@ -445,9 +447,11 @@ function withJoined(outcome: Answer, joined: JoinedMember | undefined): Answer {
   return joined === undefined || outcome === NEEDS_PROOF_OF_WORK ? outcome : { ...outcome, joined };
 }
 
+const NO_SHORTAGES: readonly [] = Object.freeze([]) as readonly [];
+
 /** An answer decided without a new netconf. */
 function answered(reply: NetworkConfigReply): Answer {
-  return { reply, shortages: [] };
+  return { reply, shortages: NO_SHORTAGES };
 }
 
 function* buildUnsigned(
