@@ -340,10 +340,9 @@ function* createMember(
   network: NetworkStatus,
   now: number,
 ): StorageWork<Admission | NetworkConfigReply> {
-  const { nwidHex } = request;
-  const token = network.private ? yield* joinTokenOf(context, tx, request, nwidHex, now) : undefined;
+  const token = network.private ? yield* joinTokenOf(context, tx, request, request.nwidHex, now) : undefined;
   const credential = network.private ? (token === undefined || token === null ? null : byToken(token)) : PUBLIC;
-  const row = newMember(nwidHex, request.identity.address, now, credential);
+  const row = newMember(request.nwidHex, request.identity.address, now, credential);
   yield* call(tx.insertMember(row));
   tx.requireDurable();
   if (token === null) return JOIN_TOKEN_REFUSED;
@@ -360,10 +359,9 @@ function* admitWithJoinToken(
   revision: bigint,
   now: number,
 ): StorageWork<Admission | NetworkConfigReply> {
-  const { nwidHex } = request;
-  const row = yield* call(tx.getMember(nwidHex, request.identity.address));
+  const row = yield* call(tx.getMember(request.nwidHex, request.identity.address));
   if (row === undefined || row.deauthorizedAt !== null) return JOIN_TOKEN_REFUSED;
-  const token = yield* joinTokenOf(context, tx, request, nwidHex, now);
+  const token = yield* joinTokenOf(context, tx, request, request.nwidHex, now);
   if (token === null || token === undefined) return JOIN_TOKEN_REFUSED;
   const credential = byToken(token);
   const admitted: MemberRow = {
@@ -373,7 +371,7 @@ function* admitWithJoinToken(
   yield* call(tx.updateMember(admitted));
   tx.requireDurable();
   // The store raised the revision (a member authorized): this request serves the new one.
-  const raised = (yield* call(tx.getNetwork(nwidHex)))?.revision ?? revision;
+  const raised = (yield* call(tx.getNetwork(request.nwidHex)))?.revision ?? revision;
   yield* context.externalChanges.ownChange(tx);
   const joined = yield* recordJoin(context, tx, token, row, admitted);
   return { member: { ...member, authorized: true }, revision: raised, joined };
