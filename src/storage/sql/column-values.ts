@@ -25,7 +25,7 @@ export interface RowPlace {
   readonly row: string;
 }
 
-/** A RowPlace, or what makes it when an error needs it (a hot path names no row it reads well). */
+/** A RowPlace, or a function that makes it, called only when an error needs it (so a hot read spells out no name it does not use). */
 export type Place = RowPlace | (() => RowPlace);
 
 function corrupt(place: Place, column: string, value: SqlValue | undefined, expected: string): CorruptDatabaseError {
