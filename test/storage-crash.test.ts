@@ -27,6 +27,8 @@ interface Child {
   /** Snapshots installed so far, as the writer reports them (off-thread mode only). */
   snapshots(): number;
   waitForAcks(n: number): Promise<void>;
+  /** Resolves once the writer has reported `n` installed snapshots. */
+  waitForSnapshots(n: number): Promise<void>;
   kill(): Promise<void>;
 }
 
@@ -37,6 +39,14 @@ function startWriter(dbPath: string, firstId: number, mode = 'in-thread'): Promi
   let buffered = '';
   let stderr = '';
   const listeners: (() => void)[] = [];
+  const until = (condition: () => boolean) =>
+    new Promise<void>((done) => {
+      const check = () => {
+        if (condition()) done();
+        else listeners.push(check);
+      };
+      check();
+    });
   const exited = new Promise<void>((resolve) => child.on('exit', () => resolve()));
   return new Promise((resolve, reject) => {
     child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
@@ -53,14 +63,8 @@ function startWriter(dbPath: string, firstId: number, mode = 'in-thread'): Promi
             pid: child.pid!,
             acked,
             snapshots: () => snapshots,
-            waitForAcks: (n) =>
-              new Promise<void>((done) => {
-                const check = () => {
-                  if (acked.size >= n) done();
-                  else listeners.push(check);
-                };
-                check();
-              }),
+            waitForAcks: (n) => until(() => acked.size >= n),
+            waitForSnapshots: (n) => until(() => snapshots >= n),
             kill: async () => {
               child.kill('SIGKILL');
               await exited;
@@ -68,6 +72,7 @@ function startWriter(dbPath: string, firstId: number, mode = 'in-thread'): Promi
           });
         } else if (line.startsWith('snapshots ')) {
           snapshots = Number(line.slice(10));
+          listeners.splice(0).forEach((l) => l());
         } else if (line.startsWith('ack ')) {
           acked.add(Number(line.slice(4)));
           listeners.splice(0).forEach((l) => l());
@@ -118,8 +123,21 @@ test('every acknowledged write survives kill -9 while snapshots are built and in
   let nextId = 1;
   for (let round = 0; round < ROUNDS; round++) {
     const child = await startWriter(dbPath, nextId, 'off-thread');
-    // Long enough for builds to start, finish and be installed; the kill lands in any phase.
-    await child.waitForAcks(200 + Math.floor(Math.random() * 800));
+    // The first round waits for an installed snapshot (on a fast disk a few hundred writes take less
+    // than a build), so that the path is always reached; after that the kill lands in any phase.
+    if (round === 0) {
+      let timer: NodeJS.Timeout | undefined;
+      const timeout = new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new Error('no snapshot was installed within 60 s of writes')), 60_000);
+      });
+      try {
+        await Promise.race([child.waitForSnapshots(1), timeout]);
+      } finally {
+        clearTimeout(timer);
+        if (child.snapshots() === 0) await child.kill();
+      }
+    }
+    await child.waitForAcks(child.acked.size + 200 + Math.floor(Math.random() * 800));
     await new Promise((r) => setTimeout(r, Math.random() * 100));
     await child.kill();
     installed += child.snapshots();
