@@ -340,7 +340,7 @@ function* createMember(
   network: NetworkStatus,
   now: number,
 ): StorageWork<Admission | NetworkConfigReply> {
-  const token = network.private ? yield* joinTokenOf(context, tx, request, request.nwidHex, now) : undefined;
+  const token = network.private ? yield* joinTokenOf(tx, request, now) : undefined;
   const credential = network.private ? (token === undefined || token === null ? null : byToken(token)) : PUBLIC;
   const row = newMember(request.nwidHex, request.identity.address, now, credential);
   yield* call(tx.insertMember(row));
@@ -361,7 +361,7 @@ function* admitWithJoinToken(
 ): StorageWork<Admission | NetworkConfigReply> {
   const row = yield* call(tx.getMember(request.nwidHex, request.identity.address));
   if (row === undefined || row.deauthorizedAt !== null) return JOIN_TOKEN_REFUSED;
-  const token = yield* joinTokenOf(context, tx, request, request.nwidHex, now);
+  const token = yield* joinTokenOf(tx, request, now);
   if (token === null || token === undefined) return JOIN_TOKEN_REFUSED;
   const credential = byToken(token);
   const admitted: MemberRow = {
@@ -392,16 +392,10 @@ interface JoinedMember {
  * The join token the request presents, spent: undefined when it presents none, null when the
  * token admits nobody (unknown, another network's, wrong secret, revoked, expired, used up).
  */
-function* joinTokenOf(
-  context: MasterContext,
-  tx: NetconfStoreTx,
-  request: CheckedRequest,
-  nwid: string,
-  now: number,
-): StorageWork<JoinTokenRow | null | undefined> {
+function* joinTokenOf(tx: NetconfStoreTx, request: CheckedRequest, now: number): StorageWork<JoinTokenRow | null | undefined> {
   const text = presentedJoinToken(request.metaData);
   if (text === undefined) return undefined;
-  const token = yield* findJoinToken(tx, nwid, text);
+  const token = yield* findJoinToken(tx, request.nwidHex, text);
   if (token === undefined || !(yield* call(tx.spendJoinToken(token.id, now)))) return null;
   tx.requireDurable();
   return { ...token, uses: token.uses + 1 };

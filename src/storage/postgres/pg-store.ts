@@ -235,7 +235,6 @@ export class PostgresNetconfStore implements NetconfStore {
     this.#scheduleWrite();
   }
 
-
   /** The pending netconfs cached in the current generation (those of an earlier one are dropped). */
   #takeNetconfs(): { nwid: string; address: string; netconf: CachedNetconf }[] {
     const generation = this.generation;

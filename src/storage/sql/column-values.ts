@@ -28,8 +28,13 @@ export interface RowPlace {
 /** A RowPlace, or a function that makes it, called only when an error needs it (so a hot read spells out no name it does not use). */
 export type Place = RowPlace | (() => RowPlace);
 
+/** The RowPlace a Place stands for (made now if it is made on demand). */
+export function rowPlace(place: Place): RowPlace {
+  return typeof place === 'function' ? place() : place;
+}
+
 function corrupt(place: Place, column: string, value: SqlValue | undefined, expected: string): CorruptDatabaseError {
-  const { table, row } = typeof place === 'function' ? place() : place;
+  const { table, row } = rowPlace(place);
   const shown = value instanceof Uint8Array ? `a ${value.length}-byte blob` : JSON.stringify(value ?? null);
   return new CorruptDatabaseError(`${table}.${column} of ${row} is ${shown}, not ${expected}`);
 }

@@ -17,7 +17,7 @@ import type { SqlEngine, SqlReader, SqlRow, SqlValue, SqlWriter } from '../sqljs
 import { coalescedSoon } from '../../schedule-soon.js';
 import {
   readFlag, readInteger, readOneOf, readOptionalInteger, readOptionalText, readOptionalUint64, readText, readUint64,
-  uint64Below, uint64Select, uint64ToSql, type RowPlace,
+  rowPlace, uint64Below, uint64Select, uint64ToSql, type Place, type RowPlace,
 } from './column-values.js';
 import { addSighting, addSightings, type NodeSighting } from '../node-sightings.js';
 import { readableRows } from '../readable-rows.js';
@@ -203,8 +203,9 @@ function exact(value: SqlValue | undefined): boolean {
 
 const NETWORK_TABLE: RowPlace = { table: 'Network', row: 'a network' };
 const MEMBER_TABLE: RowPlace = { table: 'Member', row: 'a member' };
-const networkPlace = (nwid: string): RowPlace => ({ table: 'Network', row: `network ${nwid}` });
-const memberPlace = (nwid: string, address: string): RowPlace => ({ table: 'Member', row: `member ${address} of network ${nwid}` });
+// A network's or a member's row, named only when an error needs it (the request path reads both every time).
+const networkPlace = (nwid: string): Place => () => ({ table: 'Network', row: `network ${nwid}` });
+const memberPlace = (nwid: string, address: string): Place => () => ({ table: 'Member', row: `member ${address} of network ${nwid}` });
 
 class SqlRead implements NetconfStoreReader {
   constructor(
@@ -245,23 +246,18 @@ class SqlRead implements NetconfStoreReader {
     if (!exact(row.revision) || !exact(row.clientReportedRevision) || !exact(row.cachedNetconfRevision)) {
       row = this.sql.get(REQUEST_STATE_EXACT_SQL, [address, nwid])!;
     }
-    // Every request reads this row: its places are spelled out only for an error.
+    const network = networkPlace(nwid);
+    const member = memberPlace(nwid, address);
     return {
       nodeIdentity: row.identity === null ? undefined : readText(row, 'identity', () => ({ table: 'Node', row: `node ${address}` })),
-      network:
-        row.revision === null
-          ? undefined
-          : {
-              private: readFlag(row, 'private', () => networkPlace(nwid)),
-              revision: readUint64(row, 'revision', () => networkPlace(nwid)),
-            },
+      network: row.revision === null ? undefined : { private: readFlag(row, 'private', network), revision: readUint64(row, 'revision', network) },
       member:
         row.authorized === null
           ? undefined
           : {
-              authorized: readFlag(row, 'authorized', () => memberPlace(nwid, address)),
-              clientReportedRevision: readOptionalUint64(row, 'clientReportedRevision', () => memberPlace(nwid, address)),
-              cachedNetconfRevision: readOptionalUint64(row, 'cachedNetconfRevision', () => memberPlace(nwid, address)),
+              authorized: readFlag(row, 'authorized', member),
+              clientReportedRevision: readOptionalUint64(row, 'clientReportedRevision', member),
+              cachedNetconfRevision: readOptionalUint64(row, 'cachedNetconfRevision', member),
             },
     };
   }
@@ -338,7 +334,6 @@ class SqlRead implements NetconfStoreReader {
     )!;
     return { members: readInteger(row, 'members', place), seen: readInteger(row, 'seen', place), next };
   }
-
 
   getCachedNetconf(nwid: string, address: string, revision: bigint): CachedNetconf | undefined {
     const row = this.sql.get(
@@ -827,7 +822,7 @@ function auditEntryFromRow(row: SqlRow): AuditEntryRow {
   };
 }
 
-function networkFromRow(row: SqlRow, place: RowPlace): NetworkRow {
+function networkFromRow(row: SqlRow, place: Place): NetworkRow {
   return {
     id: readText(row, 'id', place),
     name: readText(row, 'name', place),
@@ -847,7 +842,7 @@ function networkFromRow(row: SqlRow, place: RowPlace): NetworkRow {
           try {
             return parseIp(text);
           } catch {
-            throw new CorruptDatabaseError(`Network.dnsServers of ${place.row} holds ${JSON.stringify(text)}, not an address`);
+            throw new CorruptDatabaseError(`Network.dnsServers of ${rowPlace(place).row} holds ${JSON.stringify(text)}, not an address`);
           }
         }),
     revision: readUint64(row, 'revision', place),
@@ -864,7 +859,7 @@ function networkSettingsToSql(settings: NetworkRowSettings): SqlValue[] {
   ];
 }
 
-function memberFromRow(row: SqlRow, place: RowPlace): MemberRow {
+function memberFromRow(row: SqlRow, place: Place): MemberRow {
   return {
     networkId: readText(row, 'networkId', place),
     address: readText(row, 'nodeId', place),
