@@ -4,12 +4,12 @@
  *
  * 1. Bytes per active member: in memory, members of some networks ask for their configs (each
  *    stores a signed netconf); the database grows by so many bytes per member served.
- * 2. The database goes to a file; for each way of making snapshots (on the calling thread, then on
- *    a worker thread) a copy is opened and for `seconds` admin writes (a member renamed, each
+ * 2. The database goes to a file; for each way of making snapshots (on the calling thread, then in
+ *    a child process) a copy is opened and for `seconds` admin writes (a member renamed, each
  *    acknowledged after its sync) and config requests run together. Every admin write, every
  *    request and every stall of the event loop is timed; the snapshot threshold is lowered
  *    (`--ratio`, of the database size) so that snapshots fall inside the run.
- * 3. Opening after a crash: the files of the worker-thread run are copied as a kill -9 leaves them
+ * 3. Opening after a crash: the files of the child-process run are copied as a kill -9 leaves them
  *    (no close, the log not compacted) and opened; then again with a log of `--crash-log-mb`,
  *    from which the replay rate and the open time at the default threshold follow.
  */
@@ -215,11 +215,11 @@ export async function runPersistenceScale(args: string[]): Promise<void> {
     const modes = [
       ['none (control: the machine and the request path alone)', { minLogBytes: 2 ** 40 }],
       ['on the calling thread (before)', { logToSnapshotRatio: ratio, offThreadFromBytes: Infinity }],
-      ['on a worker thread (now)', { logToSnapshotRatio: ratio }],
+      ['in a child process (now)', { logToSnapshotRatio: ratio }],
     ] as const;
-    // --modes control,worker runs only those (control, calling, worker); all three by default.
-    const chosen = args.includes('--modes') ? args[args.indexOf('--modes') + 1]!.split(',') : ['control', 'calling', 'worker'];
-    const keys = ['control', 'calling', 'worker'];
+    // --modes control,child runs only those (control, calling, child); all three by default.
+    const chosen = args.includes('--modes') ? args[args.indexOf('--modes') + 1]!.split(',') : ['control', 'calling', 'child'];
+    const keys = ['control', 'calling', 'child'];
     for (const [mode, compaction] of modes.filter((_, i) => chosen.includes(keys[i]!))) {
       const copy = join(dir, `run-${results.length}.db`);
       copyFileSync(path, copy);

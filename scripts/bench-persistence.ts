@@ -7,7 +7,7 @@
  *     adds snapshot time × record bytes / snapshot threshold.
  *
  *   npm run bench:persistence -- --members 1000000 [--seconds 60] [--ratio 0.05] [--crash-log-mb 64]
- *                                  [--modes control,calling,worker]
+ *                                  [--modes control,calling,child]
  *     waits at a million members on file storage (bench-persistence-scale.ts): admin writes and requests
  *     together for `seconds`, with no snapshots (control), snapshots built on the calling thread and
  *     then off it (or only the `--modes` named); opening after a crash; bytes per active member.

@@ -1,11 +1,10 @@
 /**
- * Finds how to start a worker thread running a module that sits beside the caller's: `<name>.js` in
- * the built package, or `<name>.ts` when the sources run under tsx (the tests), which the worker then
- * loads through tsx as the calling thread does. Null where neither file is there (the library bundled
- * into one file, a runtime without files or without worker threads): the caller then does the work
- * on its own thread.
+ * Finds how to start a worker thread running a module that sits beside the caller's (module-beside.ts):
+ * the compiled module as is, or its TypeScript source loaded through tsx as the calling thread loads
+ * it. Null where no worker can start: the caller then does the work on its own thread.
  */
 import type * as WorkerThreads from 'node:worker_threads';
+import { findModuleBeside } from './module-beside.js';
 import { nodeBuiltin } from './node-builtin.js';
 
 // Held in a variable, so that bundlers leave the lookup to run time.
@@ -23,33 +22,10 @@ export type WorkerStarter<D extends object> = (workerData: D) => WorkerThreads.W
 /** `base`: the caller's `import.meta.url`; `name`: the worker module's file name without extension. */
 export function findWorkerModule<D extends object>(base: string, name: string): WorkerStarter<D> | null {
   const threads = nodeBuiltin<typeof WorkerThreads>('node:worker_threads');
-  const fs = nodeBuiltin<{ existsSync(path: URL): boolean }>('node:fs');
-  if (threads === null || typeof threads.Worker !== 'function' || fs === null) return null;
+  if (threads === null || typeof threads.Worker !== 'function') return null;
   const { Worker } = threads;
-  const compiled = beside(base, `./${name}.js`);
-  if (compiled !== null && fs.existsSync(compiled)) return (workerData) => new Worker(compiled, { workerData });
-  const source = beside(base, `./${name}.ts`);
-  const loader = resolveTypeScriptLoader();
-  if (source !== null && loader !== null && fs.existsSync(source)) {
-    return (workerData) => new Worker(SOURCE_BOOTSTRAP, { eval: true, workerData: { ...workerData, loader, entry: source.href } });
-  }
-  return null;
-}
-
-function beside(base: string, file: string): URL | null {
-  try {
-    const url = new URL(file, base);
-    return url.protocol === 'file:' ? url : null;
-  } catch {
-    return null; // no module URL (a CommonJS bundle)
-  }
-}
-
-function resolveTypeScriptLoader(): string | null {
-  try {
-    const meta = import.meta as { resolve?: (specifier: string) => string };
-    return typeof meta.resolve === 'function' ? meta.resolve(TYPESCRIPT_LOADER) : null;
-  } catch {
-    return null;
-  }
+  const found = findModuleBeside(base, name, TYPESCRIPT_LOADER);
+  if (found === null) return null;
+  if ('compiled' in found) return (workerData) => new Worker(found.compiled, { workerData });
+  return (workerData) => new Worker(SOURCE_BOOTSTRAP, { eval: true, workerData: { ...workerData, loader: found.loader, entry: found.source.href } });
 }

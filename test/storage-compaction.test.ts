@@ -1,16 +1,19 @@
 /**
- * Snapshots built on a worker thread (persistence/compaction-*.ts): writes go on while the next
+ * Snapshots built in a child process (persistence/compaction-*.ts): writes go on while the next
  * snapshot is built from the stored one and the log, the records appended meanwhile move to the new
- * log, and a build that fails, is overtaken or is cut short loses nothing acknowledged.
+ * log, and a build that fails, is overtaken, is cut short or loses its parent loses nothing
+ * acknowledged and leaves no file behind.
  */
-import { test } from 'node:test';
+import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import { openSqlJsEngine } from '../src/storage/sqljs/open.js';
 import type { SqlJsEngine } from '../src/storage/sqljs/commit.js';
 import { buildCompactedImage } from '../src/storage/sqljs/persistence/compaction-build.js';
 import { testSchema } from './fixtures/durability-schema.js';
-import { createFaultFs, tempDatabase } from './fixtures/durability-helpers.js';
+import { buildFiles, childProcesses, createFaultFs, isRunning, tempDatabase } from './fixtures/durability-helpers.js';
 
 const OFF_THREAD = { minLogBytes: 4096, logToSnapshotRatio: 0, offThreadFromBytes: 0 };
 const insert = (engine: SqlJsEngine, id: number) =>
@@ -28,7 +31,7 @@ async function writeUntilSnapshots(engine: SqlJsEngine, atLeast: number, firstId
   return id;
 }
 
-test('snapshots built on a worker thread are installed while writes go on, and nothing written is lost', async (t) => {
+test('snapshots built in a child process are installed while writes go on, and nothing written is lost', async (t) => {
   const { dbPath } = tempDatabase(t);
   const engine = await openSqlJsEngine({ path: dbPath, schema: testSchema, compaction: OFF_THREAD });
   const written = await writeUntilSnapshots(engine, 3);
@@ -36,7 +39,7 @@ test('snapshots built on a worker thread are installed while writes go on, and n
   assert.ok(engine.counters!.appends > 3);
   assert.deepEqual(ids(engine), range(written));
   await engine.close();
-  assert.equal(existsSync(`${dbPath}.compact-tmp`), false);
+  assert.deepEqual(buildFiles(dbPath), []);
   const reopened = await openSqlJsEngine({ path: dbPath, schema: testSchema });
   assert.deepEqual(ids(reopened), range(written));
   await reopened.close();
@@ -51,7 +54,6 @@ test('a crash after an off-thread snapshot was installed reopens with the record
   const log = readFileSync(`${dbPath}-log`);
   engine.discard();
   const { dbPath: copy } = tempDatabase(t);
-  const { writeFileSync } = await import('node:fs');
   writeFileSync(copy, main);
   writeFileSync(`${copy}-log`, log);
   const reopened = await openSqlJsEngine({ path: copy, schema: testSchema });
@@ -100,7 +102,7 @@ test('closing while a snapshot is being built stops the build and leaves a compl
   // Just past the threshold: the build has started, and close comes before it can finish.
   while (id < 60) await insert(engine, id++);
   await engine.close();
-  assert.equal(existsSync(`${dbPath}.compact-tmp`), false);
+  assert.deepEqual(buildFiles(dbPath), []);
   const reopened = await openSqlJsEngine({ path: dbPath, schema: testSchema });
   assert.deepEqual(ids(reopened), range(id));
   await reopened.close();
@@ -145,7 +147,7 @@ test('a snapshot built on a basis that moved on (another snapshot installed mean
   const state = await persistence.load();
   await persistence.acceptLoaded();
   const build = persistence.prepareSnapshot();
-  assert.ok(build, 'a worker can start here');
+  assert.ok(build, 'a builder can start here');
   // Meanwhile a snapshot of a later state goes in (as close or an external edit's merge would).
   const { Connection } = await import('../src/storage/sqljs/connection.js');
   const { loadSqlJs } = await import('../src/storage/sqljs/open.js');
@@ -154,7 +156,7 @@ test('a snapshot built on a basis that moved on (another snapshot installed mean
   await persistence.replaceSnapshot(connection.export());
   connection.close();
   assert.equal(await persistence.installSnapshot(await build!), false);
-  assert.equal(existsSync(`${dbPath}.compact-tmp`), false);
+  assert.deepEqual(buildFiles(dbPath), []);
   await persistence.close();
   const reopened = await openSqlJsEngine({ path: dbPath, schema: testSchema });
   assert.deepEqual(ids(reopened), [1, 2]);
@@ -181,4 +183,77 @@ test('the log is replayed at open as one transaction: a change that cannot be re
     () => loadConnection(SQL, { snapshot, records: bad, logMatchesSnapshot: true }, 'test.db'),
     (error: unknown) => error instanceof CorruptDatabaseError && /logged change 2 cannot be replayed: .*Missing/.test(error.message),
   );
+});
+
+test('files left by earlier builds, a killed process\'s among them, are removed when the database opens', async (t) => {
+  const { dbPath } = tempDatabase(t);
+  const engine = await openSqlJsEngine({ path: dbPath, schema: testSchema });
+  await insert(engine, 1);
+  await engine.close();
+  writeFileSync(`${dbPath}.compact-tmp-0123456789ab`, 'half a snapshot');
+  writeFileSync(`${dbPath}.compact-tmp`, 'a build of an older version');
+  writeFileSync(`${dbPath}.compactness`, 'not ours');
+  const reopened = await openSqlJsEngine({ path: dbPath, schema: testSchema });
+  assert.deepEqual(buildFiles(dbPath), []);
+  assert.ok(existsSync(`${dbPath}.compactness`));
+  assert.deepEqual(ids(reopened), [1]);
+  await reopened.close();
+});
+
+/** A copy of a database as a kill -9 leaves it (a main file and a log with records to replay), and a build of it started by another process. */
+async function orphanScene(t: TestContext) {
+  const { dbPath } = tempDatabase(t);
+  const engine = await openSqlJsEngine({ path: dbPath, schema: testSchema, compaction: { minLogBytes: 1 << 30 } });
+  for (let id = 0; id < 50; id++) await insert(engine, id);
+  const main = readFileSync(dbPath);
+  const log = readFileSync(`${dbPath}-log`);
+  engine.discard();
+  const { dbPath: copy } = tempDatabase(t);
+  writeFileSync(copy, main);
+  writeFileSync(`${copy}-log`, log);
+  const target = `${copy}.compact-tmp-orphan`;
+  const parent = spawn(process.execPath, ['--import', 'tsx', fileURLToPath(new URL('./fixtures/compaction-parent.ts', import.meta.url)), copy, target], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  t.after(() => parent.kill('SIGKILL'));
+  await new Promise<void>((resolve, reject) => {
+    parent.stdout!.on('data', (chunk: Buffer) => chunk.toString().includes('started') && resolve());
+    parent.once('exit', (code) => reject(new Error(`the parent exited with ${code} before it started a build`)));
+  });
+  // The spawner starts at once; the builder once the spawner is ready.
+  const spawners = await eventually(() => childProcesses(parent.pid!, 'compaction-spawner'));
+  const builders = await eventually(() => childProcesses(spawners[0]!, 'compaction-child'));
+  return { parent, spawner: spawners[0]!, builder: builders[0]!, target };
+}
+
+async function eventually(find: () => number[]): Promise<number[]> {
+  const deadline = Date.now() + 30_000;
+  for (;;) {
+    const found = find();
+    if (found.length === 1) return found;
+    if (Date.now() > deadline) throw new Error(`found ${found.length} processes, not one`);
+    await new Promise((r) => setTimeout(r, 5));
+  }
+}
+
+async function waitUntilEnded(pid: number): Promise<boolean> {
+  const deadline = Date.now() + 30_000;
+  while (isRunning(pid) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+  return !isRunning(pid);
+}
+
+test('when the serving process is killed with kill -9, its spawner and the builder running stop, and no snapshot file is written', async (t) => {
+  const { parent, spawner, builder, target } = await orphanScene(t);
+  parent.kill('SIGKILL');
+  assert.ok(await waitUntilEnded(spawner), 'the spawner stopped');
+  assert.ok(await waitUntilEnded(builder), 'the builder stopped');
+  assert.equal(existsSync(target), false, 'the orphaned builder wrote its snapshot');
+});
+
+test('a builder whose serving process and spawner are both killed with kill -9 stops on its own and writes no file', async (t) => {
+  const { parent, spawner, builder, target } = await orphanScene(t);
+  process.kill(spawner, 'SIGKILL');
+  parent.kill('SIGKILL');
+  assert.ok(await waitUntilEnded(builder), 'the builder stopped');
+  assert.equal(existsSync(target), false, 'the orphaned builder wrote its snapshot');
 });

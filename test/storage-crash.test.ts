@@ -12,7 +12,7 @@ import { fileURLToPath } from 'node:url';
 import { openSqlJsEngine } from '../src/storage/sqljs/open.js';
 import { DatabaseLockedError } from '../src/errors.js';
 import { testSchema } from './fixtures/durability-schema.js';
-import { tempDatabase } from './fixtures/durability-helpers.js';
+import { buildFiles, tempDatabase } from './fixtures/durability-helpers.js';
 
 const WRITER = fileURLToPath(new URL('./fixtures/durability-writer.ts', import.meta.url));
 const ROUNDS = 10;
@@ -149,7 +149,7 @@ test('every acknowledged write survives kill -9 while snapshots are built and in
     const missing = [...allAcked].filter((id) => !present.has(id));
     assert.deepEqual(missing, [], `round ${round}: acknowledged ids missing after kill -9`);
     await engine.close();
-    assert.ok(!existsSync(`${dbPath}.compact-tmp`));
+    assert.deepEqual(buildFiles(dbPath), []);
   }
   assert.ok(installed > 0, 'no off-thread snapshot was installed: the test did not reach that path');
 });

@@ -42,7 +42,7 @@ const DEFAULT_LOG_TO_SNAPSHOT_RATIO = 0.5;
 const DEFAULT_MAX_LOG_BYTES = 16 << 20;
 const DEFAULT_DEFERRED_FLUSH_MS = 100;
 // Exporting and hashing 8 MiB takes some 40–60 ms here: about where a stall starts to matter.
-const DEFAULT_OFF_THREAD_FROM_BYTES = 8 << 20;
+export const DEFAULT_OFF_THREAD_FROM_BYTES = 8 << 20;
 
 /** Open; closing (flushing, writing the last snapshot; no new writes); closed. */
 type EngineStatus = 'open' | 'closing' | 'closed';

@@ -5,22 +5,23 @@
  *   <db>-log        append-only log of committed transactions since that snapshot
  *   <db>-log.next   a fresh log written before a snapshot switch (exists only mid-switch)
  *   <db>.snapshot-tmp  the next snapshot, renamed over <db> once complete and synced
- *   <db>.compact-tmp   the next snapshot built by a worker thread from <db> and a durable prefix of
- *                      <db>-log, installed as snapshot-tmp is (its log.next carries the records
- *                      appended meanwhile)
+ *   <db>.compact-tmp-<random>  the next snapshot built by a child process from <db> and a
+ *                      durable prefix of <db>-log, installed as snapshot-tmp is (its log.next carries
+ *                      the records appended meanwhile); a name per build, so that a builder left
+ *                      running by a killed process never writes a file another build installs
  *   <db>.lock       single-writer lock
  *
  * This module uses node:fs (through fs.ts and the lock); the engine loads it with a dynamic import
  * only when a path is given.
  */
-import { createHash } from 'node:crypto';
-import { dirname } from 'node:path';
+import { createHash, randomBytes } from 'node:crypto';
+import { basename, dirname, join } from 'node:path';
 import { equalBytes } from '@noble/curves/utils.js';
 import { CorruptDatabaseError, ExternalModificationError, PersistenceError } from '../../../errors.js';
 import { acquireFileLock, type FileLock } from '../lock.js';
 import { LOG_HEADER_SIZE, encodeLogHeader, frameRecords, parseLog, type ParsedLog } from './log-format.js';
 import type { ExternalChange, Persistence, PersistenceCounters, PreparedSnapshot, StoredState } from './types.js';
-import { startCompaction, type CompactionJob } from './compaction-thread.js';
+import { SnapshotBuilders, type CompactionJob } from './compaction-job.js';
 import { nodePersistenceFs, writeFully, type FileIdentity, type PersistenceFs } from './fs.js';
 import { capacityFor } from '../room-to-grow.js';
 import { inPieces } from './pieces.js';
@@ -30,6 +31,13 @@ export interface FilePersistenceOptions {
   fs?: PersistenceFs;
   /** Skips the lock (used only by restore, which takes the lock itself). */
   lock?: FileLock;
+  /**
+   * The size from which snapshots will be built off the serving thread (the engine's
+   * `offThreadFromBytes`): a main file this large starts the builders' spawner before it is read,
+   * while this process is small and its fork cheap (compaction-job.ts). Default: started at the
+   * first build.
+   */
+  snapshotBuildsFromBytes?: number;
 }
 
 export function sha256(bytes: Uint8Array): Uint8Array {
@@ -46,6 +54,7 @@ export function databaseFilePaths(path: string) {
     log: `${path}-log`,
     logNext: `${path}-log.next`,
     snapshotTmp: `${path}.snapshot-tmp`,
+    /** What every build's file name starts with (its own suffix follows). */
     compactTmp: `${path}.compact-tmp`,
     lock: `${path}.lock`,
     journal: `${path}-journal`,
@@ -66,7 +75,17 @@ export async function openFilePersistence(options: FilePersistenceOptions): Prom
   const paths = databaseFilePaths(options.path);
   const fs = options.fs ?? nodePersistenceFs;
   const lock = options.lock ?? (await acquireFileLock(paths.lock, options.path, fs));
-  return new FilePersistence(options.path, fs, lock);
+  return new FilePersistence(options.path, fs, lock, options.snapshotBuildsFromBytes ?? Infinity);
+}
+
+/** A snapshot being built in a child process or waiting to be installed. */
+interface SnapshotBuild {
+  /** Its file: a name of its own. */
+  readonly path: string;
+  /** Until the builder replies. */
+  job: CompactionJob | null;
+  /** The log records appended since it started (framed); null once a reload made it stale. */
+  appended: Uint8Array[] | null;
 }
 
 interface LoadPlan {
@@ -97,15 +116,15 @@ export class FilePersistence implements Persistence {
   private failed: Error | null = null;
   /** Counts loads and installed snapshots: a prepared snapshot is installed only on the basis it was built from. */
   private basis = 0;
-  /** The snapshot build running on a worker thread, if any. */
-  private compaction: CompactionJob | null = null;
-  /** While a build runs or waits to be installed: the log records appended since it started (framed). */
-  private appendedSincePrepare: Uint8Array[] | null = null;
+  /** The snapshot being built in a child process (`job` until it replies) or waiting to be installed. */
+  private readonly builders = new SnapshotBuilders();
+  private build: SnapshotBuild | null = null;
 
   constructor(
     path: string,
     private readonly fs: PersistenceFs,
     private readonly lock: FileLock,
+    private readonly snapshotBuildsFromBytes: number,
   ) {
     this.location = path;
     this.paths = databaseFilePaths(path);
@@ -113,8 +132,9 @@ export class FilePersistence implements Persistence {
 
   async load(): Promise<StoredState> {
     this.basis++;
-    this.appendedSincePrepare = null;
+    if (this.build !== null) this.build.appended = null;
     const before = this.fs.statSync(this.paths.main);
+    if (before !== null && before.size >= this.snapshotBuildsFromBytes) this.builders.warmUp();
     // Read with room to grow, and handed over to the engine: it becomes the database file uncopied,
     // provided the file system gave a buffer of its own with that room (an injected one may not).
     const snapshot = await this.readOptional(this.paths.main, capacityFor);
@@ -184,7 +204,7 @@ export class FilePersistence implements Persistence {
       await fs.unlink(paths.logNext).catch(ignoreMissing);
     }
     await fs.unlink(paths.snapshotTmp).catch(ignoreMissing);
-    await fs.unlink(paths.compactTmp).catch(ignoreMissing);
+    await this.removeBuildFiles();
     if (!plan.logExists || plan.resetLog) {
       try {
         await this.writeFreshLog(paths.logNext, this.loadedDigest, this.mainSize);
@@ -222,52 +242,77 @@ export class FilePersistence implements Persistence {
     }
     this.counters.appends++;
     this.logSize += frames.length;
-    this.appendedSincePrepare?.push(frames);
+    this.build?.appended?.push(frames);
   }
 
   prepareSnapshot(): Promise<PreparedSnapshot> | null {
-    if (this.failed || this.logFd === null || this.compaction !== null || this.appendedSincePrepare !== null) return null;
+    if (this.failed || this.logFd === null || this.build !== null) return null;
     const basis = this.basis;
     const logLength = this.logSize;
-    const job = startCompaction({ snapshotPath: this.paths.main, logPath: this.paths.log, logLength, targetPath: this.paths.compactTmp });
+    const path = `${this.paths.compactTmp}-${randomBytes(6).toString('hex')}`;
+    const job = this.builders.build({ snapshotPath: this.paths.main, logPath: this.paths.log, logLength, targetPath: path });
     if (job === null) return null;
-    this.compaction = job;
-    this.appendedSincePrepare = [];
+    const build: SnapshotBuild = { path, job, appended: [] };
+    this.build = build;
     return job.reply.then(
-      (reply) => ({ digest: reply.digest, size: reply.size, logLength, basis, buildMs: reply.ms }),
+      (reply) => {
+        build.job = null;
+        return { digest: reply.digest, size: reply.size, logLength, basis, buildMs: reply.ms };
+      },
       async (error: unknown) => {
-        if (this.basis === basis) this.appendedSincePrepare = null;
-        await this.fs.unlink(this.paths.compactTmp).catch(() => {});
+        build.job = null;
+        await this.dropBuild(build);
         throw new PersistenceError(`${this.location}: could not build a snapshot: ${(error as Error).message}`, { cause: error });
       },
-    ).finally(() => {
-      if (this.compaction === job) this.compaction = null;
-    });
+    );
   }
 
   async installSnapshot(prepared: PreparedSnapshot): Promise<boolean> {
-    const appended = this.appendedSincePrepare;
-    this.appendedSincePrepare = null;
-    if (prepared.basis !== this.basis || appended === null || this.failed) {
-      await this.fs.unlink(this.paths.compactTmp).catch(() => {});
+    const build = this.build;
+    if (build === null) return false;
+    const appended = build.appended;
+    // The build's file must be the one it reported: its own name, and the size it replied with.
+    if (prepared.basis !== this.basis || appended === null || this.failed || this.fs.statSync(build.path)?.size !== prepared.size) {
+      await this.dropBuild(build);
       return false;
     }
     const { fs, paths } = this;
     const tailLength = appended.reduce((sum, frames) => sum + frames.length, 0);
     if (prepared.logLength + tailLength !== this.logSize) {
       // Cannot happen while appends and this install take turns; refuse rather than guess.
-      await fs.unlink(paths.compactTmp).catch(() => {});
+      await this.dropBuild(build);
       throw new PersistenceError(`${this.location}: the log moved under a snapshot build (${prepared.logLength} + ${tailLength} ≠ ${this.logSize})`);
     }
+    this.build = null;
     try {
       await this.writeWholeFile(paths.logNext, [encodeLogHeader({ snapshotDigest: prepared.digest, snapshotSize: prepared.size }), ...appended]);
     } catch (error) {
-      await fs.unlink(paths.compactTmp).catch(() => {});
+      await fs.unlink(build.path).catch(() => {});
       await fs.unlink(paths.logNext).catch(() => {});
       throw new PersistenceError(`${this.location}: could not write a snapshot's log: ${(error as Error).message}`, { cause: error });
     }
-    await this.switchTo(paths.compactTmp, prepared.size, LOG_HEADER_SIZE + tailLength);
+    await this.switchTo(build.path, prepared.size, LOG_HEADER_SIZE + tailLength);
     return true;
+  }
+
+  /** Stops a build if it still runs and removes its file; the next build may start. */
+  private async dropBuild(build: SnapshotBuild): Promise<void> {
+    if (this.build === build) this.build = null;
+    await build.job?.stop().catch(() => {});
+    await this.fs.unlink(build.path).catch(() => {});
+  }
+
+  /**
+   * Removes the files of earlier builds, finished or not, a killed process's among them. A build of
+   * ours still running is left to finish: its install is refused (its basis moved on) and removes it.
+   */
+  private async removeBuildFiles(): Promise<void> {
+    const directory = dirname(this.location);
+    const prefix = basename(this.paths.compactTmp);
+    for (const name of await this.fs.list(directory)) {
+      const path = join(directory, name);
+      if (name.startsWith(prefix) && path !== this.build?.path) await this.fs.unlink(path).catch(ignoreMissing);
+    }
   }
 
   /** Removes a partly written tail so that later appends never follow garbage. */
@@ -380,10 +425,8 @@ export class FilePersistence implements Persistence {
   }
 
   async close(): Promise<void> {
-    if (this.compaction !== null) {
-      await this.compaction.stop().catch(() => {});
-      await this.fs.unlink(this.paths.compactTmp).catch(() => {});
-    }
+    if (this.build !== null) await this.dropBuild(this.build);
+    this.builders.close();
     if (this.failed && this.logFd !== null) {
       // Last try to cut off records whose sync failed: they were never acknowledged.
       await this.fs.ftruncate(this.logFd, this.logSize).then(() => this.fs.fdatasync(this.logFd!)).catch(() => {});

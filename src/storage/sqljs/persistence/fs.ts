@@ -32,6 +32,8 @@ export interface PersistenceFs {
   rename(from: string, to: string): Promise<void>;
   unlink(path: string): Promise<void>;
   copyFileExclusive(from: string, to: string): Promise<void>;
+  /** The names of a directory's entries. */
+  list(directory: string): Promise<string[]>;
   /** Synchronous stat; null when the path does not exist. */
   statSync(path: string): FileIdentity | null;
 }
@@ -63,6 +65,7 @@ export const nodePersistenceFs: PersistenceFs = {
   rename: nodeFs.promises.rename,
   unlink: nodeFs.promises.unlink,
   copyFileExclusive: (from, to) => nodeFs.promises.copyFile(from, to, nodeFs.constants.COPYFILE_EXCL),
+  list: (directory) => nodeFs.promises.readdir(directory),
   statSync: (path) => {
     const s = nodeFs.statSync(path, { throwIfNoEntry: false });
     return s ? { ino: s.ino, size: s.size, mtimeMs: s.mtimeMs } : null;
