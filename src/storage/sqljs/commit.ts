@@ -26,9 +26,10 @@ export interface CommitOptions {
    * When to write a new snapshot: log bytes ≥ max(minLogBytes, min(maxLogBytes, logToSnapshotRatio ×
    * snapshot size)). `maxLogBytes` (default 16 MiB) bounds what an open after a crash replays: some
    * 6 MB of log per second on the development machine.
-   * From a snapshot of `offThreadFromBytes` on (default 8 MiB), the next one is built on a worker
-   * thread from the stored snapshot and the log, where the backend can (file storage in Node.js),
-   * so that writes never wait for it; below that, or where it cannot, it is exported here.
+   * From a snapshot of `offThreadFromBytes` on (default 8 MiB), the next one is built off this
+   * thread from the stored snapshot and the log, where the backend can (file storage in Node.js: a
+   * child process), so that writes never wait for it; below that, or where it cannot, it is
+   * exported here.
    */
   compaction?: { minLogBytes?: number; maxLogBytes?: number; logToSnapshotRatio?: number; offThreadFromBytes?: number };
   /** How long a deferred change may wait for a sync, in milliseconds (default 100). */
@@ -334,8 +335,9 @@ export class SqlJsEngine implements SqlEngine {
   }
 
   /**
-   * Starts building the next snapshot on a worker thread, if the snapshot is large enough for that
-   * to matter and the backend can; false when it is to be made here instead. Writes go on while it
+   * Starts building the next snapshot off this thread (file storage: in a child process), if the
+   * snapshot is large enough for that to matter and the backend can; false when it is to be made
+   * here instead. Writes go on while it
    * builds; once built, the pump installs it between two appends.
    */
   private startBuilding(): boolean {

@@ -52,8 +52,8 @@ export interface Persistence {
   replaceSnapshot(image: Uint8Array): Promise<void>;
   /**
    * Optional: starts building the next snapshot off the calling thread, from the stored snapshot and
-   * the log as it is now; appends go on meanwhile. Null when it cannot (no worker thread here, or a
-   * build already running). Rejects when the build fails; nothing on disk is then changed.
+   * the log as it is now; appends go on meanwhile. Null when it cannot (no builder can start here,
+   * or a build already running). Rejects when the build fails; nothing on disk is then changed.
    */
   prepareSnapshot?(): Promise<PreparedSnapshot> | null;
   /**
