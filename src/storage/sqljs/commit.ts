@@ -337,8 +337,8 @@ export class SqlJsEngine implements SqlEngine {
   /**
    * Starts building the next snapshot off this thread (file storage: in a child process), if the
    * snapshot is large enough for that to matter and the backend can; false when it is to be made
-   * here instead. Writes go on while it
-   * builds; once built, the pump installs it between two appends.
+   * here instead. Writes go on while it builds; once built, the pump installs it between two
+   * appends.
    */
   private startBuilding(): boolean {
     if (this.status !== 'open' || this.persistence.snapshotBytes() < this.offThreadFromBytes) return false;
