@@ -257,3 +257,46 @@ test('a builder whose serving process and spawner are both killed with kill -9 s
   assert.ok(await waitUntilEnded(builder), 'the builder stopped');
   assert.equal(existsSync(target), false, 'the orphaned builder wrote its snapshot');
 });
+
+test('a large main file starts the builders\' spawner before it is read; close ends it', async (t) => {
+  const { dbPath } = tempDatabase(t);
+  const small = await openSqlJsEngine({ path: dbPath, schema: testSchema, compaction: { minLogBytes: 1 << 30 } });
+  await insert(small, 1);
+  await small.close();
+  // Earlier tests' spawners may still be ending.
+  const before = new Set(childProcesses(process.pid, 'compaction-spawner'));
+  const engine = await openSqlJsEngine({ path: dbPath, schema: testSchema, compaction: { minLogBytes: 1 << 30, offThreadFromBytes: 1024 } });
+  // No build has been asked for: the spawner runs because the main file is large enough for builds.
+  const started = childProcesses(process.pid, 'compaction-spawner').filter((pid) => !before.has(pid));
+  assert.equal(started.length, 1, 'one spawner started at the open');
+  const [spawner] = started;
+  await engine.close();
+  assert.ok(await waitUntilEnded(spawner!), 'the spawner ended with close');
+});
+
+test('an idle spawner does not keep a process alive that never closed its database', async (t) => {
+  const { dbPath } = tempDatabase(t);
+  const engine = await openSqlJsEngine({ path: dbPath, schema: testSchema, compaction: { minLogBytes: 1 << 30 } });
+  await insert(engine, 1);
+  await engine.close();
+  const script = `
+    import { openSqlJsEngine } from ${JSON.stringify(new URL('../src/storage/sqljs/open.ts', import.meta.url).href)};
+    import { testSchema } from ${JSON.stringify(new URL('./fixtures/durability-schema.ts', import.meta.url).href)};
+    const engine = await openSqlJsEngine({ path: ${JSON.stringify(dbPath)}, schema: testSchema, compaction: { offThreadFromBytes: 1024 } });
+    await engine.write((w) => w.run('INSERT INTO Item (id, value) VALUES (2, ?)', ['two']));
+    process.stdout.write('wrote\\n');
+  `;
+  const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { stdio: ['ignore', 'pipe', 'inherit'] });
+  t.after(() => child.kill('SIGKILL'));
+  let output = '';
+  child.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  const code = await new Promise<number | null>((resolve) => {
+    const timer = setTimeout(() => resolve(-1), 30_000);
+    child.once('exit', (exitCode) => {
+      clearTimeout(timer);
+      resolve(exitCode);
+    });
+  });
+  assert.equal(output, 'wrote\n');
+  assert.equal(code, 0, 'the process ended on its own');
+});

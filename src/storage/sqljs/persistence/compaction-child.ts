@@ -74,13 +74,15 @@ async function run(request: CompactionRequest): Promise<CompactionReply> {
   return { ok: true, digest: built.digest, size: built.image.length, records: built.records, ms: performance.now() - started };
 }
 
+/** Sends the one reply and ends: once it is handed over, or at once if the parent is gone. */
+function replyAndExit(reply: CompactionReply): void {
+  if (!process.connected) process.exit(0);
+  process.send!(reply, () => process.exit(0));
+}
+
 // A parent that goes away ends the build at once where the build is waiting, and at its next check otherwise.
 process.once('disconnect', () => process.exit(0));
-run(JSON.parse(process.argv[2]!) as CompactionRequest).then(
-  (reply) => process.send!(reply, () => process.disconnect()),
-  (error: unknown) => {
-    if (error instanceof ParentGone) process.exit(0);
-    const reply: CompactionReply = { ok: false, message: error instanceof Error ? error.message : String(error) };
-    process.send!(reply, () => process.disconnect());
-  },
-);
+run(JSON.parse(process.argv[2]!) as CompactionRequest).then(replyAndExit, (error: unknown) => {
+  if (error instanceof ParentGone) process.exit(0);
+  replyAndExit({ ok: false, message: error instanceof Error ? error.message : String(error) });
+});

@@ -15,13 +15,18 @@ import type { ChildProcess } from 'node:child_process';
 const startBuilder = findProcessModule(import.meta.url, 'compaction-child');
 const builders = new Map<number, ChildProcess>();
 
+/** Sends to the parent; a parent already gone is no error here (the 'disconnect' handler ends this process). */
+function tell(message: SpawnerReply | 'ready'): void {
+  if (process.connected) process.send!(message, () => {});
+}
+
 function answer(id: number, reply: CompactionReply): void {
-  if (builders.delete(id)) process.send!({ id, reply } satisfies SpawnerReply);
+  if (builders.delete(id)) tell({ id, reply });
 }
 
 function build(id: number, request: SpawnerRequest & { kind: 'build' }): void {
   if (startBuilder === null) {
-    process.send!({ id, reply: { ok: false, message: 'the snapshot builder module is missing' } } satisfies SpawnerReply);
+    tell({ id, reply: { ok: false, message: 'the snapshot builder module is missing' } });
     return;
   }
   const builder = startBuilder([JSON.stringify(request.request)]);
@@ -42,4 +47,4 @@ process.once('disconnect', () => {
 });
 
 // Ready: the parent sends builds only once it has heard this, so none arrives before the listener.
-process.send!('ready');
+tell('ready');
