@@ -9,6 +9,7 @@ import assert from 'node:assert/strict';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { openSqlJsEngine } from '../src/storage/sqljs/open.js';
 import type { SqlJsEngine } from '../src/storage/sqljs/commit.js';
 import { buildCompactedImage } from '../src/storage/sqljs/persistence/compaction-build.js';
@@ -299,4 +300,23 @@ test('an idle spawner does not keep a process alive that never closed its databa
   });
   assert.equal(output, 'wrote\n');
   assert.equal(code, 0, 'the process ended on its own');
+});
+
+test('a database opened by a relative path keeps its files where it was opened when the process changes its working folder', async (t) => {
+  const { dir, dbPath } = tempDatabase(t);
+  const { dir: elsewhere } = tempDatabase(t);
+  const start = process.cwd();
+  t.after(() => process.chdir(start));
+  process.chdir(dir);
+  const engine = await openSqlJsEngine({ path: 'netconf.db', schema: testSchema, compaction: { minLogBytes: 1 << 30 } });
+  await insert(engine, 1);
+  process.chdir(elsewhere);
+  await insert(engine, 2);
+  await engine.snapshotNow();
+  await insert(engine, 3);
+  await engine.close();
+  assert.equal(existsSync(join(elsewhere, 'netconf.db')), false, 'a file was written in the new working folder');
+  const reopened = await openSqlJsEngine({ path: dbPath, schema: testSchema });
+  assert.deepEqual(ids(reopened), [1, 2, 3]);
+  await reopened.close();
 });

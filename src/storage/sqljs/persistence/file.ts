@@ -15,7 +15,7 @@
  * only when a path is given.
  */
 import { createHash, randomBytes } from 'node:crypto';
-import { basename, dirname, join } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
 import { equalBytes } from '@noble/curves/utils.js';
 import { CorruptDatabaseError, ExternalModificationError, PersistenceError } from '../../../errors.js';
 import { acquireFileLock, type FileLock } from '../lock.js';
@@ -72,10 +72,12 @@ function sameIdentity(a: FileIdentity | null, b: FileIdentity | null): boolean {
 }
 
 export async function openFilePersistence(options: FilePersistenceOptions): Promise<FilePersistence> {
-  const paths = databaseFilePaths(options.path);
+  // Absolute, so that a host changing its working folder, and the builder processes started in
+  // the one it had at the open, all name the same files.
+  const path = resolve(options.path);
   const fs = options.fs ?? nodePersistenceFs;
-  const lock = options.lock ?? (await acquireFileLock(paths.lock, options.path, fs));
-  return new FilePersistence(options.path, fs, lock, options.snapshotBuildsFromBytes ?? Infinity);
+  const lock = options.lock ?? (await acquireFileLock(databaseFilePaths(path).lock, path, fs));
+  return new FilePersistence(path, fs, lock, options.snapshotBuildsFromBytes ?? Infinity);
 }
 
 /** A snapshot being built in a child process or waiting to be installed. */
