@@ -220,6 +220,8 @@ export async function runPersistenceScale(args: string[]): Promise<void> {
     // --modes control,child runs only those (control, calling, child); all three by default.
     const chosen = args.includes('--modes') ? args[args.indexOf('--modes') + 1]!.split(',') : ['control', 'calling', 'child'];
     const keys = ['control', 'calling', 'child'];
+    const unknown = chosen.filter((key) => !keys.includes(key));
+    if (unknown.length > 0) throw new Error(`--modes: unknown ${unknown.join(', ')}; choose among ${keys.join(', ')}`);
     for (const [mode, compaction] of modes.filter((_, i) => chosen.includes(keys[i]!))) {
       const copy = join(dir, `run-${results.length}.db`);
       copyFileSync(path, copy);
