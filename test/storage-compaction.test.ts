@@ -32,6 +32,20 @@ async function writeUntilSnapshots(engine: SqlJsEngine, atLeast: number, firstId
   return id;
 }
 
+/**
+ * A copy of an open database's files as a kill -9 leaves them (the main file and a log not merged
+ * into it); the engine is dropped without a close.
+ */
+function crashCopy(t: TestContext, engine: SqlJsEngine, dbPath: string): string {
+  const main = readFileSync(dbPath);
+  const log = readFileSync(`${dbPath}-log`);
+  engine.discard();
+  const { dbPath: copy } = tempDatabase(t);
+  writeFileSync(copy, main);
+  writeFileSync(`${copy}-log`, log);
+  return copy;
+}
+
 test('snapshots built in a child process are installed while writes go on, and nothing written is lost', async (t) => {
   const { dbPath } = tempDatabase(t);
   const engine = await openSqlJsEngine({ path: dbPath, schema: testSchema, compaction: OFF_THREAD });
@@ -50,13 +64,7 @@ test('a crash after an off-thread snapshot was installed reopens with the record
   const { dbPath } = tempDatabase(t);
   const engine = await openSqlJsEngine({ path: dbPath, schema: testSchema, compaction: OFF_THREAD });
   const written = await writeUntilSnapshots(engine, 2);
-  // No close: the files stay as a crash leaves them (the lock is taken over as a stale one would be).
-  const main = readFileSync(dbPath);
-  const log = readFileSync(`${dbPath}-log`);
-  engine.discard();
-  const { dbPath: copy } = tempDatabase(t);
-  writeFileSync(copy, main);
-  writeFileSync(`${copy}-log`, log);
+  const copy = crashCopy(t, engine, dbPath);
   const reopened = await openSqlJsEngine({ path: copy, schema: testSchema });
   assert.deepEqual(ids(reopened), range(written));
   await reopened.close();
@@ -201,17 +209,12 @@ test('files left by earlier builds, a killed process\'s among them, are removed 
   await reopened.close();
 });
 
-/** A copy of a database as a kill -9 leaves it (a main file and a log with records to replay), and a build of it started by another process. */
+/** A database as a kill -9 leaves it (a main file and a log with records to replay), and a build of it started by another process. */
 async function orphanScene(t: TestContext) {
   const { dbPath } = tempDatabase(t);
   const engine = await openSqlJsEngine({ path: dbPath, schema: testSchema, compaction: { minLogBytes: 1 << 30 } });
   for (let id = 0; id < 50; id++) await insert(engine, id);
-  const main = readFileSync(dbPath);
-  const log = readFileSync(`${dbPath}-log`);
-  engine.discard();
-  const { dbPath: copy } = tempDatabase(t);
-  writeFileSync(copy, main);
-  writeFileSync(`${copy}-log`, log);
+  const copy = crashCopy(t, engine, dbPath);
   const target = `${copy}.compact-tmp-orphan`;
   const parent = spawn(process.execPath, ['--import', 'tsx', fileURLToPath(new URL('./fixtures/compaction-parent.ts', import.meta.url)), copy, target], {
     stdio: ['ignore', 'pipe', 'inherit'],
