@@ -323,3 +323,24 @@ test('a database opened by a relative path keeps its files where it was opened w
   assert.deepEqual(ids(reopened), [1, 2, 3]);
   await reopened.close();
 });
+
+test('a spawner killed while the database is open is replaced at the next build, and nothing is lost', async (t) => {
+  const { dbPath } = tempDatabase(t);
+  const warnings: Error[] = [];
+  const before = new Set(childProcesses(process.pid, 'compaction-spawner'));
+  const engine = await openSqlJsEngine({ path: dbPath, schema: testSchema, compaction: OFF_THREAD, onWarning: (e) => warnings.push(e) });
+  let id = await writeUntilSnapshots(engine, 1);
+  const [spawner] = childProcesses(process.pid, 'compaction-spawner').filter((pid) => !before.has(pid));
+  assert.ok(spawner, 'a spawner runs');
+  process.kill(spawner, 'SIGKILL');
+  assert.ok(await waitUntilEnded(spawner), 'the spawner was killed');
+  id = await writeUntilSnapshots(engine, 2, id);
+  const replacements = childProcesses(process.pid, 'compaction-spawner').filter((pid) => !before.has(pid) && pid !== spawner);
+  assert.equal(replacements.length, 1, 'another spawner took its place');
+  assert.deepEqual(ids(engine), range(id));
+  await engine.close();
+  const reopened = await openSqlJsEngine({ path: dbPath, schema: testSchema });
+  assert.deepEqual(ids(reopened), range(id));
+  await reopened.close();
+  assert.ok(warnings.every((warning) => /snapshot/.test(warning.message)), warnings.map((w) => w.message).join('; '));
+});

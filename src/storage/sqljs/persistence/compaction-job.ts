@@ -78,7 +78,7 @@ export class SnapshotBuilders {
     child.on('message', (message: SpawnerReply | 'ready') => {
       if (message === 'ready') {
         spawner.ready = true;
-        for (const request of spawner.queued.splice(0)) child.send(request);
+        for (const request of spawner.queued.splice(0)) this.send(spawner, request);
         return;
       }
       const settle = spawner.pending.get(message.id);
@@ -86,20 +86,24 @@ export class SnapshotBuilders {
       this.holdOpen(spawner);
       settle?.(message.reply);
     });
-    const gone = (why: string) => {
-      if (this.spawner === spawner) this.spawner = null;
-      for (const settle of spawner.pending.values()) settle({ ok: false, message: why });
-      spawner.pending.clear();
-    };
-    child.once('error', (error) => gone(`its spawner failed: ${error.message}`));
-    child.once('exit', (code, signal) => gone(`its spawner exited with ${signal ?? `code ${code}`}`));
+    child.on('error', (error) => this.drop(spawner, `its spawner failed: ${error.message}`));
+    child.once('exit', (code, signal) => this.drop(spawner, `its spawner exited with ${signal ?? `code ${code}`}`));
     this.holdOpen(spawner);
     return spawner;
   }
 
+  /** A spawner that failed or ended: its builds fail, and the next build starts another. */
+  private drop(spawner: Spawner, why: string): void {
+    if (this.spawner === spawner) this.spawner = null;
+    for (const settle of spawner.pending.values()) settle({ ok: false, message: why });
+    spawner.pending.clear();
+    spawner.queued.length = 0;
+    if (spawner.child.exitCode === null && spawner.child.signalCode === null) spawner.child.kill('SIGKILL');
+  }
+
   private send(spawner: Spawner, request: SpawnerRequest): void {
-    if (spawner.ready) spawner.child.send(request);
-    else spawner.queued.push(request);
+    if (!spawner.ready) spawner.queued.push(request);
+    else spawner.child.send(request, (error) => error && this.drop(spawner, `its spawner could not be told: ${error.message}`));
   }
 
   /** While a build is pending, the spawner keeps this process alive (its reply is awaited); idle, it does not. */
