@@ -180,9 +180,9 @@ const NETWORK_SELECT = NETWORK_COLUMNS
 /**
  * A request's node, network and member in one statement instead of three: a request's fixed cost
  * is mostly statements run. The columns tested for NULL are NOT NULL in their tables, so NULL means
- * "no such row". The revisions come as stored: a number
- * when a double holds them exactly, which is every revision below 2^53; for any other, the same
- * read again through `uint64Select` (REQUEST_STATE_EXACT_SQL) gives them exactly.
+ * "no such row". The revisions come as stored: a number when a double holds them exactly, which is
+ * every revision below 2^53; for any other, the same read again through `uint64Select`
+ * (REQUEST_STATE_EXACT_SQL) gives them exactly.
  */
 const requestStateSql = (revisions: (column: string, alias: string) => string) =>
   `SELECT Node.identity AS identity, Network.private AS private, ${revisions('Network.revision', 'revision')},

@@ -43,7 +43,12 @@ const DEFAULT_LOG_TO_SNAPSHOT_RATIO = 0.5;
 const DEFAULT_MAX_LOG_BYTES = 16 << 20;
 const DEFAULT_DEFERRED_FLUSH_MS = 100;
 // Exporting and hashing 8 MiB takes some 40–60 ms here: about where a stall starts to matter.
-export const DEFAULT_OFF_THREAD_FROM_BYTES = 8 << 20;
+const DEFAULT_OFF_THREAD_FROM_BYTES = 8 << 20;
+
+/** The snapshot size from which the next snapshot is built off this thread (`compaction.offThreadFromBytes`). */
+export function offThreadFromBytes(options: Pick<CommitOptions, 'compaction'>): number {
+  return options.compaction?.offThreadFromBytes ?? DEFAULT_OFF_THREAD_FROM_BYTES;
+}
 
 /** Open; closing (flushing, writing the last snapshot; no new writes); closed. */
 type EngineStatus = 'open' | 'closing' | 'closed';
@@ -104,7 +109,7 @@ export class SqlJsEngine implements SqlEngine {
     this.maxLogBytes = options.compaction?.maxLogBytes ?? DEFAULT_MAX_LOG_BYTES;
     this.logToSnapshotRatio = options.compaction?.logToSnapshotRatio ?? DEFAULT_LOG_TO_SNAPSHOT_RATIO;
     this.deferredFlushMs = options.deferredFlushMs ?? DEFAULT_DEFERRED_FLUSH_MS;
-    this.offThreadFromBytes = options.compaction?.offThreadFromBytes ?? DEFAULT_OFF_THREAD_FROM_BYTES;
+    this.offThreadFromBytes = offThreadFromBytes(options);
   }
 
   /** Counts the times the database was replaced under its users (a reload, a rollback to disk). */

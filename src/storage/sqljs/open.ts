@@ -8,7 +8,7 @@ import initSqlJs from 'sql.js';
 import type { SqlJsStatic } from 'sql.js';
 import type { SchemaManager } from './engine.js';
 import { InvalidArgumentError, NetconfError, NotANetconfDatabaseError, PersistenceError, WasmNotFoundError } from '../../errors.js';
-import { DEFAULT_OFF_THREAD_FROM_BYTES, SqlJsEngine, type CommitOptions } from './commit.js';
+import { offThreadFromBytes, SqlJsEngine, type CommitOptions } from './commit.js';
 import { checkSchema, loadConnection } from './load.js';
 import { createMemoryPersistence } from './persistence/memory.js';
 import type { Persistence } from './persistence/types.js';
@@ -110,8 +110,7 @@ async function createPersistence(options: SqlJsEngineOptions): Promise<Persisten
   }
   if (options.path !== undefined) {
     const file = await loadFilePersistenceModule();
-    const snapshotBuildsFromBytes = options.compaction?.offThreadFromBytes ?? DEFAULT_OFF_THREAD_FROM_BYTES;
-    return file.openFilePersistence({ path: options.path, fs: options.fs, snapshotBuildsFromBytes });
+    return file.openFilePersistence({ path: options.path, fs: options.fs, snapshotBuildsFromBytes: offThreadFromBytes(options) });
   }
   if (options.indexedDb !== undefined) {
     const { openIndexedDbPersistence } = await import('./persistence/indexeddb.js');

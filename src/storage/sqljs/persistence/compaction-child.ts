@@ -1,9 +1,9 @@
 /**
  * The snapshot builder that runs in a child process (docs/architecture.md, "Persistence"): given
- * the files to use as JSON in its first argument, it reads the main file and the first `logLength` bytes of the log
- * (records that are already durable), checks that the log follows that main file, replays the
- * records on it, and writes the result to `targetPath` (a name of this build's own), synced. It
- * changes no other file; the parent installs the result.
+ * the files to use as JSON in its first argument, it reads the main file and the first `logLength`
+ * bytes of the log (records that are already durable), checks that the log follows that main file,
+ * replays the records on it, and writes the result to `targetPath` (a name of this build's own),
+ * synced. It changes no other file; the parent installs the result.
  *
  * A process of its own, not a thread: mapping and freeing its gigabyte of buffers then never holds
  * up the serving thread (docs/benchmarks.md, "File storage at a million members"). A child can
